@@ -1,0 +1,151 @@
+"""Technician behaviour: how thoroughly each technician works under a pay formula.
+
+`best_response`: each technician picks the thoroughness theta on a grid over
+[min_thoroughness, max_thoroughness] that maximises
+
+    U(theta) = (1 - lam) * (pay_rate(theta) - effort(theta)) + lam * outcome_rate(theta)
+
+    pay_rate(theta)     = sum_k coef_k * E[count_k per problem](theta) / E[hours per problem](theta)
+                          (+ the day and hour terms, which do not depend on theta)
+    effort(theta)       = effort_cost_per_hour * (theta - comfortable_thoroughness)^2
+    outcome_rate(theta) = customer_value_per_fix * (E[FTF] - E[callbacks])(theta) / E[hours](1)
+
+with lam the intrinsic weight on customer outcomes. The expectations are exact for one
+problem handled by this technician (docs/model.md, "Decision model"), using the same
+probabilities the simulation draws from (`sim.quality`). Nothing here knows scheme names:
+a new or blended scheme gets its response from its coefficients alone.
+
+`fixed`: every technician works at `behaviour.thoroughness` (the control).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim import quality
+from sim.pay import PAY_TERMS, PayFormula
+from sim.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """Expected counts and hours per problem, each an array over the theta grid."""
+
+    hours: np.ndarray
+    counts: dict[str, np.ndarray]
+
+
+def qualified_mix(scenario: Scenario, skill: float) -> list[tuple[float, object]]:
+    """(weight, job type) for the job types this technician may take, weights summing to 1."""
+    types = [t for t in scenario.jobs.types.values() if skill >= t.min_skill]
+    if not types:
+        types = list(scenario.jobs.types.values())
+    total = sum(t.share for t in types) or 1.0
+    return [(t.share / total, t) for t in types]
+
+
+def expectation(scenario: Scenario, skill: float, theta: np.ndarray) -> Expectation:
+    """Expected counts of every pay term per problem, and hours, for a technician."""
+    q, nps, jobs, wf = scenario.quality, scenario.nps, scenario.jobs, scenario.workforce
+    theta = np.asarray(theta, dtype=float)
+    d = quality.detect_prob(q, theta)
+    rho = quality.rushed_prob(q, theta)
+    zero = np.zeros_like(theta)
+    hours, visits, ftf, repeats, callbacks = zero.copy(), zero.copy(), zero.copy(), zero.copy(), zero.copy()
+    promoters, detractors, bad = zero.copy(), zero.copy(), zero.copy()
+    for w, job in qualified_mix(scenario, skill):
+        m = 1.0 - job.part_on_van
+        f = np.maximum(quality.fix_prob(q, skill, job, theta), 1e-6)
+        attempts = 1.0 / f  # geometric number of fix attempts
+        n = m + attempts
+        h = m * (wf.travel_hours_mean + jobs.diagnosis_fraction * theta * job.onsite_hours_mean)
+        h = h + attempts * (wf.travel_hours_mean + theta * job.onsite_hours_mean)
+        cb = (attempts - 1.0) * (1.0 - d)
+        first_unres = m + (1.0 - m) * (1.0 - f) * d
+        unres_total = m + (attempts - 1.0) * d
+        res_total = n - unres_total
+        later_unres = unres_total - first_unres
+        later_res = res_total - (1.0 - first_unres)
+        prom = zero.copy()
+        det = zero.copy()
+        for count, unresolved, repeat in (
+            (1.0 - first_unres, 0.0, 0.0),
+            (first_unres, 1.0, 0.0),
+            (later_res, 0.0, 1.0),
+            (later_unres, 1.0, 1.0),
+        ):
+            for p_r, rushed in ((rho, 1.0), (1.0 - rho, 0.0)):
+                pp, pd = quality.promoter_detractor(nps, unresolved, repeat, 0.0, rushed)
+                prom = prom + count * p_r * pp
+                det = det + count * p_r * pd
+        hours += w * h
+        visits += w * n
+        ftf += w * (1.0 - m) * f
+        repeats += w * (n - 1.0)
+        callbacks += w * cb
+        promoters += w * nps.response_rate * prom
+        detractors += w * nps.response_rate * det
+        bad += w * ((n - 1.0) + 1.0 - (1.0 - first_unres) * (1.0 - rho))
+    c = scenario.customers
+    problems_per_term = c.failures_per_year * c.term_days / 365.0
+    mean_value = sum(t.share * t.annual_value for t in c.tiers.values())
+    extra = 1.0 - (1.0 - c.churn_after_bad_experience) / (1.0 - c.churn_base) if c.churn_base < 1 else 1.0
+    p_renew = (1.0 - c.churn_base) * (1.0 - extra) ** (problems_per_term * bad)
+    retained = mean_value * p_renew / max(problems_per_term, 1e-9)
+    counts = {
+        "days": zero,
+        "hours": zero,
+        "visits": visits,
+        "first_time_fixes": ftf,
+        "repeat_visits": repeats,
+        "callbacks": callbacks,
+        "promoters": promoters,
+        "detractors": detractors,
+        "retained_value": retained,
+    }
+    return Expectation(hours=hours, counts=counts)
+
+
+def theta_grid(scenario: Scenario) -> np.ndarray:
+    b = scenario.behaviour
+    return np.linspace(b.min_thoroughness, b.max_thoroughness, b.grid_points)
+
+
+def utility(
+    scenario: Scenario, formula: PayFormula, skill: float, intrinsic_weight: float, theta: np.ndarray
+) -> np.ndarray:
+    """The technician's utility per working hour at each thoroughness in `theta`."""
+    b, wf = scenario.behaviour, scenario.workforce
+    ex = expectation(scenario, skill, theta)
+    pay_rate = formula.days / wf.shift_hours + formula.hours
+    for term in PAY_TERMS:
+        coef = getattr(formula, term)
+        if coef and term not in ("days", "hours"):
+            pay_rate = pay_rate + coef * ex.counts[term] / ex.hours
+    effort = b.effort_cost_per_hour * (theta - b.comfortable_thoroughness) ** 2
+    ref = expectation(scenario, skill, np.array([b.comfortable_thoroughness])).hours[0]
+    outcome = b.customer_value_per_fix * (ex.counts["first_time_fixes"] - ex.counts["callbacks"]) / ref
+    lam = intrinsic_weight
+    return (1.0 - lam) * (pay_rate - effort) + lam * outcome
+
+
+def best_response(
+    scenario: Scenario, formula: PayFormula, skill: float, intrinsic_weight: float | None = None
+) -> float:
+    """The thoroughness that maximises the technician's utility under `formula`."""
+    lam = scenario.behaviour.intrinsic_weight if intrinsic_weight is None else intrinsic_weight
+    grid = theta_grid(scenario)
+    u = utility(scenario, formula, skill, lam, grid)
+    return float(grid[int(np.argmax(u))])
+
+
+def choose_thoroughness(
+    scenario: Scenario, formula: PayFormula, skills: list[float]
+) -> list[float]:
+    """Each technician's thoroughness for a replication under a pay formula."""
+    b = scenario.behaviour
+    if b.model == "fixed":
+        return [b.thoroughness] * len(skills)
+    return [best_response(scenario, formula, s) for s in skills]

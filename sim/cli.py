@@ -1,0 +1,164 @@
+"""The `techsim` command line: thin click commands over the library.
+
+Bad input (a scenario that does not load or validate, a bad option) prints one line
+naming the file and field and exits with status 2, before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from sim import __version__
+from sim.scenario import Scenario, ScenarioError, load_scenario
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+DEFAULT_SCENARIO = "hvac"
+
+
+class BadInput(click.ClickException):
+    """Bad input: one line on stderr, exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:  # noqa: D102
+        click.echo(f"Error: {self.format_message()}", err=True)
+
+
+def bundled_scenarios() -> dict[str, Path]:
+    return {p.stem: p for p in sorted(SCENARIO_DIR.glob("*.yaml"))}
+
+
+def resolve_scenario(arg: str | None) -> tuple[Scenario, Path]:
+    """A path, or the name of a bundled scenario; the default when None."""
+    if arg is None:
+        arg = DEFAULT_SCENARIO
+    path = Path(arg)
+    if not path.exists() and arg in bundled_scenarios():
+        path = bundled_scenarios()[arg]
+    try:
+        return load_scenario(path), path
+    except ScenarioError as exc:
+        raise BadInput(str(exc)) from None
+
+
+def safe_dirname(name: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._")
+    return s or "scenario"
+
+
+def _stdout() -> Console:
+    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+
+
+EPILOG_RUN = """\b
+Examples:
+  techsim run                          # the bundled default (hvac), 20 replications
+  techsim run medical --reps 10        # a bundled scenario by name
+  techsim run my.yaml --out results/my --workers 4
+  techsim run --resume --out results/hvac   # finish an interrupted run
+"""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="techsim")
+def main() -> None:
+    """techsim: compare technician pay schemes on a field-service simulation.
+
+    \b
+    Examples:
+      techsim scenarios              # the bundled scenarios
+      techsim run                    # run the default scenario, all its pay schemes
+      techsim validate my.yaml       # check a scenario file
+    """
+
+
+@main.command(epilog=EPILOG_RUN)
+@click.argument("scenario", required=False)
+@click.option("--reps", type=click.IntRange(min=2), default=None,
+              help="Replications per scheme (default: the scenario's).")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Root seed (default: the scenario's).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output directory (default: results/<scenario name>).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Local worker processes (default: all cores).")
+@click.option("--resume", is_flag=True, help="Keep finished replications in --out; run the rest.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no tables.")
+def run(scenario, reps, seed, out_dir, workers, resume, quiet) -> None:
+    """Run every pay scheme of SCENARIO (a file or a bundled name; default: hvac)."""
+    from sim.display import summary_tables
+    from sim.experiment import default_workers
+    from sim.runner import ResumeError, run_scenario
+
+    sc, path = resolve_scenario(scenario)
+    out = out_dir or Path("results") / safe_dirname(sc.name)
+    workers = workers or default_workers()
+    n_reps = reps or sc.replications
+    err = Console(stderr=True)
+    show = not quiet and err.is_terminal
+    progress = None
+    task = None
+    if show:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+        from rich.progress import TimeElapsedColumn, TimeRemainingColumn
+
+        progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err,
+        )
+        progress.start()
+        task = progress.add_task(f"{sc.name}: replications", total=n_reps)
+
+    def on_start(total: int, already: int) -> None:
+        if progress is not None and already:
+            progress.update(task, completed=already)
+
+    def on_done(_r) -> None:
+        if progress is not None:
+            progress.advance(task)
+
+    try:
+        res = run_scenario(sc, out, reps, seed, workers, resume, on_done, on_start)
+    except ResumeError as exc:
+        raise BadInput(str(exc)) from None
+    finally:
+        if progress is not None:
+            progress.stop()
+    if quiet:
+        return
+    con = _stdout()
+    t1, t2 = summary_tables(res.summary, f"{sc.name} ({res.manifest['replications']} replications)")
+    con.print(t1)
+    if t2 is not None:
+        con.print(t2)
+    con.print(f"Results written to {out}/ (wall time {res.manifest['wall_time_s']:.1f} s)")
+
+
+@main.command(epilog="\b\nExamples:\n  techsim validate scenarios/hvac.yaml\n  techsim validate medical")
+@click.argument("scenario")
+def validate(scenario) -> None:
+    """Check a scenario file: exit 0 when valid, 2 with the first error otherwise."""
+    sc, path = resolve_scenario(scenario)
+    click.echo(f"{path}: valid scenario {sc.name!r} with schemes {', '.join(sc.schemes)} "
+               f"(baseline {sc.baseline_scheme})")
+
+
+@main.command(epilog="\b\nExample:\n  techsim scenarios")
+def scenarios() -> None:
+    """List the bundled scenarios, one line each."""
+    for name, path in bundled_scenarios().items():
+        try:
+            desc = load_scenario(path).description.strip().splitlines()[0]
+        except (ScenarioError, IndexError):
+            desc = ""
+        default = " (default)" if name == DEFAULT_SCENARIO else ""
+        click.echo(f"{name:<10} {desc}{default}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,232 @@
+"""KPIs of one replication, computed from its records (docs/model.md, "KPIs").
+
+Everything is measured over the period after the warm-up, [W, H). Pay is computed here,
+from the records and the scheme's pay formula, so the simulation never needs to know
+how anybody is paid.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from sim.model import Calendar, Output
+from sim.pay import PAY_TERMS, PayFormula
+from sim.records import (
+    DETRACTOR,
+    FIXED,
+    LOOKED_FIXED,
+    PROMOTER,
+    RENEWAL_FIELDS,
+    VISIT_FIELDS,
+    WEEK_FIELDS,
+)
+from sim.scenario import HOURS_PER_DAY, Scenario
+
+#: KPI columns of runs.csv, in order (the required ones first). Tests pin these names.
+KPI_COLUMNS: tuple[str, ...] = (
+    "first_time_fix_rate",
+    "repeat_visit_rate",
+    "callback_rate",
+    "retention_rate",
+    "nps",
+    "sla_compliance",
+    "jobs_per_tech_day",
+    "utilisation",
+    "tech_pay_per_day",
+    "labour_cost_per_job",
+    "revenue",
+    "margin",
+    "margin_pct",
+    "relational_nps",
+    "visits",
+    "problems_resolved",
+    "mean_response_hours",
+    "mean_wait_hours",
+    "mean_queue_length",
+    "arrival_rate_per_hour",
+    "total_pay",
+    "visit_costs",
+    "churned_customers",
+    "lost_annual_value",
+    "mean_thoroughness",
+)
+
+#: Per-technician columns of technicians.csv (after scenario, scheme, replication).
+TECH_COLUMNS: tuple[str, ...] = (
+    "tech", "skill", "thoroughness", "visits", "first_time_fixes", "repeat_visits",
+    "callbacks", "promoters", "detractors", "retained_value", "pay", "pay_per_day",
+) + tuple(f"pay_{t}" for t in PAY_TERMS)
+
+#: Columns of timeseries.csv (after scenario, scheme, replication).
+WEEK_COLUMNS: tuple[str, ...] = WEEK_FIELDS
+
+
+def _cols(rows: list[tuple], fields: tuple[str, ...]) -> dict[str, np.ndarray]:
+    if rows:
+        a = np.array(rows, dtype=float)
+    else:
+        a = np.zeros((0, len(fields)))
+    return {f: a[:, k] for k, f in enumerate(fields)}
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num / den) if den else float("nan")
+
+
+def tech_counts(scenario: Scenario, out: Output) -> dict[str, np.ndarray]:
+    """The pay-term counts of every technician over the measured period."""
+    n_tech = scenario.workforce.technicians
+    W = scenario.warmup_days * HOURS_PER_DAY
+    H = scenario.horizon_days * HOURS_PER_DAY
+    window = scenario.callback_window_days * HOURS_PER_DAY
+    v = _cols(out.visits, VISIT_FIELDS)
+    tech = v["tech"].astype(int)
+    done = v["t_done"]
+    meas = (done >= W) & (done < H)
+    days = Calendar(scenario).shift_days(W, H)
+
+    def per_tech(mask: np.ndarray, who: np.ndarray | None = None) -> np.ndarray:
+        w = tech if who is None else who
+        return np.bincount(w[mask], minlength=n_tech).astype(float)[:n_tech]
+
+    gap = v["next_ready"] - done
+    # a first-time fix is confirmed (and paid) when its callback window has closed
+    confirmed = done + window
+    ftf = (v["visit_no"] == 1) & (
+        (v["outcome"] == FIXED) | ((v["outcome"] == LOOKED_FIXED) & (gap > window))
+    )
+    ftf_paid = ftf & (confirmed >= W) & (confirmed < H)
+    # a repeat visit is charged to the technician whose visit caused it, when it happens
+    rep = meas & (v["visit_no"] > 1) & (v["caused_by"] >= 0)
+    # a callback is charged when the problem comes back within the window
+    cb = (v["outcome"] == LOOKED_FIXED) & (gap <= window) & (v["next_ready"] >= W) & (
+        v["next_ready"] < H
+    )
+    counts = {
+        "days": np.full(n_tech, float(days)),
+        "hours": np.full(n_tech, days * scenario.workforce.shift_hours),
+        "visits": per_tech(meas),
+        "first_time_fixes": per_tech(ftf_paid),
+        "repeat_visits": per_tech(rep, v["caused_by"].astype(int).clip(0)),
+        "callbacks": per_tech(cb),
+        "promoters": per_tech(meas & (v["survey"] == PROMOTER)),
+        "detractors": per_tech(meas & (v["survey"] == DETRACTOR)),
+        "retained_value": _retained_value(scenario, out, n_tech, W, H),
+    }
+    return counts
+
+
+def _retained_value(scenario: Scenario, out: Output, n_tech: int, W: float, H: float) -> np.ndarray:
+    """Annual value of customers renewing in [W, H), split by visits in their term."""
+    term = scenario.customers.term_days * HOURS_PER_DAY
+    by_customer: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for row in out.visits:
+        by_customer[row[1]].append((row[9], row[3]))
+    credit = np.zeros(n_tech)
+    for c, t, renewed, _bad, _rel, value in out.renewals:
+        if not renewed or not (W <= t < H):
+            continue
+        served = [tech for done, tech in by_customer.get(c, ()) if t - term < done <= t]
+        if served:
+            share = value / len(served)
+            for tech in served:
+                credit[tech] += share
+    return credit
+
+
+def replication_kpis(
+    scenario: Scenario, out: Output, formula: PayFormula
+) -> tuple[dict[str, float], list[dict[str, float]]]:
+    """KPIs of one replication and its per-technician rows."""
+    n_tech = scenario.workforce.technicians
+    W = scenario.warmup_days * HOURS_PER_DAY
+    H = scenario.horizon_days * HOURS_PER_DAY
+    window = scenario.callback_window_days * HOURS_PER_DAY
+    v = _cols(out.visits, VISIT_FIELDS)
+    r = _cols(out.renewals, RENEWAL_FIELDS)
+    done = v["t_done"]
+    meas = (done >= W) & (done < H)
+    gap = v["next_ready"] - done
+    judged = meas & (done < H - window)  # visits whose callback window closed in the run
+
+    first = judged & (v["visit_no"] == 1)
+    ftf = first & ((v["outcome"] == FIXED) | ((v["outcome"] == LOOKED_FIXED) & (gap > window)))
+    closed = judged & ((v["outcome"] == FIXED) | (v["outcome"] == LOOKED_FIXED))
+    callback = closed & (v["outcome"] == LOOKED_FIXED) & (gap <= window)
+    n_visits = int(meas.sum())
+    responses = meas & (v["survey"] >= 0)
+    prom = meas & (v["survey"] == PROMOTER)
+    det = meas & (v["survey"] == DETRACTOR)
+
+    rmeas = (r["t"] >= W) & (r["t"] < H)
+    rel_prom = rmeas & (r["relational"] == PROMOTER)
+    rel_det = rmeas & (r["relational"] == DETRACTOR)
+
+    # revenue: contract value pro rata while the customer is active in [W, H)
+    churn_t = np.full(scenario.customers.count, np.inf)
+    lost = (r["renewed"] == 0)
+    churn_t[r["customer"][lost].astype(int)] = r["t"][lost]
+    annual = np.asarray(out.annual_value, dtype=float)
+    active_h = np.clip(np.minimum(churn_t, H) - W, 0.0, H - W)
+    revenue = float((annual * active_h).sum() / (365.0 * HOURS_PER_DAY))
+
+    counts = tech_counts(scenario, out)
+    comps = {t: getattr(formula, t) * counts[t] for t in PAY_TERMS}
+    pay = sum(comps.values())
+    total_pay = float(pay.sum())
+    days = Calendar(scenario).shift_days(W, H)
+    tech_days = n_tech * days
+    busy = float((v["t_done"] - v["t_start"])[meas].sum())
+    visit_costs = scenario.workforce.cost_per_visit * n_visits
+    resolved = int((meas & (v["outcome"] == FIXED)).sum())
+    ready_meas = (v["t_ready"] >= W) & (v["t_ready"] < H)
+    margin = revenue - total_pay - visit_costs
+
+    k = {
+        "first_time_fix_rate": _ratio(ftf.sum(), first.sum()),
+        "repeat_visit_rate": _ratio((meas & (v["visit_no"] > 1)).sum(), n_visits),
+        "callback_rate": _ratio(callback.sum(), closed.sum()),
+        "retention_rate": _ratio(r["renewed"][rmeas].sum(), rmeas.sum()),
+        "nps": 100.0 * _ratio(prom.sum() - det.sum(), responses.sum()),
+        "sla_compliance": 1.0 - _ratio(v["late"][meas].sum(), n_visits),
+        "jobs_per_tech_day": _ratio(n_visits, tech_days),
+        "utilisation": _ratio(busy, tech_days * scenario.workforce.shift_hours),
+        "tech_pay_per_day": _ratio(total_pay, tech_days),
+        "labour_cost_per_job": _ratio(total_pay, resolved),
+        "revenue": revenue,
+        "margin": margin,
+        "margin_pct": 100.0 * _ratio(margin, revenue),
+        "relational_nps": 100.0 * _ratio(rel_prom.sum() - rel_det.sum(), rmeas.sum()),
+        "visits": float(n_visits),
+        "problems_resolved": float(resolved),
+        "mean_response_hours": float(np.mean((v["t_arrive"] - v["t_ready"])[meas]))
+        if n_visits else float("nan"),
+        "mean_wait_hours": float(np.mean((v["t_start"] - v["t_ready"])[ready_meas]))
+        if ready_meas.any() else float("nan"),
+        "mean_queue_length": out.queue_area_measured / (H - W),
+        "arrival_rate_per_hour": out.jobs_created_measured / (H - W),
+        "total_pay": total_pay,
+        "visit_costs": float(visit_costs),
+        "churned_customers": float((rmeas & lost).sum()),
+        "lost_annual_value": float(r["annual_value"][rmeas & lost].sum()),
+        "mean_thoroughness": float(np.mean(out.thoroughness)),
+    }
+    techs = []
+    for i in range(n_tech):
+        row = {
+            "tech": i,
+            "skill": out.skill[i],
+            "thoroughness": out.thoroughness[i],
+            **{t: float(counts[t][i]) for t in PAY_TERMS if t not in ("days", "hours")},
+            "pay": float(pay[i]),
+            "pay_per_day": _ratio(pay[i], days),
+            **{f"pay_{t}": float(comps[t][i]) for t in PAY_TERMS},
+        }
+        techs.append({c: row[c] for c in TECH_COLUMNS})
+    return k, techs
+
+
+def week_rows(out: Output) -> list[dict[str, float]]:
+    return [dict(zip(WEEK_COLUMNS, w)) for w in out.weeks]

@@ -1,0 +1,369 @@
+"""The field-service world in SimPy: failures open jobs, technicians on shift serve them.
+
+One `simulate` call runs one replication of one scheme: the pre-drawn `World` plus each
+technician's thoroughness (chosen by `sim.behaviour` from the scheme's pay formula).
+The model emits flat records (`sim.records`) and never reads files, prints or pays:
+pay is computed afterwards from the records by `sim.kpis`.
+
+Processes: one failure process (the superposed Poisson failures of all customers), one
+process per technician (wait for shift -> take the most urgent job it is qualified for ->
+travel -> work -> outcome), one daily process (renewals at each customer's renewal date,
+weekly snapshots, warm-up reset of the queue statistics). A visit that does not fix
+schedules the problem's next visit: after the part lead time, the revisit delay, or
+(for a visit that looked fixed but was not) a callback delay.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass, field
+
+import simpy
+
+from sim import quality
+from sim.records import DETRACTOR, FIXED, LOOKED_FIXED, NO_RESPONSE, NOT_FIXED, PART_MISSING
+from sim.records import PASSIVE, PROMOTER
+from sim.scenario import HOURS_PER_DAY, Scenario
+from sim.world import VISIT_SLOTS, World
+
+INF = math.inf
+
+
+@dataclass
+class Output:
+    """Everything one simulation emits: flat records and the end state."""
+
+    visits: list[tuple] = field(default_factory=list)
+    renewals: list[tuple] = field(default_factory=list)
+    weeks: list[tuple] = field(default_factory=list)
+    thoroughness: list[float] = field(default_factory=list)
+    skill: list[float] = field(default_factory=list)
+    annual_value: list[float] = field(default_factory=list)
+    jobs_created: int = 0           # visits that entered the queue
+    jobs_created_measured: int = 0  # ... after the warm-up
+    jobs_completed: int = 0
+    jobs_waiting: int = 0           # in the queue at the end
+    jobs_in_service: int = 0        # travelling or on site at the end
+    jobs_scheduled: int = 0         # next visits scheduled but not yet ready at the end
+    queue_area_measured: float = 0.0  # integral of queue length over the measured period
+    end_time: float = 0.0
+
+
+class Calendar:
+    """The common shift pattern: `days_per_week` days from Monday, `shift_hours` from start."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        wf = scenario.workforce
+        self.start = wf.shift_start_hour
+        self.hours = wf.shift_hours
+        self.days = wf.days_per_week
+        self.always = wf.shift_hours >= 24.0 and wf.days_per_week == 7
+
+    def on_shift(self, t: float) -> bool:
+        if self.always:
+            return True
+        day = int(t // HOURS_PER_DAY)
+        h = t - day * HOURS_PER_DAY
+        return day % 7 < self.days and self.start <= h < self.start + self.hours
+
+    def next_start(self, t: float) -> float:
+        """The start of the next shift strictly after `t` (or `t` itself if always on)."""
+        if self.always:
+            return t
+        day = int(t // HOURS_PER_DAY)
+        while True:
+            s = day * HOURS_PER_DAY + self.start
+            if s > t and day % 7 < self.days:
+                return s
+            day += 1
+
+    def shift_days(self, t0: float, t1: float) -> int:
+        """Shift starts in [t0, t1)."""
+        if self.always:
+            return int(round((t1 - t0) / HOURS_PER_DAY))
+        n = 0
+        day = int(t0 // HOURS_PER_DAY)
+        while day * HOURS_PER_DAY + self.start < t1:
+            if day % 7 < self.days and day * HOURS_PER_DAY + self.start >= t0:
+                n += 1
+            day += 1
+        return n
+
+
+def simulate(scenario: Scenario, world: World, thoroughness: list[float]) -> Output:
+    """Run one replication with the technicians' thoroughness; return its records."""
+    sc = scenario
+    env = simpy.Environment()
+    out = Output(thoroughness=list(thoroughness), skill=list(world.skill),
+                 annual_value=world.annual_value)
+    horizon = sc.horizon_days * HOURS_PER_DAY
+    warmup = sc.warmup_days * HOURS_PER_DAY
+    cal = Calendar(sc)
+    types = list(sc.jobs.types.values())
+    n_types = len(types)
+    n_tech = sc.workforce.technicians
+    q, nps, jobs_cfg = sc.quality, sc.nps, sc.jobs
+    fifo = sc.workforce.dispatch == "fifo"
+    extra = world.extra_stream()
+
+    # per technician: fix probability per job type, detection and rushed probabilities
+    fixp = [[float(quality.fix_prob(q, world.skill[i], jt, thoroughness[i])) for jt in types]
+            for i in range(n_tech)]
+    detp = [float(quality.detect_prob(q, th)) for th in thoroughness]
+    rushp = [float(quality.rushed_prob(q, th)) for th in thoroughness]
+    qualified = [[j for j, jt in enumerate(types) if world.skill[i] >= jt.min_skill]
+                 for i in range(n_tech)]
+    # a job type nobody is qualified for goes to the most skilled technician
+    best = max(range(n_tech), key=lambda i: world.skill[i])
+    for j, jt in enumerate(types):
+        if not any(world.skill[i] >= jt.min_skill for i in range(n_tech)):
+            qualified[best].append(j)
+    can_do = [[j in qualified[i] for i in range(n_tech)] for j in range(n_types)]
+
+    # survey probabilities for (unresolved, repeat, late, rushed)
+    survey_p = {}
+    for unres in (0, 1):
+        for rep in (0, 1):
+            for late in (0, 1):
+                for rushed in (0, 1):
+                    pp, pd = quality.promoter_detractor(nps, unres, rep, late, rushed)
+                    survey_p[(unres, rep, late, rushed)] = (float(pp), 1.0 - float(pd))
+    resp_rate = nps.response_rate
+    diag = jobs_cfg.diagnosis_fraction
+    part_lead = jobs_cfg.part_lead_time_hours
+    revisit = jobs_cfg.revisit_delay_hours
+    cb_mean = jobs_cfg.callback_delay_mean_days * HOURS_PER_DAY
+    part_on_van = [jt.part_on_van for jt in types]
+    dur_mean = [jt.onsite_hours_mean for jt in types]
+    dur_cv = [jt.onsite_hours_cv for jt in types]
+    travel_mean, travel_cv = sc.workforce.travel_hours_mean, sc.workforce.travel_hours_cv
+    dist = jobs_cfg.duration_distribution
+
+    # state
+    queues: list[list] = [[] for _ in range(n_types)]
+    idle: dict[int, simpy.Event] = {}
+    active = [True] * sc.customers.count
+    bad = [0] * sc.customers.count
+    sla = world.sla_hours
+    seq = [0]
+    qlen = [0]
+    q_last = [0.0]
+    q_area = [0.0]
+    in_service = [0]
+    scheduled = [0]
+    visits_done = [0]
+    visits = out.visits
+    f_t, f_cust, f_type = world.failure_t, world.failure_customer, world.failure_type
+    W = world
+
+    def q_touch(now: float, delta: int) -> None:
+        q_area[0] += qlen[0] * (now - q_last[0])
+        q_last[0] = now
+        qlen[0] += delta
+
+    def make_ready(job: tuple) -> None:
+        """Put a visit into the queue of its job type and wake a qualified idle tech."""
+        now = env.now
+        out.jobs_created += 1
+        if now >= warmup:
+            out.jobs_created_measured += 1
+        j = f_type[job[0]]
+        key = job[2] if fifo else job[3]
+        seq[0] += 1
+        heapq.heappush(queues[j], (key, seq[0], job))
+        q_touch(now, 1)
+        if idle and cal.on_shift(now):
+            ok = can_do[j]
+            for i in idle:
+                if ok[i]:
+                    idle.pop(i).succeed()
+                    break
+
+    def schedule(job: tuple, delay: float) -> None:
+        scheduled[0] += 1
+
+        def ready(_ev, job=job) -> None:
+            scheduled[0] -= 1
+            make_ready(job)
+
+        env.timeout(delay).callbacks.append(ready)
+
+    def take(i: int):
+        best_q = None
+        best_key = None
+        for j in qualified[i]:
+            qj = queues[j]
+            if qj and (best_key is None or qj[0][0] < best_key):
+                best_key = qj[0][0]
+                best_q = qj
+        if best_q is None:
+            return None
+        return heapq.heappop(best_q)[2]
+
+    def slot_draw(p: int, k: int, j: int):
+        if k < VISIT_SLOTS:
+            return (W.duration[p][k], W.travel[p][k], W.part_u[p][k], W.fix_u[p][k],
+                    W.detect_u[p][k], W.callback_delay_h[p][k], W.rushed_u[p][k],
+                    W.survey_u[p][k], W.score_u[p][k])
+        # beyond the pre-drawn slots: draw now (rare)
+        if dist == "exponential":
+            d = extra.exponential(dur_mean[j])
+        elif dist == "fixed" or dur_cv[j] <= 0:
+            d = dur_mean[j]
+        else:
+            s2 = math.log1p(dur_cv[j] ** 2)
+            d = math.exp(math.log(dur_mean[j]) - s2 / 2 + math.sqrt(s2) * extra.standard_normal())
+        if travel_mean > 0 and travel_cv > 0:
+            s2 = math.log1p(travel_cv ** 2)
+            tr = math.exp(math.log(travel_mean) - s2 / 2 + math.sqrt(s2) * extra.standard_normal())
+        else:
+            tr = travel_mean
+        u = extra.random(6).tolist()
+        return (float(d), float(tr), u[0], u[1], u[2], float(extra.exponential(cb_mean)),
+                u[3], u[4], u[5])
+
+    def technician(i: int):
+        theta = thoroughness[i]
+        fp, dp, rp = fixp[i], detp[i], rushp[i]
+        while True:
+            now = env.now
+            if not cal.on_shift(now):
+                yield env.timeout(cal.next_start(now) - now)
+                continue
+            job = take(i)
+            if job is None:
+                ev = env.event()
+                idle[i] = ev
+                yield ev
+                continue
+            q_touch(now, -1)
+            p, visit_no, t_ready, deadline, caused_by, is_cb = job
+            k = visit_no - 1
+            j = f_type[p]
+            dur, tr, u_part, u_fix, u_det, cb_delay, u_rush, u_surv, u_score = slot_draw(p, k, j)
+            if visit_no == 1 and u_part >= part_on_van[j]:
+                outcome = PART_MISSING
+                work = diag * theta * dur
+            else:
+                work = theta * dur
+                if u_fix < fp[j]:
+                    outcome = FIXED
+                elif u_det < dp:
+                    outcome = NOT_FIXED
+                else:
+                    outcome = LOOKED_FIXED
+            arrive = now + tr
+            in_service[0] += 1
+            yield env.timeout(tr + work)
+            in_service[0] -= 1
+            done = env.now
+            c = f_cust[p]
+            late = 1 if arrive > deadline else 0
+            rushed = 1 if u_rush < rp else 0
+            unresolved = 1 if (outcome == PART_MISSING or outcome == NOT_FIXED) else 0
+            repeat = 1 if visit_no > 1 else 0
+            survey = NO_RESPONSE
+            if u_surv < resp_rate:
+                pp, pd_lo = survey_p[(unresolved, repeat, late, rushed)]
+                survey = PROMOTER if u_score < pp else (DETRACTOR if u_score >= pd_lo else PASSIVE)
+            if late or unresolved or repeat or rushed:
+                bad[c] += 1
+            if outcome == FIXED:
+                nxt = INF
+            else:
+                delay = (part_lead if outcome == PART_MISSING
+                         else revisit if outcome == NOT_FIXED else cb_delay)
+                nxt = done + delay
+                if nxt < horizon:
+                    schedule((p, visit_no + 1, nxt, nxt + sla[c], i, outcome == LOOKED_FIXED),
+                             delay)
+            out.jobs_completed += 1
+            visits_done[0] += 1
+            visits.append((p, c, visit_no, i, j, f_t[p], t_ready, now, arrive, done, outcome,
+                           late, rushed, survey, caused_by, 1 if is_cb else 0, nxt, theta))
+
+    def failures():
+        for p, t in enumerate(f_t):
+            yield env.timeout(t - env.now)
+            c = f_cust[p]
+            if active[c]:
+                make_ready((p, 1, t, t + sla[c], -1, False))
+
+    c_cfg = sc.customers
+    term_h = c_cfg.term_days * HOURS_PER_DAY
+    extra_churn = (1.0 - (1.0 - c_cfg.churn_after_bad_experience) / (1.0 - c_cfg.churn_base)
+                   if c_cfg.churn_base < 1.0 else 1.0)
+    order = sorted(range(c_cfg.count), key=lambda c: W.renewal_offset_h[c])
+    rel_p, rel_d, rel_shift = nps.relational_promoter, nps.relational_detractor, nps.relational_bad_shift
+
+    def daily():
+        """Renewals due each day, weekly snapshots, and the warm-up reset."""
+        pos = 0
+        term = 0
+        churned = 0
+        day = 0
+        reset_done = warmup <= 0
+        last_week_visits = 0
+        while True:
+            t = day * HOURS_PER_DAY
+            if t > horizon:
+                break
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            if not reset_done and env.now >= warmup:
+                q_touch(env.now, 0)
+                q_area[0] = 0.0
+                reset_done = True
+            if day % 7 == 0:
+                out.weeks.append((day // 7, env.now, c_cfg.count - churned, churned, qlen[0],
+                                  visits_done[0] - last_week_visits))
+                last_week_visits = visits_done[0]
+            # renewals with renewal time in (t - 24h, t]
+            while True:
+                if pos == len(order):
+                    pos = 0
+                    term += 1
+                c = order[pos]
+                r = W.renewal_offset_h[c] + term * term_h
+                if r > env.now:
+                    break
+                pos += 1
+                if not active[c]:
+                    continue
+                n_bad = bad[c]
+                p_churn = 1.0 - (1.0 - c_cfg.churn_base) * (1.0 - extra_churn) ** n_bad
+                renewed = 0 if W.churn_u[c, term] < p_churn else 1
+                ur = W.relational_u[c, term]
+                pp = max(0.0, rel_p - rel_shift * n_bad)
+                pd = min(1.0 - pp, rel_d + rel_shift * n_bad)
+                rel = PROMOTER if ur < pp else (DETRACTOR if ur >= 1.0 - pd else PASSIVE)
+                out.renewals.append((c, r, renewed, n_bad, rel, W.annual_value[c]))
+                bad[c] = 0
+                if not renewed:
+                    active[c] = False
+                    churned += 1
+            day += 1
+
+    def shifts():
+        """At each shift start, wake the idle technicians (jobs may have queued overnight)."""
+        while True:
+            yield env.timeout(cal.next_start(env.now) - env.now)
+            for i in list(idle):
+                idle.pop(i).succeed()
+
+    env.process(failures())
+    env.process(daily())
+    if not cal.always:
+        env.process(shifts())
+    for i in range(n_tech):
+        env.process(technician(i))
+    env.run(until=horizon)
+
+    q_touch(horizon, 0)
+    out.queue_area_measured = q_area[0]
+    out.jobs_waiting = qlen[0]
+    out.jobs_in_service = in_service[0]
+    out.jobs_scheduled = scheduled[0]
+    out.end_time = horizon
+    return out

@@ -1,0 +1,42 @@
+"""Random streams: one named `numpy.random.Generator` per random process.
+
+Each stream is spawned from a `SeedSequence` keyed by (seed, replication, stream), never
+by scheme, so every scheme of a replication sees the same customers, failures and draws
+(common random numbers), and adding a new stream does not shift the numbers of the others.
+The key does not depend on which worker runs the replication.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Stable ids: append new streams at the end, never renumber.
+STREAMS: dict[str, int] = {
+    "customers": 0,   # tiers, renewal dates
+    "failures": 1,    # failure times and which customer
+    "job_mix": 2,     # job type per failure
+    "durations": 3,   # on-site time per visit
+    "travel": 4,      # travel time per visit
+    "parts": 5,       # part on the van
+    "fix": 6,         # fix outcome per visit
+    "detect": 7,      # whether a non-fix is noticed
+    "callbacks": 8,   # delay before an unnoticed non-fix comes back
+    "surveys": 9,     # transactional NPS responses
+    "churn": 10,      # renewal decisions
+    "workforce": 11,  # technician skills
+    "rushed": 12,     # whether the customer perceives a visit as rushed
+    "relational": 13, # relational NPS at renewal
+    "behaviour": 14,  # learning noise, attrition (model options)
+    "extra": 15,      # draws beyond the pre-drawn visit slots
+}
+
+
+def stream(seed: int, replication: int, name: str) -> np.random.Generator:
+    """The generator for one random process of one replication."""
+    ss = np.random.SeedSequence(entropy=seed, spawn_key=(replication, STREAMS[name]))
+    return np.random.Generator(np.random.PCG64(ss))
+
+
+def streams(seed: int, replication: int) -> dict[str, np.random.Generator]:
+    """All named generators of one replication."""
+    return {name: stream(seed, replication, name) for name in STREAMS}

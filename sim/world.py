@@ -1,0 +1,149 @@
+"""The world of one replication, drawn before the simulation starts.
+
+Everything random that does not depend on what technicians do is drawn here, once per
+replication, from the named streams of `sim.rng`: customers, failures, job types, and for
+each problem a slot of uniforms per visit (durations, travel, fix, detection, survey...).
+Every scheme of the replication simulates the same `World`, so the k-th visit to the
+n-th problem sees the same draws under every scheme (common random numbers).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.rng import stream
+from sim.scenario import HOURS_PER_DAY, Scenario
+
+#: Visits per problem with pre-drawn numbers; later visits draw from the "extra" stream.
+VISIT_SLOTS = 6
+
+
+@dataclass
+class World:
+    # customers
+    tier: list[int]
+    sla_hours: list[float]
+    annual_value: list[float]
+    renewal_offset_h: list[float]   # first renewal, in hours from the start
+    churn_u: np.ndarray             # [customer, term] uniforms
+    relational_u: np.ndarray        # [customer, term] uniforms
+    # failures (problems), in time order
+    failure_t: list[float]
+    failure_customer: list[int]
+    failure_type: list[int]
+    # per problem x visit slot
+    duration: list[list[float]]     # base on-site hours (before thoroughness)
+    travel: list[list[float]]
+    part_u: list[list[float]]
+    fix_u: list[list[float]]
+    detect_u: list[list[float]]
+    callback_delay_h: list[list[float]]
+    rushed_u: list[list[float]]
+    survey_u: list[list[float]]
+    score_u: list[list[float]]
+    # technicians
+    skill: list[float]
+    seed: int
+    replication: int
+
+    def extra_stream(self) -> np.random.Generator:
+        """A fresh generator for draws beyond the pre-drawn slots (one per simulation)."""
+        return stream(self.seed, self.replication, "extra")
+
+
+def _lognormal(rng: np.random.Generator, mean: np.ndarray, cv: float, size) -> np.ndarray:
+    if cv <= 0:
+        return np.broadcast_to(mean, size).astype(float).copy()
+    s2 = math.log1p(cv * cv)
+    mu = np.log(mean) - s2 / 2.0
+    return np.exp(mu + math.sqrt(s2) * rng.standard_normal(size))
+
+
+def draw_duration(
+    rng: np.random.Generator, distribution: str, mean: np.ndarray, cv: float, size
+) -> np.ndarray:
+    if distribution == "exponential":
+        return rng.exponential(1.0, size) * mean
+    if distribution == "fixed":
+        return np.broadcast_to(mean, size).astype(float).copy()
+    return _lognormal(rng, mean, cv, size)
+
+
+def build_world(scenario: Scenario, seed: int, replication: int) -> World:
+    """Draw the scheme-independent world of one replication."""
+    c, jobs, wf = scenario.customers, scenario.jobs, scenario.workforce
+    horizon_h = scenario.horizon_days * HOURS_PER_DAY
+    term_h = c.term_days * HOURS_PER_DAY
+    n_terms = int(math.ceil(scenario.horizon_days / c.term_days)) + 1
+
+    rng = stream(seed, replication, "customers")
+    tiers = list(c.tiers.values())
+    tier = rng.choice(len(tiers), size=c.count, p=np.array([t.share for t in tiers]))
+    offset = rng.uniform(0.0, term_h, size=c.count)
+    churn_u = stream(seed, replication, "churn").random((c.count, n_terms))
+    relational_u = stream(seed, replication, "relational").random((c.count, n_terms))
+
+    # superposed Poisson failure process of all customers: N(horizon) ~ Poisson, times uniform;
+    # failures of customers who have churned are dropped in the model (thinning).
+    rng = stream(seed, replication, "failures")
+    rate_h = c.count * c.failures_per_year / (365.0 * HOURS_PER_DAY)
+    n = int(rng.poisson(rate_h * horizon_h))
+    times = np.sort(rng.uniform(0.0, horizon_h, size=n))
+    cust = rng.integers(0, c.count, size=n)
+    types = list(jobs.types.values())
+    jtype = stream(seed, replication, "job_mix").choice(
+        len(types), size=n, p=np.array([t.share for t in types])
+    )
+
+    shape = (n, VISIT_SLOTS)
+    mean = np.array([t.onsite_hours_mean for t in types])[jtype][:, None]
+    cv = np.array([t.onsite_hours_cv for t in types])[jtype][:, None]
+    rng = stream(seed, replication, "durations")
+    if jobs.duration_distribution == "lognormal":
+        s2 = np.log1p(cv * cv)
+        dur = np.exp(np.log(mean) - s2 / 2.0 + np.sqrt(s2) * rng.standard_normal(shape))
+    else:
+        dur = draw_duration(rng, jobs.duration_distribution, mean, 0.0, shape)
+    if wf.travel_hours_mean > 0:
+        travel = _lognormal(
+            stream(seed, replication, "travel"), np.float64(wf.travel_hours_mean),
+            wf.travel_hours_cv, shape,
+        )
+    else:
+        travel = np.zeros(shape)
+    cb = stream(seed, replication, "callbacks").exponential(
+        jobs.callback_delay_mean_days * HOURS_PER_DAY, shape
+    )
+    surveys = stream(seed, replication, "surveys")
+
+    skill_rng = stream(seed, replication, "workforce")
+    skill = np.clip(
+        skill_rng.normal(wf.skill_mean, wf.skill_sd, size=wf.technicians), 0.05, 1.0
+    )
+
+    return World(
+        tier=tier.tolist(),
+        sla_hours=[tiers[i].sla_hours for i in tier.tolist()],
+        annual_value=[tiers[i].annual_value for i in tier.tolist()],
+        renewal_offset_h=offset.tolist(),
+        churn_u=churn_u,
+        relational_u=relational_u,
+        failure_t=times.tolist(),
+        failure_customer=cust.tolist(),
+        failure_type=jtype.tolist(),
+        duration=dur.tolist(),
+        travel=travel.tolist(),
+        part_u=stream(seed, replication, "parts").random(shape).tolist(),
+        fix_u=stream(seed, replication, "fix").random(shape).tolist(),
+        detect_u=stream(seed, replication, "detect").random(shape).tolist(),
+        callback_delay_h=cb.tolist(),
+        rushed_u=stream(seed, replication, "rushed").random(shape).tolist(),
+        survey_u=surveys.random(shape).tolist(),
+        score_u=surveys.random(shape).tolist(),
+        skill=skill.tolist(),
+        seed=seed,
+        replication=replication,
+    )
