@@ -89,7 +89,9 @@ def main() -> None:
               help="Local worker processes (default: all cores).")
 @click.option("--resume", is_flag=True, help="Keep finished replications in --out; run the rest.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no tables.")
-def run(scenario, reps, seed, out_dir, workers, resume, quiet) -> None:
+@click.option("--report", "report_format", flag_value="html", default=None,
+              help="Also build the compensation-proposal report (HTML) at the end.")
+def run(scenario, reps, seed, out_dir, workers, resume, quiet, report_format) -> None:
     """Run every pay scheme of SCENARIO (a file or a bundled name; default: hvac)."""
     from sim.display import summary_tables
     from sim.experiment import default_workers
@@ -129,6 +131,11 @@ def run(scenario, reps, seed, out_dir, workers, resume, quiet) -> None:
     finally:
         if progress is not None:
             progress.stop()
+    report_path = None
+    if report_format:
+        from sim.report import build_report
+
+        report_path = build_report(out, report_format)
     if quiet:
         return
     con = _stdout()
@@ -137,6 +144,8 @@ def run(scenario, reps, seed, out_dir, workers, resume, quiet) -> None:
     if t2 is not None:
         con.print(t2)
     con.print(f"Results written to {out}/ (wall time {res.manifest['wall_time_s']:.1f} s)")
+    if report_path is not None:
+        con.print(f"Report: {report_path}")
 
 
 @main.command(epilog="\b\nExamples:\n  techsim validate scenarios/hvac.yaml\n  techsim validate medical")
@@ -159,6 +168,17 @@ def scenarios() -> None:
         default = " (default)" if name == DEFAULT_SCENARIO else ""
         click.echo(f"{name:<10} {desc}{default}")
 
+
+def _register() -> None:
+    """Commands that live in their own modules (one module per command family)."""
+    from sim.cli_report import plot, report
+    from sim.cli_sweep import sensitivity, sweep
+
+    for cmd in (sweep, sensitivity, plot, report):
+        main.add_command(cmd)
+
+
+_register()
 
 if __name__ == "__main__":  # pragma: no cover
     main()
