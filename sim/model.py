@@ -319,7 +319,8 @@ def simulate(scenario: Scenario, world: World, thoroughness: list[float]) -> Out
                 out.weeks.append((day // 7, env.now, c_cfg.count - churned, churned, qlen[0],
                                   visits_done[0] - last_week_visits))
                 last_week_visits = visits_done[0]
-            # renewals with renewal time in (t - 24h, t]
+            # renewals due in [t, t + 24h), each at its exact renewal time, so a churned
+            # account's later failures are dropped from the moment it leaves
             while True:
                 if pos == len(order):
                     pos = 0
@@ -327,7 +328,9 @@ def simulate(scenario: Scenario, world: World, thoroughness: list[float]) -> Out
                 c = order[pos]
                 r = W.renewal_offset_h[c] + term * term_h
                 if r > env.now:
-                    break
+                    if r >= t + HOURS_PER_DAY:
+                        break
+                    yield env.timeout(r - env.now)
                 pos += 1
                 if not active[c]:
                     continue
