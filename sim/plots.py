@@ -1,0 +1,640 @@
+"""Figures of a results directory, ready to paste into a deck.
+
+Every figure is a `matplotlib.figure.Figure` made without pyplot (no global figure
+registry, no backend switch), styled for slides (10 x 5.6 in, text >= 12 pt) and drawn in
+the Okabe-Ito colour-blind-safe palette, each scheme always in the colour of its position
+in the manifest. `figures(results)` yields them one at a time; `write_plots` saves them
+into `RESULTS/plots/`. Figures whose data are absent (no technicians.csv, no behaviour.csv,
+no attrition columns, ...) are skipped silently.
+
+Run figures live here; sweep figures in `sim.plots_sweep`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter
+from scipy import stats as sps
+
+from sim.stats import CONFIDENCE, mean_ci
+from sim.storage import atomic_write_bytes
+
+#: Okabe & Ito (2008), reordered so the first colours are the most distinct on white.
+OKABE_ITO: tuple[str, ...] = (
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000", "#F0E442",
+)
+FIGSIZE = (10.0, 5.6)
+DPI = 150
+FORMATS = ("png", "svg", "pdf")
+CURRENCY = "$"
+
+#: Text >= 12 pt, no mathtext (a "$" in a scheme name stays a "$"), light grid.
+STYLE: dict[str, Any] = {
+    "font.size": 13, "axes.titlesize": 14, "axes.labelsize": 13, "xtick.labelsize": 12,
+    "ytick.labelsize": 12, "legend.fontsize": 12, "figure.titlesize": 16,
+    "text.parse_math": False, "axes.spines.top": False, "axes.spines.right": False,
+    "axes.grid": True, "grid.alpha": 0.3, "svg.fonttype": "path", "pdf.fonttype": 42,
+    "legend.frameon": False,
+}
+
+
+@dataclass(frozen=True)
+class KPI:
+    """How a KPI is shown: label, unit, scale factor, unit of a difference."""
+
+    name: str
+    label: str
+    unit: str
+    scale: float = 1.0
+    diff_unit: str = ""
+
+
+#: The headline KPIs of the figures, in order.
+PLOT_KPIS: tuple[KPI, ...] = (
+    KPI("first_time_fix_rate", "First-time fix", "% of first visits", 100, "pts"),
+    KPI("repeat_visit_rate", "Repeat visits", "% of visits", 100, "pts"),
+    KPI("retention_rate", "Retention", "% of renewals", 100, "pts"),
+    KPI("nps", "NPS", "score, -100 to 100", 1, "points"),
+    KPI("sla_compliance", "SLA compliance", "% of visits on time", 100, "pts"),
+    KPI("jobs_per_tech_day", "Jobs per tech-day", "visits per day", 1, "visits/day"),
+    KPI("tech_pay_per_day", "Pay per tech-day", f"{CURRENCY} per day", 1, f"{CURRENCY}/day"),
+    KPI("margin", "Margin", f"{CURRENCY} thousand", 1e-3, f"{CURRENCY} thousand"),
+)
+#: Attrition KPIs (runs.csv columns added by the attrition model, when present).
+ATTRITION_KPIS: tuple[KPI, ...] = (
+    KPI("tech_quits", "Technicians who quit", "quits per run", 1, "quits"),
+    KPI("vacancy_days", "Vacancy days", "days without a technician", 1, "days"),
+)
+KPI_BY_NAME = {k.name: k for k in PLOT_KPIS + ATTRITION_KPIS}
+
+#: Pay changes within +/- this share of baseline pay count as "about the same".
+PAY_TOLERANCE = 0.01
+
+
+class ResultsError(ValueError):
+    """A directory that is not a readable techsim results directory."""
+
+
+@dataclass
+class Results:
+    """The tables of one results directory (a run or a sweep)."""
+
+    path: Path
+    manifest: dict[str, Any]
+    kind: str
+    schemes: list[str]
+    baseline: str
+    labels: dict[str, str]
+    summary: pd.DataFrame
+    runs: pd.DataFrame | None = None
+    technicians: pd.DataFrame | None = None
+    timeseries: pd.DataFrame | None = None
+    behaviour: pd.DataFrame | None = None
+    sensitivity: pd.DataFrame | None = None
+    parameters: list[str] = field(default_factory=list)
+
+    @property
+    def colours(self) -> dict[str, str]:
+        return scheme_colours(self.schemes)
+
+    @property
+    def replications(self) -> int | None:
+        r = self.manifest.get("replications")
+        return int(r) if isinstance(r, (int, float)) else None
+
+    def label(self, scheme: str) -> str:
+        return self.labels.get(scheme, scheme)
+
+    def kpis(self, candidates: tuple[KPI, ...] = PLOT_KPIS) -> list[KPI]:
+        present = set(self.summary["kpi"])
+        return [k for k in candidates if k.name in present]
+
+
+def scheme_colours(schemes: list[str]) -> dict[str, str]:
+    """Scheme -> colour, by position in the manifest's scheme order."""
+    return {s: OKABE_ITO[i % len(OKABE_ITO)] for i, s in enumerate(schemes)}
+
+
+# --------------------------------------------------------------------------- loading
+def _read_table(path: Path, name: str, required: bool = False) -> pd.DataFrame | None:
+    """`name`.csv or `name`.parquet, whichever exists (Parquet first)."""
+    for p in (path / f"{name}.parquet", path / f"{name}.csv"):
+        if p.exists():
+            try:
+                return pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p)
+            except Exception as exc:  # noqa: BLE001 - any unreadable table is bad input
+                raise ResultsError(f"{p}: cannot be read ({type(exc).__name__}: {exc})") from None
+    if required:
+        raise ResultsError(f"{path}: not a techsim results directory (no {name}.csv)")
+    return None
+
+
+def _need(df: pd.DataFrame | None, cols: tuple[str, ...], where: Path) -> pd.DataFrame | None:
+    if df is None:
+        return None
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ResultsError(f"{where}: missing column(s) {', '.join(missing)}")
+    return df
+
+
+def load_results(path: str | Path) -> Results:
+    """Read a results directory; `ResultsError` names the file when it is not one."""
+    p = Path(path)
+    if not p.exists():
+        raise ResultsError(f"{p}: no such directory")
+    if not p.is_dir():
+        raise ResultsError(f"{p}: not a directory")
+    mpath = p / "manifest.json"
+    if not mpath.exists():
+        raise ResultsError(f"{p}: not a techsim results directory (no manifest.json)")
+    try:
+        man = json.loads(mpath.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"{mpath}: not valid JSON ({exc})") from None
+    if not isinstance(man, dict):
+        raise ResultsError(f"{mpath}: not a techsim manifest (not a JSON object)")
+    kind = man.get("kind", "run")
+    if kind not in ("run", "sweep"):
+        raise ResultsError(f"{mpath}: kind: unknown kind {kind!r} (expected run or sweep)")
+    summary = _need(_read_table(p, "summary", required=True),
+                    ("scheme", "kpi", "mean", "ci_low", "ci_high"), p / "summary.csv")
+    if summary is None or summary.empty:
+        raise ResultsError(f"{p / 'summary.csv'}: no rows")
+    scenario = man.get("scenario") if isinstance(man.get("scenario"), dict) else {}
+    present = list(dict.fromkeys(summary["scheme"].astype(str)))
+    order = man.get("schemes") or list((scenario.get("schemes") or {}).keys()) or present
+    schemes = [str(s) for s in order if str(s) in present] + [s for s in present if s not in order]
+    baseline = man.get("baseline") or scenario.get("baseline")
+    if not baseline and "baseline" in summary.columns:
+        baseline = str(summary["baseline"].iloc[0])
+    baseline = str(baseline) if baseline else schemes[0]
+    labels = {}
+    for s, spec in (scenario.get("schemes") or {}).items():
+        lab = spec.get("label") if isinstance(spec, dict) else None
+        labels[str(s)] = str(lab) if lab else str(s)
+    params = []
+    for prm in man.get("parameters") or []:
+        name = prm.get("path") if isinstance(prm, dict) else prm
+        if name is not None:
+            params.append(str(name))
+    summary = summary.assign(scheme=summary["scheme"].astype(str))
+    res = Results(path=p, manifest=man, kind=kind, schemes=schemes, baseline=baseline,
+                  labels=labels, summary=summary, parameters=params)
+    res.runs = _read_table(p, "runs")
+    res.technicians = _need(_read_table(p, "technicians"),
+                            ("scheme", "replication", "tech", "pay_per_day"), p / "technicians.csv")
+    res.timeseries = _need(_read_table(p, "timeseries"),
+                           ("scheme", "replication", "week", "active_customers"),
+                           p / "timeseries.csv")
+    res.behaviour = _need(_read_table(p, "behaviour"),
+                          ("scheme", "replication", "week", "tech", "thoroughness"),
+                          p / "behaviour.csv")
+    res.sensitivity = _need(_read_table(p, "sensitivity"), ("kpi", "parameter", "method"),
+                            p / "sensitivity.csv")
+    for df in (res.runs, res.technicians, res.timeseries, res.behaviour, res.sensitivity):
+        if df is not None and "scheme" in df.columns:
+            df["scheme"] = df["scheme"].astype(str)
+    return res
+
+
+# --------------------------------------------------------------------------- helpers
+@dataclass
+class FigureSpec:
+    """One figure: file stem, title and caption (for the report), the figure itself."""
+
+    name: str
+    title: str
+    caption: str
+    figure: Figure
+
+
+def new_figure(size: tuple[float, float] = FIGSIZE) -> Figure:
+    return Figure(figsize=size, layout="constrained")
+
+
+def panel_grid(fig: Figure, n: int, **kw: Any) -> list[Any]:
+    """n panels: one row up to 4, else two rows."""
+    rows = 1 if n <= 4 else 2
+    cols = max(1, math.ceil(n / rows))
+    axes = fig.subplots(rows, cols, squeeze=False, **kw).ravel()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return list(axes[:n])
+
+
+def scheme_legend(fig: Figure, res: Results, schemes: list[str], extra: list[Any] = ()) -> None:
+    handles = [Line2D([], [], color=res.colours[s], marker="o", ms=9, lw=2.5,
+                      label=res.label(s) + (" (baseline)" if s == res.baseline else ""))
+               for s in schemes]
+    handles += list(extra)
+    ncols = min(len(handles), 4)
+    # matplotlib fills legend columns first; reorder so the entries read row by row
+    handles = [h for col in range(ncols) for h in handles[col::ncols]]
+    fig.legend(handles=handles, loc="outside lower center", ncols=ncols)
+
+
+def thousands(ax: Any, axis: str = "y") -> None:
+    f = FuncFormatter(lambda v, _pos: f"{v:,.0f}" if abs(v) >= 1000 else f"{v:g}")
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(f)
+
+
+def band_stats(wide: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and 95% t-interval per row of a (time x replication) table."""
+    a = wide.to_numpy(dtype=float)
+    n = np.sum(~np.isnan(a), axis=1)
+    m = np.nanmean(a, axis=1)
+    sd = np.nanstd(a, axis=1, ddof=1) if a.shape[1] > 1 else np.full(len(a), np.nan)
+    t = sps.t.ppf(0.5 + CONFIDENCE / 2, np.maximum(n - 1, 1))
+    h = np.where(n > 1, t * sd / np.sqrt(np.maximum(n, 1)), np.nan)
+    return m, m - h, m + h
+
+
+def _summary_row(res: Results, scheme: str, kpi: str) -> pd.Series | None:
+    s = res.summary
+    rows = s[(s["scheme"] == scheme) & (s["kpi"] == kpi)]
+    return None if rows.empty else rows.iloc[0]
+
+
+def _mean_ci_of(res: Results, scheme: str, k: KPI) -> tuple[float, float, float]:
+    """(mean, low, high) scaled: from summary.csv, else from runs.csv."""
+    row = _summary_row(res, scheme, k.name)
+    if row is not None:
+        return tuple(float(row[c]) * k.scale for c in ("mean", "ci_low", "ci_high"))
+    runs = res.runs
+    x = runs.loc[runs["scheme"] == scheme, k.name].to_numpy(dtype=float)
+    m, _sd, lo, hi = mean_ci(x)
+    return m * k.scale, lo * k.scale, hi * k.scale
+
+
+def _yerr(m: float, lo: float, hi: float) -> Any:
+    if math.isnan(lo) or math.isnan(hi):
+        return None
+    return [[m - lo], [hi - m]]
+
+
+def _reps_text(res: Results) -> str:
+    r = res.replications
+    return f"{r} replications" if r else "replications"
+
+
+# --------------------------------------------------------------------------- run figures
+def _means_panels(res: Results, kpis: list[KPI], title: str) -> Figure:
+    fig = new_figure()
+    schemes = res.schemes
+    for ax, k in zip(panel_grid(fig, len(kpis)), kpis):
+        for i, s in enumerate(schemes):
+            m, lo, hi = _mean_ci_of(res, s, k)
+            ax.errorbar(i, m, yerr=_yerr(m, lo, hi), fmt="o", color=res.colours[s], ms=9,
+                        capsize=5, lw=2.5)
+        ax.set_xticks([])
+        ax.set_xlim(-0.6, len(schemes) - 0.4)
+        ax.set_title(k.label)
+        ax.set_ylabel(k.unit)
+        ax.margins(y=0.15)
+        thousands(ax)
+    fig.suptitle(title)
+    scheme_legend(fig, res, schemes)
+    return fig
+
+
+def fig_kpi_comparison(res: Results) -> FigureSpec | None:
+    kpis = res.kpis()
+    if not kpis:
+        return None
+    title = f"Pay schemes compared: mean and 95% CI over {_reps_text(res)}"
+    return FigureSpec(
+        "kpi_comparison", "Headline KPIs per scheme",
+        "Each headline KPI per pay scheme: the dot is the mean over replications, the "
+        "whiskers its 95% confidence interval.",
+        _means_panels(res, kpis, title),
+    )
+
+
+def fig_paired_differences(res: Results) -> FigureSpec | None:
+    others = [s for s in res.schemes if s != res.baseline]
+    kpis = [k for k in res.kpis() if "diff_mean" in res.summary.columns]
+    if not others or not kpis:
+        return None
+    fig = new_figure()
+    for ax, k in zip(panel_grid(fig, len(kpis)), kpis):
+        lows, highs = [0.0], [0.0]
+        for j, s in enumerate(others):
+            row = _summary_row(res, s, k.name)
+            if row is None:
+                continue
+            d, lo, hi = (float(row[c]) * k.scale for c in ("diff_mean", "diff_ci_low",
+                                                             "diff_ci_high"))
+            sig = lo > 0 or hi < 0
+            c = res.colours[s]
+            y = len(others) - 1 - j
+            xerr = None if math.isnan(lo) else [[d - lo], [hi - d]]
+            ax.errorbar(d, y, xerr=xerr, fmt="o", color=c, mec=c, mfc=c if sig else "white",
+                        mew=2, ms=9, capsize=4, lw=2.5)
+            lows.append(lo if not math.isnan(lo) else d)
+            highs.append(hi if not math.isnan(hi) else d)
+        ax.axvline(0, color="0.35", ls="--", lw=1.2)
+        span = max(highs) - min(lows) or 1.0
+        ax.set_xlim(min(lows) - 0.12 * span, max(highs) + 0.12 * span)
+        ax.set_yticks([])
+        ax.set_ylim(-0.6, len(others) - 0.4)
+        ax.set_title(k.label)
+        ax.set_xlabel(k.diff_unit)
+        thousands(ax, "x")
+    hollow = Line2D([], [], color="0.3", marker="o", mfc="white", mew=2, ms=9, lw=0,
+                    label="CI includes 0 (not significant)")
+    fig.suptitle(f"Change against {res.label(res.baseline)}: paired difference, 95% CI")
+    scheme_legend(fig, res, others, [hollow])
+    return FigureSpec(
+        "paired_differences", f"Paired differences against {res.label(res.baseline)}",
+        "Forest plot: the change of each KPI against the baseline scheme, paired replication "
+        "by replication (the schemes face the same customers, failures and technicians). A "
+        "hollow dot marks a difference whose 95% CI includes zero.",
+        fig,
+    )
+
+
+def _tradeoff_axes(fig: Figure, res: Results) -> list[tuple[Any, KPI]]:
+    ys = [KPI_BY_NAME["first_time_fix_rate"], KPI_BY_NAME["retention_rate"]]
+    ys = [k for k in ys if k.name in set(res.summary["kpi"])]
+    axes = panel_grid(fig, len(ys))
+    xk = KPI_BY_NAME["jobs_per_tech_day"]
+    for ax, k in zip(axes, ys):
+        ax.set_xlabel(f"{xk.label} ({xk.unit})")
+        ax.set_ylabel(f"{k.label} ({k.unit})")
+        ax.set_title(f"{xk.label} vs {k.label.lower()}")
+    return list(zip(axes, ys))
+
+
+def fig_tradeoff(res: Results) -> FigureSpec | None:
+    if "jobs_per_tech_day" not in set(res.summary["kpi"]):
+        return None
+    fig = new_figure()
+    panels = _tradeoff_axes(fig, res)
+    if not panels:
+        return None
+    xk = KPI_BY_NAME["jobs_per_tech_day"]
+    for ax, k in panels:
+        for s in res.schemes:
+            xm, xlo, xhi = _mean_ci_of(res, s, xk)
+            ym, ylo, yhi = _mean_ci_of(res, s, k)
+            ax.errorbar(xm, ym, xerr=_yerr(xm, xlo, xhi), yerr=_yerr(ym, ylo, yhi), fmt="o",
+                        color=res.colours[s], ms=10, capsize=4, lw=2)
+        ax.margins(0.15)
+    fig.suptitle("Trade-off: productivity against quality (mean, 95% CI)")
+    scheme_legend(fig, res, res.schemes)
+    return FigureSpec(
+        "tradeoff", "Trade-off: productivity against quality",
+        "Jobs per technician-day against first-time fix and against retention, one point per "
+        "scheme with its 95% CI in both directions. Up and to the right is better on both.",
+        fig,
+    )
+
+
+def _over_time(res: Results, table: pd.DataFrame, value: str, ylabel: str, title: str,
+               agg_techs: bool = False) -> Figure:
+    fig = new_figure()
+    ax = fig.subplots()
+    warm = res.manifest.get("scenario", {}).get("warmup_days")
+    if isinstance(warm, (int, float)) and warm > 0:
+        ax.axvspan(0, warm / 7.0, color="0.88", lw=0, label="warm-up (not measured)")
+    shown = []
+    for s in res.schemes:
+        t = table[table["scheme"] == s]
+        if t.empty:
+            continue
+        if agg_techs:
+            t = t.groupby(["replication", "week"], as_index=False)[value].mean()
+        wide = t.pivot_table(index="week", columns="replication", values=value, aggfunc="mean")
+        m, lo, hi = band_stats(wide)
+        c = res.colours[s]
+        ax.fill_between(wide.index, lo, hi, color=c, alpha=0.25, lw=0)
+        ax.plot(wide.index, m, color=c, lw=2.5)
+        shown.append(s)
+    ax.set_xlabel("Week of the simulation")
+    ax.set_ylabel(ylabel)
+    thousands(ax)
+    fig.suptitle(title)
+    extra = [h for h in ax.get_legend_handles_labels()[0]]
+    scheme_legend(fig, res, shown, extra)
+    return fig
+
+
+def fig_customers_over_time(res: Results) -> FigureSpec | None:
+    ts = res.timeseries
+    if ts is None or ts.empty:
+        return None
+    fig = _over_time(res, ts, "active_customers", "Active customers (accounts)",
+                     f"Active customers over time (band: 95% CI over {_reps_text(res)})")
+    return FigureSpec(
+        "customers_over_time", "Active customers over time",
+        "The number of customers still under contract, week by week (the retention curve): "
+        "the line is the mean over replications, the band its 95% confidence interval. The "
+        "grey area is the warm-up, which the KPIs leave out.",
+        fig,
+    )
+
+
+def pay_changes(res: Results) -> pd.DataFrame | None:
+    """Each technician's pay per day under each scheme against the baseline scheme.
+
+    Technicians are the same people under every scheme (same skill, same world), so they
+    are paired by (replication, tech). Columns: scheme, replication, tech, skill,
+    base_pay_per_day, pay_per_day, change, change_pct, outcome (rises / falls / same).
+    """
+    t = res.technicians
+    if t is None or t.empty:
+        return None
+    keys = ["replication", "tech"]
+    cols = keys + ["pay_per_day"] + (["skill"] if "skill" in t.columns else [])
+    base = t.loc[t["scheme"] == res.baseline, cols].rename(
+        columns={"pay_per_day": "base_pay_per_day"})
+    if base.empty:
+        return None
+    base = base.drop(columns=["skill"], errors="ignore")
+    out = []
+    for s in res.schemes:
+        if s == res.baseline:
+            continue
+        cur = t.loc[t["scheme"] == s, cols]
+        if cur.empty:
+            continue
+        m = cur.merge(base, on=keys, how="inner")
+        m.insert(0, "scheme", s)
+        out.append(m)
+    if not out:
+        return None
+    df = pd.concat(out, ignore_index=True)
+    if "skill" not in df.columns:
+        df["skill"] = np.nan
+    df["change"] = df["pay_per_day"] - df["base_pay_per_day"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df["change_pct"] = 100.0 * df["change"] / df["base_pay_per_day"].where(
+            df["base_pay_per_day"] != 0)
+    tol = PAY_TOLERANCE * df["base_pay_per_day"].abs()
+    df["outcome"] = np.where(df["change"] > tol, "rises",
+                             np.where(df["change"] < -tol, "falls", "same"))
+    return df
+
+
+def pay_change_summary(changes: pd.DataFrame) -> pd.DataFrame:
+    """Per scheme: how many technicians gain, lose, stay the same, and by how much."""
+    rows = []
+    for s, g in changes.groupby("scheme", sort=False):
+        up, down = g[g["outcome"] == "rises"], g[g["outcome"] == "falls"]
+        n = len(g)
+        rows.append({
+            "scheme": s, "n": n,
+            "share_rises": len(up) / n, "share_falls": len(down) / n,
+            "share_same": (n - len(up) - len(down)) / n,
+            "median_rise": float(up["change"].median()) if len(up) else math.nan,
+            "median_fall": float(down["change"].median()) if len(down) else math.nan,
+            "median_rise_pct": float(up["change_pct"].median()) if len(up) else math.nan,
+            "median_fall_pct": float(down["change_pct"].median()) if len(down) else math.nan,
+            "mean_change": float(g["change"].mean()),
+            "p05": float(g["change"].quantile(0.05)), "p95": float(g["change"].quantile(0.95)),
+            "skill_rises": float(up["skill"].mean()) if len(up) else math.nan,
+            "skill_falls": float(down["skill"].mean()) if len(down) else math.nan,
+        })
+    return pd.DataFrame(rows)
+
+
+def fig_tech_pay_change(res: Results) -> FigureSpec | None:
+    ch = pay_changes(res)
+    if ch is None or ch.empty:
+        return None
+    summ = pay_change_summary(ch).set_index("scheme")
+    others = [s for s in res.schemes if s in summ.index]
+    fig = new_figure()
+    ax = fig.subplots()
+    ticks = []
+    for j, s in enumerate(others):
+        y = len(others) - 1 - j
+        d = ch.loc[ch["scheme"] == s, "change"].to_numpy(dtype=float)
+        c = res.colours[s]
+        # deterministic jitter (golden-ratio sequence): no random numbers in a figure
+        jit = ((np.arange(len(d)) * 0.6180339887498949) % 1.0 - 0.5) * 0.45
+        ax.scatter(d, y + jit, s=14, color=c, alpha=0.45, lw=0)
+        ax.boxplot(d, positions=[y], orientation="horizontal", widths=0.6, whis=(5, 95),
+                   showfliers=False, patch_artist=True,
+                   boxprops={"facecolor": "none", "edgecolor": "0.15", "lw": 1.8},
+                   medianprops={"color": "0.15", "lw": 2.5},
+                   whiskerprops={"color": "0.15", "lw": 1.5}, capprops={"color": "0.15"})
+        r = summ.loc[s]
+        ticks.append((y, f"{res.label(s)}\n{100 * r.share_rises:.0f}% gain, "
+                         f"{100 * r.share_falls:.0f}% lose"))
+    ax.axvline(0, color="0.35", ls="--", lw=1.2)
+    ax.set_yticks([y for y, _ in ticks], [t for _, t in ticks])
+    ax.set_ylim(-0.7, len(others) - 0.3)
+    ax.set_xlabel(f"Change in each technician's pay against {res.label(res.baseline)} "
+                  f"({CURRENCY} per day worked)")
+    ax.grid(axis="y", visible=False)
+    thousands(ax, "x")
+    n_rep = ch["replication"].nunique()
+    fig.suptitle(f"Who wins, who loses: technicians' pay vs {res.label(res.baseline)}")
+    return FigureSpec(
+        "tech_pay_change", "Technicians' pay: who wins, who loses",
+        f"Each dot is one technician in one replication ({n_rep} replications): the change in "
+        f"their pay per day worked against the baseline scheme, the same person under both "
+        f"schemes. Boxes span the middle half, whiskers the 5th to 95th percentile; gain or "
+        f"lose means a change of more than {100 * PAY_TOLERANCE:.0f}% of baseline pay.",
+        fig,
+    )
+
+
+def fig_thoroughness_over_time(res: Results) -> FigureSpec | None:
+    b = res.behaviour
+    if b is None or b.empty:
+        return None
+    fig = _over_time(res, b, "thoroughness", "Thoroughness (1 = comfortable pace)",
+                     "Technicians' thoroughness over time (mean over technicians; "
+                     "band: 95% CI over replications)", agg_techs=True)
+    return FigureSpec(
+        "thoroughness_over_time", "Thoroughness over time",
+        "How thorough technicians are, week by week, under each scheme: the mean over "
+        "technicians, with a band for the 95% confidence interval over replications.",
+        fig,
+    )
+
+
+def fig_quits(res: Results) -> FigureSpec | None:
+    runs = res.runs
+    if runs is None:
+        return None
+    kpis = [k for k in ATTRITION_KPIS if k.name in runs.columns]
+    if not kpis or "tech_quits" not in runs.columns:
+        return None
+    fig = _means_panels(res, kpis, f"Technician attrition per scheme: mean and 95% CI over "
+                                   f"{_reps_text(res)}")
+    return FigureSpec(
+        "quits_per_scheme", "Technician attrition per scheme",
+        "Technicians who quit during the measured period, and the days their posts stood "
+        "empty, per scheme (mean and 95% CI over replications).",
+        fig,
+    )
+
+
+RUN_FIGURES: tuple[Callable[[Results], FigureSpec | None], ...] = (
+    fig_kpi_comparison, fig_paired_differences, fig_tradeoff, fig_customers_over_time,
+    fig_tech_pay_change, fig_thoroughness_over_time, fig_quits,
+)
+
+
+# --------------------------------------------------------------------------- output
+def figures(res: Results) -> Iterator[FigureSpec]:
+    """The figures that the data of `res` allow, one at a time, in the house style."""
+    if res.kind == "sweep":
+        from sim.plots_sweep import sweep_figures
+
+        makers: Any = sweep_figures(res)
+    else:
+        makers = RUN_FIGURES
+    for make in makers:
+        with mpl.rc_context(STYLE):
+            spec = make(res)
+        if spec is not None:
+            yield spec
+
+
+def render(spec: FigureSpec, fmt: str = "png", dpi: int = DPI) -> bytes:
+    """The figure as file bytes; the figure is cleared afterwards (no state kept)."""
+    buf = io.BytesIO()
+    with mpl.rc_context(STYLE):
+        spec.figure.savefig(buf, format=fmt, dpi=dpi, metadata=_metadata(fmt))
+    spec.figure.clear()
+    return buf.getvalue()
+
+
+def _metadata(fmt: str) -> dict[str, Any] | None:
+    # no creation dates: the same results give the same files
+    if fmt == "svg":
+        return {"Date": None}
+    if fmt == "pdf":
+        return {"CreationDate": None}
+    return None
+
+
+def write_plots(results_dir: str | Path, fmt: str = "png") -> list[Path]:
+    """Write every figure of a results directory into RESULTS/plots/; return the paths."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    res = load_results(results_dir)
+    out = res.path / "plots"
+    written = []
+    for spec in figures(res):
+        path = out / f"{spec.name}.{fmt}"
+        atomic_write_bytes(path, render(spec, fmt))
+        written.append(path)
+    return written
