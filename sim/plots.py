@@ -235,7 +235,12 @@ def panel_grid(fig: Figure, n: int, **kw: Any) -> list[Any]:
     return list(axes[:n])
 
 
-def scheme_legend(fig: Figure, res: Results, schemes: list[str], extra: list[Any] = ()) -> None:
+def scheme_legend(fig: Figure, res: Results, schemes: list[str], extra: list[Any] = (),
+                  title: str | None = None) -> None:
+    """The scheme legend below the panels; with `title`, above them, carrying the title.
+
+    (Constrained layout places one artist above the panels well, not a title and a legend.)
+    """
     handles = [Line2D([], [], color=res.colours[s], marker="o", ms=9, lw=2.5,
                       label=res.label(s) + (" (baseline)" if s == res.baseline else ""))
                for s in schemes]
@@ -243,7 +248,11 @@ def scheme_legend(fig: Figure, res: Results, schemes: list[str], extra: list[Any
     ncols = min(len(handles), 4)
     # matplotlib fills legend columns first; reorder so the entries read row by row
     handles = [h for col in range(ncols) for h in handles[col::ncols]]
-    fig.legend(handles=handles, loc="outside lower center", ncols=ncols)
+    if title is None:
+        fig.legend(handles=handles, loc="outside lower center", ncols=ncols)
+    else:
+        fig.legend(handles=handles, loc="outside upper center", ncols=ncols, title=title,
+                   title_fontproperties={"size": mpl.rcParams["figure.titlesize"]})
 
 
 def thousands(ax: Any, axis: str = "y") -> None:
@@ -559,8 +568,8 @@ def fig_thoroughness_over_time(res: Results) -> FigureSpec | None:
     if b is None or b.empty:
         return None
     fig = _over_time(res, b, "thoroughness", "Thoroughness (1 = comfortable pace)",
-                     "Technicians' thoroughness over time (mean over technicians; "
-                     "band: 95% CI over replications)", agg_techs=True)
+                     "Thoroughness over time (mean over technicians, 95% CI band)",
+                     agg_techs=True)
     return FigureSpec(
         "thoroughness_over_time", "Thoroughness over time",
         "How thorough technicians are, week by week, under each scheme: the mean over "

@@ -146,8 +146,8 @@ def fig_sweep_param(res: Results, param: str) -> FigureSpec | None:
     if not drawn:
         return None
     fig.supxlabel(param, fontsize=13)
-    fig.suptitle(f"KPIs against {param} (mean, 95% CI band per scheme)")
-    scheme_legend(fig, res, res.schemes)
+    scheme_legend(fig, res, res.schemes,
+                  title=f"KPIs against {param} (mean, 95% CI band per scheme)")
     return FigureSpec(
         f"sweep_{safe_name(param)}", f"KPIs against {param}",
         f"Each headline KPI against the swept parameter {param}, one line per scheme: the mean "
