@@ -16,6 +16,12 @@ probabilities the simulation draws from (`sim.quality`). Nothing here knows sche
 a new or blended scheme gets its response from its coefficients alone.
 
 `fixed`: every technician works at `behaviour.thoroughness` (the control).
+
+`learning`: technicians start from `behaviour.initial_thoroughness` and move it during the
+run from the pay they receive (`sim.learning`, docs/behaviour.md).
+
+Each technician's intrinsic weight lam may differ (`behaviour.intrinsic_weight_dist`,
+drawn in `sim.world`); with lam = 1 pay drops out of U and every scheme gets the same answer.
 """
 
 from __future__ import annotations
@@ -46,9 +52,54 @@ def qualified_mix(scenario: Scenario, skill: float) -> list[tuple[float, object]
     return [(t.share / total, t) for t in types]
 
 
+def _job_terms(scenario: Scenario, skill: float, job, theta: np.ndarray, d, rho) -> tuple:
+    """Per-problem quantities of one job type handled by this technician at `theta`."""
+    q, nps, jobs, wf = scenario.quality, scenario.nps, scenario.jobs, scenario.workforce
+    zero = np.zeros_like(theta)
+    m = 1.0 - job.part_on_van
+    f = np.maximum(quality.fix_prob(q, skill, job, theta), 1e-6)
+    attempts = 1.0 / f  # geometric number of fix attempts
+    n = m + attempts
+    h = m * (wf.travel_hours_mean + jobs.diagnosis_fraction * theta * job.onsite_hours_mean)
+    h = h + attempts * (wf.travel_hours_mean + theta * job.onsite_hours_mean)
+    cb = (attempts - 1.0) * (1.0 - d)
+    first_unres = m + (1.0 - m) * (1.0 - f) * d
+    unres_total = m + (attempts - 1.0) * d
+    res_total = n - unres_total
+    later_unres = unres_total - first_unres
+    later_res = res_total - (1.0 - first_unres)
+    prom = zero.copy()
+    det = zero.copy()
+    for count, unresolved, repeat in (
+        (1.0 - first_unres, 0.0, 0.0),
+        (first_unres, 1.0, 0.0),
+        (later_res, 0.0, 1.0),
+        (later_unres, 1.0, 1.0),
+    ):
+        for p_r, rushed in ((rho, 1.0), (1.0 - rho, 0.0)):
+            pp, pd = quality.promoter_detractor(nps, unresolved, repeat, 0.0, rushed)
+            prom = prom + count * p_r * pp
+            det = det + count * p_r * pd
+    return m, f, n, h, cb, first_unres, prom, det
+
+
+def job_counts(
+    scenario: Scenario, skill: float, job, theta: float
+) -> tuple[float, dict[str, float]]:
+    """Expected hours and visit-term counts per problem of one job type (for gaming)."""
+    q, rr = scenario.quality, scenario.nps.response_rate
+    th = np.array([theta], dtype=float)
+    m, f, n, h, cb, _fu, prom, det = _job_terms(
+        scenario, skill, job, th, quality.detect_prob(q, th), quality.rushed_prob(q, th)
+    )
+    counts = {"visits": n, "first_time_fixes": (1.0 - m) * f, "repeat_visits": n - 1.0,
+              "callbacks": cb, "promoters": rr * prom, "detractors": rr * det}
+    return float(h[0]), {k: float(v[0]) for k, v in counts.items()}
+
+
 def expectation(scenario: Scenario, skill: float, theta: np.ndarray) -> Expectation:
     """Expected counts of every pay term per problem, and hours, for a technician."""
-    q, nps, jobs, wf = scenario.quality, scenario.nps, scenario.jobs, scenario.workforce
+    q, nps = scenario.quality, scenario.nps
     theta = np.asarray(theta, dtype=float)
     d = quality.detect_prob(q, theta)
     rho = quality.rushed_prob(q, theta)
@@ -56,30 +107,7 @@ def expectation(scenario: Scenario, skill: float, theta: np.ndarray) -> Expectat
     hours, visits, ftf, repeats, callbacks = zero.copy(), zero.copy(), zero.copy(), zero.copy(), zero.copy()
     promoters, detractors, bad = zero.copy(), zero.copy(), zero.copy()
     for w, job in qualified_mix(scenario, skill):
-        m = 1.0 - job.part_on_van
-        f = np.maximum(quality.fix_prob(q, skill, job, theta), 1e-6)
-        attempts = 1.0 / f  # geometric number of fix attempts
-        n = m + attempts
-        h = m * (wf.travel_hours_mean + jobs.diagnosis_fraction * theta * job.onsite_hours_mean)
-        h = h + attempts * (wf.travel_hours_mean + theta * job.onsite_hours_mean)
-        cb = (attempts - 1.0) * (1.0 - d)
-        first_unres = m + (1.0 - m) * (1.0 - f) * d
-        unres_total = m + (attempts - 1.0) * d
-        res_total = n - unres_total
-        later_unres = unres_total - first_unres
-        later_res = res_total - (1.0 - first_unres)
-        prom = zero.copy()
-        det = zero.copy()
-        for count, unresolved, repeat in (
-            (1.0 - first_unres, 0.0, 0.0),
-            (first_unres, 1.0, 0.0),
-            (later_res, 0.0, 1.0),
-            (later_unres, 1.0, 1.0),
-        ):
-            for p_r, rushed in ((rho, 1.0), (1.0 - rho, 0.0)):
-                pp, pd = quality.promoter_detractor(nps, unresolved, repeat, 0.0, rushed)
-                prom = prom + count * p_r * pp
-                det = det + count * p_r * pd
+        m, f, n, h, cb, first_unres, prom, det = _job_terms(scenario, skill, job, theta, d, rho)
         hours += w * h
         visits += w * n
         ftf += w * (1.0 - m) * f
@@ -142,10 +170,20 @@ def best_response(
 
 
 def choose_thoroughness(
-    scenario: Scenario, formula: PayFormula, skills: list[float]
+    scenario: Scenario,
+    formula: PayFormula,
+    skills: list[float],
+    intrinsic: list[float] | None = None,
 ) -> list[float]:
-    """Each technician's thoroughness for a replication under a pay formula."""
+    """Each technician's thoroughness for a replication under a pay formula: the scenario's
+    value (`fixed`), the best response to the formula (`best_response`), or the habit a
+    learning technician starts from (`learning`; sim.learning moves it during the run).
+    `intrinsic` holds each technician's intrinsic weight (default: behaviour.intrinsic_weight)."""
     b = scenario.behaviour
     if b.model == "fixed":
         return [b.thoroughness] * len(skills)
-    return [best_response(scenario, formula, s) for s in skills]
+    if b.model == "learning":
+        return [b.initial_thoroughness] * len(skills)
+    if intrinsic is None:
+        return [best_response(scenario, formula, s) for s in skills]
+    return [best_response(scenario, formula, s, lam) for s, lam in zip(skills, intrinsic)]

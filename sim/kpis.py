@@ -11,6 +11,8 @@ from collections import defaultdict
 
 import numpy as np
 
+from sim.attrition import vacant_shift_days
+from sim.ledger import HOURS_PER_WEEK, WeeklyLedger, columns, counts_in, term_events
 from sim.model import Calendar, Output
 from sim.pay import PAY_TERMS, PayFormula
 from sim.records import (
@@ -23,6 +25,7 @@ from sim.records import (
     WEEK_FIELDS,
 )
 from sim.scenario import HOURS_PER_DAY, Scenario
+from sim.world import n_weeks
 
 #: KPI columns of runs.csv, in order (the required ones first). Tests pin these names.
 KPI_COLUMNS: tuple[str, ...] = (
@@ -51,6 +54,8 @@ KPI_COLUMNS: tuple[str, ...] = (
     "churned_customers",
     "lost_annual_value",
     "mean_thoroughness",
+    "tech_quits",
+    "vacancy_days",
 )
 
 #: Per-technician columns of technicians.csv (after scenario, scheme, replication).
@@ -62,60 +67,44 @@ TECH_COLUMNS: tuple[str, ...] = (
 #: Columns of timeseries.csv (after scenario, scheme, replication).
 WEEK_COLUMNS: tuple[str, ...] = WEEK_FIELDS
 
+#: Columns of behaviour.csv (after scenario, scheme, replication, seed): one row per
+#: technician slot and week; thoroughness is the habit at the start of the week.
+BEHAVIOUR_COLUMNS: tuple[str, ...] = (
+    "week", "tech", "thoroughness", "intrinsic_weight", "skill", "present", "pay_week",
+)
 
-def _cols(rows: list[tuple], fields: tuple[str, ...]) -> dict[str, np.ndarray]:
-    if rows:
-        a = np.array(rows, dtype=float)
-    else:
-        a = np.zeros((0, len(fields)))
-    return {f: a[:, k] for k, f in enumerate(fields)}
+_cols = columns
 
 
 def _ratio(num: float, den: float) -> float:
     return float(num / den) if den else float("nan")
 
 
+def present_days(scenario: Scenario, out: Output, t0: float, t1: float) -> np.ndarray:
+    """Shift days in [t0, t1) of every technician slot, less the days it stood vacant."""
+    cal = Calendar(scenario)
+    n = scenario.workforce.technicians
+    return float(cal.shift_days(t0, t1)) - vacant_shift_days(cal, out.absences, n, t0, t1)
+
+
 def tech_counts(scenario: Scenario, out: Output) -> dict[str, np.ndarray]:
-    """The pay-term counts of every technician over the measured period."""
+    """The pay-term counts of every technician over the measured period (sim.ledger)."""
     n_tech = scenario.workforce.technicians
     W = scenario.warmup_days * HOURS_PER_DAY
     H = scenario.horizon_days * HOURS_PER_DAY
     window = scenario.callback_window_days * HOURS_PER_DAY
     v = _cols(out.visits, VISIT_FIELDS)
-    tech = v["tech"].astype(int)
-    done = v["t_done"]
-    meas = (done >= W) & (done < H)
-    days = Calendar(scenario).shift_days(W, H)
-
-    def per_tech(mask: np.ndarray, who: np.ndarray | None = None) -> np.ndarray:
-        w = tech if who is None else who
-        return np.bincount(w[mask], minlength=n_tech).astype(float)[:n_tech]
-
-    gap = v["next_ready"] - done
-    # a first-time fix is confirmed (and paid) when its callback window has closed
-    confirmed = done + window
-    ftf = (v["visit_no"] == 1) & (
-        (v["outcome"] == FIXED) | ((v["outcome"] == LOOKED_FIXED) & (gap > window))
-    )
-    ftf_paid = ftf & (confirmed >= W) & (confirmed < H)
-    # a repeat visit is charged to the technician whose visit caused it, when it happens
-    rep = meas & (v["visit_no"] > 1) & (v["caused_by"] >= 0)
-    # a callback is charged when the problem comes back within the window
-    cb = (v["outcome"] == LOOKED_FIXED) & (gap <= window) & (v["next_ready"] >= W) & (
-        v["next_ready"] < H
-    )
+    if out.absences:
+        days = present_days(scenario, out, W, H)
+    else:
+        days = np.full(n_tech, float(Calendar(scenario).shift_days(W, H)))
     counts = {
-        "days": np.full(n_tech, float(days)),
-        "hours": np.full(n_tech, days * scenario.workforce.shift_hours),
-        "visits": per_tech(meas),
-        "first_time_fixes": per_tech(ftf_paid),
-        "repeat_visits": per_tech(rep, v["caused_by"].astype(int).clip(0)),
-        "callbacks": per_tech(cb),
-        "promoters": per_tech(meas & (v["survey"] == PROMOTER)),
-        "detractors": per_tech(meas & (v["survey"] == DETRACTOR)),
+        "days": days,
+        "hours": days * scenario.workforce.shift_hours,
+        **counts_in(term_events(v, window), n_tech, W, H),
         "retained_value": _retained_value(scenario, out, n_tech, W, H),
     }
-    return counts
+    return {t: counts[t] for t in PAY_TERMS}
 
 
 def _retained_value(scenario: Scenario, out: Output, n_tech: int, W: float, H: float) -> np.ndarray:
@@ -177,7 +166,7 @@ def replication_kpis(
     pay = sum(comps.values())
     total_pay = float(pay.sum())
     days = Calendar(scenario).shift_days(W, H)
-    tech_days = n_tech * days
+    tech_days = n_tech * days if not out.absences else float(counts["days"].sum())
     busy = float((v["t_done"] - v["t_start"])[meas].sum())
     visit_costs = scenario.workforce.cost_per_visit * n_visits
     resolved = int((meas & (v["outcome"] == FIXED)).sum())
@@ -212,6 +201,9 @@ def replication_kpis(
         "churned_customers": float((rmeas & lost).sum()),
         "lost_annual_value": float(r["annual_value"][rmeas & lost].sum()),
         "mean_thoroughness": float(np.mean(out.thoroughness)),
+        "tech_quits": float(sum(1 for _i, t in out.quits if W <= t < H)),
+        "vacancy_days": float(sum(max(0.0, min(a1, H) - max(a0, W)) for _i, a0, a1 in out.absences)
+                              / HOURS_PER_DAY),
     }
     techs = []
     for i in range(n_tech):
@@ -221,7 +213,7 @@ def replication_kpis(
             "thoroughness": out.thoroughness[i],
             **{t: float(counts[t][i]) for t in PAY_TERMS if t not in ("days", "hours")},
             "pay": float(pay[i]),
-            "pay_per_day": _ratio(pay[i], days),
+            "pay_per_day": _ratio(pay[i], counts["days"][i]),
             **{f"pay_{t}": float(comps[t][i]) for t in PAY_TERMS},
         }
         techs.append({c: row[c] for c in TECH_COLUMNS})
@@ -230,3 +222,43 @@ def replication_kpis(
 
 def week_rows(out: Output) -> list[dict[str, float]]:
     return [dict(zip(WEEK_COLUMNS, w)) for w in out.weeks]
+
+
+def weekly_pay(scenario: Scenario, out: Output, formula: PayFormula) -> np.ndarray:
+    """Pay booked in each week [tech, week] (the weekly pay statement; sim.ledger), without
+    the retained-value term, which is booked at renewals."""
+    weeks = n_weeks(scenario)
+    H = scenario.horizon_days * HOURS_PER_DAY
+    ledger = WeeklyLedger(scenario.workforce.technicians, weeks,
+                          scenario.callback_window_days * HOURS_PER_DAY, track_earned=False)
+    ledger.add(out.visits)
+    pay = ledger.variable_pay(formula, ledger.booked)[:, :weeks]
+    fixed = formula.days + formula.hours * scenario.workforce.shift_hours
+    if fixed:
+        for w in range(weeks):
+            t0 = w * HOURS_PER_WEEK
+            pay[:, w] += fixed * present_days(scenario, out, t0, min(t0 + HOURS_PER_WEEK, H))
+    return pay
+
+
+def behaviour_rows(scenario: Scenario, out: Output, formula: PayFormula) -> list[dict[str, float]]:
+    """One row per technician slot and week: thoroughness habit, intrinsic weight, skill,
+    presence and the pay booked that week (BEHAVIOUR_COLUMNS)."""
+    weeks = n_weeks(scenario)
+    n_tech = scenario.workforce.technicians
+    pay = weekly_pay(scenario, out, formula)
+    if out.theta_weeks is not None:
+        theta, skill, lam, present = (out.theta_weeks, out.skill_weeks, out.intrinsic_weeks,
+                                      out.present_weeks)
+    else:
+        theta = [out.thoroughness] * weeks
+        skill = [out.skill] * weeks
+        lam = [out.intrinsic] * weeks
+        present = [[1] * n_tech] * weeks
+    rows = []
+    for w in range(weeks):
+        th, sk, la, pr, pw = theta[w], skill[w], lam[w], present[w], pay[:, w].tolist()
+        for i in range(n_tech):
+            rows.append({"week": w, "tech": i, "thoroughness": th[i], "intrinsic_weight": la[i],
+                         "skill": sk[i], "present": pr[i], "pay_week": pw[i]})
+    return rows

@@ -11,6 +11,11 @@ travel -> work -> outcome), one daily process (renewals at each customer's renew
 weekly snapshots, warm-up reset of the queue statistics). A visit that does not fix
 schedules the problem's next visit: after the part lead time, the revisit delay, or
 (for a visit that looked fixed but was not) a callback delay.
+
+Model options (docs/behaviour.md), each off by default and costing nothing when off:
+learning technicians, quits and hires (`sim.dynamics`, weekly), cherry-picking from the
+queue and premature closure (`sim.gaming`). They need the scheme's pay formula, passed
+as `formula`; the pay itself is still computed afterwards by `sim.kpis`.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from dataclasses import dataclass, field
 import simpy
 
 from sim import quality
+from sim.dynamics import Dynamics, TechState, qualification
+from sim.pay import PayFormula
 from sim.records import DETRACTOR, FIXED, LOOKED_FIXED, NO_RESPONSE, NOT_FIXED, PART_MISSING
 from sim.records import PASSIVE, PROMOTER
 from sim.scenario import HOURS_PER_DAY, Scenario
@@ -48,6 +55,16 @@ class Output:
     jobs_scheduled: int = 0         # next visits scheduled but not yet ready at the end
     queue_area_measured: float = 0.0  # integral of queue length over the measured period
     end_time: float = 0.0
+    # model options (docs/behaviour.md); empty or None when off
+    intrinsic: list[float] = field(default_factory=list)  # intrinsic weight per technician
+    quits: list[tuple] = field(default_factory=list)      # (tech slot, t)
+    absences: list[tuple] = field(default_factory=list)   # (tech slot, vacant from, to)
+    reference_pay: list[float] | None = None  # expected weekly pay per slot (attrition)
+    premature_closures: int = 0
+    theta_weeks: list[list[float]] | None = None      # [week][slot] habit at the week's start
+    skill_weeks: list[list[float]] | None = None
+    intrinsic_weeks: list[list[float]] | None = None
+    present_weeks: list[list[int]] | None = None
 
 
 class Calendar:
@@ -91,12 +108,30 @@ class Calendar:
         return n
 
 
-def simulate(scenario: Scenario, world: World, thoroughness: list[float]) -> Output:
-    """Run one replication with the technicians' thoroughness; return its records."""
+def simulate(
+    scenario: Scenario,
+    world: World,
+    thoroughness: list[float],
+    formula: PayFormula | None = None,
+    reference_pay: list[float] | None = None,
+) -> Output:
+    """Run one replication with the technicians' thoroughness; return its records.
+
+    `formula` (the scheme's pay formula) is needed by the options that respond to pay
+    during the run (learning, attrition, gaming); `reference_pay` is the expected weekly
+    pay per technician slot under the baseline scheme (attrition with reference
+    "baseline"; None in the baseline scheme's own run, which measures it)."""
     sc = scenario
     env = simpy.Environment()
+    beh, gm = sc.behaviour, sc.gaming
+    dyn = beh.model == "learning" or sc.attrition.enabled
+    cherry, closure = gm.cherry_picking, gm.premature_closure
+    if (dyn or cherry or closure) and formula is None:
+        raise ValueError("simulate: learning, attrition and gaming need the pay formula")
+    lam = list(world.intrinsic) if world.intrinsic is not None else (
+        [beh.intrinsic_weight] * sc.workforce.technicians)
     out = Output(thoroughness=list(thoroughness), skill=list(world.skill),
-                 annual_value=world.annual_value)
+                 annual_value=world.annual_value, intrinsic=list(lam))
     horizon = sc.horizon_days * HOURS_PER_DAY
     warmup = sc.warmup_days * HOURS_PER_DAY
     cal = Calendar(sc)
@@ -112,14 +147,16 @@ def simulate(scenario: Scenario, world: World, thoroughness: list[float]) -> Out
             for i in range(n_tech)]
     detp = [float(quality.detect_prob(q, th)) for th in thoroughness]
     rushp = [float(quality.rushed_prob(q, th)) for th in thoroughness]
-    qualified = [[j for j, jt in enumerate(types) if world.skill[i] >= jt.min_skill]
-                 for i in range(n_tech)]
     # a job type nobody is qualified for goes to the most skilled technician
-    best = max(range(n_tech), key=lambda i: world.skill[i])
-    for j, jt in enumerate(types):
-        if not any(world.skill[i] >= jt.min_skill for i in range(n_tech)):
-            qualified[best].append(j)
-    can_do = [[j in qualified[i] for i in range(n_tech)] for j in range(n_types)]
+    qualified, can_do = qualification([jt.min_skill for jt in types], list(world.skill))
+    st = None
+    if dyn or cherry or closure:
+        st = TechState(sc, formula, list(thoroughness), list(world.skill), lam, fixp, detp,
+                       rushp, qualified, can_do, [[0.0] * n_types for _ in range(n_tech)],
+                       [(0.0, 0.0)] * n_tech, [0.0] * n_tech)
+        for i in range(n_tech):
+            st.refresh(i)
+        th, rates, pclose, present_from = st.th, st.rates, st.pclose, st.present_from
 
     # survey probabilities for (unresolved, repeat, late, rushed)
     survey_p = {}
@@ -201,6 +238,27 @@ def simulate(scenario: Scenario, world: World, thoroughness: list[float]) -> Out
             return None
         return heapq.heappop(best_q)[2]
 
+    if cherry:
+        guard, min_gain = gm.sla_guard_hours, gm.min_gain_per_hour
+
+        def take(i: int):  # noqa: F811 - the cherry-picking technician (sim.gaming)
+            urgent_q = pick_q = None
+            urgent_key = urgent_j = pick_r = None
+            r = rates[i]
+            for j in qualified[i]:
+                qj = queues[j]
+                if qj:
+                    if urgent_key is None or qj[0][0] < urgent_key:
+                        urgent_key, urgent_q, urgent_j = qj[0][0], qj, j
+                    if pick_r is None or r[j] > pick_r:
+                        pick_r, pick_q = r[j], qj
+            if urgent_q is None:
+                return None
+            if (pick_q is not urgent_q and urgent_q[0][2][3] - env.now > guard
+                    and pick_r - r[urgent_j] >= min_gain):
+                return heapq.heappop(pick_q)[2]
+            return heapq.heappop(urgent_q)[2]
+
     def slot_draw(p: int, k: int, j: int):
         if k < VISIT_SLOTS:
             return (W.duration[p][k], W.travel[p][k], W.part_u[p][k], W.fix_u[p][k],
@@ -228,6 +286,11 @@ def simulate(scenario: Scenario, world: World, thoroughness: list[float]) -> Out
         fp, dp, rp = fixp[i], detp[i], rushp[i]
         while True:
             now = env.now
+            if dyn:
+                if now < present_from[i]:  # the slot stands vacant
+                    yield env.timeout(present_from[i] - now)
+                    continue
+                theta, fp, dp, rp = th[i], fixp[i], detp[i], rushp[i]
             if not cal.on_shift(now):
                 yield env.timeout(cal.next_start(now) - now)
                 continue
@@ -251,6 +314,11 @@ def simulate(scenario: Scenario, world: World, thoroughness: list[float]) -> Out
                     outcome = FIXED
                 elif u_det < dp:
                     outcome = NOT_FIXED
+                    if closure:  # premature closure (sim.gaming)
+                        u_c = W.close_u[p][k] if k < VISIT_SLOTS else float(extra.random())
+                        if u_c < pclose[i][0 if visit_no == 1 else 1]:
+                            outcome = LOOKED_FIXED
+                            out.premature_closures += 1
                 else:
                     outcome = LOOKED_FIXED
             arrive = now + tr
@@ -361,7 +429,15 @@ def simulate(scenario: Scenario, world: World, thoroughness: list[float]) -> Out
         env.process(shifts())
     for i in range(n_tech):
         env.process(technician(i))
+    dynamics = None
+    if dyn:
+        dynamics = Dynamics(env, sc, world, formula, st, out, idle, cal, reference_pay)
+        if reference_pay is not None:
+            out.reference_pay = list(reference_pay)
+        env.process(dynamics.weekly())
     env.run(until=horizon)
+    if dynamics is not None:
+        dynamics.finish()
 
     q_touch(horizon, 0)
     out.queue_area_measured = q_area[0]

@@ -26,8 +26,12 @@ STREAMS: dict[str, int] = {
     "workforce": 11,  # technician skills
     "rushed": 12,     # whether the customer perceives a visit as rushed
     "relational": 13, # relational NPS at renewal
-    "behaviour": 14,  # learning noise, attrition (model options)
+    "behaviour": 14,  # intrinsic weights of the technicians (model options)
     "extra": 15,      # draws beyond the pre-drawn visit slots
+    "learning": 16,   # exploration signs of the learning technicians
+    "gaming": 17,     # premature-closure decisions
+    "attrition": 18,  # quit decisions
+    "hiring": 19,     # skill and intrinsic weight of replacement technicians
 }
 
 

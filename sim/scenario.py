@@ -159,22 +159,106 @@ class NPS(_Model):
 
 
 # --------------------------------------------------------------------------- behaviour
+Theta = Annotated[float, Field(gt=0.0, le=3.0)]
+
+
+class IntrinsicWeightDist(_Model):
+    """Each technician's intrinsic weight on customer outcomes (docs/behaviour.md).
+
+    `fixed` (value), `uniform` (low, high) or `beta` (a, b); drawn once per technician
+    from the "behaviour" random stream, and for every new hire from the "hiring" stream.
+    """
+
+    kind: Literal["fixed", "uniform", "beta"]
+    value: Prob | None = None
+    low: Prob | None = None
+    high: Prob | None = None
+    a: Pos | None = None
+    b: Pos | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> IntrinsicWeightDist:
+        needs = {"fixed": ("value",), "uniform": ("low", "high"), "beta": ("a", "b")}[self.kind]
+        for name in ("value", "low", "high", "a", "b"):
+            given = getattr(self, name) is not None
+            if name in needs and not given:
+                raise ValueError(f"{name} is required for kind {self.kind!r}")
+            if name not in needs and given:
+                raise ValueError(f"{name} does not apply to kind {self.kind!r} (it takes "
+                                 f"{', '.join(needs)})")
+        if self.kind == "uniform" and self.low > self.high:  # type: ignore[operator]
+            raise ValueError(f"low must be <= high ({self.low:g} > {self.high:g})")
+        return self
+
+
+class Learning(_Model):
+    """The learning rule: a perturbed finite-difference step on realised utility per period."""
+
+    period_weeks: Annotated[int, Field(ge=1, le=13)] = 1
+    exploration: Annotated[float, Field(gt=0.0, le=1.0)] = 0.1
+    step: NonNeg = 0.001
+    max_step: Annotated[float, Field(gt=0.0, le=3.0)] = 0.1
+    baseline_rate: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2
+
+
 class Behaviour(_Model):
-    model: Literal["best_response", "fixed"] = "best_response"
-    thoroughness: Annotated[float, Field(gt=0.0, le=3.0)] = 1.0
-    min_thoroughness: Annotated[float, Field(gt=0.0, le=3.0)] = 0.5
-    max_thoroughness: Annotated[float, Field(gt=0.0, le=3.0)] = 1.5
-    comfortable_thoroughness: Annotated[float, Field(gt=0.0, le=3.0)] = 1.0
+    model: Literal["best_response", "fixed", "learning"] = "best_response"
+    thoroughness: Theta = 1.0
+    initial_thoroughness: Theta = 1.0
+    min_thoroughness: Theta = 0.5
+    max_thoroughness: Theta = 1.5
+    comfortable_thoroughness: Theta = 1.0
     effort_cost_per_hour: NonNeg = 35.0
     intrinsic_weight: Prob = 0.1
+    intrinsic_weight_dist: IntrinsicWeightDist | None = None
     customer_value_per_fix: NonNeg = 100.0
     grid_points: Annotated[int, Field(ge=3, le=10_001)] = 201
+    learning: Learning = Field(default_factory=Learning)
 
     @model_validator(mode="after")
     def _check(self) -> Behaviour:
         if self.min_thoroughness > self.max_thoroughness:
             raise ValueError("min_thoroughness must be <= max_thoroughness")
+        if not self.min_thoroughness <= self.initial_thoroughness <= self.max_thoroughness:
+            raise ValueError(
+                f"initial_thoroughness ({self.initial_thoroughness:g}) must lie within "
+                f"[min_thoroughness, max_thoroughness] = [{self.min_thoroughness:g}, "
+                f"{self.max_thoroughness:g}]"
+            )
         return self
+
+
+class Gaming(_Model):
+    """Gaming of the pay formula, each switch off by default (docs/behaviour.md, "Gaming")."""
+
+    cherry_picking: bool = False
+    min_gain_per_hour: NonNeg = 1.0
+    sla_guard_hours: NonNeg = 0.0
+    premature_closure: bool = False
+    closure_max_prob: Prob = 0.5
+    closure_half_gain: Pos = 20.0
+
+
+class Attrition(_Model):
+    """Technicians who quit when their pay falls short of their expectation."""
+
+    enabled: bool = False
+    window_weeks: Annotated[int, Field(ge=1, le=52)] = 8
+    reference: Literal["baseline", "peers", "own_start"] = "baseline"
+    tolerance: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.05
+    base_quit_rate: Prob = 0.15
+    pay_elasticity: NonNeg = 4.0
+    hiring_lag_days: NonNeg = 45.0
+    new_hire_skill_gap: Prob = 0.15
+    ramp_days: NonNeg = 180.0
+
+
+class BudgetSearch(_Model):
+    """The root search of the budget-neutral variable-pay factors (sim.budget)."""
+
+    replications: Annotated[int, Field(ge=1, le=1000)] = 4
+    tolerance: Annotated[float, Field(gt=0.0, le=0.01)] = 0.002
+    max_iterations: Annotated[int, Field(ge=1, le=50)] = 10
 
 
 # --------------------------------------------------------------------------- schemes (levers)
@@ -253,8 +337,13 @@ class Scenario(_Model):
     quality: Quality = Field(default_factory=Quality)
     nps: NPS = Field(default_factory=NPS)
     behaviour: Behaviour = Field(default_factory=Behaviour)
+    gaming: Gaming = Field(default_factory=Gaming)
+    attrition: Attrition = Field(default_factory=Attrition)
     schemes: dict[str, Scheme] = Field(default_factory=_default_schemes)
     baseline: str | None = None
+    budget_neutral: bool = False
+    budget_search: BudgetSearch = Field(default_factory=BudgetSearch)
+    pay_scale: dict[str, Pos] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:
@@ -270,6 +359,11 @@ class Scenario(_Model):
                 f"baseline: {self.baseline!r} is not one of the schemes "
                 f"({', '.join(self.schemes)})"
             )
+        for name in self.pay_scale:
+            if name not in self.schemes:
+                raise ValueError(
+                    f"pay_scale: {name!r} is not one of the schemes ({', '.join(self.schemes)})"
+                )
         for name, s in self.schemes.items():
             if isinstance(s, HybridScheme):
                 for part in s.between:

@@ -48,6 +48,13 @@ class World:
     skill: list[float]
     seed: int
     replication: int
+    # model options (None when the option is off; each from its own stream)
+    intrinsic: list[float] | None = None      # intrinsic weight per technician ("behaviour")
+    learn_sign: np.ndarray | None = None      # [tech, period] exploration signs +-1 ("learning")
+    close_u: list[list[float]] | None = None  # [problem, visit slot] uniforms ("gaming")
+    quit_u: np.ndarray | None = None          # [tech, week] uniforms ("attrition")
+    hire_skill: np.ndarray | None = None      # [tech, hire] skill of replacements ("hiring")
+    hire_intrinsic: np.ndarray | None = None  # [tech, hire] their intrinsic weights ("hiring")
 
     def extra_stream(self) -> np.random.Generator:
         """A fresh generator for draws beyond the pre-drawn slots (one per simulation)."""
@@ -70,6 +77,54 @@ def draw_duration(
     if distribution == "fixed":
         return np.broadcast_to(mean, size).astype(float).copy()
     return _lognormal(rng, mean, cv, size)
+
+
+def n_weeks(scenario: Scenario) -> int:
+    """Weeks of the run, the last one possibly partial (week w is [7w, 7w + 7) days)."""
+    return int(math.ceil(scenario.horizon_days / 7.0))
+
+
+def draw_intrinsic(scenario: Scenario, rng: np.random.Generator, size) -> np.ndarray:
+    """Intrinsic weights on customer outcomes from `behaviour.intrinsic_weight_dist`."""
+    b = scenario.behaviour
+    d = b.intrinsic_weight_dist
+    if d is None:
+        return np.full(size, b.intrinsic_weight)
+    if d.kind == "fixed":
+        return np.full(size, d.value)
+    if d.kind == "uniform":
+        return rng.uniform(d.low, d.high, size)
+    return rng.beta(d.a, d.b, size)
+
+
+def max_hires(scenario: Scenario) -> int:
+    """Hires per technician slot that can happen in a run (a quit needs window_weeks of pay)."""
+    return n_weeks(scenario) // scenario.attrition.window_weeks + 2
+
+
+def _option_draws(scenario: Scenario, seed: int, replication: int, n: int) -> dict:
+    """Draws of the model options that are on; each from its own stream (none when off)."""
+    b, wf = scenario.behaviour, scenario.workforce
+    nt = wf.technicians
+    weeks = n_weeks(scenario)
+    d: dict = {}
+    if b.intrinsic_weight_dist is not None:
+        d["intrinsic"] = draw_intrinsic(
+            scenario, stream(seed, replication, "behaviour"), nt
+        ).tolist()
+    if b.model == "learning":
+        periods = weeks // b.learning.period_weeks + 2
+        rng = stream(seed, replication, "learning")
+        d["learn_sign"] = np.where(rng.random((nt, periods)) < 0.5, -1.0, 1.0)
+    if scenario.gaming.premature_closure:
+        d["close_u"] = stream(seed, replication, "gaming").random((n, VISIT_SLOTS)).tolist()
+    if scenario.attrition.enabled:
+        d["quit_u"] = stream(seed, replication, "attrition").random((nt, weeks + 1))
+        rng = stream(seed, replication, "hiring")
+        shape = (nt, max_hires(scenario))
+        d["hire_skill"] = np.clip(rng.normal(wf.skill_mean, wf.skill_sd, size=shape), 0.05, 1.0)
+        d["hire_intrinsic"] = draw_intrinsic(scenario, rng, shape)
+    return d
 
 
 def build_world(scenario: Scenario, seed: int, replication: int) -> World:
@@ -146,4 +201,5 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
         skill=skill.tolist(),
         seed=seed,
         replication=replication,
+        **_option_draws(scenario, seed, replication, n),
     )

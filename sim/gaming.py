@@ -1,0 +1,96 @@
+"""Gaming of the pay formula: cherry-picking and premature closure (docs/behaviour.md).
+
+Both follow from the pay formula's coefficients, never from a scheme's name, and both
+weigh pay by (1 - lam), the technician's weight on pay against customer outcomes.
+
+Cherry-picking (`gaming.cherry_picking`): a technician choosing from the queue ranks the
+job types they are qualified for by the variable pay they expect per hour of the job,
+
+    r_j = (1 - lam) * sum_k coef_k * E[count_k | type j] / E[hours | type j]
+
+(k over the visit terms of `sim.ledger`, expectations from `sim.behaviour.job_counts` at
+the technician's skill and thoroughness). They take the head of the best-paying queue
+instead of the most urgent job when it pays at least `min_gain_per_hour` more per hour,
+unless the most urgent job is due within `sla_guard_hours` (the dispatcher's override).
+Under day or hour pay every r_j is 0, so nobody picks.
+
+Premature closure (`gaming.premature_closure`): a technician who knows a visit has not
+fixed the problem may close it as fixed. Closing changes the pay of that visit by
+
+    dPay = c_ftf * [first visit] * P(no callback within window)
+         + c_cb * P(callback within window)
+         + (c_prom * dP(promoter) + c_det * dP(detractor)) * response_rate
+
+with P(callback within window) = 1 - exp(-window / callback_delay_mean) (the problem comes
+back after an exponential delay) and dP the change in the survey odds when the customer
+believes the problem fixed. The visit counts and the repeat-visit charge are the same
+either way (the callback is itself a repeat visit). The technician's gain is
+
+    G = (1 - lam) * dPay - lam * customer_value_per_fix
+
+(the intrinsic cost of leaving a customer with a broken unit, valued like a lost fix) and
+the probability of closing is p = closure_max_prob * G / (G + closure_half_gain) for G > 0,
+otherwise 0. No calibration data exist for this: off by default.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sim import quality
+from sim.behaviour import job_counts, qualified_mix
+from sim.ledger import VISIT_TERMS
+from sim.pay import PayFormula
+from sim.scenario import HOURS_PER_DAY, Scenario
+
+
+def pay_per_hour(
+    scenario: Scenario, formula: PayFormula, skill: float, theta: float
+) -> list[float]:
+    """Expected variable pay per hour of work, for every job type of the scenario."""
+    rates = []
+    for job in scenario.jobs.types.values():
+        hours, counts = job_counts(scenario, skill, job, theta)
+        pay = sum(getattr(formula, t) * counts[t] for t in VISIT_TERMS)
+        rates.append(pay / hours if hours > 0 else 0.0)
+    return rates
+
+
+def pick_rates(
+    scenario: Scenario, formula: PayFormula, skill: float, theta: float, lam: float
+) -> list[float]:
+    """r_j: the weight a cherry-picking technician puts on each job type."""
+    return [(1.0 - lam) * r for r in pay_per_hour(scenario, formula, skill, theta)]
+
+
+def closure_gain(scenario: Scenario, formula: PayFormula, lam: float, first_visit: bool) -> float:
+    """G: the technician's gain from closing an unfixed visit as fixed."""
+    jobs, nps = scenario.jobs, scenario.nps
+    window = scenario.callback_window_days * HOURS_PER_DAY
+    mean = jobs.callback_delay_mean_days * HOURS_PER_DAY
+    p_cb = 1.0 - math.exp(-window / mean) if mean > 0 else 1.0
+    repeat = 0.0 if first_visit else 1.0
+    pp1, pd1 = quality.promoter_detractor(nps, 0.0, repeat, 0.0, 0.0)
+    pp0, pd0 = quality.promoter_detractor(nps, 1.0, repeat, 0.0, 0.0)
+    d_pay = (
+        formula.first_time_fixes * (1.0 - p_cb) * (1.0 if first_visit else 0.0)
+        + formula.callbacks * p_cb
+        + nps.response_rate * (formula.promoters * float(pp1 - pp0)
+                               + formula.detractors * float(pd1 - pd0))
+    )
+    return (1.0 - lam) * d_pay - lam * scenario.behaviour.customer_value_per_fix
+
+
+def closure_prob(scenario: Scenario, formula: PayFormula, lam: float, first_visit: bool) -> float:
+    """p: the probability that the technician closes an unfixed visit as fixed."""
+    g = closure_gain(scenario, formula, lam, first_visit)
+    if g <= 0.0:
+        return 0.0
+    gm = scenario.gaming
+    return gm.closure_max_prob * g / (g + gm.closure_half_gain)
+
+
+def qualified_types(scenario: Scenario, skill: float) -> list[int]:
+    """Indexes of the job types a technician of this skill may take."""
+    mix = {id(job) for _w, job in qualified_mix(scenario, skill)}
+    return [j for j, job in enumerate(scenario.jobs.types.values()) if id(job) in mix]
