@@ -132,17 +132,17 @@ def analyse(
             sub = summary[(summary["scheme"] == scheme) & (summary["kpi"] == kpi)]
             y = sub.set_index("point")[col].reindex(range(len(points))).to_numpy(dtype=float)
             ids = {"scheme": scheme, "kpi": kpi, "method": method}
-            tail = {"measure": measure, "n_points": len(points), "note": ""}
-            note = ""
             if np.isnan(y).any():
                 note = "undefined at some points"
-            elif np.ptp(y) == 0:
-                note = "no variation across points"
-            if note:
+            else:
+                note = "no variation across points" if np.ptp(y) == 0 else ""
+            tail = {"measure": measure, "n_points": len(points), "note": note}
+            # Sobol indices are shares of the variance (none when it is 0); Morris effects
+            # of a constant output are simply 0
+            if np.isnan(y).any() or (note and method == "sobol"):
                 mid = SOBOL_COLUMNS if method == "sobol" else MORRIS_COLUMNS
                 for name in problem["names"]:
-                    rows.append({**ids, "parameter": name, **{c: math.nan for c in mid},
-                                 **tail, "note": note})
+                    rows.append({**ids, "parameter": name, **{c: math.nan for c in mid}, **tail})
                 continue
             if method == "sobol":
                 idx = sobol_indices(problem, y, seed)
