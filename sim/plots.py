@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter
 from scipy import stats as sps
 
@@ -520,6 +521,22 @@ def pay_change_summary(changes: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _box(ax: Any, d: np.ndarray, y: float, h: float = 0.6) -> None:
+    """A box (quartiles, median) with whiskers from the 5th to the 95th percentile.
+
+    Drawn by hand: Axes.boxplot reads every rcParam, which imports pyplot.
+    """
+    p5, q1, med, q3, p95 = np.percentile(d, [5, 25, 50, 75, 95])
+    k = {"color": "0.15", "zorder": 3}
+    ax.add_patch(Rectangle((q1, y - h / 2), q3 - q1, h, fill=False, ec="0.15", lw=1.8,
+                           zorder=3))
+    ax.plot([med, med], [y - h / 2, y + h / 2], lw=2.8, **k)
+    ax.plot([p5, q1], [y, y], lw=1.5, **k)
+    ax.plot([q3, p95], [y, y], lw=1.5, **k)
+    for x in (p5, p95):
+        ax.plot([x, x], [y - h / 5, y + h / 5], lw=1.5, **k)
+
+
 def fig_tech_pay_change(res: Results) -> FigureSpec | None:
     ch = pay_changes(res)
     if ch is None or ch.empty:
@@ -536,11 +553,7 @@ def fig_tech_pay_change(res: Results) -> FigureSpec | None:
         # deterministic jitter (golden-ratio sequence): no random numbers in a figure
         jit = ((np.arange(len(d)) * 0.6180339887498949) % 1.0 - 0.5) * 0.45
         ax.scatter(d, y + jit, s=14, color=c, alpha=0.45, lw=0)
-        ax.boxplot(d, positions=[y], orientation="horizontal", widths=0.6, whis=(5, 95),
-                   showfliers=False, patch_artist=True,
-                   boxprops={"facecolor": "none", "edgecolor": "0.15", "lw": 1.8},
-                   medianprops={"color": "0.15", "lw": 2.5},
-                   whiskerprops={"color": "0.15", "lw": 1.5}, capprops={"color": "0.15"})
+        _box(ax, d, y)
         r = summ.loc[s]
         ticks.append((y, f"{res.label(s)}\n{100 * r.share_rises:.0f}% gain, "
                          f"{100 * r.share_falls:.0f}% lose"))
