@@ -20,10 +20,11 @@ from sim.world import build_world
 
 from conftest import tiny_dict
 
-# small example counts keep the suite fast; no example database is written into the repo
-SIM = settings(max_examples=60, deadline=None, database=None,
+# small example counts keep the suite fast; derandomized so CI runs are reproducible;
+# no example database is written into the repo
+SIM = settings(max_examples=60, deadline=None, database=None, derandomize=True,
                suppress_health_check=[HealthCheck.too_slow])
-FAST = settings(max_examples=200, deadline=None, database=None)
+FAST = settings(max_examples=200, deadline=None, database=None, derandomize=True)
 
 RATES = ["first_time_fix_rate", "repeat_visit_rate", "callback_rate", "retention_rate",
          "sla_compliance"]
@@ -80,6 +81,11 @@ def small_scenarios(draw):
     return scenario_from_dict(d, "<random>")
 
 
+def _nonneg(x: float) -> bool:
+    """NaN or >= 0, allowing float rounding (SimPy adds delays to the clock)."""
+    return math.isnan(x) or x >= -1e-9
+
+
 def _in_unit(x: float) -> bool:
     return math.isnan(x) or 0.0 <= x <= 1.0
 
@@ -94,11 +100,12 @@ def test_kpis_are_sensible_on_random_scenarios(sc, rep):
             assert _in_unit(row[k]), (k, row[k])
         assert math.isnan(row["nps"]) or -100.0 <= row["nps"] <= 100.0
         assert math.isnan(row["relational_nps"]) or -100.0 <= row["relational_nps"] <= 100.0
-        assert row["utilisation"] >= 0 and row["jobs_per_tech_day"] >= 0
+        # NaN where the denominator is empty (no shift day, no visit ready in the period)
+        for k in ("utilisation", "jobs_per_tech_day", "mean_wait_hours",
+                  "mean_response_hours"):
+            assert _nonneg(row[k]), (k, row[k])
         assert 0 <= row["problems_resolved"] <= row["visits"]
         assert row["revenue"] >= 0 and row["mean_queue_length"] >= 0
-        if row["visits"]:
-            assert row["mean_wait_hours"] >= 0 and row["mean_response_hours"] >= 0
         assert row["churned_customers"] <= sc.customers.count
     techs = res.technicians
     assert len(techs) == n_tech * len(sc.schemes)
@@ -197,7 +204,7 @@ def behaviour_scenarios(draw):
     }), "<random>")
 
 
-@settings(max_examples=60, deadline=None, database=None)
+@settings(max_examples=60, deadline=None, database=None, derandomize=True)
 @given(behaviour_scenarios(), formulas, st.floats(0.05, 1.0))
 def test_best_response_is_on_the_grid_within_bounds(sc, formula, skill):
     th = best_response(sc, formula, skill)
