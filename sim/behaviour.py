@@ -84,17 +84,17 @@ def _job_terms(scenario: Scenario, skill: float, job, theta: np.ndarray, d, rho)
 
 
 def job_counts(
-    scenario: Scenario, skill: float, job, theta: float
-) -> tuple[float, dict[str, float]]:
-    """Expected hours and visit-term counts per problem of one job type (for gaming)."""
+    scenario: Scenario, skill: float, job, theta: np.ndarray
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Expected hours and visit-term counts per problem of one job type, at each theta."""
     q, rr = scenario.quality, scenario.nps.response_rate
-    th = np.array([theta], dtype=float)
+    th = np.asarray(theta, dtype=float)
     m, f, n, h, cb, _fu, prom, det = _job_terms(
         scenario, skill, job, th, quality.detect_prob(q, th), quality.rushed_prob(q, th)
     )
     counts = {"visits": n, "first_time_fixes": (1.0 - m) * f, "repeat_visits": n - 1.0,
               "callbacks": cb, "promoters": rr * prom, "detractors": rr * det}
-    return float(h[0]), {k: float(v[0]) for k, v in counts.items()}
+    return h, counts
 
 
 def expectation(scenario: Scenario, skill: float, theta: np.ndarray) -> Expectation:

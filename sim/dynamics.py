@@ -13,7 +13,7 @@ for behaviour.csv. Hires arrive by their own timer after the hiring lag.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -56,6 +56,7 @@ class TechState:
     rates: list[list[float]]     # cherry-picking pay per hour per job type
     pclose: list[tuple[float, float]]  # P(premature closure) on first / repeat visits
     present_from: list[float]    # the slot is vacant before this time
+    _tables: dict = field(default_factory=dict)  # skill -> gaming.PickTable
 
     def refresh(self, i: int) -> None:
         """Recompute technician i's probabilities after a change of thoroughness or skill."""
@@ -65,7 +66,10 @@ class TechState:
         self.detp[i] = float(quality.detect_prob(q, t))
         self.rushp[i] = float(quality.rushed_prob(q, t))
         if sc.gaming.cherry_picking:
-            self.rates[i] = gaming.pick_rates(sc, self.formula, s, t, self.lam[i])
+            table = self._tables.get(s)
+            if table is None:
+                table = self._tables[s] = gaming.PickTable(sc, self.formula, s)
+            self.rates[i] = table.pick_rates(t, self.lam[i])
         if sc.gaming.premature_closure:
             self.pclose[i] = (gaming.closure_prob(sc, self.formula, self.lam[i], True),
                               gaming.closure_prob(sc, self.formula, self.lam[i], False))
@@ -85,6 +89,10 @@ class Dynamics:
         self.env, self.sc, self.world, self.formula = env, scenario, world, formula
         self.st, self.out, self.idle, self.cal = st, out, idle, cal
         sc = scenario
+        if (sc.behaviour.model == "learning" and world.learn_sign is None) or (
+                sc.attrition.enabled and world.quit_u is None):
+            raise ValueError("simulate: the world was built for a scenario without these "
+                             "options; build it with sim.world.build_world(this scenario)")
         self.n = sc.workforce.technicians
         self.weeks = n_weeks(sc)
         self.horizon = sc.horizon_days * HOURS_PER_DAY

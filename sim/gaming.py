@@ -38,29 +38,45 @@ from __future__ import annotations
 import math
 
 from sim import quality
-from sim.behaviour import job_counts, qualified_mix
+import numpy as np
+
+from sim.behaviour import job_counts, theta_grid
 from sim.ledger import VISIT_TERMS
 from sim.pay import PayFormula
 from sim.scenario import HOURS_PER_DAY, Scenario
 
 
 def pay_per_hour(
-    scenario: Scenario, formula: PayFormula, skill: float, theta: float
-) -> list[float]:
-    """Expected variable pay per hour of work, for every job type of the scenario."""
+    scenario: Scenario, formula: PayFormula, skill: float, theta: np.ndarray
+) -> np.ndarray:
+    """Expected variable pay per hour of work [job type, theta] for every job type."""
+    theta = np.asarray(theta, dtype=float)
     rates = []
     for job in scenario.jobs.types.values():
         hours, counts = job_counts(scenario, skill, job, theta)
         pay = sum(getattr(formula, t) * counts[t] for t in VISIT_TERMS)
-        rates.append(pay / hours if hours > 0 else 0.0)
-    return rates
+        rates.append(np.where(hours > 0, pay / np.maximum(hours, 1e-12), 0.0))
+    return np.array(rates)
+
+
+class PickTable:
+    """r_j over the thoroughness grid for one technician's skill, interpolated in theta
+    (so a learning technician's ranking costs microseconds to update)."""
+
+    def __init__(self, scenario: Scenario, formula: PayFormula, skill: float) -> None:
+        self.grid = theta_grid(scenario)
+        self.rates = pay_per_hour(scenario, formula, skill, self.grid)
+
+    def pick_rates(self, theta: float, lam: float) -> list[float]:
+        return [(1.0 - lam) * float(np.interp(theta, self.grid, r)) for r in self.rates]
 
 
 def pick_rates(
     scenario: Scenario, formula: PayFormula, skill: float, theta: float, lam: float
 ) -> list[float]:
     """r_j: the weight a cherry-picking technician puts on each job type."""
-    return [(1.0 - lam) * r for r in pay_per_hour(scenario, formula, skill, theta)]
+    r = pay_per_hour(scenario, formula, skill, np.array([theta]))[:, 0]
+    return [(1.0 - lam) * float(x) for x in r]
 
 
 def closure_gain(scenario: Scenario, formula: PayFormula, lam: float, first_visit: bool) -> float:
@@ -88,9 +104,3 @@ def closure_prob(scenario: Scenario, formula: PayFormula, lam: float, first_visi
         return 0.0
     gm = scenario.gaming
     return gm.closure_max_prob * g / (g + gm.closure_half_gain)
-
-
-def qualified_types(scenario: Scenario, skill: float) -> list[int]:
-    """Indexes of the job types a technician of this skill may take."""
-    mix = {id(job) for _w, job in qualified_mix(scenario, skill)}
-    return [j for j, job in enumerate(scenario.jobs.types.values()) if id(job) in mix]

@@ -76,6 +76,15 @@ BEHAVIOUR_COLUMNS: tuple[str, ...] = (
 _cols = columns
 
 
+def visit_columns(out: Output) -> dict[str, np.ndarray]:
+    """The visit records of `out` as columns (computed once per output)."""
+    v = out.cache.get("visits")
+    if v is None or out.cache.get("n_visits") != len(out.visits):
+        v = out.cache["visits"] = columns(out.visits, VISIT_FIELDS)
+        out.cache["n_visits"] = len(out.visits)
+    return v
+
+
 def _ratio(num: float, den: float) -> float:
     return float(num / den) if den else float("nan")
 
@@ -93,7 +102,7 @@ def tech_counts(scenario: Scenario, out: Output) -> dict[str, np.ndarray]:
     W = scenario.warmup_days * HOURS_PER_DAY
     H = scenario.horizon_days * HOURS_PER_DAY
     window = scenario.callback_window_days * HOURS_PER_DAY
-    v = _cols(out.visits, VISIT_FIELDS)
+    v = visit_columns(out)
     if out.absences:
         days = present_days(scenario, out, W, H)
     else:
@@ -133,7 +142,7 @@ def replication_kpis(
     W = scenario.warmup_days * HOURS_PER_DAY
     H = scenario.horizon_days * HOURS_PER_DAY
     window = scenario.callback_window_days * HOURS_PER_DAY
-    v = _cols(out.visits, VISIT_FIELDS)
+    v = visit_columns(out)
     r = _cols(out.renewals, RENEWAL_FIELDS)
     done = v["t_done"]
     meas = (done >= W) & (done < H)
@@ -231,7 +240,7 @@ def weekly_pay(scenario: Scenario, out: Output, formula: PayFormula) -> np.ndarr
     H = scenario.horizon_days * HOURS_PER_DAY
     ledger = WeeklyLedger(scenario.workforce.technicians, weeks,
                           scenario.callback_window_days * HOURS_PER_DAY, track_earned=False)
-    ledger.add(out.visits)
+    ledger.add_columns(visit_columns(out))
     pay = ledger.variable_pay(formula, ledger.booked)[:, :weeks]
     fixed = formula.days + formula.hours * scenario.workforce.shift_hours
     if fixed:

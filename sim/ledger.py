@@ -129,12 +129,15 @@ class WeeklyLedger:
                 p = row[ip]
                 cause[k] = last.get(p, math.nan)
                 last[p] = row[idone]
-        v = columns(new, VISIT_FIELDS)
+        self.add_columns(columns(new, VISIT_FIELDS), cause)
+
+    def add_columns(self, v: dict[str, np.ndarray], cause: np.ndarray | None = None) -> None:
+        """Take in visit records given as columns (`cause`: see `term_events`)."""
         events = term_events(v, self.window, cause)
         for term, e in events.items():
             m = e.mask
             np.add.at(self.booked[term], (e.who[m], self._week(e.booked[m])), 1.0)
-            if self.track_earned:
+            if cause is not None:
                 m = m & ~np.isnan(e.earned)
                 np.add.at(self.earned[term], (e.who[m], self._week(e.earned[m])), 1.0)
         tech, wk = v["tech"].astype(int), self._week(v["t_done"])

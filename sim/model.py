@@ -65,6 +65,7 @@ class Output:
     skill_weeks: list[list[float]] | None = None
     intrinsic_weeks: list[list[float]] | None = None
     present_weeks: list[list[int]] | None = None
+    cache: dict = field(default_factory=dict, repr=False)  # derived arrays (sim.kpis)
 
 
 class Calendar:
@@ -128,6 +129,9 @@ def simulate(
     cherry, closure = gm.cherry_picking, gm.premature_closure
     if (dyn or cherry or closure) and formula is None:
         raise ValueError("simulate: learning, attrition and gaming need the pay formula")
+    if closure and world.close_u is None:
+        raise ValueError("simulate: the world was built for a scenario without premature "
+                         "closure; build it with sim.world.build_world(this scenario)")
     lam = list(world.intrinsic) if world.intrinsic is not None else (
         [beh.intrinsic_weight] * sc.workforce.technicians)
     out = Output(thoroughness=list(thoroughness), skill=list(world.skill),

@@ -195,7 +195,7 @@ class Learning(_Model):
     """The learning rule: a perturbed finite-difference step on realised utility per period."""
 
     period_weeks: Annotated[int, Field(ge=1, le=13)] = 1
-    exploration: Annotated[float, Field(gt=0.0, le=1.0)] = 0.1
+    exploration: Annotated[float, Field(gt=0.0, le=1.0)] = 0.15
     step: NonNeg = 0.001
     max_step: Annotated[float, Field(gt=0.0, le=3.0)] = 0.1
     baseline_rate: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2
