@@ -91,8 +91,12 @@ def main() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no tables.")
 @click.option("--report", "report_format", flag_value="html", default=None,
               help="Also build the compensation-proposal report (HTML) at the end.")
-def run(scenario, reps, seed, out_dir, workers, resume, quiet, report_format) -> None:
+@click.option("--budget-neutral", is_flag=True,
+              help="First scale each scheme's variable pay to the baseline's mean pay.")
+def run(scenario, reps, seed, out_dir, workers, resume, quiet, report_format,
+        budget_neutral) -> None:
     """Run every pay scheme of SCENARIO (a file or a bundled name; default: hvac)."""
+    from sim.budget import BudgetError
     from sim.display import summary_tables
     from sim.experiment import default_workers
     from sim.runner import ResumeError, run_scenario
@@ -124,10 +128,15 @@ def run(scenario, reps, seed, out_dir, workers, resume, quiet, report_format) ->
         if progress is not None:
             progress.advance(task)
 
+    if show and (budget_neutral or sc.budget_neutral):
+        err.print("Finding budget-neutral pay factors (sim.budget)...")
     try:
-        res = run_scenario(sc, out, reps, seed, workers, resume, on_done, on_start)
+        res = run_scenario(sc, out, reps, seed, workers, resume, on_done, on_start,
+                           budget_neutral=budget_neutral)
     except ResumeError as exc:
         raise BadInput(str(exc)) from None
+    except BudgetError as exc:
+        raise BadInput(f"{path}: budget_neutral: {exc}") from None
     finally:
         if progress is not None:
             progress.stop()
@@ -136,6 +145,12 @@ def run(scenario, reps, seed, out_dir, workers, resume, quiet, report_format) ->
         from sim.report import build_report
 
         report_path = build_report(out, report_format)
+    bn = res.manifest.get("budget_neutral")
+    if bn:
+        factors = ", ".join(f"{k} x{v:.4f}" for k, v in bn["factors"].items())
+        click.echo(f"Budget-neutral variable-pay factors (mean pay per tech-day "
+                   f"{bn['baseline_pay_per_tech_day']:.2f}, as under {res.manifest['baseline']}): "
+                   f"{factors}")
     if quiet:
         return
     con = _stdout()

@@ -16,10 +16,16 @@ from typing import Any
 
 import pandas as pd
 
-from sim.behaviour import choose_thoroughness
-from sim.kpis import KPI_COLUMNS, TECH_COLUMNS, WEEK_COLUMNS, replication_kpis, week_rows
-from sim.model import simulate
-from sim.pay import formula_for
+from sim.kpis import (
+    BEHAVIOUR_COLUMNS,
+    KPI_COLUMNS,
+    TECH_COLUMNS,
+    WEEK_COLUMNS,
+    behaviour_rows,
+    replication_kpis,
+    week_rows,
+)
+from sim.replication import simulate_schemes
 from sim.scenario import Scenario
 from sim.world import build_world
 
@@ -34,21 +40,20 @@ class TaskResult:
     runs: list[dict[str, Any]] = field(default_factory=list)
     technicians: list[dict[str, Any]] = field(default_factory=list)
     weeks: list[dict[str, Any]] = field(default_factory=list)
+    behaviour: list[dict[str, Any]] = field(default_factory=list)
 
 
 def run_replication(scenario: Scenario, seed: int, replication: int) -> TaskResult:
     """One replication of every scheme of the scenario (common random numbers)."""
     world = build_world(scenario, seed, replication)
     res = TaskResult(replication=replication)
-    for name in scenario.schemes:
-        formula = formula_for(scenario, name)
-        theta = choose_thoroughness(scenario, formula, world.skill)
-        out = simulate(scenario, world, theta)
+    for name, formula, out in simulate_schemes(scenario, world):
         kpis, techs = replication_kpis(scenario, out, formula)
         ids = {"scenario": scenario.name, "scheme": name, "replication": replication, "seed": seed}
         res.runs.append({**ids, **kpis})
         res.technicians.extend({**ids, **t} for t in techs)
         res.weeks.extend({**ids, **w} for w in week_rows(out))
+        res.behaviour.extend({**ids, **b} for b in behaviour_rows(scenario, out, formula))
     return res
 
 
@@ -65,6 +70,7 @@ class ExperimentResult:
     runs: pd.DataFrame
     technicians: pd.DataFrame
     weeks: pd.DataFrame
+    behaviour: pd.DataFrame | None = None  # weekly thoroughness per technician (behaviour.csv)
 
 
 def default_workers() -> int:
@@ -114,7 +120,9 @@ def assemble(scenario: Scenario, seed: int, results: list[TaskResult]) -> Experi
     runs = frame([r for t in results for r in t.runs], KPI_COLUMNS, [])
     techs = frame([r for t in results for r in t.technicians], TECH_COLUMNS, ["tech"])
     weeks = frame([r for t in results for r in t.weeks], WEEK_COLUMNS, ["week"])
-    return ExperimentResult(scenario, seed, len(results), runs, techs, weeks)
+    beh = frame([r for t in results for r in getattr(t, "behaviour", [])], BEHAVIOUR_COLUMNS,
+                ["week", "tech"])
+    return ExperimentResult(scenario, seed, len(results), runs, techs, weeks, beh)
 
 
 def run_experiment(

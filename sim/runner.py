@@ -60,10 +60,21 @@ def run_scenario(
     resume: bool = False,
     on_done: Callable[[TaskResult], None] | None = None,
     on_start: Callable[[int, int], None] | None = None,
+    budget_neutral: bool = False,
 ) -> RunOutput:
-    """Run every scheme x replication, write the result files into `out_dir`."""
+    """Run every scheme x replication, write the result files into `out_dir`.
+
+    With `budget_neutral` (or the scenario's `budget_neutral: true`) every non-baseline
+    scheme's variable pay is first scaled to the baseline's mean pay (`sim.budget`); the
+    factors go into the scenario's `pay_scale` and the manifest's "budget_neutral"."""
     reps = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
+    budget_info = {}
+    if budget_neutral or scenario.budget_neutral:
+        from sim.budget import neutralise
+
+        scenario, found = neutralise(scenario, seed, workers)
+        budget_info = {"budget_neutral": found.manifest()}
     out = Path(out_dir)
     key = scenario_hash(scenario, seed, reps)
     stamp = out / "parts" / "experiment.json"
@@ -114,7 +125,10 @@ def run_scenario(
     write_csv(out / "summary.csv", summary)
     write_csv(out / "technicians.csv", result.technicians)
     write_csv(out / "timeseries.csv", result.weeks)
+    if result.behaviour is not None:
+        write_csv(out / "behaviour.csv", result.behaviour)
     man = manifest(scenario, seed, reps, started, wall, workers,
-                   {"resumed_replications": reps - len(todo), "experiment_hash": key})
+                   {"resumed_replications": reps - len(todo), "experiment_hash": key,
+                    **budget_info})
     write_json(out / "manifest.json", man)
     return RunOutput(result, summary, out, man)

@@ -20,7 +20,8 @@ import pandas as pd
 from sim import __version__
 from sim.scenario import Scenario, scenario_to_dict
 
-RESULT_FILES = ("runs.csv", "summary.csv", "technicians.csv", "timeseries.csv", "manifest.json")
+RESULT_FILES = ("runs.csv", "summary.csv", "technicians.csv", "timeseries.csv", "behaviour.csv",
+                "manifest.json")
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
