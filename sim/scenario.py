@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -400,6 +400,17 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
+def _tagged_members(ann: Any) -> dict[str, type[BaseModel]]:
+    """The models of a (possibly Annotated) union, by the tag of their `type` field."""
+    args = get_args(get_args(ann)[0]) if get_origin(ann) is Annotated else get_args(ann)
+    return {
+        str(tag): m
+        for m in args
+        if isinstance(m, type) and issubclass(m, BaseModel) and "type" in m.model_fields
+        for tag in get_args(m.model_fields["type"].annotation)
+    }
+
+
 def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """Field names allowed at `loc` (to suggest a correction for a typo)."""
     cur: Any = model
@@ -415,10 +426,14 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
             elif args and isinstance(args[-1], type) and issubclass(args[-1], BaseModel):
                 cur = args[-1]  # dict[str, Model]: next loc part is the key
                 cur = ("dict", cur)
+            elif args and _tagged_members(args[-1]):
+                cur = ("dict", _tagged_members(args[-1]))  # dict[str, Scheme]: key, then tag
             else:
                 return []
         elif isinstance(cur, tuple):
             cur = cur[1]
+        elif isinstance(cur, dict):
+            cur = cur.get(str(p))
         else:
             return []
     if isinstance(cur, type) and issubclass(cur, BaseModel):
@@ -451,7 +466,9 @@ def scenario_from_dict(data: Any, source: str = "<scenario>") -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errors = exc.errors()
+        # a misspelt key also makes the real one "missing": report the typo, it explains both
+        err = next((e for e in errors if e.get("type") == "extra_forbidden"), errors[0])
         field, msg = _format_error(err, Scenario)
         n = exc.error_count()
         if n > 1:
