@@ -1,0 +1,136 @@
+"""Schema pins: users' notebooks depend on these names and orders, so a change must be
+deliberate (update the pin here, and say why in the commit)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.experiment import RUN_ID_COLUMNS, run_experiment
+from sim.kpis import KPI_COLUMNS, TECH_COLUMNS, WEEK_COLUMNS
+from sim.pay import PAY_TERMS
+from sim.records import OUTCOMES, RENEWAL_FIELDS, VISIT_FIELDS, WEEK_FIELDS
+from sim.runner import run_scenario
+from sim.stats import SUMMARY_COLUMNS, summarise
+
+from conftest import tiny_scenario
+
+#: The KPI names the issue requires, exactly.
+REQUIRED_KPIS = (
+    "first_time_fix_rate", "repeat_visit_rate", "callback_rate", "retention_rate", "nps",
+    "sla_compliance", "jobs_per_tech_day", "utilisation", "tech_pay_per_day",
+    "labour_cost_per_job", "revenue", "margin",
+)
+
+PINNED_KPI_COLUMNS = (
+    "first_time_fix_rate", "repeat_visit_rate", "callback_rate", "retention_rate", "nps",
+    "sla_compliance", "jobs_per_tech_day", "utilisation", "tech_pay_per_day",
+    "labour_cost_per_job", "revenue", "margin", "margin_pct", "relational_nps", "visits",
+    "problems_resolved", "mean_response_hours", "mean_wait_hours", "mean_queue_length",
+    "arrival_rate_per_hour", "total_pay", "visit_costs", "churned_customers",
+    "lost_annual_value", "mean_thoroughness", "tech_quits", "vacancy_days",
+)
+
+PINNED_VISIT_FIELDS = (
+    "problem", "customer", "visit_no", "tech", "job_type", "t_failure", "t_ready", "t_start",
+    "t_arrive", "t_done", "outcome", "late", "rushed", "survey", "caused_by", "is_callback",
+    "next_ready", "thoroughness",
+)
+
+PINNED_SUMMARY_COLUMNS = (
+    "scenario", "scheme", "kpi", "n", "mean", "sd", "ci_low", "ci_high", "baseline",
+    "diff_mean", "diff_ci_low", "diff_ci_high", "diff_p_value",
+)
+
+PINNED_PAY_TERMS = (
+    "days", "hours", "visits", "first_time_fixes", "repeat_visits", "callbacks", "promoters",
+    "detractors", "retained_value",
+)
+
+PINNED_TECH_COLUMNS = (
+    "tech", "skill", "thoroughness", "visits", "first_time_fixes", "repeat_visits",
+    "callbacks", "promoters", "detractors", "retained_value", "pay", "pay_per_day",
+) + tuple(f"pay_{t}" for t in PINNED_PAY_TERMS)
+
+PINNED_WEEK_COLUMNS = ("week", "t", "active_customers", "churned", "backlog", "visits_done")
+
+
+def test_required_kpis_present_with_exact_names_and_first():
+    assert KPI_COLUMNS[: len(REQUIRED_KPIS)] == REQUIRED_KPIS
+
+
+def test_kpi_columns_pinned():
+    assert KPI_COLUMNS == PINNED_KPI_COLUMNS
+    assert len(set(KPI_COLUMNS)) == len(KPI_COLUMNS)
+
+
+def test_record_fields_pinned():
+    assert VISIT_FIELDS == PINNED_VISIT_FIELDS
+    assert RENEWAL_FIELDS == (
+        "customer", "t", "renewed", "bad_experiences", "relational", "annual_value",
+    )
+    assert WEEK_FIELDS == PINNED_WEEK_COLUMNS
+    assert OUTCOMES == ("fixed", "part_missing", "not_fixed", "looked_fixed")
+
+
+def test_summary_and_pay_columns_pinned():
+    assert SUMMARY_COLUMNS == PINNED_SUMMARY_COLUMNS
+    assert PAY_TERMS == PINNED_PAY_TERMS
+    assert TECH_COLUMNS == PINNED_TECH_COLUMNS
+    assert WEEK_COLUMNS == PINNED_WEEK_COLUMNS
+    assert RUN_ID_COLUMNS == ("scenario", "scheme", "replication", "seed")
+
+
+def test_tables_follow_the_pins(tmp_path):
+    sc = tiny_scenario()
+    res = run_experiment(sc, replications=2)
+    assert list(res.runs.columns) == list(RUN_ID_COLUMNS) + list(PINNED_KPI_COLUMNS)
+    assert list(res.technicians.columns) == list(RUN_ID_COLUMNS) + list(PINNED_TECH_COLUMNS)
+    assert list(res.weeks.columns) == list(RUN_ID_COLUMNS) + list(PINNED_WEEK_COLUMNS)
+    # and the files on disk: runs.csv starts scenario, scheme, replication, seed, then KPIs
+    run_scenario(sc, tmp_path, replications=2)
+    runs = pd.read_csv(tmp_path / "runs.csv")
+    assert list(runs.columns) == list(RUN_ID_COLUMNS) + list(PINNED_KPI_COLUMNS)
+    assert list(pd.read_csv(tmp_path / "summary.csv").columns) == list(PINNED_SUMMARY_COLUMNS)
+    techs = pd.read_csv(tmp_path / "technicians.csv")
+    assert list(techs.columns) == list(RUN_ID_COLUMNS) + list(PINNED_TECH_COLUMNS)
+    weeks = pd.read_csv(tmp_path / "timeseries.csv")
+    assert list(weeks.columns) == list(RUN_ID_COLUMNS) + list(PINNED_WEEK_COLUMNS)
+
+
+# --------------------------------------------------------------------------- golden summary
+GOLDEN = Path(__file__).resolve().parent / "golden" / "tiny_summary.csv"
+GOLDEN_REPS = 2
+
+
+def _golden_table() -> pd.DataFrame:
+    """Mean of every KPI per scheme for the tiny scenario, its seed, 2 replications."""
+    sc = tiny_scenario()
+    runs = run_experiment(sc, replications=GOLDEN_REPS).runs
+    s = summarise(runs, list(KPI_COLUMNS), sc.baseline_scheme)
+    return s[["scheme", "kpi", "mean", "diff_mean"]].reset_index(drop=True)
+
+
+def test_golden_summary_of_the_tiny_scenario():
+    """The tiny scenario's summary is committed: a change that moves it must say why.
+
+    To accept a deliberate change, regenerate the file and commit it with the reason:
+        TECHSIM_UPDATE_GOLDEN=1 python -m pytest tests/test_schema.py -k golden
+    """
+    got = _golden_table()
+    if os.environ.get("TECHSIM_UPDATE_GOLDEN") == "1":
+        GOLDEN.parent.mkdir(exist_ok=True)
+        got.to_csv(GOLDEN, index=False, float_format="%.12g")
+    want = pd.read_csv(GOLDEN)
+    assert list(got["scheme"]) == list(want["scheme"])
+    assert list(got["kpi"]) == list(want["kpi"])
+    for col in ("mean", "diff_mean"):
+        a, b = got[col].to_numpy(dtype=float), want[col].to_numpy(dtype=float)
+        moved = ~np.isclose(a, b, rtol=1e-7, atol=1e-9, equal_nan=True)
+        assert not moved.any(), (
+            "the tiny scenario's summary moved:\n"
+            + got.loc[moved, ["scheme", "kpi"]].assign(now=a[moved], golden=b[moved]).to_string()
+        )
