@@ -14,14 +14,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import SCENARIO_DIR, tiny_dict, write_yaml
 
 from sim import __version__
 from sim.cli import main
 from sim.experiment import RUN_ID_COLUMNS
 from sim.kpis import KPI_COLUMNS
 from sim.stats import SUMMARY_COLUMNS
-
-from conftest import SCENARIO_DIR, tiny_dict, write_yaml
 
 BUNDLED = ("hvac", "medical", "telecom", "mmc")
 

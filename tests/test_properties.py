@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from conftest import tiny_dict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,8 +18,6 @@ from sim.pay import PAY_TERMS, PayFormula, formula_for
 from sim.records import FIXED, LOOKED_FIXED, VISIT_FIELDS
 from sim.scenario import HOURS_PER_DAY, JobType, Quality, scenario_from_dict
 from sim.world import build_world
-
-from conftest import tiny_dict
 
 # small example counts keep the suite fast; derandomized so CI runs are reproducible;
 # no example database is written into the repo
@@ -229,7 +228,7 @@ thetas = st.floats(0.01, 3.0)
 def test_fix_prob_is_monotone_in_thoroughness_and_skill(q, job, s1, s2, t1, t2):
     s_lo, s_hi = sorted((s1, s2))
     t_lo, t_hi = sorted((t1, t2))
-    p = lambda s, t: float(quality.fix_prob(q, s, job, t))  # noqa: E731
+    p = lambda s, t: float(quality.fix_prob(q, s, job, t))
     assert 0.0 <= p(s_lo, t_lo) <= 1.0
     assert p(s_lo, t_lo) <= p(s_lo, t_hi) + 1e-12
     assert p(s_lo, t_lo) <= p(s_hi, t_lo) + 1e-12

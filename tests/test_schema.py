@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from conftest import tiny_scenario
 
 from sim.experiment import RUN_ID_COLUMNS, run_experiment
 from sim.kpis import KPI_COLUMNS, TECH_COLUMNS, WEEK_COLUMNS
@@ -15,8 +16,6 @@ from sim.pay import PAY_TERMS
 from sim.records import OUTCOMES, RENEWAL_FIELDS, VISIT_FIELDS, WEEK_FIELDS
 from sim.runner import run_scenario
 from sim.stats import SUMMARY_COLUMNS, summarise
-
-from conftest import tiny_scenario
 
 #: The KPI names the issue requires, exactly.
 REQUIRED_KPIS = (

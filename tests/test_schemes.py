@@ -10,16 +10,17 @@ visit means less thoroughness.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
+from conftest import bundled_dict, tiny_dict, tiny_scenario
 
 from sim.behaviour import best_response, choose_thoroughness
 from sim.experiment import run_experiment
 from sim.pay import PayFormula, formula_for
 from sim.scenario import scenario_from_dict
 from sim.stats import summarise
-
-from conftest import bundled_dict, tiny_dict, tiny_scenario
 
 REPS = 5
 
@@ -83,7 +84,7 @@ def test_hybrid_response_moves_monotonically_with_the_weight():
     thetas = [best_response(sc, fa.blend(fb, w), 0.7) for w in np.linspace(0, 1, 11)]
     assert thetas[0] == best_response(sc, fa, 0.7)
     assert thetas[-1] == best_response(sc, fb, 0.7)
-    assert all(x <= y for x, y in zip(thetas, thetas[1:])), thetas
+    assert all(x <= y for x, y in pairwise(thetas)), thetas
     assert thetas[0] < thetas[-1]
 
 
@@ -121,7 +122,7 @@ def test_more_pay_per_visit_means_less_thoroughness():
     for skill in (0.55, 0.7, 0.9):
         thetas = [best_response(sc, PayFormula(days=100, visits=v), skill)
                   for v in (0, 10, 20, 40, 80, 160)]
-        assert all(x >= y for x, y in zip(thetas, thetas[1:])), thetas
+        assert all(x >= y for x, y in pairwise(thetas)), thetas
         assert thetas[0] > thetas[-1]
 
 
