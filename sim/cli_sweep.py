@@ -44,7 +44,16 @@ def _progress(quiet: bool):
 
 
 def _value(v) -> str:
-    return f"{v:g}" if isinstance(v, float) else str(v)
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def short_names(paths: list[str]) -> list[str]:
+    """The shortest distinct dotted suffix of each path (table headers)."""
+    for k in range(1, max((p.count(".") + 1 for p in paths), default=1) + 1):
+        names = [".".join(p.split(".")[-k:]) for p in paths]
+        if len(set(names)) == len(names):
+            return names
+    return list(paths)
 
 
 @click.command(epilog=EPILOG_SWEEP)
@@ -150,8 +159,10 @@ def _extremes_table(summary, paths):
     kinds = dict(HEADLINE)
     t = Table(title="Best and worst points (mean over replications ± 95% CI half-width)",
               title_justify="left")
-    for c in ("KPI", "", "mean ± CI", "scheme", "point", *paths):
-        t.add_column(c, justify="right" if c in ("mean ± CI", "point") or c in paths else "left")
+    for c in ("KPI", "", "mean ± CI", "scheme", "point"):
+        t.add_column(c, justify="right" if c in ("mean ± CI", "point") else "left")
+    for c in short_names(list(paths)):
+        t.add_column(c, justify="right")
     ext = extremes(summary)
     for kpi in dict.fromkeys(ext["kpi"]) if len(ext) else []:
         kind = kinds.get(kpi, "num2")
@@ -161,7 +172,8 @@ def _extremes_table(summary, paths):
             h = "n/a" if math.isnan(half) else (f"{100 * half:.1f}" if kind == "pct"
                                                  else fmt(half, kind))
             t.add_row(LABELS.get(kpi, kpi) if which == "best" else "", which,
-                      f"{fmt(r['mean'], kind)} ± {h}", str(r["scheme"]), str(r["point"]),
+                      f"{fmt(r['mean'], kind)} ± {h}", str(r["scheme"]),
+                      f"{r['point']}" + (f" (+{r['ties']} tied)" if r["ties"] else ""),
                       *(_value(r[p]) for p in paths), end_section=which == "worst")
     return t
 
@@ -220,7 +232,9 @@ def sensitivity(results, kpis, schemes, diff, out_file, quiet) -> None:
         heads = ("S1", "ST") if method == "sobol" else ("mu*", "sigma")
         for c in heads:
             t.add_column(c, justify="right")
-        t.add_column("")
+        notes = sdf["note"].fillna("").astype(str).str.len().gt(0).any()
+        if notes:
+            t.add_column("note")
         for kpi, kdf in sdf.groupby("kpi", sort=False):
             key = "ST" if method == "sobol" else "mu_star"
             kdf = kdf.sort_values(key, ascending=False, na_position="last")
@@ -230,7 +244,8 @@ def sensitivity(results, kpis, schemes, diff, out_file, quiet) -> None:
                 else:
                     vals = [pm(r["mu_star"], r["mu_star_conf"]),
                             "n/a" if math.isnan(r["sigma"]) else f"{r['sigma']:.3g}"]
-                t.add_row(LABELS.get(kpi, kpi) if k == 0 else "", r["parameter"], *vals,
-                          r["note"], end_section=k == len(kdf) - 1)
+                note = [str(r["note"]) if isinstance(r["note"], str) else ""] if notes else []
+                t.add_row(LABELS.get(kpi, kpi) if k == 0 else "", r["parameter"], *vals, *note,
+                          end_section=k == len(kdf) - 1)
         con.print(t)
     con.print(f"Written to {path}")

@@ -544,7 +544,10 @@ MAIN_KPIS: tuple[tuple[str, bool], ...] = (
 
 
 def extremes(summary: pd.DataFrame, kpis=MAIN_KPIS) -> pd.DataFrame:
-    """The best and the worst (point, scheme) by mean for each main KPI."""
+    """The best and the worst (point, scheme) by mean for each main KPI.
+
+    `ties` counts the other (point, scheme) pairs with exactly the same mean (common random
+    numbers make exact ties common where a parameter does not touch a scheme)."""
     rows = []
     for kpi, higher in kpis:
         sub = summary[summary["kpi"] == kpi].dropna(subset=["mean"])
@@ -553,5 +556,6 @@ def extremes(summary: pd.DataFrame, kpis=MAIN_KPIS) -> pd.DataFrame:
         hi_row, lo_row = sub.loc[sub["mean"].idxmax()], sub.loc[sub["mean"].idxmin()]
         best, worst = (hi_row, lo_row) if higher else (lo_row, hi_row)
         for which, r in (("best", best), ("worst", worst)):
-            rows.append({"kpi": kpi, "which": which, **r.to_dict()})
+            ties = int((sub["mean"] == r["mean"]).sum()) - 1
+            rows.append({"kpi": kpi, "which": which, **r.to_dict(), "ties": ties})
     return pd.DataFrame(rows)
