@@ -577,9 +577,14 @@ def fig_tech_pay_change(res: Results) -> FigureSpec | None:
 
 
 def fig_thoroughness_over_time(res: Results) -> FigureSpec | None:
+    """Only for a behaviour model that changes thoroughness over time (e.g. learning)."""
     b = res.behaviour
     if b is None or b.empty:
         return None
+    if "present" in b.columns:  # weeks of a vacancy have no technician to average
+        b = b[b["present"] != 0]
+    if b.groupby(["scheme", "replication", "tech"])["thoroughness"].nunique().max() <= 1:
+        return None  # static: the KPI tables already hold each scheme's thoroughness
     fig = _over_time(res, b, "thoroughness", "Thoroughness (1 = comfortable pace)",
                      "Thoroughness over time (mean over technicians, 95% CI band)",
                      agg_techs=True)
@@ -592,12 +597,15 @@ def fig_thoroughness_over_time(res: Results) -> FigureSpec | None:
 
 
 def fig_quits(res: Results) -> FigureSpec | None:
+    """Only when attrition happened somewhere (the runs have tech_quits and a non-zero)."""
     runs = res.runs
     if runs is None:
         return None
     kpis = [k for k in ATTRITION_KPIS if k.name in runs.columns]
     if not kpis or "tech_quits" not in runs.columns:
         return None
+    if not runs[[k.name for k in kpis]].fillna(0).to_numpy().any():
+        return None  # attrition off (or nobody quit anywhere): nothing to compare
     fig = _means_panels(res, kpis, f"Technician attrition per scheme: mean and 95% CI over "
                                    f"{_reps_text(res)}")
     return FigureSpec(

@@ -56,6 +56,7 @@ WJ = "\u2060"  # word joiner: no line break inside a signed amount
 #: KPIs of the tables, with their number format (sim.display kinds).
 REPORT_KPIS: tuple[tuple[str, str], ...] = HEADLINE + (("tech_quits", "num1"),
                                                        ("vacancy_days", "num1"))
+ATTRITION = ("tech_quits", "vacancy_days")
 KPI_LABELS = {**LABELS, "tech_quits": "technicians who quit", "vacancy_days": "vacancy days"}
 #: The KPIs the executive summary talks about, in order.
 SUMMARY_KPIS = ("first_time_fix_rate", "repeat_visit_rate", "retention_rate", "nps",
@@ -129,8 +130,12 @@ def _pct(share: float) -> str:
 
 # --------------------------------------------------------------------------- pieces
 def _present(res: Results) -> list[tuple[str, str]]:
-    have = set(res.summary["kpi"])
-    return [(k, kind) for k, kind in REPORT_KPIS if k in have]
+    """The report's KPIs that summary.csv holds; attrition only when anybody quit."""
+    s = res.summary
+    have = set(s["kpi"])
+    quiet = {k for k in ATTRITION if k in have
+             and not s.loc[s["kpi"] == k, "mean"].fillna(0).astype(bool).any()}
+    return [(k, kind) for k, kind in REPORT_KPIS if k in have and k not in quiet]
 
 
 def _scheme_cell(res: Results, s: str, suffix: str = "") -> Cell:
@@ -246,10 +251,11 @@ def run_summary_section(res: Results, changes: pd.DataFrame | None) -> Section:
             "not, the report says so.")
     blocks: list[Any] = [Paragraph(lead, "lead")]
     tech = pay_change_summary(changes).set_index("scheme") if changes is not None else None
+    shown = dict(_present(res))
     for s in others:
         items = []
         for kpi in SUMMARY_KPIS:
-            kind = dict(REPORT_KPIS).get(kpi)
+            kind = shown.get(kpi)
             clause = change_clause(res, s, kpi, kind) if kind else None
             if clause:
                 items.append(_cap(clause) + ".")
@@ -401,7 +407,7 @@ def sweep_summary_section(res: Results) -> Section:
         for sch in others:
             items = []
             for kpi in SUMMARY_KPIS:
-                kind = dict(REPORT_KPIS).get(kpi)
+                kind = dict(_present(res)).get(kpi)
                 g = s[(s["scheme"] == sch) & (s["kpi"] == kpi)]
                 if not kind or g.empty:
                     continue

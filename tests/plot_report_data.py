@@ -108,6 +108,31 @@ def write_sensitivity(out: Path, names: list[str], method: str) -> None:
     pd.DataFrame(rows).to_csv(out / "sensitivity.csv", index=False)
 
 
+def strip_behaviour(run_dir: Path) -> None:
+    """Results as written before the behaviour/attrition outputs existed."""
+    (run_dir / "behaviour.csv").unlink(missing_ok=True)
+    cols = ["tech_quits", "vacancy_days"]
+    runs = pd.read_csv(run_dir / "runs.csv")
+    runs.drop(columns=[c for c in cols if c in runs.columns]).to_csv(run_dir / "runs.csv",
+                                                                       index=False)
+    s = pd.read_csv(run_dir / "summary.csv")
+    s[~s["kpi"].isin(cols)].to_csv(run_dir / "summary.csv", index=False)
+
+
+def add_static_behaviour(run_dir: Path) -> None:
+    """behaviour.csv with each technician's thoroughness constant, and nobody quitting."""
+    techs = pd.read_csv(run_dir / "technicians.csv")
+    weeks = sorted(pd.read_csv(run_dir / "timeseries.csv")["week"].unique())
+    rows = [{"scenario": t.scenario, "scheme": t.scheme, "replication": t.replication,
+             "seed": t.seed, "week": w, "tech": t.tech, "thoroughness": t.thoroughness}
+            for t in techs.itertuples() for w in weeks]
+    pd.DataFrame(rows).to_csv(run_dir / "behaviour.csv", index=False)
+    runs = pd.read_csv(run_dir / "runs.csv")
+    runs["tech_quits"] = 0.0
+    runs["vacancy_days"] = 0.0
+    runs.to_csv(run_dir / "runs.csv", index=False)
+
+
 def add_behaviour(run_dir: Path) -> None:
     """behaviour.csv and attrition columns, derived from the run's technicians and runs."""
     techs = pd.read_csv(run_dir / "technicians.csv")
