@@ -169,7 +169,7 @@ def _whole(path: str, v: float, token: str) -> int:
     if abs(v - round(v)) > 1e-9 * max(1.0, abs(v)):
         raise SweepInputError(f"--param {path}: {token!r} is not a whole number "
                               "(the field is an integer)")
-    return int(round(v))
+    return round(v)
 
 
 def _list_value(path: str, kind: str, token: str) -> Any:
@@ -246,7 +246,7 @@ def parse_param(text: str, base: dict[str, Any], design: str) -> Parameter:
     else:
         grid = np.linspace(lo, hi, n)
     if kind == "int":
-        vals = tuple(int(round(v)) for v in grid)
+        vals = tuple(round(v) for v in grid)
         if len(set(vals)) != len(vals):
             raise SweepInputError(f"--param {path}: {values!r} gives repeated whole numbers "
                                   f"{list(vals)}; use fewer points")
@@ -265,7 +265,7 @@ def _sampled_values(params: list[Parameter], x: np.ndarray) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for p, v in zip(params, x):
         v = float(10.0 ** v) if p.log else float(v)
-        out[p.path] = int(round(v)) if p.kind == "int" else v
+        out[p.path] = round(v) if p.kind == "int" else v
     return out
 
 

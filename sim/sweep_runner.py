@@ -128,7 +128,7 @@ def run_chunk(data: dict[str, Any], seed: int, point: int, first: int, last: int
 class InlineExecutor(Executor):
     """Runs each task at once in this process (one worker: no pool, same code path)."""
 
-    def submit(self, fn, /, *args, **kwargs) -> Future:  # noqa: D102
+    def submit(self, fn, /, *args, **kwargs) -> Future:
         fut: Future = Future()
         try:
             fut.set_result(fn(*args, **kwargs))
@@ -251,7 +251,7 @@ def execute(
                         on_done(t, fut.result())
                     else:
                         lost.append(t)
-                for t in reversed(sorted(lost)):
+                for t in sorted(lost, reverse=True):
                     attempts[t] += 1
                     if attempts[t] >= MAX_ATTEMPTS:
                         fail(t, f"a worker process died {attempts[t]} times while it ran")

@@ -16,8 +16,13 @@ from sim.experiment import RUN_ID_COLUMNS
 from sim.kpis import KPI_COLUMNS
 from sim.stats import SUMMARY_COLUMNS, summarise
 from sim.sweep import SweepInputError, make_design, parse_param, point_scenarios
-from sim.sweep_runner import (TARGET_TASK_SECONDS, Task, estimate_replication_seconds,
-                              make_tasks, run_sweep)
+from sim.sweep_runner import (
+    TARGET_TASK_SECONDS,
+    Task,
+    estimate_replication_seconds,
+    make_tasks,
+    run_sweep,
+)
 
 #: Overrides of the shared tiny scenario (tests/conftest.py): ~0.02 s per replication.
 SMALL = {"customers": {"count": 200}, "horizon_days": 45, "warmup_days": 10}
@@ -72,8 +77,8 @@ def test_parse_values_lists_and_ranges(resolved):
 
 
 @pytest.mark.parametrize("text, design, message", [
-    ("workforce.technicans=2,3", "grid", "no such field in workforce; did you mean "
-                                         "'workforce.technicians'?"),
+    ("workforce.technicans=2,3", "grid",
+     "no such field in workforce; did you mean 'workforce.technicians'?"),
     ("customers=1,2", "grid", "customers: is a section"),
     ("schemes.nosuch.weight=1", "grid", "schemes.nosuch.weight: no such field in schemes"),
     ("workforce.technicians.x=1", "grid", "workforce.technicians.x: no such field"),
@@ -103,13 +108,13 @@ def test_bad_param(resolved, text, design, message):
 
 @pytest.mark.parametrize("params, message", [
     (["customers.churn_base=0.1,1.5"],
-     "point 1 (customers.churn_base=1.5): customers.churn_base: Input should be less than or "
-     "equal to 1"),
+     ("point 1 (customers.churn_base=1.5): customers.churn_base: Input should be less than "
+      "or equal to 1")),
     (["jobs.types.complex.share=0.1,0.3"],
      "point 0 (jobs.types.complex.share=0.1): jobs: types: shares must add up to 1"),
     (["customers.churn_after_bad_experience=0.01,0.3"],
-     "customers.churn_after_bad_experience=0.01): customers: churn_after_bad_experience "
-     "must be >= churn_base"),
+     ("customers.churn_after_bad_experience=0.01): customers: churn_after_bad_experience "
+      "must be >= churn_base")),
     (["workforce.dispatch=edf,lifo"], "workforce.dispatch: Input should be 'edf' or 'fifo'"),
     (["warmup_days=10,100"], "warmup_days (100) must be shorter than horizon_days"),
 ])

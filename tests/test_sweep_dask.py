@@ -28,6 +28,8 @@ REPS = 4
 def cluster():
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
                                   host="127.0.0.1", dashboard_address=None) as c:
+        with distributed.Client(c, set_as_default=False) as client:
+            client.wait_for_workers(2, timeout=60)
         yield c
 
 
@@ -47,7 +49,7 @@ def test_dask_cluster_gives_the_same_numbers(cluster, sc, reference, make_tiny_d
     scen.write_text(yaml.safe_dump(make_tiny_dict(MEDIUM), sort_keys=False), encoding="utf-8")
     out = tmp_path / "dask"
     r = CliRunner().invoke(main, [
-        "sweep", str(scen), *sum((["-p", p] for p in PARAMS), []), "--reps", str(REPS),
+        "sweep", str(scen), *[a for p in PARAMS for a in ("-p", p)], "--reps", str(REPS),
         "--reps-per-task", "1", "--scheduler", cluster.scheduler_address, "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert "on 2 Dask threads" in r.output

@@ -38,7 +38,7 @@ def scenario_file(make_tiny_dict, tmp_path_factory):
 def clean(scenario_file, tmp_path_factory):
     """An uninterrupted sweep through the CLI (one worker)."""
     out = tmp_path_factory.mktemp("clean")
-    args = ["sweep", str(scenario_file), *sum((["-p", p] for p in PARAMS), []),
+    args = ["sweep", str(scenario_file), *[a for p in PARAMS for a in ("-p", p)],
             "--reps", str(REPS), "--workers", "1", "--out", str(out), "-q"]
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 0, r.output
@@ -51,7 +51,7 @@ def _tables(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def test_sigkilled_sweep_resumes_to_the_clean_result(scenario_file, clean, tmp_path):
     out = tmp_path / "killed"
-    args = ["sweep", str(scenario_file), *sum((["-p", p] for p in PARAMS), []),
+    args = ["sweep", str(scenario_file), *[a for p in PARAMS for a in ("-p", p)],
             "--reps", str(REPS), "--workers", "1", "--reps-per-task", "1", "--out", str(out), "-q"]
     proc = subprocess.Popen([sys.executable, "-c", "from sim.cli import main; main()", *args],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -90,13 +90,14 @@ def test_local_worker_killed_mid_sweep(make_tiny, clean, tmp_path):
     sc = make_tiny(MEDIUM)
     design = make_design(sc, PARAMS, "grid")
     killed: list[int] = []
+    before = {p.pid for p in multiprocessing.active_children()}
 
     def kill_a_worker(task, ok):
         if not killed:
-            procs = multiprocessing.active_children()
-            assert procs
-            killed.append(procs[0].pid)
-            os.kill(procs[0].pid, signal.SIGKILL)
+            pool = [p for p in multiprocessing.active_children() if p.pid not in before]
+            assert pool
+            killed.append(pool[0].pid)
+            os.kill(pool[0].pid, signal.SIGKILL)
 
     res = run_sweep(sc, design, tmp_path, replications=REPS, workers=2, chunk=1,
                     on_task=kill_a_worker)
