@@ -22,7 +22,7 @@ class BadResults(click.ClickException):
 
     exit_code = 2
 
-    def show(self, file=None) -> None:  # noqa: D102
+    def show(self, file=None) -> None:
         click.echo(f"Error: {self.format_message()}", err=True)
 
 

@@ -417,7 +417,8 @@ def _over_time(res: Results, table: pd.DataFrame, value: str, ylabel: str, title
                agg_techs: bool = False) -> Figure:
     fig = new_figure()
     ax = fig.subplots()
-    warm = res.manifest.get("scenario", {}).get("warmup_days")
+    sc = res.manifest.get("scenario")
+    warm = sc.get("warmup_days") if isinstance(sc, dict) else None
     if isinstance(warm, (int, float)) and warm > 0:
         ax.axvspan(0, warm / 7.0, color="0.88", lw=0, label="warm-up (not measured)")
     shown = []
@@ -555,8 +556,9 @@ def fig_tech_pay_change(res: Results) -> FigureSpec | None:
         ax.scatter(d, y + jit, s=14, color=c, alpha=0.45, lw=0)
         _box(ax, d, y)
         r = summ.loc[s]
-        ticks.append((y, f"{res.label(s)}\n{100 * r.share_rises:.0f}% gain, "
-                         f"{100 * r.share_falls:.0f}% lose"))
+        label = (f"{res.label(s)}\n{100 * r.share_rises:.0f}% gain, "
+                 f"{100 * r.share_falls:.0f}% lose")
+        ticks.append((y, label))
     ax.axvline(0, color="0.35", ls="--", lw=1.2)
     ax.set_yticks([y for y, _ in ticks], [t for _, t in ticks])
     ax.set_ylim(-0.7, len(others) - 0.3)

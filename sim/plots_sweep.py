@@ -21,10 +21,10 @@ from matplotlib.colors import Normalize
 from matplotlib.lines import Line2D
 
 from sim.plots import (
+    ATTRITION_KPIS,
     FIGSIZE,
     KPI,
     KPI_BY_NAME,
-    ATTRITION_KPIS,
     PLOT_KPIS,
     FigureSpec,
     Results,

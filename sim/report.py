@@ -21,7 +21,6 @@ from typing import Any
 import pandas as pd
 
 from sim import __version__
-from sim.stats import mean_ci
 from sim.display import HEADLINE, LABELS
 from sim.plots import (
     PAY_TOLERANCE,
@@ -43,6 +42,7 @@ from sim.report_doc import (
     cells,
 )
 from sim.report_html import render_html
+from sim.stats import mean_ci
 from sim.storage import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -250,6 +250,17 @@ def run_summary_section(res: Results, changes: pd.DataFrame | None) -> Section:
             "significant when its 95% confidence interval (CI) excludes zero; where it does "
             "not, the report says so.")
     blocks: list[Any] = [Paragraph(lead, "lead")]
+    bn = res.manifest.get("budget_neutral")
+    if isinstance(bn, dict) and isinstance(bn.get("factors"), dict):
+        factors = ", ".join(f"{res.label(str(k))} x{float(v):.3f}"
+                            for k, v in bn["factors"].items())
+        target = bn.get("baseline_pay_per_tech_day")
+        blocks.append(Paragraph(
+            "Budget-neutral comparison: each scheme's variable pay was scaled so that mean "
+            "technician pay matches the baseline's"
+            + (f" ({num(float(target), 'money', unit=True)} per technician-day)"
+               if isinstance(target, (int, float)) else "")
+            + f"; scale factors: {factors}."))
     tech = pay_change_summary(changes).set_index("scheme") if changes is not None else None
     shown = dict(_present(res))
     for s in others:
@@ -547,6 +558,7 @@ def provenance_table(res: Results, generated: str) -> Table:
         ("Wall time (s)", m.get("wall_time_s")),
         ("Workers", m.get("workers", ex.get("workers"))),
         ("Experiment hash", m.get("experiment_hash") or m.get("scenario_hash")),
+        ("Budget neutral", m.get("budget_neutral")),
         ("Report generated", f"{generated} by techsim {__version__}"),
     ]
     if res.kind == "sweep":
@@ -558,7 +570,7 @@ def provenance_table(res: Results, generated: str) -> Table:
 
 def build_document(res: Results, dpi: int = FIGURE_DPI) -> Document:
     """The report's content, from the result files only."""
-    generated = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    generated = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     figs = [FigureBlock(spec.name, spec.title, spec.caption, render(spec, "png", dpi))
             for spec in figures(res)]
     sections: list[Section] = []

@@ -7,7 +7,6 @@ Blocks hold plain text only: escaping is the renderer's job, so no user-supplied
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 
 @dataclass
@@ -47,7 +46,7 @@ class FigureBlock:
     png: bytes
 
 
-Block = Union[Paragraph, Bullets, Table, FigureBlock]
+Block = Paragraph | Bullets | Table | FigureBlock
 
 
 @dataclass

@@ -18,7 +18,6 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from PIL import Image
-
 from plot_report_data import (
     add_behaviour,
     add_static_behaviour,
@@ -27,6 +26,7 @@ from plot_report_data import (
     strip_behaviour,
     tiny_dict,
 )
+
 from sim import cli_report
 from sim.cli import main
 from sim.plots import (
@@ -218,9 +218,14 @@ def test_no_pyplot(legacy_dir, sweep1_dir, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     shutil.copytree(legacy_dir, a)
     shutil.copytree(sweep1_dir, b)
-    code = (
-        "import sys; from sim.plots import write_plots; from sim.report import write_report\n"
-        f"write_plots({str(a)!r}); write_report({str(b)!r}, 'pdf', 'matplotlib')\n"
+    code = (  # every figure (rendered by build_document) and both report renderers
+        "import sys; from pathlib import Path\n"
+        "from sim.plots import load_results\n"
+        "from sim.report import build_document; from sim.report_html import render_html\n"
+        "from sim.report_pdf import pdf_with_matplotlib\n"
+        f"sweep = build_document(load_results({str(b)!r}), dpi=20); render_html(sweep)\n"
+        f"run = build_document(load_results({str(a)!r}), dpi=20); render_html(run)\n"
+        f"pdf_with_matplotlib(run, Path({str(a)!r}) / 'report.pdf')\n"
         "print('matplotlib.pyplot' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

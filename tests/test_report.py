@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
-
 from plot_report_data import EVIL, make_run, make_sweep, tiny_dict
+
 from sim import report, report_pdf
 from sim.cli import main
 from sim.report import KPI_LABELS, MINUS, REPORT_KPIS, kpi_label, num, write_report
@@ -311,7 +311,7 @@ def test_sweep_report(sweep_dir):
     # the significance counts of the summary
     g = s[(s.scheme == "outcome_weighted") & (s.kpi == "first_time_fix_rate")]
     item = next(i for i in p.items if i.startswith("First-time fix: significantly higher"))
-    up, n, down, rest = [int(v) for v, _ in numbers(item)[:4]]
+    up, n, down, _rest = [int(v) for v, _ in numbers(item)[:4]]
     assert (up, n, down) == (int((g.diff_ci_low > 0).sum()), len(g),
                              int((g.diff_ci_high < 0).sum()))
     assert any("depends most on schemes.hybrid.weight" in i for i in p.items)
@@ -378,3 +378,17 @@ def test_number_format():
     assert numbers(f"+9.7 pts, 95% CI {MINUS}0.14 to +10.2") == [(9.7, 1), (95, 0),
                                                                   (-0.14, 2), (10.2, 1)]
     assert np.isclose(parse_number("$1,660,405")[0], 1660405)
+
+
+def test_budget_neutral_factors_are_reported(run_dir, tmp_path, monkeypatch):
+    d = tmp_path / "bn"
+    shutil.copytree(run_dir, d)
+    man = json.loads((d / "manifest.json").read_text())
+    man["budget_neutral"] = {"factors": {"outcome_weighted": 0.8123, "hourly": 1.0456},
+                             "baseline_pay_per_tech_day": 151.97}
+    (d / "manifest.json").write_text(json.dumps(man))
+    monkeypatch.setattr(report, "figures", lambda res: iter(()))
+    p = page(write_report(d).path)
+    text = next(lead for lead, _ in p.leads if lead.startswith("Budget-neutral"))
+    assert "outcome_weighted x0.812" in text and "hourly x1.046" in text
+    assert "$151.97 per technician-day" in text

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-
 from plot_report_data import make_run
+
 from sim.report import write_report
 from sim.report_pdf import find_chromium, run_chromium
 
