@@ -10,8 +10,10 @@
    ~30 ms) on 2 local workers and on a Dask cluster of 2 worker processes on loopback
    (`distributed.LocalCluster`). The difference in wall time per task is what Dask adds per
    task; the same sweep at the default task size (~2 s) shows it is then negligible.
-Every configuration must give the same runs table, number for number (checked). The load
-average is printed with the figures: other processes on the cores make the speed-up lower.
+Every configuration must give the same runs table, number for number (checked). The
+CPU-seconds used by other processes during each timing are printed with the figures (Linux,
+/proc/stat; Dask's own worker processes count as "other" there): other work on the cores
+makes the speed-up lower.
 Prints one JSON line per measurement.
 """
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -43,10 +46,32 @@ def _scaled(name: str, **over) -> object:
     return scenario_from_dict(data, f"<{name} scaled>")
 
 
+def _busy_cpu_s() -> float:
+    """CPU-seconds the whole machine has been busy (all processes), from /proc/stat."""
+    try:
+        with open("/proc/stat") as f:
+            a = [int(v) for v in f.readline().split()[1:]]
+    except OSError:
+        return float("nan")
+    return (sum(a) - a[3] - a[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_s() -> float:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+OTHERS: dict[str, float] = {}
+
+
 def _timed(sc, design, reps, tmp: Path, tag: str, **kw) -> tuple[float, object]:
-    t0 = time.perf_counter()
+    """Wall time of a sweep; OTHERS[tag] = CPU-seconds other processes used meanwhile."""
+    b0, o0, t0 = _busy_cpu_s(), _own_cpu_s(), time.perf_counter()
     res = run_sweep(sc, design, tmp / tag, replications=reps, **kw)
-    return time.perf_counter() - t0, res
+    wall = time.perf_counter() - t0
+    OTHERS[tag] = round((_busy_cpu_s() - b0) - (_own_cpu_s() - o0), 1)
+    return wall, res
 
 
 def main() -> None:
@@ -75,8 +100,8 @@ def main() -> None:
         "wall_1_worker_s": round(w1, 2), "wall_2_workers_s": round(w2, 2),
         "replications_per_s_1": round(n / w1, 3), "replications_per_s_2": round(n / w2, 3),
         "speedup": round(w1 / w2, 2), "target_speedup": 1.8, "ok": w1 / w2 >= 1.8,
-        "identical": True, "load_average_1min": round(os.getloadavg()[0], 2),
-        "cpus": len(os.sched_getaffinity(0)),
+        "identical": True, "cpus": len(os.sched_getaffinity(0)),
+        "other_processes_cpu_s": {"1_worker": OTHERS["w1"], "2_workers": OTHERS["w2"]},
     }))
     if a.no_dask:
         return
