@@ -41,7 +41,7 @@ from sim.scenario import Attrition
 
 def feedback_weeks(callback_window_days: float) -> int:
     """L: weeks until a week's pay statement is complete."""
-    return int(math.ceil(callback_window_days / 7.0))
+    return math.ceil(callback_window_days / 7.0)
 
 
 def quit_prob(recent: float, expected: float, att: Attrition) -> float:

@@ -26,7 +26,9 @@ from sim.scenario import HOURS_PER_DAY, Scenario
 from sim.world import World, n_weeks
 
 
-def qualification(min_skills: list[float], skills: list[float]) -> tuple[list[list[int]], list[list[bool]]]:
+def qualification(
+    min_skills: list[float], skills: list[float]
+) -> tuple[list[list[int]], list[list[bool]]]:
     """Job types each technician may take, and who may take each type; a job type nobody
     is qualified for goes to the most skilled technician."""
     n_tech, n_types = len(skills), len(min_skills)
@@ -172,7 +174,7 @@ class Dynamics:
 
     def finish(self) -> None:
         """Per-slot thoroughness of the run: the mean habit over the measured weeks."""
-        warm_w = int(math.ceil(self.sc.warmup_days / 7.0))
+        warm_w = math.ceil(self.sc.warmup_days / 7.0)
         rows = np.array(self.out.theta_weeks[warm_w:] or self.out.theta_weeks, dtype=float)
         for i in range(self.n):
             col = rows[:, i]
@@ -242,7 +244,8 @@ class Dynamics:
         if self.learners is not None:
             self.learners.first_period[i] = 1 << 30
         hi = min(t + lag, self.horizon)
-        for w in range(int(t // HOURS_PER_WEEK), min(self.ledger.cols, int(math.ceil(hi / HOURS_PER_WEEK)))):
+        last = min(self.ledger.cols, math.ceil(hi / HOURS_PER_WEEK))
+        for w in range(int(t // HOURS_PER_WEEK), last):
             w0, w1 = w * HOURS_PER_WEEK, (w + 1) * HOURS_PER_WEEK
             lo2, hi2 = max(t, w0), min(hi, w1)
             if hi2 > lo2:
@@ -253,7 +256,7 @@ class Dynamics:
             self.env.timeout(lag).callbacks.append(lambda _ev, i=i: self._hire(i))
 
     def _hire(self, i: int) -> None:
-        st, att, b, w = self.st, self.att, self.sc.behaviour, self.world
+        st, att, w = self.st, self.att, self.world
         now = self.env.now
         h = min(self.hires[i], w.hire_skill.shape[1] - 1)
         self.hires[i] += 1
@@ -263,11 +266,11 @@ class Dynamics:
         st.lam[i] = float(w.hire_intrinsic[i, h])
         st.skill[i] = attrition.skill_at(now, now, self.target[i], att.new_hire_skill_gap,
                                          att.ramp_days * HOURS_PER_DAY)
-        week = int(math.ceil(now / HOURS_PER_WEEK - 1e-9))
+        week = math.ceil(now / HOURS_PER_WEEK - 1e-9)
         self.start_week[i] = week + self.lag_w
         self.own_ref[i] = None
         if self.learners is not None:
-            self.learners.restart(i, int(math.ceil(week / self.pw)))
+            self.learners.restart(i, math.ceil(week / self.pw))
             self._ref_hours(i)
         self._set_theta(i)
         st.requalify()
@@ -288,7 +291,8 @@ class Dynamics:
         ramp = self.att.ramp_days * HOURS_PER_DAY
         changed = False
         for i in range(self.n):
-            if self.original[i] or not self._present(i) or t - self.hired_at[i] > ramp + HOURS_PER_WEEK:
+            done = t - self.hired_at[i] > ramp + HOURS_PER_WEEK
+            if self.original[i] or not self._present(i) or done:
                 continue
             s = attrition.skill_at(t, self.hired_at[i], self.target[i],
                                    self.att.new_hire_skill_gap, ramp)

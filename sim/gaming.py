@@ -37,9 +37,9 @@ from __future__ import annotations
 
 import math
 
-from sim import quality
 import numpy as np
 
+from sim import quality
 from sim.behaviour import job_counts, theta_grid
 from sim.ledger import VISIT_TERMS
 from sim.pay import PayFormula

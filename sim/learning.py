@@ -42,7 +42,8 @@ from sim.scenario import Scenario
 
 def lag_periods(scenario: Scenario) -> int:
     """L: periods between the end of a period and the judgement of its pay statement."""
-    return int(math.ceil(scenario.callback_window_days / (7.0 * scenario.behaviour.learning.period_weeks)))
+    weeks = scenario.behaviour.learning.period_weeks
+    return math.ceil(scenario.callback_window_days / (7.0 * weeks))
 
 
 class Learners:

@@ -84,7 +84,9 @@ def term_events(
     }
 
 
-def counts_in(events: dict[str, TermEvents], n_tech: int, t0: float, t1: float) -> dict[str, np.ndarray]:
+def counts_in(
+    events: dict[str, TermEvents], n_tech: int, t0: float, t1: float
+) -> dict[str, np.ndarray]:
     """Per-technician counts of every visit term booked in [t0, t1)."""
     out = {}
     for term, e in events.items():
@@ -101,7 +103,7 @@ class WeeklyLedger:
     def __init__(self, n_tech: int, weeks: int, window: float, track_earned: bool = True) -> None:
         self.n_tech = n_tech
         self.window = window
-        cols = weeks + int(math.ceil(window / HOURS_PER_WEEK)) + 2
+        cols = weeks + math.ceil(window / HOURS_PER_WEEK) + 2
         self.cols = cols
         self.booked = {t: np.zeros((n_tech, cols)) for t in VISIT_TERMS}
         self.earned = {t: np.zeros((n_tech, cols)) for t in VISIT_TERMS}

@@ -29,8 +29,16 @@ import simpy
 from sim import quality
 from sim.dynamics import Dynamics, TechState, qualification
 from sim.pay import PayFormula
-from sim.records import DETRACTOR, FIXED, LOOKED_FIXED, NO_RESPONSE, NOT_FIXED, PART_MISSING
-from sim.records import PASSIVE, PROMOTER
+from sim.records import (
+    DETRACTOR,
+    FIXED,
+    LOOKED_FIXED,
+    NO_RESPONSE,
+    NOT_FIXED,
+    PART_MISSING,
+    PASSIVE,
+    PROMOTER,
+)
 from sim.scenario import HOURS_PER_DAY, Scenario
 from sim.world import VISIT_SLOTS, World
 
@@ -245,7 +253,7 @@ def simulate(
     if cherry:
         guard, min_gain = gm.sla_guard_hours, gm.min_gain_per_hour
 
-        def take(i: int):  # noqa: F811 - the cherry-picking technician (sim.gaming)
+        def take(i: int):
             urgent_q = pick_q = None
             urgent_key = urgent_j = pick_r = None
             r = rates[i]

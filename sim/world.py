@@ -81,7 +81,7 @@ def draw_duration(
 
 def n_weeks(scenario: Scenario) -> int:
     """Weeks of the run, the last one possibly partial (week w is [7w, 7w + 7) days)."""
-    return int(math.ceil(scenario.horizon_days / 7.0))
+    return math.ceil(scenario.horizon_days / 7.0)
 
 
 def draw_intrinsic(scenario: Scenario, rng: np.random.Generator, size) -> np.ndarray:

@@ -7,14 +7,14 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import tiny_dict
+
 from sim import attrition
 from sim.experiment import run_replication
 from sim.kpis import KPI_COLUMNS
+from sim.replication import simulate_schemes
 from sim.scenario import Attrition, scenario_from_dict
 from sim.world import build_world
-from sim.replication import simulate_schemes
 
 
 def _scenario(schemes: dict, baseline: str, **att) -> object:

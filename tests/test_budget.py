@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-
 from conftest import tiny_dict, write_yaml
+
 from sim.budget import BudgetError, find_factors, neutralise
 from sim.cli import main
 from sim.experiment import run_experiment

@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 import pytest
-
 from conftest import tiny_dict
+
 from sim import gaming
 from sim.kpis import replication_kpis
 from sim.pay import PayFormula, formula_for
@@ -65,10 +65,10 @@ def test_cherry_picking_follows_the_formula_not_the_scheme_name():
     # a technician who only cares about customers does not pick
     assert gaming.pick_rates(sc, formula_for(sc, "jobs_per_day"), 0.7, 1.0, 1.0) == [0.0] * 3
     # the tabulated ranking the simulation uses matches the direct one
-    table = gaming.PickTable(sc, formula_for(sc, "jobs_per_day"), 0.7)
+    piece_f = formula_for(sc, "jobs_per_day")
+    table = gaming.PickTable(sc, piece_f, 0.7)
     np.testing.assert_allclose(table.pick_rates(0.93, 0.1),
-                               gaming.pick_rates(sc, formula_for(sc, "jobs_per_day"), 0.7, 0.93, 0.1),
-                               rtol=1e-3)
+                               gaming.pick_rates(sc, piece_f, 0.7, 0.93, 0.1), rtol=1e-3)
 
 
 def test_the_dispatcher_override_protects_the_sla():
@@ -132,7 +132,7 @@ def test_premature_closure_turns_known_failures_into_callbacks_only_where_it_pay
     plain = _busy(callback_window_days=7.0, schemes=sc.model_dump()["schemes"])
     f, out = simulate_scheme(plain, build_world(plain, plain.seed, 0), "ftf_bonus")
     k = replication_kpis(plain, out, f)[0]
-    outcomes = lambda o: np.array([r[VISIT_FIELDS.index("outcome")] for r in o.visits])  # noqa: E731
+    outcomes = lambda o: np.array([r[VISIT_FIELDS.index("outcome")] for r in o.visits])
     assert (outcomes(bonus_out) == LOOKED_FIXED).sum() > (outcomes(out) == LOOKED_FIXED).sum()
     assert (outcomes(bonus_out) == NOT_FIXED).sum() < (outcomes(out) == NOT_FIXED).sum()
     assert bonus_k["callback_rate"] > k["callback_rate"]

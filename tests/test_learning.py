@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-
 from conftest import tiny_dict, write_yaml
+
 from sim.behaviour import best_response, choose_thoroughness
 from sim.cli import main
 from sim.experiment import run_replication
