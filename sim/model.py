@@ -253,7 +253,7 @@ def simulate(
     if cherry:
         guard, min_gain = gm.sla_guard_hours, gm.min_gain_per_hour
 
-        def take(i: int):
+        def take(i: int):  # the cherry-picking technician (sim.gaming)
             urgent_q = pick_q = None
             urgent_key = urgent_j = pick_r = None
             r = rates[i]

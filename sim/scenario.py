@@ -337,12 +337,14 @@ class Scenario(_Model):
     quality: Quality = Field(default_factory=Quality)
     nps: NPS = Field(default_factory=NPS)
     behaviour: Behaviour = Field(default_factory=Behaviour)
-    gaming: Gaming = Field(default_factory=Gaming)
+    gaming: Gaming = Field(default_factory=Gaming)          # docs/behaviour.md
     attrition: Attrition = Field(default_factory=Attrition)
     schemes: dict[str, Scheme] = Field(default_factory=_default_schemes)
     baseline: str | None = None
+    # scale every non-baseline scheme's variable pay to the baseline's mean pay (sim.budget)
     budget_neutral: bool = False
     budget_search: BudgetSearch = Field(default_factory=BudgetSearch)
+    # variable-pay factor per scheme (sim.replication.scaled): set by the search, or by hand
     pay_scale: dict[str, Pos] = Field(default_factory=dict)
 
     @model_validator(mode="after")
