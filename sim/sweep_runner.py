@@ -7,10 +7,11 @@ so the tables do not depend on the executor, the worker count, the chunking or t
 which tasks finish.
 
 Chunk size: a task should take about `TARGET_TASK_SECONDS` (2 s) so that scheduling
-overhead (~1 ms locally, a few ms on Dask) stays well under 1%. The cost of a replication
-is estimated from the scenario's size (`estimate_replication_seconds`: ~30 us per failure
-and scheme, measured on the bundled scenarios, plus 10 ms per scheme), and a task takes
-ceil(2 s / estimate) replications, at most all of them. `--reps-per-task` overrides it.
+overhead (~1 ms locally, ~5-10 ms on Dask) stays under 1%. The cost of a replication is
+estimated from the scenario's size (`estimate_replication_seconds`: ~20 us per failure and
+scheme, measured on the bundled scenarios, plus 10 ms per scheme); a point's replications
+are cut into n = ceil(reps / ceil(2 s / estimate)) tasks of near-equal size (sizes differ by
+at most one). `--reps-per-task` sets the size instead.
 
 Nothing lost: the manifest (scenario, design, seed, task list, versions) is written before
 the first task runs; each finished task is written at once to `parts/<task id>.parquet`
@@ -52,7 +53,7 @@ from sim.storage import atomic_write_bytes, git_commit, now_iso, write_csv, writ
 from sim.sweep import Design, point_scenarios
 
 TARGET_TASK_SECONDS = 2.0
-COST_PER_FAILURE_S = 30e-6
+COST_PER_FAILURE_S = 20e-6
 COST_PER_SCHEME_S = 0.01
 MAX_ATTEMPTS = 3
 SWEEP_FILES = ("runs.parquet", "summary.parquet", "summary.csv", "manifest.json")
@@ -109,9 +110,19 @@ def make_tasks(points: list[dict[str, Any]], reps: int, chunk: int | None = None
     """Every point's replications 0..reps-1 cut into chunks (auto-sized when chunk is None)."""
     tasks = []
     for i, data in enumerate(points):
-        k = chunk if chunk is not None else reps_per_task(data, reps)
-        k = max(1, min(k, reps))
-        tasks.extend(Task(i, lo, min(lo + k, reps) - 1) for lo in range(0, reps, k))
+        if chunk is not None:
+            k = max(1, min(chunk, reps))
+            sizes = [k] * (reps // k) + ([reps % k] if reps % k else [])
+        else:
+            # as many tasks as the estimate asks for, of near-equal size (10 reps at up to 3
+            # per task: 3 + 3 + 2 + 2, not 3 + 3 + 3 + 1)
+            n = math.ceil(reps / reps_per_task(data, reps))
+            base, extra = divmod(reps, n)
+            sizes = [base + 1] * extra + [base] * (n - extra)
+        lo = 0
+        for size in sizes:
+            tasks.append(Task(i, lo, lo + size - 1))
+            lo += size
     return tasks
 
 

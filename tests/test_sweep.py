@@ -195,10 +195,21 @@ def test_task_chunks_cover_every_replication_once(small):
     # auto size: about TARGET_TASK_SECONDS of estimated work, never more than all reps
     auto = make_tasks([small], reps=50)
     est = estimate_replication_seconds(small)
-    k = auto[0].n_reps
-    assert k == min(50, int(np.ceil(TARGET_TASK_SECONDS / est)))
+    k = min(50, int(np.ceil(TARGET_TASK_SECONDS / est)))
+    assert len(auto) == int(np.ceil(50 / k))
+    assert max(t.n_reps for t in auto) - min(t.n_reps for t in auto) <= 1
+    assert [t.first for t in auto] == [0] + [t.last + 1 for t in auto[:-1]]
+    assert auto[-1].last == 49
     big = dict(small, customers=dict(small["customers"], count=1_000_000))
     assert make_tasks([big], reps=5) == [Task(0, r, r) for r in range(5)]
+
+def test_auto_chunks_have_near_equal_sizes(small, monkeypatch):
+    import sim.sweep_runner as sr
+
+    monkeypatch.setattr(sr, "reps_per_task", lambda data, reps: 3)
+    assert [t.n_reps for t in make_tasks([small], reps=10)] == [3, 3, 2, 2]
+    assert [t.n_reps for t in make_tasks([small], reps=4)] == [2, 2]
+    assert [t.n_reps for t in make_tasks([small], reps=10, chunk=3)] == [3, 3, 3, 1]
 
 
 # --------------------------------------------------------------------------- running
