@@ -1,6 +1,6 @@
 """Technicians who quit when their pay falls short, and the replacements who ramp up.
 
-Rule (docs/behaviour.md, "Attrition"), checked at the end of every week for every
+Rule (docs/model.md section 11, "Attrition"), checked at the end of every week for every
 technician in post:
 
     P_i   = mean weekly pay of the last N = `window_weeks` weeks (the pay booked in those

@@ -18,7 +18,7 @@ a new or blended scheme gets its response from its coefficients alone.
 `fixed`: every technician works at `behaviour.thoroughness` (the control).
 
 `learning`: technicians start from `behaviour.initial_thoroughness` and move it during the
-run from the pay they receive (`sim.learning`, docs/behaviour.md).
+run from the pay they receive (`sim.learning`, docs/model.md section 11).
 
 Each technician's intrinsic weight lam may differ (`behaviour.intrinsic_weight_dist`,
 drawn in `sim.world`); with lam = 1 pay drops out of U and every scheme gets the same answer.

@@ -1,4 +1,4 @@
-"""Gaming of the pay formula: cherry-picking and premature closure (docs/behaviour.md).
+"""Gaming of the pay formula: cherry-picking and premature closure (docs/model.md section 11).
 
 Both follow from the pay formula's coefficients, never from a scheme's name, and both
 weigh pay by (1 - lam), the technician's weight on pay against customer outcomes.

@@ -1,4 +1,4 @@
-"""Technicians who learn their thoroughness from the pay they receive (docs/behaviour.md).
+"""Technicians who learn their thoroughness from the pay they receive (docs/model.md section 11).
 
 Each technician i holds a habit h_i, starting at `behaviour.initial_thoroughness`. In
 period e (`learning.period_weeks` weeks) they work at

@@ -3,7 +3,7 @@
 The single definition of the pay counts that come from visits (docs/model.md, "Pay").
 `sim.kpis` sums them over the measured period of a whole run; the simulation keeps
 `WeeklyLedger`s of them while it runs, for technicians who learn from their pay and quit
-over it (docs/behaviour.md). Each event is one unit of a term:
+over it (docs/model.md section 11). Each event is one unit of a term:
 
     term              earned by (who)                       booked at
     visits            every visit (its technician)          t_done

@@ -12,7 +12,7 @@ weekly snapshots, warm-up reset of the queue statistics). A visit that does not 
 schedules the problem's next visit: after the part lead time, the revisit delay, or
 (for a visit that looked fixed but was not) a callback delay.
 
-Model options (docs/behaviour.md), each off by default and costing nothing when off:
+Model options (docs/model.md section 11), each off by default and costing nothing when off:
 learning technicians, quits and hires (`sim.dynamics`, weekly), cherry-picking from the
 queue and premature closure (`sim.gaming`). They need the scheme's pay formula, passed
 as `formula`; the pay itself is still computed afterwards by `sim.kpis`.
@@ -63,7 +63,7 @@ class Output:
     jobs_scheduled: int = 0         # next visits scheduled but not yet ready at the end
     queue_area_measured: float = 0.0  # integral of queue length over the measured period
     end_time: float = 0.0
-    # model options (docs/behaviour.md); empty or None when off
+    # model options (docs/model.md section 11); empty or None when off
     intrinsic: list[float] = field(default_factory=list)  # intrinsic weight per technician
     quits: list[tuple] = field(default_factory=list)      # (tech slot, t)
     absences: list[tuple] = field(default_factory=list)   # (tech slot, vacant from, to)

@@ -163,7 +163,7 @@ Theta = Annotated[float, Field(gt=0.0, le=3.0)]
 
 
 class IntrinsicWeightDist(_Model):
-    """Each technician's intrinsic weight on customer outcomes (docs/behaviour.md).
+    """Each technician's intrinsic weight on customer outcomes (docs/model.md section 11).
 
     `fixed` (value), `uniform` (low, high) or `beta` (a, b); drawn once per technician
     from the "behaviour" random stream, and for every new hire from the "hiring" stream.
@@ -229,7 +229,7 @@ class Behaviour(_Model):
 
 
 class Gaming(_Model):
-    """Gaming of the pay formula, each switch off by default (docs/behaviour.md, "Gaming")."""
+    """Gaming of the pay formula, each switch off by default (docs/model.md section 11, "Gaming")."""
 
     cherry_picking: bool = False
     min_gain_per_hour: NonNeg = 1.0
@@ -337,7 +337,7 @@ class Scenario(_Model):
     quality: Quality = Field(default_factory=Quality)
     nps: NPS = Field(default_factory=NPS)
     behaviour: Behaviour = Field(default_factory=Behaviour)
-    gaming: Gaming = Field(default_factory=Gaming)          # docs/behaviour.md
+    gaming: Gaming = Field(default_factory=Gaming)          # docs/model.md section 11
     attrition: Attrition = Field(default_factory=Attrition)
     schemes: dict[str, Scheme] = Field(default_factory=_default_schemes)
     baseline: str | None = None
