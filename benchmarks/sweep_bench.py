@@ -4,8 +4,8 @@
 
 1. Throughput: a grid sweep of a mid-sized scenario (the bundled hvac scaled to 2,500
    customers and 10 technicians, ~0.8 s per replication of its four schemes), tasks sized by
-   the default rule, on 1 and on 2 local worker processes. Target: 2 workers >= 1.8x as
-   fast as 1 (on a machine with 2 free cores).
+   the default rule, on 1 and on 2 local worker processes (best of --repeat runs each).
+   Target: 2 workers >= 1.8x as fast as 1 (on a machine with 2 free cores).
 2. Overhead per task: a sweep of many tiny tasks (one replication of a small scenario each,
    ~30 ms) on 2 local workers and on a Dask cluster of 2 worker processes on loopback
    (`distributed.LocalCluster`). The difference in wall time per task is what Dask adds per
@@ -65,13 +65,22 @@ def _own_cpu_s() -> float:
 OTHERS: dict[str, float] = {}
 
 
+REPEAT = 1
+
+
 def _timed(sc, design, reps, tmp: Path, tag: str, **kw) -> tuple[float, object]:
-    """Wall time of a sweep; OTHERS[tag] = CPU-seconds other processes used meanwhile."""
-    b0, o0, t0 = _busy_cpu_s(), _own_cpu_s(), time.perf_counter()
-    res = run_sweep(sc, design, tmp / tag, replications=reps, **kw)
-    wall = time.perf_counter() - t0
-    OTHERS[tag] = round((_busy_cpu_s() - b0) - (_own_cpu_s() - o0), 1)
-    return wall, res
+    """Best wall time of REPEAT runs of a sweep; OTHERS[tag] = CPU-seconds other processes
+    used during that run."""
+    best = None
+    for k in range(REPEAT):
+        b0, o0, t0 = _busy_cpu_s(), _own_cpu_s(), time.perf_counter()
+        res = run_sweep(sc, design, tmp / f"{tag}-{k}", replications=reps, **kw)
+        wall = time.perf_counter() - t0
+        others = round((_busy_cpu_s() - b0) - (_own_cpu_s() - o0), 1)
+        if best is None or wall < best[0]:
+            best = (wall, res, others)
+    OTHERS[tag] = best[2]
+    return best[0], best[1]
 
 
 def main() -> None:
@@ -81,7 +90,12 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=4)
     ap.add_argument("--small-tasks", type=int, default=120, help="tasks of the overhead sweep")
     ap.add_argument("--no-dask", action="store_true")
+    ap.add_argument("--repeat", type=int, default=2,
+                    help="timings of each configuration; the fastest is kept (other load "
+                         "on the machine only ever slows a run down)")
     a = ap.parse_args()
+    global REPEAT
+    REPEAT = max(1, a.repeat)
 
     # 1. throughput, 1 vs 2 local workers
     sc = _scaled("hvac", customers__count=2500, workforce__technicians=10)
@@ -99,7 +113,7 @@ def main() -> None:
         "tasks": len(r1.manifest["tasks"]), "reps_per_task": r1.manifest["tasks"][0]["last"] + 1,
         "wall_1_worker_s": round(w1, 2), "wall_2_workers_s": round(w2, 2),
         "replications_per_s_1": round(n / w1, 3), "replications_per_s_2": round(n / w2, 3),
-        "speedup": round(w1 / w2, 2), "target_speedup": 1.8, "ok": w1 / w2 >= 1.8,
+        "repeat": REPEAT, "speedup": round(w1 / w2, 2), "target_speedup": 1.8, "ok": w1 / w2 >= 1.8,
         "identical": True, "cpus": len(os.sched_getaffinity(0)),
         "other_processes_cpu_s": {"1_worker": OTHERS["w1"], "2_workers": OTHERS["w2"]},
     }))
