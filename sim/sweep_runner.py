@@ -378,7 +378,29 @@ def run_sweep(
     points = point_scenarios(scenario, design)
     ident = _identity(base, design, reps, seed)
     old = _check_resume(out, ident) if resume else None
+    backend = backend or choose_backend(workers, scheduler)  # before anything is written
+    try:
+        return _run(scenario, design, out, reps, seed, chunk, points, ident, old, backend,
+                    on_start, on_task)
+    finally:
+        backend.close()
 
+
+def _run(
+    scenario: Scenario,
+    design: Design,
+    out: Path,
+    reps: int,
+    seed: int,
+    chunk: int | None,
+    points: list[dict[str, Any]],
+    ident: dict[str, Any],
+    old: dict[str, Any] | None,
+    backend: Backend,
+    on_start: Callable[[int, int], None] | None,
+    on_task: Callable[[Task, bool], None] | None,
+) -> SweepOutput:
+    """run_sweep once the points are valid, the resume is allowed and the backend is up."""
     if old is not None:
         tasks = [Task(t["point"], t["first"], t["last"]) for t in old["tasks"]]
     else:
@@ -388,12 +410,19 @@ def run_sweep(
         for name in SWEEP_FILES:
             (out / name).unlink(missing_ok=True)
     (out / "parts").mkdir(parents=True, exist_ok=True)
+    for stale in (out / "parts").glob(".*.tmp"):  # a write cut short by a kill
+        stale.unlink(missing_ok=True)
 
     frames: dict[str, pd.DataFrame] = {}
     todo = [t for t in tasks if not part_path(out, t).exists()]
     resumed = len(tasks) - len(todo)
     started, t0 = now_iso(), time.perf_counter()
-    backend = backend or choose_backend(workers, scheduler)
+    if old is not None:
+        rule = old.get("reps_per_task")
+    elif chunk is not None:
+        rule = chunk
+    else:
+        rule = f"auto: about {TARGET_TASK_SECONDS:g} s of estimated work per task"
     man = {
         "kind": "sweep",
         "status": "running",
@@ -404,8 +433,7 @@ def run_sweep(
         "parameters": [p.spec() for p in design.parameters],
         "design": design.spec(),
         "n_points": len(design.points),
-        "reps_per_task": chunk if chunk is not None else
-        f"auto: ceil({TARGET_TASK_SECONDS:g} s / estimated seconds per replication)",
+        "reps_per_task": rule,
         "tasks": [t.to_json() for t in tasks],
         "techsim_version": __version__,
         "git_commit": git_commit(),
@@ -413,7 +441,7 @@ def run_sweep(
         "executor": backend.describe(),
         "started": started,
         "files": list(SWEEP_FILES),
-        "scenario": base,
+        "scenario": scenario.model_dump(mode="json"),
     }
     write_json(out / "manifest.json", man)
     if on_start:
@@ -430,11 +458,8 @@ def run_sweep(
         if on_task:
             on_task(t, False)
 
-    try:
-        stats = execute(todo, lambda t: (points[t.point], seed, t.point, t.first, t.last),
-                        backend, keep, failed)
-    finally:
-        backend.close()
+    stats = execute(todo, lambda t: (points[t.point], seed, t.point, t.first, t.last),
+                    backend, keep, failed)
     wall = time.perf_counter() - t0
     man.update({"finished": now_iso(), "wall_time_s": round(wall, 3), "resumed_tasks": resumed,
                 "pool_restarts": stats.restarts})
