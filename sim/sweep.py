@@ -366,11 +366,17 @@ def point_scenarios(base: Scenario, design: Design) -> list[dict[str, Any]]:
     for point in design.points:
         d = apply_point(data, point, design.rebalance_shares)
         try:
-            scenario_from_dict(d, f"point {point.index} ({describe(point)})")
+            sc = scenario_from_dict(d, f"point {point.index} ({describe(point)})")
         except ScenarioError as exc:
             msg = str(exc)
             if "shares must add up to 1" in msg and not design.rebalance_shares:
                 msg += "; add --rebalance-shares to rescale the other shares of the group"
             raise SweepInputError(msg) from None
+        if getattr(sc, "budget_neutral", False):
+            # the search (sim.budget) is not run per point: refuse rather than ignore it
+            raise SweepInputError(
+                f"point {point.index} ({describe(point)}): budget_neutral: sweeps do not run "
+                "the budget-neutral search; set budget_neutral: false and give the factors "
+                "in pay_scale (e.g. from the manifest of 'techsim run --budget-neutral')")
         out.append(d)
     return out

@@ -117,6 +117,8 @@ def test_bad_param(resolved, text, design, message):
       "must be >= churn_base")),
     (["workforce.dispatch=edf,lifo"], "workforce.dispatch: Input should be 'edf' or 'fifo'"),
     (["warmup_days=10,100"], "warmup_days (100) must be shorter than horizon_days"),
+    (["budget_neutral=false,true"],
+     "point 1 (budget_neutral=True): budget_neutral: sweeps do not run the budget-neutral"),
 ])
 def test_every_point_is_validated_before_running(small_sc, params, message):
     d = make_design(small_sc, params, "grid")
