@@ -48,7 +48,7 @@ def fmt(value: float, kind: str, signed: bool = False) -> str:
         return "n/a"
     sign = "+" if signed else ""
     if kind == "pct":
-        return f"{100 * value:{sign}.1f}%" if not signed else f"{100 * value:+.1f} pts"
+        return f"{100 * value:{sign}.1f}%" if not signed else f"{100 * value:+.2f} pts"
     if kind == "money":
         return f"{value:{sign},.2f}"
     if kind == "money0":
@@ -100,7 +100,7 @@ def summary_tables(summary: pd.DataFrame, title: str) -> tuple[Table, Table | No
             row = idx.loc[(s, kpi)]
             lo, hi = row["diff_ci_low"], row["diff_ci_high"]
             star = "*" if (lo > 0 or hi < 0) else " "
-            k2 = "num1" if kind == "pct" else kind
+            k2 = "num2" if kind == "pct" else kind
             scale = 100 if kind == "pct" else 1
             cells.append(
                 f"{fmt(row['diff_mean'], kind, True)} "
