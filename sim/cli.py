@@ -6,54 +6,22 @@ naming the file and field and exits with status 2, before anything is written.
 
 from __future__ import annotations
 
-import re
-import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from sim import __version__
-from sim.scenario import Scenario, ScenarioError, load_scenario
-
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
-DEFAULT_SCENARIO = "hvac"
-
-
-class BadInput(click.ClickException):
-    """Bad input: one line on stderr, exit status 2."""
-
-    exit_code = 2
-
-    def show(self, file=None) -> None:  # noqa: D102
-        click.echo(f"Error: {self.format_message()}", err=True)
-
-
-def bundled_scenarios() -> dict[str, Path]:
-    return {p.stem: p for p in sorted(SCENARIO_DIR.glob("*.yaml"))}
-
-
-def resolve_scenario(arg: str | None) -> tuple[Scenario, Path]:
-    """A path, or the name of a bundled scenario; the default when None."""
-    if arg is None:
-        arg = DEFAULT_SCENARIO
-    path = Path(arg)
-    if not path.exists() and arg in bundled_scenarios():
-        path = bundled_scenarios()[arg]
-    try:
-        return load_scenario(path), path
-    except ScenarioError as exc:
-        raise BadInput(str(exc)) from None
-
-
-def safe_dirname(name: str) -> str:
-    s = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._")
-    return s or "scenario"
-
-
-def _stdout() -> Console:
-    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
-
+from sim.cli_common import (  # noqa: F401 - re-exported: tests and benchmarks import them here
+    DEFAULT_SCENARIO,
+    SCENARIO_DIR,
+    bundled_scenarios,
+    progress_bar,
+    resolve_scenario,
+    safe_dirname,
+    stdout_console,
+)
+from sim.errors import BadInput
+from sim.scenario import ScenarioError, load_scenario
 
 EPILOG_RUN = """\b
 Examples:
@@ -105,18 +73,9 @@ def run(scenario, reps, seed, out_dir, workers, resume, quiet, report_format,
     out = out_dir or Path("results") / safe_dirname(sc.name)
     workers = workers or default_workers()
     n_reps = reps or sc.replications
-    err = Console(stderr=True)
-    show = not quiet and err.is_terminal
-    progress = None
+    progress = progress_bar(quiet)
     task = None
-    if show:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-        from rich.progress import TimeElapsedColumn, TimeRemainingColumn
-
-        progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err,
-        )
+    if progress is not None:
         progress.start()
         task = progress.add_task(f"{sc.name}: replications", total=n_reps)
 
@@ -128,8 +87,8 @@ def run(scenario, reps, seed, out_dir, workers, resume, quiet, report_format,
         if progress is not None:
             progress.advance(task)
 
-    if show and (budget_neutral or sc.budget_neutral):
-        err.print("Finding budget-neutral pay factors (sim.budget)...")
+    if progress is not None and (budget_neutral or sc.budget_neutral):
+        progress.console.print("Finding budget-neutral pay factors (sim.budget)...")
     try:
         res = run_scenario(sc, out, reps, seed, workers, resume, on_done, on_start,
                            budget_neutral=budget_neutral)
@@ -153,7 +112,7 @@ def run(scenario, reps, seed, out_dir, workers, resume, quiet, report_format,
                    f"{factors}")
     if quiet:
         return
-    con = _stdout()
+    con = stdout_console()
     t1, t2 = summary_tables(res.summary, f"{sc.name} ({res.manifest['replications']} replications)")
     con.print(t1)
     if t2 is not None:

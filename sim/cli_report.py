@@ -10,20 +10,13 @@ from pathlib import Path
 
 import click
 
+from sim.errors import BadInput
+
 # The same tuples as sim.plots.FORMATS, sim.report.FORMATS and PDF_ENGINES (a test pins
 # them): spelled out so that `techsim --help` does not import matplotlib and scipy.
 PLOT_FORMATS = ("png", "svg", "pdf")
 REPORT_FORMATS = ("html", "pdf")
 PDF_ENGINES = ("auto", "chromium", "matplotlib")
-
-
-class BadResults(click.ClickException):
-    """Bad input: one line on stderr, exit status 2 (as sim.cli.BadInput)."""
-
-    exit_code = 2
-
-    def show(self, file=None) -> None:
-        click.echo(f"Error: {self.format_message()}", err=True)
 
 
 def _check(results: Path) -> None:
@@ -33,7 +26,7 @@ def _check(results: Path) -> None:
     try:
         load_results(results)
     except ResultsError as exc:
-        raise BadResults(str(exc)) from None
+        raise BadInput(str(exc)) from None
 
 
 EPILOG_PLOT = """\b
@@ -63,7 +56,7 @@ def plot(results: Path, fmt: str) -> None:
     try:
         paths = write_plots(results, fmt)
     except ResultsError as exc:
-        raise BadResults(str(exc)) from None
+        raise BadInput(str(exc)) from None
     click.echo(f"{len(paths)} figures written to {results / 'plots'}/:")
     for p in paths:
         click.echo(f"  {p.name}")
@@ -84,7 +77,7 @@ def report(results: Path, fmt: str, pdf_engine: str) -> None:
     try:
         out = write_report(results, fmt, pdf_engine)
     except ResultsError as exc:
-        raise BadResults(str(exc)) from None
+        raise BadInput(str(exc)) from None
     except RuntimeError as exc:  # --pdf-engine chromium without a working Chromium
         raise click.ClickException(str(exc)) from None
     if out.note:

@@ -1,6 +1,5 @@
 """`techsim sweep` and `techsim sensitivity`: thin commands over `sim.sweep_runner` and
-`sim.sensitivity`. (`sim.cli` imports this module, so its helpers are imported inside the
-command functions.)"""
+`sim.sensitivity`."""
 
 from __future__ import annotations
 
@@ -9,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from sim.cli_common import progress_bar, resolve_scenario, safe_dirname, stdout_console
+from sim.errors import BadInput
 from sim.sweep import DEFAULT_SAMPLES, DESIGNS
 
 EPILOG_SWEEP = """\b
@@ -24,29 +25,6 @@ Examples:
   techsim sweep hvac -p workforce.technicians=30:50:5 --scheduler tcp://10.0.0.5:8786
   techsim sweep hvac -p workforce.technicians=30:50:5 --resume   # finish an interrupted sweep
 """
-
-
-def _progress(quiet: bool):
-    """A rich progress bar on stderr (None when quiet or stderr is not a terminal)."""
-    from rich.console import Console
-
-    err = Console(stderr=True)
-    if quiet or not err.is_terminal:
-        return None
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-        TextColumn("{task.fields[failures]}"), console=err,
-    )
 
 
 def _value(v) -> str:
@@ -97,7 +75,8 @@ def sweep(scenario, params, design, samples, reps, seed, out_dir, workers, sched
     summary.parquet, summary.csv and manifest.json into --out; finished tasks are kept
     in --out/parts, so an interrupted sweep continues with --resume.
     """
-    from sim.cli import BadInput, _stdout, resolve_scenario, safe_dirname
+    from rich.progress import TextColumn
+
     from sim.sweep import SweepInputError, make_design
     from sim.sweep_runner import BackendError, ResumeError, SweepFailed, run_sweep
 
@@ -108,7 +87,7 @@ def sweep(scenario, params, design, samples, reps, seed, out_dir, workers, sched
     except SweepInputError as exc:
         raise BadInput(str(exc)) from None
     out = out_dir or Path("results") / f"{safe_dirname(sc.name)}-sweep"
-    progress = _progress(quiet)
+    progress = progress_bar(quiet, TextColumn("{task.fields[failures]}"))
     state = {"task": None, "failures": 0, "done": 0, "total": 0}
 
     def on_start(total: int, already: int) -> None:
@@ -144,7 +123,7 @@ def sweep(scenario, params, design, samples, reps, seed, out_dir, workers, sched
             progress.stop()
     if quiet:
         return
-    con = _stdout()
+    con = stdout_console()
     con.print(_extremes_table(res.summary, dsg.paths))
     m = res.manifest
     n_reps = m["replications"]
@@ -209,7 +188,6 @@ def sensitivity(results, kpis, schemes, diff, out_file, quiet) -> None:
     """
     from rich.table import Table
 
-    from sim.cli import BadInput, _stdout
     from sim.display import LABELS
     from sim.sensitivity import SensitivityError, analyse
     from sim.storage import write_csv
@@ -222,7 +200,7 @@ def sensitivity(results, kpis, schemes, diff, out_file, quiet) -> None:
     write_csv(path, table)
     if quiet:
         return
-    con = _stdout()
+    con = stdout_console()
 
     def pm(v: float, c: float) -> str:
         if math.isnan(v):

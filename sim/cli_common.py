@@ -1,0 +1,79 @@
+"""What the `techsim` commands share: scenario lookup, output directory names, consoles.
+
+One place for the pieces every command module uses (as rasterio keeps its shared options in
+`rio/options.py`), so `sim.cli`, `sim.cli_sweep` and `sim.cli_report` do not import each
+other.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+from sim.errors import BadInput
+from sim.scenario import Scenario, ScenarioError, load_scenario
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, ProgressColumn
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+DEFAULT_SCENARIO = "hvac"
+#: Width of the tables when stdout is not a terminal (a pipe or a file).
+PIPE_WIDTH = 160
+
+
+def bundled_scenarios() -> dict[str, Path]:
+    """Name -> path of the scenarios shipped in scenarios/."""
+    return {p.stem: p for p in sorted(SCENARIO_DIR.glob("*.yaml"))}
+
+
+def resolve_scenario(arg: str | None) -> tuple[Scenario, Path]:
+    """A path, or the name of a bundled scenario; the default when None."""
+    if arg is None:
+        arg = DEFAULT_SCENARIO
+    path = Path(arg)
+    if not path.exists() and arg in bundled_scenarios():
+        path = bundled_scenarios()[arg]
+    try:
+        return load_scenario(path), path
+    except ScenarioError as exc:
+        raise BadInput(str(exc)) from None
+
+
+def safe_dirname(name: str) -> str:
+    """A scenario name made safe as a directory name (results/<name>)."""
+    s = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._")
+    return s or "scenario"
+
+
+def stdout_console() -> Console:
+    """The console of the tables: the terminal's width, or PIPE_WIDTH when piped."""
+    return Console(highlight=False, soft_wrap=False,
+                   width=None if sys.stdout.isatty() else PIPE_WIDTH)
+
+
+def progress_bar(quiet: bool, *extra: ProgressColumn) -> Progress | None:
+    """A rich progress bar on stderr, not started (None when quiet or stderr is no terminal).
+
+    `extra` columns follow the standard ones (description, bar, n of m, elapsed, eta).
+    """
+    err = Console(stderr=True)
+    if quiet or not err.is_terminal:
+        return None
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), *extra, console=err,
+    )
