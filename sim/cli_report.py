@@ -7,10 +7,14 @@ is not a results directory is bad input: one line naming it, exit status 2, noth
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from sim.errors import BadInput
+
+if TYPE_CHECKING:
+    from sim.results import Results
 
 # The same tuples as sim.plots.FORMATS, sim.report.FORMATS and PDF_ENGINES (a test pins
 # them): spelled out so that `techsim --help` does not import matplotlib and scipy.
@@ -19,12 +23,12 @@ REPORT_FORMATS = ("html", "pdf")
 PDF_ENGINES = ("auto", "chromium", "matplotlib")
 
 
-def _check(results: Path) -> None:
-    """Fail before anything is written when RESULTS is not a readable results directory."""
-    from sim.plots import ResultsError, load_results
+def _load(results: Path) -> Results:
+    """RESULTS read once; BadInput before anything is written when it is not readable."""
+    from sim.results import ResultsError, load_results
 
     try:
-        load_results(results)
+        return load_results(results)
     except ResultsError as exc:
         raise BadInput(str(exc)) from None
 
@@ -50,13 +54,9 @@ Examples:
               show_default=True, help="File format of the figures.")
 def plot(results: Path, fmt: str) -> None:
     """Figures of a results directory (a run or a sweep) into RESULTS/plots/."""
-    from sim.plots import ResultsError, write_plots
+    from sim.plots import write_plots
 
-    _check(results)
-    try:
-        paths = write_plots(results, fmt)
-    except ResultsError as exc:
-        raise BadInput(str(exc)) from None
+    paths = write_plots(_load(results), fmt)
     click.echo(f"{len(paths)} figures written to {results / 'plots'}/:")
     for p in paths:
         click.echo(f"  {p.name}")
@@ -70,14 +70,10 @@ def plot(results: Path, fmt: str) -> None:
               help="auto: headless Chromium when on PATH, else matplotlib.")
 def report(results: Path, fmt: str, pdf_engine: str) -> None:
     """The compensation-proposal report of RESULTS, written into RESULTS/."""
-    from sim.plots import ResultsError
     from sim.report import write_report
 
-    _check(results)
     try:
-        out = write_report(results, fmt, pdf_engine)
-    except ResultsError as exc:
-        raise BadInput(str(exc)) from None
+        out = write_report(_load(results), fmt, pdf_engine)
     except RuntimeError as exc:  # --pdf-engine chromium without a working Chromium
         raise click.ClickException(str(exc)) from None
     if out.note:

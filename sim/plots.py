@@ -13,10 +13,9 @@ Run figures live here; sweep figures in `sim.plots_sweep`.
 from __future__ import annotations
 
 import io
-import json
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +28,18 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter
 from scipy import stats as sps
 
+# results loading and pay changes lived here first: their names stay importable from here
+from sim.pay_changes import PAY_TOLERANCE, pay_change_summary, pay_changes
+from sim.results import (  # noqa: F401
+    OKABE_ITO,
+    Results,
+    ResultsError,
+    load_results,
+    scheme_colours,
+)
 from sim.stats import CONFIDENCE, mean_ci
 from sim.storage import atomic_write_bytes
 
-#: Okabe & Ito (2008), reordered so the first colours are the most distinct on white.
-OKABE_ITO: tuple[str, ...] = (
-    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000", "#F0E442",
-)
 FIGSIZE = (10.0, 5.6)
 DPI = 150
 FORMATS = ("png", "svg", "pdf")
@@ -80,136 +84,11 @@ ATTRITION_KPIS: tuple[KPI, ...] = (
 )
 KPI_BY_NAME = {k.name: k for k in PLOT_KPIS + ATTRITION_KPIS}
 
-#: Pay changes within +/- this share of baseline pay count as "about the same".
-PAY_TOLERANCE = 0.01
 
-
-class ResultsError(ValueError):
-    """A directory that is not a readable techsim results directory."""
-
-
-@dataclass
-class Results:
-    """The tables of one results directory (a run or a sweep)."""
-
-    path: Path
-    manifest: dict[str, Any]
-    kind: str
-    schemes: list[str]
-    baseline: str
-    labels: dict[str, str]
-    summary: pd.DataFrame
-    runs: pd.DataFrame | None = None
-    technicians: pd.DataFrame | None = None
-    timeseries: pd.DataFrame | None = None
-    behaviour: pd.DataFrame | None = None
-    sensitivity: pd.DataFrame | None = None
-    parameters: list[str] = field(default_factory=list)
-
-    @property
-    def colours(self) -> dict[str, str]:
-        return scheme_colours(self.schemes)
-
-    @property
-    def replications(self) -> int | None:
-        r = self.manifest.get("replications")
-        return int(r) if isinstance(r, (int, float)) else None
-
-    def label(self, scheme: str) -> str:
-        return self.labels.get(scheme, scheme)
-
-    def kpis(self, candidates: tuple[KPI, ...] = PLOT_KPIS) -> list[KPI]:
-        present = set(self.summary["kpi"])
-        return [k for k in candidates if k.name in present]
-
-
-def scheme_colours(schemes: list[str]) -> dict[str, str]:
-    """Scheme -> colour, by position in the manifest's scheme order."""
-    return {s: OKABE_ITO[i % len(OKABE_ITO)] for i, s in enumerate(schemes)}
-
-
-# --------------------------------------------------------------------------- loading
-def _read_table(path: Path, name: str, required: bool = False) -> pd.DataFrame | None:
-    """`name`.csv or `name`.parquet, whichever exists (Parquet first)."""
-    for p in (path / f"{name}.parquet", path / f"{name}.csv"):
-        if p.exists():
-            try:
-                return pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p)
-            except Exception as exc:  # noqa: BLE001 - any unreadable table is bad input
-                raise ResultsError(f"{p}: cannot be read ({type(exc).__name__}: {exc})") from None
-    if required:
-        raise ResultsError(f"{path}: not a techsim results directory (no {name}.csv)")
-    return None
-
-
-def _need(df: pd.DataFrame | None, cols: tuple[str, ...], where: Path) -> pd.DataFrame | None:
-    if df is None:
-        return None
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise ResultsError(f"{where}: missing column(s) {', '.join(missing)}")
-    return df
-
-
-def load_results(path: str | Path) -> Results:
-    """Read a results directory; `ResultsError` names the file when it is not one."""
-    p = Path(path)
-    if not p.exists():
-        raise ResultsError(f"{p}: no such directory")
-    if not p.is_dir():
-        raise ResultsError(f"{p}: not a directory")
-    mpath = p / "manifest.json"
-    if not mpath.exists():
-        raise ResultsError(f"{p}: not a techsim results directory (no manifest.json)")
-    try:
-        man = json.loads(mpath.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ResultsError(f"{mpath}: not valid JSON ({exc})") from None
-    if not isinstance(man, dict):
-        raise ResultsError(f"{mpath}: not a techsim manifest (not a JSON object)")
-    kind = man.get("kind", "run")
-    if kind not in ("run", "sweep"):
-        raise ResultsError(f"{mpath}: kind: unknown kind {kind!r} (expected run or sweep)")
-    summary = _need(_read_table(p, "summary", required=True),
-                    ("scheme", "kpi", "mean", "ci_low", "ci_high"), p / "summary.csv")
-    if summary is None or summary.empty:
-        raise ResultsError(f"{p / 'summary.csv'}: no rows")
-    scenario = man.get("scenario") if isinstance(man.get("scenario"), dict) else {}
-    present = list(dict.fromkeys(summary["scheme"].astype(str)))
-    order = man.get("schemes") or list((scenario.get("schemes") or {}).keys()) or present
-    schemes = [str(s) for s in order if str(s) in present] + [s for s in present if s not in order]
-    baseline = man.get("baseline") or scenario.get("baseline")
-    if not baseline and "baseline" in summary.columns:
-        baseline = str(summary["baseline"].iloc[0])
-    baseline = str(baseline) if baseline else schemes[0]
-    labels = {}
-    for s, spec in (scenario.get("schemes") or {}).items():
-        lab = spec.get("label") if isinstance(spec, dict) else None
-        labels[str(s)] = str(lab) if lab else str(s)
-    params = []
-    for prm in man.get("parameters") or []:
-        name = prm.get("path") if isinstance(prm, dict) else prm
-        if name is not None:
-            params.append(str(name))
-    summary = summary.assign(scheme=summary["scheme"].astype(str))
-    res = Results(path=p, manifest=man, kind=kind, schemes=schemes, baseline=baseline,
-                  labels=labels, summary=summary, parameters=params)
-    res.runs = _read_table(p, "runs")
-    res.technicians = _need(_read_table(p, "technicians"),
-                            ("scheme", "replication", "tech", "pay_per_day"), p / "technicians.csv")
-    res.timeseries = _need(_read_table(p, "timeseries"),
-                           ("scheme", "replication", "week", "active_customers"),
-                           p / "timeseries.csv")
-    res.behaviour = _need(_read_table(p, "behaviour"),
-                          ("scheme", "replication", "week", "tech", "thoroughness"),
-                          p / "behaviour.csv")
-    res.sensitivity = _need(_read_table(p, "sensitivity"), ("kpi", "parameter", "method"),
-                            p / "sensitivity.csv")
-    for df in (res.runs, res.technicians, res.timeseries, res.behaviour, res.sensitivity):
-        if df is not None and "scheme" in df.columns:
-            df["scheme"] = df["scheme"].astype(str)
-    return res
-
+def present_kpis(res: Results, candidates: tuple[KPI, ...] = PLOT_KPIS) -> list[KPI]:
+    """The candidate KPIs that summary.csv holds, in order."""
+    present = set(res.summary["kpi"])
+    return [k for k in candidates if k.name in present]
 
 # --------------------------------------------------------------------------- helpers
 @dataclass
@@ -321,7 +200,7 @@ def _means_panels(res: Results, kpis: list[KPI], title: str) -> Figure:
 
 
 def fig_kpi_comparison(res: Results) -> FigureSpec | None:
-    kpis = res.kpis()
+    kpis = present_kpis(res)
     if not kpis:
         return None
     title = f"Pay schemes compared: mean and 95% CI over {_reps_text(res)}"
@@ -335,7 +214,7 @@ def fig_kpi_comparison(res: Results) -> FigureSpec | None:
 
 def fig_paired_differences(res: Results) -> FigureSpec | None:
     others = [s for s in res.schemes if s != res.baseline]
-    kpis = [k for k in res.kpis() if "diff_mean" in res.summary.columns]
+    kpis = [k for k in present_kpis(res) if "diff_mean" in res.summary.columns]
     if not others or not kpis:
         return None
     fig = new_figure()
@@ -417,8 +296,7 @@ def _over_time(res: Results, table: pd.DataFrame, value: str, ylabel: str, title
                agg_techs: bool = False) -> Figure:
     fig = new_figure()
     ax = fig.subplots()
-    sc = res.manifest.get("scenario")
-    warm = sc.get("warmup_days") if isinstance(sc, dict) else None
+    warm = res.scenario.get("warmup_days")
     if isinstance(warm, (int, float)) and warm > 0:
         ax.axvspan(0, warm / 7.0, color="0.88", lw=0, label="warm-up (not measured)")
     shown = []
@@ -456,70 +334,6 @@ def fig_customers_over_time(res: Results) -> FigureSpec | None:
         "grey area is the warm-up, which the KPIs leave out.",
         fig,
     )
-
-
-def pay_changes(res: Results) -> pd.DataFrame | None:
-    """Each technician's pay per day under each scheme against the baseline scheme.
-
-    Technicians are the same people under every scheme (same skill, same world), so they
-    are paired by (replication, tech). Columns: scheme, replication, tech, skill,
-    base_pay_per_day, pay_per_day, change, change_pct, outcome (rises / falls / same).
-    """
-    t = res.technicians
-    if t is None or t.empty:
-        return None
-    keys = ["replication", "tech"]
-    cols = keys + ["pay_per_day"] + (["skill"] if "skill" in t.columns else [])
-    base = t.loc[t["scheme"] == res.baseline, cols].rename(
-        columns={"pay_per_day": "base_pay_per_day"})
-    if base.empty:
-        return None
-    base = base.drop(columns=["skill"], errors="ignore")
-    out = []
-    for s in res.schemes:
-        if s == res.baseline:
-            continue
-        cur = t.loc[t["scheme"] == s, cols]
-        if cur.empty:
-            continue
-        m = cur.merge(base, on=keys, how="inner")
-        m.insert(0, "scheme", s)
-        out.append(m)
-    if not out:
-        return None
-    df = pd.concat(out, ignore_index=True)
-    if "skill" not in df.columns:
-        df["skill"] = np.nan
-    df["change"] = df["pay_per_day"] - df["base_pay_per_day"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        df["change_pct"] = 100.0 * df["change"] / df["base_pay_per_day"].where(
-            df["base_pay_per_day"] != 0)
-    tol = PAY_TOLERANCE * df["base_pay_per_day"].abs()
-    df["outcome"] = np.where(df["change"] > tol, "rises",
-                             np.where(df["change"] < -tol, "falls", "same"))
-    return df
-
-
-def pay_change_summary(changes: pd.DataFrame) -> pd.DataFrame:
-    """Per scheme: how many technicians gain, lose, stay the same, and by how much."""
-    rows = []
-    for s, g in changes.groupby("scheme", sort=False):
-        up, down = g[g["outcome"] == "rises"], g[g["outcome"] == "falls"]
-        n = len(g)
-        rows.append({
-            "scheme": s, "n": n,
-            "share_rises": len(up) / n, "share_falls": len(down) / n,
-            "share_same": (n - len(up) - len(down)) / n,
-            "median_rise": float(up["change"].median()) if len(up) else math.nan,
-            "median_fall": float(down["change"].median()) if len(down) else math.nan,
-            "median_rise_pct": float(up["change_pct"].median()) if len(up) else math.nan,
-            "median_fall_pct": float(down["change_pct"].median()) if len(down) else math.nan,
-            "mean_change": float(g["change"].mean()),
-            "p05": float(g["change"].quantile(0.05)), "p95": float(g["change"].quantile(0.95)),
-            "skill_rises": float(up["skill"].mean()) if len(up) else math.nan,
-            "skill_falls": float(down["skill"].mean()) if len(down) else math.nan,
-        })
-    return pd.DataFrame(rows)
 
 
 def _box(ax: Any, d: np.ndarray, y: float, h: float = 0.6) -> None:
@@ -658,11 +472,14 @@ def _metadata(fmt: str) -> dict[str, Any] | None:
     return None
 
 
-def write_plots(results_dir: str | Path, fmt: str = "png") -> list[Path]:
-    """Write every figure of a results directory into RESULTS/plots/; return the paths."""
+def write_plots(results: str | Path | Results, fmt: str = "png") -> list[Path]:
+    """Write every figure of a results directory (or loaded `Results`) into RESULTS/plots/.
+
+    Returns the paths written.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
-    res = load_results(results_dir)
+    res = results if isinstance(results, Results) else load_results(results)
     out = res.path / "plots"
     written = []
     for spec in figures(res):

@@ -30,6 +30,7 @@ from sim.plots import (
     Results,
     new_figure,
     panel_grid,
+    present_kpis,
     scheme_legend,
     thousands,
 )
@@ -114,7 +115,7 @@ def curve(res: Results, kpi: str, param: str, scheme: str) -> pd.DataFrame:
 
 
 def _sweep_kpis(res: Results) -> list[KPI]:
-    return res.kpis(PLOT_KPIS + ATTRITION_KPIS)
+    return present_kpis(res, PLOT_KPIS + ATTRITION_KPIS)
 
 
 def fig_sweep_param(res: Results, param: str) -> FigureSpec | None:

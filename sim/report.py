@@ -12,7 +12,6 @@ Chromium).
 from __future__ import annotations
 
 import datetime as _dt
-import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,15 +21,8 @@ import pandas as pd
 
 from sim import __version__
 from sim.display import HEADLINE, LABELS
-from sim.plots import (
-    PAY_TOLERANCE,
-    Results,
-    figures,
-    load_results,
-    pay_change_summary,
-    pay_changes,
-    render,
-)
+from sim.pay_changes import PAY_TOLERANCE, pay_change_summary, pay_changes
+from sim.plots import figures, render
 from sim.report_doc import (
     Bullets,
     Cell,
@@ -42,10 +34,9 @@ from sim.report_doc import (
     cells,
 )
 from sim.report_html import render_html
+from sim.results import Results, load_results
 from sim.stats import mean_ci
 from sim.storage import atomic_write_text
-
-log = logging.getLogger(__name__)
 
 FORMATS = ("html", "pdf")
 PDF_ENGINES = ("auto", "chromium", "matplotlib")
@@ -221,18 +212,9 @@ def _tech_sentence(row: pd.Series) -> str:
             f"about the same (within {100 * PAY_TOLERANCE:.0f}%).")
 
 
-def _scenario(res: Results) -> dict[str, Any]:
-    sc = res.manifest.get("scenario")
-    return sc if isinstance(sc, dict) else {}
-
-
-def _name(res: Results) -> str:
-    return str(res.manifest.get("scenario_name") or _scenario(res).get("name") or res.path.name)
-
-
 # --------------------------------------------------------------------------- run sections
 def run_summary_section(res: Results, changes: pd.DataFrame | None) -> Section:
-    sc = _scenario(res)
+    sc = res.scenario
     others = [s for s in res.schemes if s != res.baseline]
     horizon, warm = sc.get("horizon_days"), sc.get("warmup_days")
     period = ""
@@ -242,7 +224,7 @@ def run_summary_section(res: Results, changes: pd.DataFrame | None) -> Section:
     desc = str(sc.get("description") or "").strip()
     lead = (f"This report compares {len(res.schemes)} pay scheme"
             f"{'s' if len(res.schemes) != 1 else ''} ({', '.join(map(res.label, res.schemes))})"
-            f" for the scenario {_name(res)}" + (f" ({desc})" if desc else "") +
+            f" for the scenario {res.name}" + (f" ({desc})" if desc else "") +
             f", over {reps if reps else 'several'} replications{period}. In each replication "
             "every scheme faces the same customers, failures and technicians (common random "
             f"numbers), so each scheme is compared with the baseline, "
@@ -405,7 +387,7 @@ def sweep_summary_section(res: Results) -> Section:
     params = res.parameters
     reps = res.replications
     design = _design(res)
-    lead = (f"This sweep of the scenario {_name(res)} varied {len(params)} parameter"
+    lead = (f"This sweep of the scenario {res.name} varied {len(params)} parameter"
             f"{'s' if len(params) != 1 else ''} ({', '.join(params)})"
             + (f" with a {design} design" if design else "") +
             f" over {points} points; at each point every scheme "
@@ -544,7 +526,7 @@ def provenance_table(res: Results, generated: str) -> Table:
     m = res.manifest
     ex = m.get("executor") if isinstance(m.get("executor"), dict) else {}
     rows = [
-        ("Scenario", _name(res)),
+        ("Scenario", res.name),
         ("Kind of results", res.kind),
         ("Results directory", str(res.path)),
         ("Root seed", m.get("seed")),
@@ -587,7 +569,7 @@ def build_document(res: Results, dpi: int = FIGURE_DPI) -> Document:
         tech = technicians_section(res, changes, tech_fig)
         if tech is not None:
             sections.append(tech)
-    sc = _scenario(res)
+    sc = res.scenario
     blocks: list[Any] = []
     if sc.get("source"):
         blocks.append(Paragraph(f"Where the numbers come from: {str(sc['source']).strip()}"))
@@ -601,7 +583,7 @@ def build_document(res: Results, dpi: int = FIGURE_DPI) -> Document:
     kind = "Parameter sweep" if res.kind == "sweep" else "Compensation proposal"
     subtitle = (f"{len(res.schemes)} pay schemes against {res.label(res.baseline)}, "
                 f"{res.replications or '?'} replications, seed {res.manifest.get('seed', '?')}")
-    return Document(f"{kind}: {_name(res)}", subtitle, sections,
+    return Document(f"{kind}: {res.name}", subtitle, sections,
                     f"Generated {generated} by techsim {__version__} from {res.path.name}/. "
                     "All numbers are computed from the result files.")
 
@@ -614,14 +596,15 @@ class ReportOutput:
     note: str = ""  # how the PDF was rendered
 
 
-def write_report(results_dir: str | Path, fmt: str = "html",
+def write_report(results: str | Path | Results, fmt: str = "html",
                  pdf_engine: str = "auto") -> ReportOutput:
-    """Build the report into RESULTS/report.html or RESULTS/report.pdf."""
+    """Build the report of a results directory (or loaded `Results`) into RESULTS/report.html
+    or RESULTS/report.pdf."""
     if fmt not in FORMATS:
         raise ValueError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
     if pdf_engine not in PDF_ENGINES:
         raise ValueError(f"pdf engine: {pdf_engine!r} is not one of {', '.join(PDF_ENGINES)}")
-    res = load_results(results_dir)
+    res = results if isinstance(results, Results) else load_results(results)
     doc = build_document(res)
     if fmt == "html":
         path = res.path / "report.html"
