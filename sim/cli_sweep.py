@@ -139,7 +139,7 @@ def _extremes_table(summary, paths):
     from rich.table import Table
 
     from sim.display import HEADLINE, LABELS, fmt
-    from sim.sweep_runner import extremes
+    from sim.sweep_tables import extremes
 
     kinds = dict(HEADLINE)
     t = Table(title="Best and worst points (mean over replications ± 95% CI half-width)",

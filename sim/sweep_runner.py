@@ -1,4 +1,6 @@
-"""Running a sweep: tasks, part files, the manifest, resume, and the executor.
+"""Running a sweep: tasks, part files, the manifest and resume.
+
+The executors are in `sim.sweep_exec`, the summary tables in `sim.sweep_tables`.
 
 A *task* is a chunk of consecutive replications of one design point, every scheme of the
 scenario in each (common random numbers: replication r of every point and scheme draws from
@@ -16,10 +18,8 @@ at most one). `--reps-per-task` sets the size instead.
 Nothing lost: the manifest (scenario, design, seed, task list, versions) is written before
 the first task runs; each finished task is written at once to `parts/<task id>.parquet`
 (atomic rename), so an interrupted sweep keeps its finished work and `resume=True` runs only
-the tasks without a part file. A local worker process that dies breaks the process pool:
-the pool is restarted and the unfinished tasks are submitted again (a task that was in
-flight at `MAX_ATTEMPTS` breaks is given up as failed). On Dask the scheduler re-runs the
-tasks of a lost worker itself. Parts are keyed by task id, so a task never adds rows twice.
+the tasks without a part file. A task lost with a dead worker is run again
+(`sim.sweep_exec`). Parts are keyed by task id, so a task never adds rows twice.
 """
 
 from __future__ import annotations
@@ -28,44 +28,46 @@ import hashlib
 import io
 import json
 import math
-import os
 import shutil
-import signal
 import time
-from collections import Counter, deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from sim import __version__
-from sim.experiment import RUN_ID_COLUMNS, default_workers, run_replication
+from sim.experiment import RUN_ID_COLUMNS, run_replication
 from sim.kpis import KPI_COLUMNS
 from sim.scenario import Scenario
-from sim.stats import SUMMARY_COLUMNS, mean_ci, paired_p_value
 from sim.storage import atomic_write_bytes, git_commit, now_iso, write_csv, write_json
 from sim.sweep import Design, point_scenarios
+
+# the executors and the tables live in their own modules; their names stay importable here
+from sim.sweep_exec import (  # noqa: F401
+    MAX_ATTEMPTS,
+    Backend,
+    BackendError,
+    ExecStats,
+    InlineExecutor,
+    choose_backend,
+    dask_backend,
+    execute,
+    local_backend,
+)
+from sim.sweep_tables import MAIN_KPIS, extremes, point_table, summarise_points  # noqa: F401
 
 TARGET_TASK_SECONDS = 2.0
 COST_PER_FAILURE_S = 20e-6
 COST_PER_SCHEME_S = 0.01
-MAX_ATTEMPTS = 3
 SWEEP_FILES = ("runs.parquet", "summary.parquet", "summary.csv", "manifest.json")
 PART_COLUMNS = ("point",) + RUN_ID_COLUMNS + KPI_COLUMNS
 
 
 class ResumeError(ValueError):
     """A resume that would mix parts of different sweeps."""
-
-
-class BackendError(RuntimeError):
-    """The executor could not be started (e.g. no Dask scheduler at the address)."""
 
 
 class SweepFailed(RuntimeError):
@@ -133,157 +135,6 @@ def run_chunk(data: dict[str, Any], seed: int, point: int, first: int, last: int
     for rep in range(first, last + 1):
         rows.extend({"point": point, **r} for r in run_replication(scenario, seed, rep).runs)
     return rows
-
-
-# --------------------------------------------------------------------------- executors
-class InlineExecutor(Executor):
-    """Runs each task at once in this process (one worker: no pool, same code path)."""
-
-    def submit(self, fn, /, *args, **kwargs) -> Future:
-        fut: Future = Future()
-        try:
-            fut.set_result(fn(*args, **kwargs))
-        except Exception as exc:  # noqa: BLE001 - reported as a failed task
-            fut.set_exception(exc)
-        return fut
-
-
-def _ignore_sigint() -> None:
-    """Pool workers leave Ctrl-C to the parent, which stops submitting and keeps parts."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-@dataclass
-class Backend:
-    """Where tasks run: makes executors, says whether a broken one can be restarted."""
-
-    kind: str                       # "local" or "dask"
-    workers: int                    # worker slots (processes or Dask threads)
-    window: int                     # tasks in flight at once
-    make: Callable[[], Executor]
-    restartable: bool
-    address: str | None = None
-    close: Callable[[], None] = lambda: None
-
-    def describe(self) -> dict[str, Any]:
-        return {"kind": self.kind, "workers": self.workers, "scheduler": self.address}
-
-
-def local_backend(workers: int | None = None) -> Backend:
-    n = workers or default_workers()
-    if n <= 1:
-        return Backend("local", 1, 1, InlineExecutor, False)
-    return Backend("local", n, 2 * n,
-                   lambda: ProcessPoolExecutor(max_workers=n, initializer=_ignore_sigint), True)
-
-
-def dask_backend(address: str) -> Backend:
-    """An existing Dask distributed cluster (the tasks need techsim installed on workers)."""
-    try:
-        from distributed import Client
-    except ImportError as exc:  # pragma: no cover - a dependency
-        raise BackendError(f"--scheduler needs the 'distributed' package: {exc}") from None
-    try:
-        client = Client(address, timeout="15s", set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise BackendError(f"cannot connect to the Dask scheduler at {address}: {exc}") from None
-    slots = sum(client.nthreads().values())
-    executor = client.get_executor(pure=False, retries=2)
-    return Backend("dask", slots, max(64, 4 * slots), lambda: executor, False, address,
-                   client.close)
-
-
-def choose_backend(workers: int | None = None, scheduler: str | None = None) -> Backend:
-    """Dask when a scheduler address is given (or DASK_SCHEDULER_ADDRESS), else local."""
-    address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
-    return dask_backend(address) if address else local_backend(workers)
-
-
-@dataclass
-class ExecStats:
-    restarts: int = 0
-    failures: list[tuple[str, str]] = field(default_factory=list)
-
-
-def execute(
-    tasks: list[Task],
-    args: Callable[[Task], tuple],
-    backend: Backend,
-    on_done: Callable[[Task, list[dict]], None],
-    on_fail: Callable[[Task, str], None] | None = None,
-) -> ExecStats:
-    """Run `run_chunk(*args(task))` for every task on the backend; one code path for all.
-
-    At most `backend.window` tasks are in flight. Results are handed to `on_done` in the
-    calling thread, in completion order.
-    """
-    stats = ExecStats()
-    queue = deque(tasks)
-    attempts: Counter[Task] = Counter()
-
-    def fail(t: Task, why: str) -> None:
-        stats.failures.append((t.id, why))
-        if on_fail:
-            on_fail(t, why)
-
-    while queue:
-        ex = backend.make()
-        inflight: dict[Future, Task] = {}
-        broken = False
-        clean = False
-        try:
-            while (queue or inflight) and not broken:
-                while queue and len(inflight) < backend.window:
-                    t = queue.popleft()
-                    try:
-                        inflight[ex.submit(run_chunk, *args(t))] = t
-                    except BrokenProcessPool:
-                        queue.appendleft(t)
-                        broken = True
-                        break
-                if not inflight:
-                    break
-                done, _ = wait(inflight, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    t = inflight.pop(fut)
-                    exc = fut.exception()
-                    if exc is None:
-                        on_done(t, fut.result())
-                    elif isinstance(exc, BrokenProcessPool) and backend.restartable:
-                        broken = True
-                        inflight[fut] = t  # handled with the others below
-                    else:
-                        fail(t, f"{type(exc).__name__}: {exc}")
-            if broken:
-                # the pool is gone: keep what finished, queue the rest again
-                lost = []
-                for fut, t in inflight.items():
-                    if fut.done() and fut.exception() is None:
-                        on_done(t, fut.result())
-                    else:
-                        lost.append(t)
-                for t in sorted(lost, reverse=True):
-                    attempts[t] += 1
-                    if attempts[t] >= MAX_ATTEMPTS:
-                        fail(t, f"a worker process died {attempts[t]} times while it ran")
-                    else:
-                        queue.appendleft(t)
-                stats.restarts += 1
-            clean = not broken
-        finally:
-            _shutdown(ex, clean)
-    return stats
-
-
-def _shutdown(ex: Executor, clean: bool) -> None:
-    """Wait for a clean executor; drop the queued work of a broken or interrupted one."""
-    if clean:
-        ex.shutdown(wait=True)
-        return
-    try:
-        ex.shutdown(wait=False, cancel_futures=True)
-    except TypeError:  # Dask's ClientExecutor cancels its futures on shutdown anyway
-        ex.shutdown(wait=False)
 
 
 # --------------------------------------------------------------------------- files
@@ -458,7 +309,7 @@ def _run(
         if on_task:
             on_task(t, False)
 
-    stats = execute(todo, lambda t: (points[t.point], seed, t.point, t.first, t.last),
+    stats = execute(todo, run_chunk, lambda t: (points[t.point], seed, t.point, t.first, t.last),
                     backend, keep, failed)
     wall = time.perf_counter() - t0
     man.update({"finished": now_iso(), "wall_time_s": round(wall, 3), "resumed_tasks": resumed,
@@ -522,76 +373,3 @@ def assemble(
     return runs[["point", *design.paths, *RUN_ID_COLUMNS, *KPI_COLUMNS]]
 
 
-def point_table(design: Design) -> pd.DataFrame:
-    """One row per point: `point` and the value of each swept parameter."""
-    return pd.DataFrame([{"point": p.index, **p.values} for p in design.points],
-                        columns=["point", *design.paths])
-
-
-def summarise_points(
-    runs: pd.DataFrame, design: Design, baseline: str, kpis: tuple[str, ...] = KPI_COLUMNS
-) -> pd.DataFrame:
-    """Mean and 95% CI per point x scheme x KPI, and the paired difference to the baseline.
-
-    The same numbers as `sim.stats.summarise(runs, kpis, baseline, group=["point"])` (same
-    `mean_ci` and `paired_p_value`), without a pandas lookup per cell, so sweeps of
-    thousands of points summarise in seconds; the swept parameters follow `point`.
-    """
-    rows = []
-    kpis = list(kpis)
-    for point, g in runs.groupby("point", sort=False):
-        reps = g["replication"].to_numpy()
-        values = g[kpis].to_numpy(dtype=float)
-        schemes = g["scheme"].to_numpy()
-        is_base = schemes == baseline
-        base_row = {r: k for k, r in zip(np.flatnonzero(is_base), reps[is_base])}
-        for scheme in dict.fromkeys(schemes):
-            sel = np.flatnonzero(schemes == scheme)
-            x = values[sel]
-            if base_row:
-                b = np.full_like(x, np.nan)
-                for j, r in enumerate(reps[sel]):
-                    if r in base_row:
-                        b[j] = values[base_row[r]]
-            scen = g["scenario"].iloc[sel[0]]
-            for j, kpi in enumerate(kpis):
-                m, sd, lo, hi = mean_ci(x[:, j])
-                if base_row:
-                    d = x[:, j] - b[:, j]
-                    dm, _, dlo, dhi = mean_ci(d)
-                    p = paired_p_value(d)
-                else:
-                    dm = dlo = dhi = p = math.nan
-                rows.append((point, scen, scheme, kpi, int(np.count_nonzero(~np.isnan(x[:, j]))),
-                             m, sd, lo, hi, baseline, dm, dlo, dhi, p))
-    summary = pd.DataFrame(rows, columns=["point", *SUMMARY_COLUMNS])
-    summary = point_table(design).merge(summary, on="point", how="right")
-    return summary[["point", *design.paths, *SUMMARY_COLUMNS]]
-
-
-#: KPIs of the best/worst table, and whether higher is better.
-MAIN_KPIS: tuple[tuple[str, bool], ...] = (
-    ("first_time_fix_rate", True),
-    ("repeat_visit_rate", False),
-    ("retention_rate", True),
-    ("nps", True),
-    ("margin", True),
-)
-
-
-def extremes(summary: pd.DataFrame, kpis=MAIN_KPIS) -> pd.DataFrame:
-    """The best and the worst (point, scheme) by mean for each main KPI.
-
-    `ties` counts the other (point, scheme) pairs with exactly the same mean (common random
-    numbers make exact ties common where a parameter does not touch a scheme)."""
-    rows = []
-    for kpi, higher in kpis:
-        sub = summary[summary["kpi"] == kpi].dropna(subset=["mean"])
-        if sub.empty:
-            continue
-        hi_row, lo_row = sub.loc[sub["mean"].idxmax()], sub.loc[sub["mean"].idxmin()]
-        best, worst = (hi_row, lo_row) if higher else (lo_row, hi_row)
-        for which, r in (("best", best), ("worst", worst)):
-            ties = int((sub["mean"] == r["mean"]).sum()) - 1
-            rows.append({"kpi": kpi, "which": which, **r.to_dict(), "ties": ties})
-    return pd.DataFrame(rows)
