@@ -43,19 +43,19 @@ LABELS = {
 }
 
 
+#: Decimals of each kind of number (the terminal tables and the report).
+DECIMALS = {"pct": 1, "num1": 1, "num2": 2, "money": 2, "money0": 0}
+
+
 def fmt(value: float, kind: str, signed: bool = False) -> str:
+    """A KPI value for the terminal: pct as % (a signed one as pts, 2 decimals)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     sign = "+" if signed else ""
     if kind == "pct":
         return f"{100 * value:{sign}.1f}%" if not signed else f"{100 * value:+.2f} pts"
-    if kind == "money":
-        return f"{value:{sign},.2f}"
-    if kind == "money0":
-        return f"{value:{sign},.0f}"
-    if kind == "num1":
-        return f"{value:{sign}.1f}"
-    return f"{value:{sign}.2f}"
+    sep = "," if kind in ("money", "money0") else ""
+    return f"{value:{sign}{sep}.{DECIMALS.get(kind, 2)}f}"
 
 
 def _half(row: pd.Series, kind: str) -> str:

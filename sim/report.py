@@ -7,12 +7,15 @@ the assumptions (the resolved scenario in manifest.json) and the provenance. The
 built once as a `sim.report_doc.Document` and rendered to one self-contained HTML file or
 to PDF (headless Chromium printing that HTML, or a matplotlib rendering when there is no
 Chromium).
+
+This module holds the run's sections and the assembly; the numbers and words are in
+`sim.report_text`, the sweep's sections in `sim.report_sweep`, the assumptions and the
+provenance in `sim.report_assumptions`.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,9 +23,9 @@ from typing import Any
 import pandas as pd
 
 from sim import __version__
-from sim.display import HEADLINE, LABELS
 from sim.pay_changes import PAY_TOLERANCE, pay_change_summary, pay_changes
 from sim.plots import figures, render
+from sim.report_assumptions import assumption_tables, provenance_table
 from sim.report_doc import (
     Bullets,
     Cell,
@@ -34,6 +37,26 @@ from sim.report_doc import (
     cells,
 )
 from sim.report_html import render_html
+from sim.report_sweep import sweep_summary_section, sweep_tables
+from sim.report_text import (  # noqa: F401 - KPI_LABELS, MINUS, REPORT_KPIS: re-exported
+    HIGHER_IS_BETTER,
+    KPI_LABELS,
+    LOWER_IS_BETTER,
+    MINUS,
+    REPORT_KPIS,
+    SUMMARY_KPIS,
+    WJ,
+    capitalise,
+    diff_decimals,
+    is_nan,
+    kpi_label,
+    num,
+    report_kpis,
+    scheme_cell,
+    share_text,
+    significant,
+    summary_row,
+)
 from sim.results import Results, load_results
 from sim.stats import mean_ci
 from sim.storage import atomic_write_text
@@ -41,110 +64,11 @@ from sim.storage import atomic_write_text
 FORMATS = ("html", "pdf")
 PDF_ENGINES = ("auto", "chromium", "matplotlib")
 FIGURE_DPI = 110
-MINUS = "\u2212"
-WJ = "\u2060"  # word joiner: no line break inside a signed amount
-
-#: KPIs of the tables, with their number format (sim.display kinds).
-REPORT_KPIS: tuple[tuple[str, str], ...] = HEADLINE + (("tech_quits", "num1"),
-                                                       ("vacancy_days", "num1"))
-ATTRITION = ("tech_quits", "vacancy_days")
-KPI_LABELS = {**LABELS, "tech_quits": "technicians who quit", "vacancy_days": "vacancy days"}
-#: The KPIs the executive summary talks about, in order.
-SUMMARY_KPIS = ("first_time_fix_rate", "repeat_visit_rate", "retention_rate", "nps",
-                "sla_compliance", "jobs_per_tech_day", "tech_pay_per_day", "margin",
-                "tech_quits")
-HIGHER_IS_BETTER = {"first_time_fix_rate", "retention_rate", "nps", "relational_nps",
-                    "sla_compliance", "jobs_per_tech_day", "revenue", "margin"}
-LOWER_IS_BETTER = {"repeat_visit_rate", "callback_rate", "labour_cost_per_job", "tech_quits",
-                   "vacancy_days"}
-UNITS = {"nps": "score", "relational_nps": "score", "jobs_per_tech_day": "visits per day",
-         "mean_thoroughness": "1 = comfortable pace", "tech_quits": "per run",
-         "vacancy_days": "days"}
-_DECIMALS = {"pct": 1, "num1": 1, "num2": 2, "money": 2, "money0": 0}
-
-
-# --------------------------------------------------------------------------- numbers
-def _nan(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v))
-
-
-def num(v: float, kind: str, signed: bool = False, unit: bool = False,
-        dec: int | None = None) -> str:
-    """A KPI value as text: pct as % (or pts when signed), money with $, minus as U+2212."""
-    if _nan(v):
-        return "n/a"
-    x = float(v) * (100.0 if kind == "pct" else 1.0)
-    d = _DECIMALS.get(kind, 2) if dec is None else dec
-    body = f"{abs(x):,.{d}f}"
-    zero = float(body.replace(",", "")) == 0.0
-    sign = "" if zero else (MINUS if x < 0 else ("+" if signed else ""))
-    if unit and kind in ("money", "money0"):
-        body = "$" + body
-    if unit and kind == "pct":
-        body += " pts" if signed else "%"
-    return sign + body
-
-
-def diff_decimals(kind: str, lo: float, hi: float) -> int:
-    """Enough decimals that a narrow CI does not print as "+0.0 to +0.0"."""
-    base = _DECIMALS.get(kind, 2)
-    if _nan(lo) or _nan(hi):
-        return base
-    span = abs(hi - lo) * (100.0 if kind == "pct" else 1.0)
-    d = base
-    while d < base + 2 and 0 < span < 5 * 10.0 ** -d:
-        d += 1
-    return d
-
-
-def significant(lo: float, hi: float) -> bool:
-    return not _nan(lo) and not _nan(hi) and (lo > 0 or hi < 0)
-
-
-def kpi_label(kpi: str, kind: str, diff: bool = False) -> str:
-    """"first-time fix, %" (or ", pts" for a difference), "margin, $", ..."""
-    lab = KPI_LABELS.get(kpi, kpi)
-    if kind == "pct":
-        return f"{lab}, {'pts' if diff else '%'}"
-    if kind in ("money", "money0"):
-        return f"{lab}, $"
-    return f"{lab}, {UNITS[kpi]}" if kpi in UNITS else lab
-
-
-def _cap(s: str) -> str:
-    return s[:1].upper() + s[1:]
-
-
-def _pct(share: float) -> str:
-    return f"{100 * share:.0f}%"
-
-
-# --------------------------------------------------------------------------- pieces
-def _present(res: Results) -> list[tuple[str, str]]:
-    """The report's KPIs that summary.csv holds; attrition only when anybody quit."""
-    s = res.summary
-    have = set(s["kpi"])
-    quiet = {k for k in ATTRITION if k in have
-             and not s.loc[s["kpi"] == k, "mean"].fillna(0).astype(bool).any()}
-    return [(k, kind) for k, kind in REPORT_KPIS if k in have and k not in quiet]
-
-
-def _scheme_cell(res: Results, s: str, suffix: str = "") -> Cell:
-    return Cell(res.label(s) + suffix, "", res.colours.get(s, ""))
-
-
-def _row(res: Results, scheme: str, kpi: str, point: Any = None) -> pd.Series | None:
-    s = res.summary
-    m = (s["scheme"] == scheme) & (s["kpi"] == kpi)
-    if point is not None:
-        m &= s["point"] == point
-    rows = s[m]
-    return None if rows.empty else rows.iloc[0]
 
 
 def change_clause(res: Results, scheme: str, kpi: str, kind: str) -> str | None:
     """"raises first-time fix from 74.0% to 83.7% (+9.7 pts, 95% CI +9.2 to +10.2)"."""
-    r, b = _row(res, scheme, kpi), _row(res, res.baseline, kpi)
+    r, b = summary_row(res, scheme, kpi), summary_row(res, res.baseline, kpi)
     if r is None or b is None or "diff_mean" not in r.index:
         return None
     lab = KPI_LABELS.get(kpi, kpi)
@@ -170,17 +94,17 @@ def _paired(res: Results, a: str, b: str, kpi: str) -> tuple[float, float, float
     y = runs[runs["scheme"] == b].set_index(keys)[kpi]
     d = (x - y.reindex(x.index)).to_numpy(dtype=float)
     m, _sd, lo, hi = mean_ci(d)
-    return None if _nan(m) else (m, lo, hi)
+    return None if is_nan(m) else (m, lo, hi)
 
 
 def _at_a_glance(res: Results) -> list[str]:
     """The best scheme on each KPI, and whether it is significantly ahead of the next."""
     out = []
-    for kpi, kind in _present(res):
+    for kpi, kind in report_kpis(res):
         if kpi not in SUMMARY_KPIS or kpi not in HIGHER_IS_BETTER | LOWER_IS_BETTER:
             continue
-        vals = [(s, _row(res, s, kpi)) for s in res.schemes]
-        vals = [(s, float(r["mean"])) for s, r in vals if r is not None and not _nan(r["mean"])]
+        vals = [(s, summary_row(res, s, kpi)) for s in res.schemes]
+        vals = [(s, float(r["mean"])) for s, r in vals if r is not None and not is_nan(r["mean"])]
         if not vals:
             continue
         hi = kpi in HIGHER_IS_BETTER
@@ -205,10 +129,10 @@ def _at_a_glance(res: Results) -> list[str]:
 
 
 def _tech_sentence(row: pd.Series) -> str:
-    return (f"For the technicians, {_pct(row['share_rises'])} would earn more per day worked "
+    return (f"For the technicians, {share_text(row['share_rises'])} would earn more per day worked "
             f"(median {num(row['median_rise'], 'money', True, True)}), "
-            f"{_pct(row['share_falls'])} less (median "
-            f"{num(row['median_fall'], 'money', True, True)}), and {_pct(row['share_same'])} "
+            f"{share_text(row['share_falls'])} less (median "
+            f"{num(row['median_fall'], 'money', True, True)}), and {share_text(row['share_same'])} "
             f"about the same (within {100 * PAY_TOLERANCE:.0f}%).")
 
 
@@ -244,14 +168,14 @@ def run_summary_section(res: Results, changes: pd.DataFrame | None) -> Section:
                if isinstance(target, (int, float)) else "")
             + f"; scale factors: {factors}."))
     tech = pay_change_summary(changes).set_index("scheme") if changes is not None else None
-    shown = dict(_present(res))
+    shown = dict(report_kpis(res))
     for s in others:
         items = []
         for kpi in SUMMARY_KPIS:
             kind = shown.get(kpi)
             clause = change_clause(res, s, kpi, kind) if kind else None
             if clause:
-                items.append(_cap(clause) + ".")
+                items.append(capitalise(clause) + ".")
         if tech is not None and s in tech.index:
             items.append(_tech_sentence(tech.loc[s]))
         blocks.append(Bullets(items, f"Moving from {res.label(res.baseline)} to "
@@ -265,8 +189,8 @@ def run_summary_section(res: Results, changes: pd.DataFrame | None) -> Section:
 
 
 def kpi_tables(res: Results) -> list[Table]:
-    kpis = _present(res)
-    head = [Cell("KPI")] + [_scheme_cell(res, s, " (baseline)" if s == res.baseline else "")
+    kpis = report_kpis(res)
+    head = [Cell("KPI")] + [scheme_cell(res, s, " (baseline)" if s == res.baseline else "")
                             for s in res.schemes]
     for c in head[1:]:
         c.cls = "num"
@@ -274,7 +198,7 @@ def kpi_tables(res: Results) -> list[Table]:
     for kpi, kind in kpis:
         row = [Cell(kpi_label(kpi, kind))]
         for s in res.schemes:
-            r = _row(res, s, kpi)
+            r = summary_row(res, s, kpi)
             if r is None:
                 row.append(Cell("n/a", "num"))
                 continue
@@ -286,14 +210,14 @@ def kpi_tables(res: Results) -> list[Table]:
                  "in $ per day).", "kpis")]
     others = [s for s in res.schemes if s != res.baseline]
     if others and "diff_mean" in res.summary.columns:
-        head = [Cell("KPI")] + [_scheme_cell(res, s) for s in others]
+        head = [Cell("KPI")] + [scheme_cell(res, s) for s in others]
         for c in head[1:]:
             c.cls = "num"
         rows = []
         for kpi, kind in kpis:
             row = [Cell(kpi_label(kpi, kind, diff=True))]
             for s in others:
-                r = _row(res, s, kpi)
+                r = summary_row(res, s, kpi)
                 if r is None:
                     row.append(Cell("n/a", "num"))
                     continue
@@ -331,13 +255,13 @@ def technicians_section(res: Results, changes: pd.DataFrame | None,
 
     for _, r in summ.iterrows():
         rows.append([
-            _scheme_cell(res, r["scheme"]),
+            scheme_cell(res, r["scheme"]),
             Cell(f"{int(r['n'])}", "num"),
-            Cell(_pct(r["share_rises"]), "num",
+            Cell(share_text(r["share_rises"]), "num",
                  sub=median(r["share_rises"], r["median_rise"], r["median_rise_pct"])),
-            Cell(_pct(r["share_falls"]), "num",
+            Cell(share_text(r["share_falls"]), "num",
                  sub=median(r["share_falls"], r["median_fall"], r["median_fall_pct"])),
-            Cell(_pct(r["share_same"]), "num"),
+            Cell(share_text(r["share_same"]), "num"),
             Cell(num(r["mean_change"], "money", True, True) + "/day", "num"),
             Cell(f"{num(r['p05'], 'money', True, True)} to {num(r['p95'], 'money', True, True)}",
                  "num"),
@@ -360,194 +284,6 @@ def technicians_section(res: Results, changes: pd.DataFrame | None,
     if fig is not None:
         blocks.append(fig)
     return Section("technicians", "Technicians: who wins, who loses", blocks)
-
-
-# --------------------------------------------------------------------------- sweep sections
-def _param_values(p: dict[str, Any]) -> str:
-    for key in ("values", "levels"):
-        if isinstance(p.get(key), list):
-            return ", ".join(f"{v:g}" if isinstance(v, (int, float)) else str(v)
-                             for v in p[key])
-    lo, hi = p.get("low", p.get("lo")), p.get("high", p.get("hi"))
-    if lo is not None and hi is not None:
-        return f"{lo:g} to {hi:g}" if isinstance(lo, (int, float)) else f"{lo} to {hi}"
-    return ""
-
-
-def _design(res: Results) -> str:
-    d = res.manifest.get("design")
-    if isinstance(d, dict):
-        return str(d.get("method") or "")
-    return str(d or "")
-
-
-def sweep_summary_section(res: Results) -> Section:
-    s = res.summary
-    points = s["point"].nunique() if "point" in s.columns else 1
-    params = res.parameters
-    reps = res.replications
-    design = _design(res)
-    lead = (f"This sweep of the scenario {res.name} varied {len(params)} parameter"
-            f"{'s' if len(params) != 1 else ''} ({', '.join(params)})"
-            + (f" with a {design} design" if design else "") +
-            f" over {points} points; at each point every scheme "
-            f"({', '.join(map(res.label, res.schemes))}) ran "
-            f"{reps if reps else 'the same'} replications with common random numbers, and is "
-            f"compared with the baseline, {res.label(res.baseline)}, point by point.")
-    blocks: list[Any] = [Paragraph(lead, "lead")]
-    others = [x for x in res.schemes if x != res.baseline]
-    if "diff_mean" in s.columns:
-        for sch in others:
-            items = []
-            for kpi in SUMMARY_KPIS:
-                kind = dict(_present(res)).get(kpi)
-                g = s[(s["scheme"] == sch) & (s["kpi"] == kpi)]
-                if not kind or g.empty:
-                    continue
-                up = int((g["diff_ci_low"] > 0).sum())
-                down = int((g["diff_ci_high"] < 0).sum())
-                n = len(g)
-                lo, hi = g["diff_mean"].min(), g["diff_mean"].max()
-                items.append(
-                    f"{_cap(KPI_LABELS.get(kpi, kpi))}: significantly higher at {up} of {n} "
-                    f"points, lower at {down}, not significantly different at "
-                    f"{n - up - down}; the mean change ranges from "
-                    f"{num(lo, kind, True, True)} to {num(hi, kind, True, True)}.")
-            blocks.append(Bullets(items, f"{res.label(sch)} against {res.label(res.baseline)}:"))
-    sens = res.sensitivity
-    if sens is not None and not sens.empty:
-        items = []
-        for (method, kpi), g in sens.groupby(["method", "kpi"], sort=False):
-            col = "ST" if method == "sobol" else "mu_star"
-            if col not in g.columns or kpi not in dict(REPORT_KPIS):
-                continue
-            top = g.sort_values(col, ascending=False).iloc[0]
-            what = "total Sobol index ST" if method == "sobol" else "Morris mu*"
-            items.append(f"{_cap(KPI_LABELS.get(kpi, kpi))} depends most on "
-                         f"{top['parameter']} ({what} {float(top[col]):.3g}).")
-        if items:
-            blocks.append(Bullets(items, "Which assumptions drive the answer:"))
-    return Section("summary", "Executive summary", blocks)
-
-
-def sweep_tables(res: Results) -> list[Table]:
-    s = res.summary
-    head = [Cell("KPI")] + [_scheme_cell(res, x, " (baseline)" if x == res.baseline else "")
-                            for x in res.schemes]
-    for c in head[1:]:
-        c.cls = "num"
-    rows = []
-    for kpi, kind in _present(res):
-        row = [Cell(kpi_label(kpi, kind))]
-        for sch in res.schemes:
-            g = s[(s["scheme"] == sch) & (s["kpi"] == kpi)]["mean"]
-            row.append(Cell(f"{num(g.min(), kind)} to {num(g.max(), kind)}" if len(g) else "n/a",
-                            "num"))
-        rows.append(row)
-    out = [Table(head, rows, "KPIs per scheme: lowest to highest mean over the sweep's points",
-                 "Each point's mean is over replications; the figures show the CIs.", "kpis")]
-    specs = [p for p in res.manifest.get("parameters") or [] if isinstance(p, dict)]
-    if specs:
-        prow = [[Cell(str(p.get("path", "")), "key"), Cell(str(p.get("type", ""))),
-                 Cell(_param_values(p), "long")] for p in specs]
-        out.append(Table(cells("Parameter", "Type", "Values or range"), prow,
-                         "Swept parameters", "", "params"))
-    return out
-
-
-# --------------------------------------------------------------------------- shared
-def _fmt_value(v: Any) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        return f"{v:,.6g}"
-    if isinstance(v, (list, tuple)):
-        return ", ".join(_fmt_value(x) for x in v)
-    if isinstance(v, dict):
-        return "; ".join(f"{k} = {_fmt_value(x)}" for k, x in v.items())
-    return str(v)
-
-
-SECTION_TITLES = {
-    "customers": "Customers (demand, contracts, churn)", "jobs": "Jobs",
-    "workforce": "Workforce", "quality": "Quality of work", "nps": "Customer surveys (NPS)",
-    "behaviour": "Technician behaviour",
-}
-
-
-def assumption_tables(sc: dict[str, Any]) -> list[Any]:
-    """The resolved scenario: scalars as (path, value) rows, named groups as tables."""
-    if not sc:
-        return [Paragraph("The manifest does not hold the resolved scenario.")]
-    out: list[Any] = []
-    top = [(k, v) for k, v in sc.items() if not isinstance(v, dict)]
-    out.append(Table(cells("Setting", "Value"),
-                     [[Cell(k, "key"), Cell(_fmt_value(v), "long")] for k, v in top],
-                     "Scenario", "", "assumptions"))
-    for sec, body in sc.items():
-        if not isinstance(body, dict):
-            continue
-        if sec == "schemes":
-            rows = []
-            for name, spec in body.items():
-                spec = spec if isinstance(spec, dict) else {"value": spec}
-                params = {k: v for k, v in spec.items() if k not in ("type", "label")}
-                rows.append([Cell(str(name), "key"), Cell(str(spec.get("type", ""))),
-                             Cell(_fmt_value(spec.get("label"))),
-                             Cell(_fmt_value(params), "long")])
-            out.append(Table(cells("Scheme", "Type", "Label", "Pay formula parameters"), rows,
-                             "Pay schemes (the levers)", "", "assumptions"))
-            continue
-        scalars = [(k, v) for k, v in body.items() if not isinstance(v, dict)]
-        if scalars:
-            out.append(Table(cells("Setting", "Value"),
-                             [[Cell(f"{sec}.{k}", "key"), Cell(_fmt_value(v), "long")]
-                              for k, v in scalars], SECTION_TITLES.get(sec, sec), "",
-                             "assumptions"))
-        for sub, group in body.items():
-            if not isinstance(group, dict):
-                continue
-            if all(isinstance(g, dict) for g in group.values()) and group:
-                cols = list(dict.fromkeys(k for g in group.values() for k in g))
-                rows = [[Cell(str(n), "key")] + [Cell(_fmt_value(g.get(c)), "num") for c in cols]
-                        for n, g in group.items()]
-                out.append(Table([Cell("Name")] + [Cell(c, "num") for c in cols], rows,
-                                 f"{sec}.{sub}", "", "assumptions"))
-            else:
-                out.append(Table(cells("Setting", "Value"),
-                                 [[Cell(f"{sec}.{sub}.{k}", "key"), Cell(_fmt_value(v), "long")]
-                                  for k, v in group.items()], f"{sec}.{sub}", "", "assumptions"))
-    return out
-
-
-def provenance_table(res: Results, generated: str) -> Table:
-    m = res.manifest
-    ex = m.get("executor") if isinstance(m.get("executor"), dict) else {}
-    rows = [
-        ("Scenario", res.name),
-        ("Kind of results", res.kind),
-        ("Results directory", str(res.path)),
-        ("Root seed", m.get("seed")),
-        ("Replications", m.get("replications")),
-        ("Schemes", ", ".join(res.schemes) + f" (baseline {res.baseline})"),
-        ("techsim version", m.get("techsim_version")),
-        ("Git commit", m.get("git_commit") or "(not a git checkout)"),
-        ("Library versions", m.get("versions")),
-        ("Started", m.get("started")),
-        ("Finished", m.get("finished")),
-        ("Wall time (s)", m.get("wall_time_s")),
-        ("Workers", m.get("workers", ex.get("workers"))),
-        ("Experiment hash", m.get("experiment_hash") or m.get("scenario_hash")),
-        ("Budget neutral", m.get("budget_neutral")),
-        ("Report generated", f"{generated} by techsim {__version__}"),
-    ]
-    if res.kind == "sweep":
-        rows.insert(5, ("Design", _design(res)))
-    return Table(cells("Item", "Value"),
-                 [[Cell(k), Cell(_fmt_value(v), "long")] for k, v in rows if v is not None],
-                 "", "", "provenance")
 
 
 def build_document(res: Results, dpi: int = FIGURE_DPI) -> Document:
