@@ -138,7 +138,7 @@ def _extremes_table(summary, paths):
     """Best and worst (point, scheme) for each main KPI, with the point's parameters."""
     from rich.table import Table
 
-    from sim.display import HEADLINE, LABELS, fmt
+    from sim.display import HEADLINE, LABELS, fmt, half_width
     from sim.sweep_tables import extremes
 
     kinds = dict(HEADLINE)
@@ -153,9 +153,7 @@ def _extremes_table(summary, paths):
         kind = kinds.get(kpi, "num2")
         for which in ("best", "worst"):
             r = ext[(ext["kpi"] == kpi) & (ext["which"] == which)].iloc[0]
-            half = (r["ci_high"] - r["ci_low"]) / 2
-            h = "n/a" if math.isnan(half) else (f"{100 * half:.1f}" if kind == "pct"
-                                                 else fmt(half, kind))
+            h = half_width(r["ci_low"], r["ci_high"], kind)
             t.add_row(LABELS.get(kpi, kpi) if which == "best" else "", which,
                       f"{fmt(r['mean'], kind)} ± {h}", str(r["scheme"]),
                       f"{r['point']}" + (f" (+{r['ties']} tied)" if r["ties"] else ""),

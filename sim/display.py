@@ -58,8 +58,11 @@ def fmt(value: float, kind: str, signed: bool = False) -> str:
     return f"{value:{sign}{sep}.{DECIMALS.get(kind, 2)}f}"
 
 
-def _half(row: pd.Series, kind: str) -> str:
-    h = (row["ci_high"] - row["ci_low"]) / 2
+def half_width(low: float, high: float, kind: str) -> str:
+    """Half the width of a CI, for "mean ± half" (pct in points, without a unit)."""
+    h = (high - low) / 2
+    if math.isnan(h):
+        return "n/a"
     if kind == "pct":
         return f"{100 * h:.1f}"
     return fmt(h, kind)
@@ -80,7 +83,8 @@ def summary_tables(summary: pd.DataFrame, title: str) -> tuple[Table, Table | No
         cells = []
         for s in schemes:
             row = idx.loc[(s, kpi)]
-            cells.append(f"{fmt(row['mean'], kind)} ± {_half(row, kind)}")
+            cells.append(f"{fmt(row['mean'], kind)} ± "
+                         f"{half_width(row['ci_low'], row['ci_high'], kind)}")
         t1.add_row(LABELS.get(kpi, kpi), *cells)
     others = [s for s in schemes if s != baseline]
     if not others:
