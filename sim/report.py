@@ -15,7 +15,6 @@ provenance in `sim.report_assumptions`.
 
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,7 +58,7 @@ from sim.report_text import (  # noqa: F401 - KPI_LABELS, MINUS, REPORT_KPIS: re
 )
 from sim.results import Results, load_results
 from sim.stats import mean_ci
-from sim.storage import atomic_write_text
+from sim.storage import atomic_write_text, now_iso
 
 FORMATS = ("html", "pdf")
 PDF_ENGINES = ("auto", "chromium", "matplotlib")
@@ -288,7 +287,7 @@ def technicians_section(res: Results, changes: pd.DataFrame | None,
 
 def build_document(res: Results, dpi: int = FIGURE_DPI) -> Document:
     """The report's content, from the result files only."""
-    generated = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    generated = now_iso()
     figs = [FigureBlock(spec.name, spec.title, spec.caption, render(spec, "png", dpi))
             for spec in figures(res)]
     sections: list[Section] = []

@@ -68,7 +68,8 @@ def git_commit() -> str | None:
 
 
 def now_iso() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    """The current UTC time to the second, ISO 8601 (manifests, the report's footer)."""
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def manifest(
