@@ -61,8 +61,9 @@ def main() -> None:
               help="Also build the compensation-proposal report (HTML) at the end.")
 @click.option("--budget-neutral", is_flag=True,
               help="First scale each scheme's variable pay to the baseline's mean pay.")
-def run(scenario, reps, seed, out_dir, workers, resume, quiet, report_format,
-        budget_neutral) -> None:
+def run(scenario: str | None, reps: int | None, seed: int | None, out_dir: Path | None,
+        workers: int | None, resume: bool, quiet: bool, report_format: str | None,
+        budget_neutral: bool) -> None:
     """Run every pay scheme of SCENARIO (a file or a bundled name; default: hvac)."""
     from sim.budget import BudgetError
     from sim.display import summary_tables
@@ -124,7 +125,7 @@ def run(scenario, reps, seed, out_dir, workers, resume, quiet, report_format,
 
 @main.command(epilog="\b\nExamples:\n  techsim validate scenarios/hvac.yaml\n  techsim validate medical")
 @click.argument("scenario")
-def validate(scenario) -> None:
+def validate(scenario: str) -> None:
     """Check a scenario file: exit 0 when valid, 2 with the first error otherwise."""
     sc, path = resolve_scenario(scenario)
     click.echo(f"{path}: valid scenario {sc.name!r} with schemes {', '.join(sc.schemes)} "

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from sim.cli_common import progress_bar, resolve_scenario, safe_dirname, stdout_console
 from sim.errors import BadInput
 from sim.sweep import DEFAULT_SAMPLES, DESIGNS
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.table import Table
 
 EPILOG_SWEEP = """\b
 VALUES: a list a,b,c; a range lo:hi:n (linear) or lo:hi:n:log (grid);
@@ -27,7 +32,7 @@ Examples:
 """
 
 
-def _value(v) -> str:
+def _value(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
@@ -67,8 +72,10 @@ def short_names(paths: list[str]) -> list[str]:
               help="When a job-type or tier share is swept, rescale the other shares of its "
                    "group so they still add up to 1.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no tables.")
-def sweep(scenario, params, design, samples, reps, seed, out_dir, workers, scheduler, resume,
-          chunk, rebalance_shares, quiet) -> None:
+def sweep(scenario: str | None, params: tuple[str, ...], design: str, samples: int | None,
+          reps: int | None, seed: int | None, out_dir: Path | None, workers: int | None,
+          scheduler: str | None, resume: bool, chunk: int | None, rebalance_shares: bool,
+          quiet: bool) -> None:
     """Run every scheme of SCENARIO at every point of a parameter design.
 
     SCENARIO is a file or a bundled name (default: hvac). Writes runs.parquet,
@@ -134,7 +141,7 @@ def sweep(scenario, params, design, samples, reps, seed, out_dir, workers, sched
     con.print(f"Results written to {out}/")
 
 
-def _extremes_table(summary, paths):
+def _extremes_table(summary: pd.DataFrame, paths: list[str]) -> Table:
     """Best and worst (point, scheme) for each main KPI, with the point's parameters."""
     from rich.table import Table
 
@@ -178,7 +185,8 @@ Examples:
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the table (default: RESULTS/sensitivity.csv).")
 @click.option("--quiet", "-q", is_flag=True, help="Write the file, print nothing.")
-def sensitivity(results, kpis, schemes, diff, out_file, quiet) -> None:
+def sensitivity(results: Path, kpis: tuple[str, ...], schemes: tuple[str, ...], diff: bool,
+                out_file: Path | None, quiet: bool) -> None:
     """Sobol (S1, ST) or Morris (mu*, sigma) indices per KPI of a sobol/morris sweep.
 
     The output of a point is the KPI's mean over its replications for each scheme (or,

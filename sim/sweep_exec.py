@@ -33,7 +33,7 @@ class BackendError(RuntimeError):
 class InlineExecutor(Executor):
     """Runs each task at once in this process (one worker: no pool, same code path)."""
 
-    def submit(self, fn, /, *args, **kwargs) -> Future:
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         fut: Future = Future()
         try:
             fut.set_result(fn(*args, **kwargs))

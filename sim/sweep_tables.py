@@ -73,7 +73,9 @@ MAIN_KPIS: tuple[tuple[str, bool], ...] = (
 )
 
 
-def extremes(summary: pd.DataFrame, kpis=MAIN_KPIS) -> pd.DataFrame:
+def extremes(
+    summary: pd.DataFrame, kpis: tuple[tuple[str, bool], ...] = MAIN_KPIS
+) -> pd.DataFrame:
     """The best and the worst (point, scheme) by mean for each main KPI.
 
     `ties` counts the other (point, scheme) pairs with exactly the same mean (common random
