@@ -82,11 +82,19 @@ def _read(results: Path) -> tuple[dict[str, Any], pd.DataFrame]:
     if not mpath.exists():
         raise SensitivityError(f"{results}: no manifest.json; give the --out directory of "
                                "a finished 'techsim sweep'")
-    man = json.loads(mpath.read_text(encoding="utf-8"))
+    try:
+        man = json.loads(mpath.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise SensitivityError(f"{mpath}: not valid JSON ({exc})") from None
+    if not isinstance(man, dict):
+        raise SensitivityError(f"{mpath}: not a techsim manifest (not a JSON object)")
     if man.get("kind") != "sweep":
         raise SensitivityError(f"{results}: holds results of 'techsim {man.get('kind', '?')}', "
                                "not of a sweep")
-    method = man["design"]["method"]
+    design = man.get("design")
+    method = design.get("method") if isinstance(design, dict) else None
+    if method is None:
+        raise SensitivityError(f"{mpath}: design.method: missing")
     if method not in ("sobol", "morris"):
         raise SensitivityError(f"{results}: a {method} sweep; sensitivity indices need a sweep "
                                "run with --design sobol or --design morris")
