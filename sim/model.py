@@ -40,7 +40,7 @@ from sim.records import (
     PROMOTER,
 )
 from sim.scenario import HOURS_PER_DAY, Scenario
-from sim.world import VISIT_SLOTS, World
+from sim.world import VISIT_SLOTS, World, extra_slot
 
 INF = math.inf
 
@@ -182,12 +182,7 @@ def simulate(
     diag = jobs_cfg.diagnosis_fraction
     part_lead = jobs_cfg.part_lead_time_hours
     revisit = jobs_cfg.revisit_delay_hours
-    cb_mean = jobs_cfg.callback_delay_mean_days * HOURS_PER_DAY
     part_on_van = [jt.part_on_van for jt in types]
-    dur_mean = [jt.onsite_hours_mean for jt in types]
-    dur_cv = [jt.onsite_hours_cv for jt in types]
-    travel_mean, travel_cv = sc.workforce.travel_hours_mean, sc.workforce.travel_hours_cv
-    dist = jobs_cfg.duration_distribution
 
     # state
     queues: list[list] = [[] for _ in range(n_types)]
@@ -276,22 +271,7 @@ def simulate(
             return (W.duration[p][k], W.travel[p][k], W.part_u[p][k], W.fix_u[p][k],
                     W.detect_u[p][k], W.callback_delay_h[p][k], W.rushed_u[p][k],
                     W.survey_u[p][k], W.score_u[p][k])
-        # beyond the pre-drawn slots: draw now (rare)
-        if dist == "exponential":
-            d = extra.exponential(dur_mean[j])
-        elif dist == "fixed" or dur_cv[j] <= 0:
-            d = dur_mean[j]
-        else:
-            s2 = math.log1p(dur_cv[j] ** 2)
-            d = math.exp(math.log(dur_mean[j]) - s2 / 2 + math.sqrt(s2) * extra.standard_normal())
-        if travel_mean > 0 and travel_cv > 0:
-            s2 = math.log1p(travel_cv ** 2)
-            tr = math.exp(math.log(travel_mean) - s2 / 2 + math.sqrt(s2) * extra.standard_normal())
-        else:
-            tr = travel_mean
-        u = extra.random(6).tolist()
-        return (float(d), float(tr), u[0], u[1], u[2], float(extra.exponential(cb_mean)),
-                u[3], u[4], u[5])
+        return extra_slot(extra, sc, types[j])  # beyond the pre-drawn slots (rare)
 
     def technician(i: int):
         theta = thoroughness[i]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.rng import stream
-from sim.scenario import HOURS_PER_DAY, Scenario
+from sim.scenario import HOURS_PER_DAY, JobType, Scenario
 
 #: Visits per problem with pre-drawn numbers; later visits draw from the "extra" stream.
 VISIT_SLOTS = 6
@@ -61,22 +61,43 @@ class World:
         return stream(self.seed, self.replication, "extra")
 
 
-def _lognormal(rng: np.random.Generator, mean: np.ndarray, cv: float, size) -> np.ndarray:
-    if cv <= 0:
-        return np.broadcast_to(mean, size).astype(float).copy()
-    s2 = math.log1p(cv * cv)
-    mu = np.log(mean) - s2 / 2.0
-    return np.exp(mu + math.sqrt(s2) * rng.standard_normal(size))
+def lognormal(
+    rng: np.random.Generator, mean: float | np.ndarray, cv: float | np.ndarray, size=None
+) -> float | np.ndarray:
+    """Lognormal draws with mean `mean` and coefficient of variation `cv` > 0 (arrays
+    broadcast; `size` None draws one number)."""
+    s2 = np.log1p(cv * cv)
+    return np.exp(np.log(mean) - s2 / 2.0 + np.sqrt(s2) * rng.standard_normal(size))
 
 
 def draw_duration(
-    rng: np.random.Generator, distribution: str, mean: np.ndarray, cv: float, size
+    rng: np.random.Generator, distribution: str, mean: np.ndarray, cv: np.ndarray, size
 ) -> np.ndarray:
+    """Base on-site hours (before thoroughness) under `jobs.duration_distribution`."""
     if distribution == "exponential":
         return rng.exponential(1.0, size) * mean
     if distribution == "fixed":
         return np.broadcast_to(mean, size).astype(float).copy()
-    return _lognormal(rng, mean, cv, size)
+    return lognormal(rng, mean, cv, size)
+
+
+def extra_slot(rng: np.random.Generator, scenario: Scenario, job: JobType) -> tuple:
+    """The numbers of one visit beyond the pre-drawn slots, drawn now from `rng` (the
+    "extra" stream), in the order of the `World` slot fields: duration, travel, part, fix,
+    detect, callback delay, rushed, survey, score."""
+    jobs, wf = scenario.jobs, scenario.workforce
+    mean, cv = job.onsite_hours_mean, job.onsite_hours_cv
+    if jobs.duration_distribution == "exponential":
+        d = rng.exponential(mean)
+    elif jobs.duration_distribution == "fixed" or cv <= 0:
+        d = mean
+    else:
+        d = lognormal(rng, mean, cv)
+    tm, tcv = wf.travel_hours_mean, wf.travel_hours_cv
+    tr = lognormal(rng, tm, tcv) if tm > 0 and tcv > 0 else tm
+    u = rng.random(6).tolist()
+    cb = rng.exponential(jobs.callback_delay_mean_days * HOURS_PER_DAY)
+    return (float(d), float(tr), u[0], u[1], u[2], float(cb), u[3], u[4], u[5])
 
 
 def n_weeks(scenario: Scenario) -> int:
@@ -157,18 +178,12 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
     mean = np.array([t.onsite_hours_mean for t in types])[jtype][:, None]
     cv = np.array([t.onsite_hours_cv for t in types])[jtype][:, None]
     rng = stream(seed, replication, "durations")
-    if jobs.duration_distribution == "lognormal":
-        s2 = np.log1p(cv * cv)
-        dur = np.exp(np.log(mean) - s2 / 2.0 + np.sqrt(s2) * rng.standard_normal(shape))
+    dur = draw_duration(rng, jobs.duration_distribution, mean, cv, shape)
+    if wf.travel_hours_mean > 0 and wf.travel_hours_cv > 0:
+        travel = lognormal(stream(seed, replication, "travel"), wf.travel_hours_mean,
+                           wf.travel_hours_cv, shape)
     else:
-        dur = draw_duration(rng, jobs.duration_distribution, mean, 0.0, shape)
-    if wf.travel_hours_mean > 0:
-        travel = _lognormal(
-            stream(seed, replication, "travel"), np.float64(wf.travel_hours_mean),
-            wf.travel_hours_cv, shape,
-        )
-    else:
-        travel = np.zeros(shape)
+        travel = np.full(shape, wf.travel_hours_mean)
     cb = stream(seed, replication, "callbacks").exponential(
         jobs.callback_delay_mean_days * HOURS_PER_DAY, shape
     )
