@@ -20,7 +20,7 @@ import pandas as pd
 from matplotlib.colors import Normalize
 from matplotlib.lines import Line2D
 
-from sim.plots import (
+from sim.plot_style import (
     ATTRITION_KPIS,
     FIGSIZE,
     KPI,
