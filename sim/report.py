@@ -26,6 +26,7 @@ from sim.pay_changes import PAY_TOLERANCE, pay_change_summary, pay_changes
 from sim.plots import figures, render
 from sim.report_assumptions import assumption_tables, provenance_table
 from sim.report_doc import (
+    WJ,
     Bullets,
     Cell,
     Document,
@@ -44,7 +45,6 @@ from sim.report_text import (  # noqa: F401 - KPI_LABELS, MINUS, REPORT_KPIS: re
     MINUS,
     REPORT_KPIS,
     SUMMARY_KPIS,
-    WJ,
     capitalise,
     diff_decimals,
     is_nan,

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: Word joiner: a hint in the text that a line must not break here (e.g. inside "-$6.66");
+#: renderers that break lines themselves drop it.
+WJ = "\u2060"
+
 
 @dataclass
 class Cell:

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.image import imread
 from matplotlib.lines import Line2D
 
-from sim.report_doc import Bullets, Cell, Document, FigureBlock, Paragraph, Table
+from sim.report_doc import WJ, Bullets, Cell, Document, FigureBlock, Paragraph, Table
 from sim.storage import atomic_write_bytes
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,6 @@ A4 = (8.27, 11.69)
 MARGIN = 0.6
 CHAR_W = 0.52        # average glyph width as a share of the font size (DejaVu Sans text)
 TABLE_CHAR_W = 0.62  # tables are mostly digits, which are wider
-WJ = "\u2060"        # word joiner (HTML line-break hint), dropped here
 
 
 class _Pages:

@@ -17,7 +17,6 @@ from sim.report_doc import Cell
 from sim.results import Results
 
 MINUS = "\u2212"
-WJ = "\u2060"  # word joiner: no line break inside a signed amount
 
 #: KPIs of the tables, with their number format (sim.display kinds).
 REPORT_KPIS: tuple[tuple[str, str], ...] = HEADLINE + (("tech_quits", "num1"),
