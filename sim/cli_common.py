@@ -7,7 +7,6 @@ other.
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +15,7 @@ from rich.console import Console
 
 from sim.errors import BadInput
 from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.storage import safe_filename
 
 if TYPE_CHECKING:
     from rich.progress import Progress, ProgressColumn
@@ -46,8 +46,7 @@ def resolve_scenario(arg: str | None) -> tuple[Scenario, Path]:
 
 def safe_dirname(name: str) -> str:
     """A scenario name made safe as a directory name (results/<name>)."""
-    s = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._")
-    return s or "scenario"
+    return safe_filename(name, "scenario")
 
 
 def stdout_console() -> Console:

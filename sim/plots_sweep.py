@@ -35,6 +35,7 @@ from sim.plot_style import (
     thousands,
 )
 from sim.stats import mean_ci
+from sim.storage import safe_filename
 
 #: At most this many distinct values are plotted as they are; more are binned.
 MAX_LEVELS = 12
@@ -45,7 +46,8 @@ SENSITIVITY_PER_FIGURE = 4
 
 
 def safe_name(s: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", s).strip("._") or "x"
+    """A parameter path or scheme name as part of a file name."""
+    return safe_filename(s)
 
 
 def short(path: str, width: int = 22) -> str:

@@ -10,18 +10,26 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from sim import __version__
 from sim.scenario import Scenario, scenario_to_dict
 
+if TYPE_CHECKING:  # pandas is imported where a table is written: `techsim --help` stays fast
+    import pandas as pd
+
 RESULT_FILES = ("runs.csv", "summary.csv", "technicians.csv", "timeseries.csv", "behaviour.csv",
                 "manifest.json")
+
+
+def safe_filename(name: str, default: str = "x") -> str:
+    """`name` with every run of characters other than letters, digits, _ . - as one "_"
+    (no leading or trailing dots): safe as a file or directory name; `default` if empty."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or default
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
@@ -82,6 +90,7 @@ def manifest(
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     import numpy
+    import pandas as pd
     import simpy
 
     return {
