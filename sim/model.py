@@ -196,10 +196,12 @@ def simulate(
     q_area = [0.0]
     in_service = [0]
     scheduled = [0]
-    visits_done = [0]
     visits = out.visits
     f_t, f_cust, f_type = world.failure_t, world.failure_customer, world.failure_type
     W = world
+    # the pre-drawn numbers of each problem's visit slots (sim.world)
+    s_dur, s_tr, s_part, s_fix, s_det = W.duration, W.travel, W.part_u, W.fix_u, W.detect_u
+    s_cb, s_rush, s_surv, s_score = W.callback_delay_h, W.rushed_u, W.survey_u, W.score_u
 
     def q_touch(now: float, delta: int) -> None:
         q_area[0] += qlen[0] * (now - q_last[0])
@@ -266,13 +268,6 @@ def simulate(
                 return heapq.heappop(pick_q)[2]
             return heapq.heappop(urgent_q)[2]
 
-    def slot_draw(p: int, k: int, j: int):
-        if k < VISIT_SLOTS:
-            return (W.duration[p][k], W.travel[p][k], W.part_u[p][k], W.fix_u[p][k],
-                    W.detect_u[p][k], W.callback_delay_h[p][k], W.rushed_u[p][k],
-                    W.survey_u[p][k], W.score_u[p][k])
-        return extra_slot(extra, sc, types[j])  # beyond the pre-drawn slots (rare)
-
     def technician(i: int):
         theta = thoroughness[i]
         fp, dp, rp = fixp[i], detp[i], rushp[i]
@@ -296,7 +291,13 @@ def simulate(
             p, visit_no, t_ready, deadline, caused_by, is_cb = job
             k = visit_no - 1
             j = f_type[p]
-            dur, tr, u_part, u_fix, u_det, cb_delay, u_rush, u_surv, u_score = slot_draw(p, k, j)
+            if k < VISIT_SLOTS:
+                dur, tr, u_part = s_dur[p][k], s_tr[p][k], s_part[p][k]
+                u_fix, u_det, cb_delay = s_fix[p][k], s_det[p][k], s_cb[p][k]
+                u_rush, u_surv, u_score = s_rush[p][k], s_surv[p][k], s_score[p][k]
+            else:  # beyond the pre-drawn slots (rare)
+                dur, tr, u_part, u_fix, u_det, cb_delay, u_rush, u_surv, u_score = extra_slot(
+                    extra, sc, types[j])
             if visit_no == 1 and u_part >= part_on_van[j]:
                 outcome = PART_MISSING
                 work = diag * theta * dur
@@ -338,8 +339,6 @@ def simulate(
                 if nxt < horizon:
                     schedule((p, visit_no + 1, nxt, nxt + sla[c], i, outcome == LOOKED_FIXED),
                              delay)
-            out.jobs_completed += 1
-            visits_done[0] += 1
             visits.append((p, c, visit_no, i, j, f_t[p], t_ready, now, arrive, done, outcome,
                            late, rushed, survey, caused_by, 1 if is_cb else 0, nxt, theta))
 
@@ -355,7 +354,8 @@ def simulate(
     extra_churn = (1.0 - (1.0 - c_cfg.churn_after_bad_experience) / (1.0 - c_cfg.churn_base)
                    if c_cfg.churn_base < 1.0 else 1.0)
     order = sorted(range(c_cfg.count), key=lambda c: W.renewal_offset_h[c])
-    rel_p, rel_d, rel_shift = nps.relational_promoter, nps.relational_detractor, nps.relational_bad_shift
+    rel_p, rel_d = nps.relational_promoter, nps.relational_detractor
+    rel_shift = nps.relational_bad_shift
 
     def daily():
         """Renewals due each day, weekly snapshots, and the warm-up reset."""
@@ -377,8 +377,8 @@ def simulate(
                 reset_done = True
             if day % 7 == 0:
                 out.weeks.append((day // 7, env.now, c_cfg.count - churned, churned, qlen[0],
-                                  visits_done[0] - last_week_visits))
-                last_week_visits = visits_done[0]
+                                  len(visits) - last_week_visits))
+                last_week_visits = len(visits)
             # renewals due in [t, t + 24h), each at its exact renewal time, so a churned
             # account's later failures are dropped from the moment it leaves
             while True:
@@ -436,5 +436,6 @@ def simulate(
     out.jobs_waiting = qlen[0]
     out.jobs_in_service = in_service[0]
     out.jobs_scheduled = scheduled[0]
+    out.jobs_completed = len(visits)
     out.end_time = horizon
     return out
