@@ -95,6 +95,8 @@ def choose_backend(workers: int | None = None, scheduler: str | None = None) -> 
 
 @dataclass
 class ExecStats:
+    """What one `execute` call went through: pool restarts, failed tasks as (id, error)."""
+
     restarts: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
 
@@ -110,7 +112,6 @@ def execute(
     """Run `fn(*args(task))` for every task on the backend; one code path for all.
 
     Tasks must be hashable and orderable and have an `id` (e.g. `sim.sweep_runner.Task`).
-
     At most `backend.window` tasks are in flight. Results are handed to `on_done` in the
     calling thread, in completion order.
     """
