@@ -7,12 +7,17 @@ how anybody is paid.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import numpy as np
 
 from sim.attrition import vacant_shift_days
-from sim.ledger import HOURS_PER_WEEK, WeeklyLedger, columns, counts_in, term_events
+from sim.ledger import (
+    HOURS_PER_WEEK,
+    TermEvents,
+    WeeklyLedger,
+    columns,
+    counts_in,
+    term_events,
+)
 from sim.model import Calendar, Output
 from sim.pay import PAY_TERMS, PayFormula
 from sim.records import (
@@ -73,9 +78,6 @@ BEHAVIOUR_COLUMNS: tuple[str, ...] = (
     "week", "tech", "thoroughness", "intrinsic_weight", "skill", "present", "pay_week",
 )
 
-_cols = columns
-
-
 def visit_columns(out: Output) -> dict[str, np.ndarray]:
     """The visit records of `out` as columns (computed once per output)."""
     v = out.cache.get("visits")
@@ -96,41 +98,51 @@ def present_days(scenario: Scenario, out: Output, t0: float, t1: float) -> np.nd
     return float(cal.shift_days(t0, t1)) - vacant_shift_days(cal, out.absences, n, t0, t1)
 
 
-def tech_counts(scenario: Scenario, out: Output) -> dict[str, np.ndarray]:
-    """The pay-term counts of every technician over the measured period (sim.ledger)."""
+def tech_counts(
+    scenario: Scenario, out: Output, events: dict[str, TermEvents] | None = None
+) -> dict[str, np.ndarray]:
+    """The pay-term counts of every technician over the measured period (sim.ledger);
+    `events`: the visits' `term_events`, if already computed."""
     n_tech = scenario.workforce.technicians
     W = scenario.warmup_days * HOURS_PER_DAY
     H = scenario.horizon_days * HOURS_PER_DAY
-    window = scenario.callback_window_days * HOURS_PER_DAY
     v = visit_columns(out)
-    if out.absences:
-        days = present_days(scenario, out, W, H)
-    else:
-        days = np.full(n_tech, float(Calendar(scenario).shift_days(W, H)))
+    if events is None:
+        events = term_events(v, scenario.callback_window_days * HOURS_PER_DAY)
+    days = present_days(scenario, out, W, H)
     counts = {
         "days": days,
         "hours": days * scenario.workforce.shift_hours,
-        **counts_in(term_events(v, window), n_tech, W, H),
-        "retained_value": _retained_value(scenario, out, n_tech, W, H),
+        **counts_in(events, n_tech, W, H),
+        "retained_value": _retained_value(scenario, out, v, n_tech, W, H),
     }
     return {t: counts[t] for t in PAY_TERMS}
 
 
-def _retained_value(scenario: Scenario, out: Output, n_tech: int, W: float, H: float) -> np.ndarray:
-    """Annual value of customers renewing in [W, H), split by visits in their term."""
+def _retained_value(
+    scenario: Scenario, out: Output, v: dict[str, np.ndarray], n_tech: int, W: float, H: float
+) -> np.ndarray:
+    """Annual value of customers renewing in [W, H), split equally among the visits to the
+    customer done in the term before the renewal, (t - term, t]."""
     term = scenario.customers.term_days * HOURS_PER_DAY
-    by_customer: dict[int, list[tuple[float, int]]] = defaultdict(list)
-    for row in out.visits:
-        by_customer[row[1]].append((row[9], row[3]))
+    r = columns(out.renewals, RENEWAL_FIELDS)
+    keep = (r["renewed"] == 1) & (r["t"] >= W) & (r["t"] < H)
+    rc, rt, value = r["customer"][keep], r["t"][keep], r["annual_value"][keep]
+    # visits by (customer, done): records are appended in order of completion, so a stable
+    # sort by customer keeps each customer's visits in time order; complex numbers compare
+    # lexicographically (real, then imaginary part)
+    order = np.argsort(v["customer"], kind="stable")
+    key = v["customer"][order] + 1j * v["t_done"][order]
+    lo = np.searchsorted(key, rc + 1j * (rt - term), side="right")
+    hi = np.searchsorted(key, rc + 1j * rt, side="right")
+    n = hi - lo
     credit = np.zeros(n_tech)
-    for c, t, renewed, _bad, _rel, value in out.renewals:
-        if not renewed or not (W <= t < H):
-            continue
-        served = [tech for done, tech in by_customer.get(c, ()) if t - term < done <= t]
-        if served:
-            share = value / len(served)
-            for tech in served:
-                credit[tech] += share
+    if n.sum():
+        share = value[n > 0] / n[n > 0]
+        lo, n = lo[n > 0], n[n > 0]
+        # the visits of every renewal, renewal by renewal (the order credit is added in)
+        idx = np.arange(n.sum()) + np.repeat(lo - np.cumsum(n) + n, n)
+        np.add.at(credit, v["tech"][order][idx].astype(int), np.repeat(share, n))
     return credit
 
 
@@ -143,16 +155,16 @@ def replication_kpis(
     H = scenario.horizon_days * HOURS_PER_DAY
     window = scenario.callback_window_days * HOURS_PER_DAY
     v = visit_columns(out)
-    r = _cols(out.renewals, RENEWAL_FIELDS)
+    r = columns(out.renewals, RENEWAL_FIELDS)
     done = v["t_done"]
     meas = (done >= W) & (done < H)
-    gap = v["next_ready"] - done
     judged = meas & (done < H - window)  # visits whose callback window closed in the run
+    events = term_events(v, window)  # first-time fixes and callbacks as paid (sim.ledger)
 
     first = judged & (v["visit_no"] == 1)
-    ftf = first & ((v["outcome"] == FIXED) | ((v["outcome"] == LOOKED_FIXED) & (gap > window)))
+    ftf = judged & events["first_time_fixes"].mask
     closed = judged & ((v["outcome"] == FIXED) | (v["outcome"] == LOOKED_FIXED))
-    callback = closed & (v["outcome"] == LOOKED_FIXED) & (gap <= window)
+    callback = judged & events["callbacks"].mask
     n_visits = int(meas.sum())
     responses = meas & (v["survey"] >= 0)
     prom = meas & (v["survey"] == PROMOTER)
@@ -170,12 +182,11 @@ def replication_kpis(
     active_h = np.clip(np.minimum(churn_t, H) - W, 0.0, H - W)
     revenue = float((annual * active_h).sum() / (365.0 * HOURS_PER_DAY))
 
-    counts = tech_counts(scenario, out)
+    counts = tech_counts(scenario, out, events)
     comps = {t: getattr(formula, t) * counts[t] for t in PAY_TERMS}
     pay = sum(comps.values())
     total_pay = float(pay.sum())
-    days = Calendar(scenario).shift_days(W, H)
-    tech_days = n_tech * days if not out.absences else float(counts["days"].sum())
+    tech_days = float(counts["days"].sum())  # shift days less vacancies
     busy = float((v["t_done"] - v["t_start"])[meas].sum())
     visit_costs = scenario.workforce.cost_per_visit * n_visits
     resolved = int((meas & (v["outcome"] == FIXED)).sum())
