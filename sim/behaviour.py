@@ -31,8 +31,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import quality
+from sim.ledger import VISIT_TERMS
 from sim.pay import PAY_TERMS, PayFormula
-from sim.scenario import Scenario
+from sim.scenario import DAYS_PER_YEAR, JobType, Scenario
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Expectation:
     counts: dict[str, np.ndarray]
 
 
-def qualified_mix(scenario: Scenario, skill: float) -> list[tuple[float, object]]:
+def qualified_mix(scenario: Scenario, skill: float) -> list[tuple[float, JobType]]:
     """(weight, job type) for the job types this technician may take, weights summing to 1."""
     types = [t for t in scenario.jobs.types.values() if skill >= t.min_skill]
     if not types:
@@ -52,8 +53,12 @@ def qualified_mix(scenario: Scenario, skill: float) -> list[tuple[float, object]
     return [(t.share / total, t) for t in types]
 
 
-def _job_terms(scenario: Scenario, skill: float, job, theta: np.ndarray, d, rho) -> tuple:
-    """Per-problem quantities of one job type handled by this technician at `theta`."""
+def _job_terms(
+    scenario: Scenario, skill: float, job: JobType, theta: np.ndarray, d: np.ndarray,
+    rho: np.ndarray,
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """Expected hours, visit-term counts and bad experiences per problem of one job type
+    handled by this technician at `theta` (d, rho: detection and rushed probabilities)."""
     q, nps, jobs, wf = scenario.quality, scenario.nps, scenario.jobs, scenario.workforce
     zero = np.zeros_like(theta)
     m = 1.0 - job.part_on_van
@@ -80,60 +85,49 @@ def _job_terms(scenario: Scenario, skill: float, job, theta: np.ndarray, d, rho)
             pp, pd = quality.promoter_detractor(nps, unresolved, repeat, 0.0, rushed)
             prom = prom + count * p_r * pp
             det = det + count * p_r * pd
-    return m, f, n, h, cb, first_unres, prom, det
+    rr = nps.response_rate
+    counts = {"visits": n, "first_time_fixes": (1.0 - m) * f, "repeat_visits": n - 1.0,
+              "callbacks": cb, "promoters": rr * prom, "detractors": rr * det}
+    bad = (n - 1.0) + 1.0 - (1.0 - first_unres) * (1.0 - rho)  # visits that count as bad
+    return h, counts, bad
 
 
 def job_counts(
-    scenario: Scenario, skill: float, job, theta: np.ndarray
+    scenario: Scenario, skill: float, job: JobType, theta: np.ndarray
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Expected hours and visit-term counts per problem of one job type, at each theta."""
-    q, rr = scenario.quality, scenario.nps.response_rate
+    q = scenario.quality
     th = np.asarray(theta, dtype=float)
-    m, f, n, h, cb, _fu, prom, det = _job_terms(
+    h, counts, _bad = _job_terms(
         scenario, skill, job, th, quality.detect_prob(q, th), quality.rushed_prob(q, th)
     )
-    counts = {"visits": n, "first_time_fixes": (1.0 - m) * f, "repeat_visits": n - 1.0,
-              "callbacks": cb, "promoters": rr * prom, "detractors": rr * det}
     return h, counts
 
 
 def expectation(scenario: Scenario, skill: float, theta: np.ndarray) -> Expectation:
-    """Expected counts of every pay term per problem, and hours, for a technician."""
-    q, nps = scenario.quality, scenario.nps
+    """Expected counts of every pay term per problem, and hours, for a technician: the
+    visit terms of `job_counts` averaged over its job mix, and the retained value."""
+    q = scenario.quality
     theta = np.asarray(theta, dtype=float)
     d = quality.detect_prob(q, theta)
     rho = quality.rushed_prob(q, theta)
     zero = np.zeros_like(theta)
-    hours, visits, ftf, repeats, callbacks = zero.copy(), zero.copy(), zero.copy(), zero.copy(), zero.copy()
-    promoters, detractors, bad = zero.copy(), zero.copy(), zero.copy()
+    hours, bad = zero.copy(), zero.copy()
+    counts = {t: zero.copy() for t in VISIT_TERMS}
     for w, job in qualified_mix(scenario, skill):
-        m, f, n, h, cb, first_unres, prom, det = _job_terms(scenario, skill, job, theta, d, rho)
+        h, job_c, job_bad = _job_terms(scenario, skill, job, theta, d, rho)
         hours += w * h
-        visits += w * n
-        ftf += w * (1.0 - m) * f
-        repeats += w * (n - 1.0)
-        callbacks += w * cb
-        promoters += w * nps.response_rate * prom
-        detractors += w * nps.response_rate * det
-        bad += w * ((n - 1.0) + 1.0 - (1.0 - first_unres) * (1.0 - rho))
+        for t in VISIT_TERMS:
+            counts[t] += w * job_c[t]
+        bad += w * job_bad
     c = scenario.customers
-    problems_per_term = c.failures_per_year * c.term_days / 365.0
+    problems_per_term = c.failures_per_year * c.term_days / DAYS_PER_YEAR
     mean_value = sum(t.share * t.annual_value for t in c.tiers.values())
     extra = 1.0 - (1.0 - c.churn_after_bad_experience) / (1.0 - c.churn_base) if c.churn_base < 1 else 1.0
     p_renew = (1.0 - c.churn_base) * (1.0 - extra) ** (problems_per_term * bad)
     retained = mean_value * p_renew / max(problems_per_term, 1e-9)
-    counts = {
-        "days": zero,
-        "hours": zero,
-        "visits": visits,
-        "first_time_fixes": ftf,
-        "repeat_visits": repeats,
-        "callbacks": callbacks,
-        "promoters": promoters,
-        "detractors": detractors,
-        "retained_value": retained,
-    }
-    return Expectation(hours=hours, counts=counts)
+    counts = {"days": zero, "hours": zero, **counts, "retained_value": retained}
+    return Expectation(hours=hours, counts={t: counts[t] for t in PAY_TERMS})
 
 
 def theta_grid(scenario: Scenario) -> np.ndarray:
