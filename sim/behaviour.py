@@ -26,6 +26,7 @@ drawn in `sim.world`); with lam = 1 pay drops out of U and every scheme gets the
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +34,7 @@ import numpy as np
 from sim import quality
 from sim.ledger import VISIT_TERMS
 from sim.pay import PAY_TERMS, PayFormula
-from sim.scenario import DAYS_PER_YEAR, JobType, Scenario
+from sim.scenario import DAYS_PER_YEAR, HOURS_PER_DAY, JobType, Scenario
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,13 @@ def qualified_mix(scenario: Scenario, skill: float) -> list[tuple[float, JobType
     return [(t.share / total, t) for t in types]
 
 
+def callback_in_window(scenario: Scenario) -> float:
+    """P(a visit that looked fixed comes back within the callback window): the problem
+    returns after an exponential delay with mean `jobs.callback_delay_mean_days`."""
+    window = scenario.callback_window_days * HOURS_PER_DAY
+    return 1.0 - math.exp(-window / (scenario.jobs.callback_delay_mean_days * HOURS_PER_DAY))
+
+
 def _job_terms(
     scenario: Scenario, skill: float, job: JobType, theta: np.ndarray, d: np.ndarray,
     rho: np.ndarray,
@@ -67,7 +75,12 @@ def _job_terms(
     n = m + attempts
     h = m * (wf.travel_hours_mean + jobs.diagnosis_fraction * theta * job.onsite_hours_mean)
     h = h + attempts * (wf.travel_hours_mean + theta * job.onsite_hours_mean)
-    cb = (attempts - 1.0) * (1.0 - d)
+    # a visit that looked fixed counts as a callback only if the problem comes back within
+    # the callback window; a first visit that comes back later still counts as a first-time
+    # fix (sim.ledger)
+    p_in = callback_in_window(scenario)
+    cb = (attempts - 1.0) * (1.0 - d) * p_in
+    ftf = (1.0 - m) * (f + (1.0 - f) * (1.0 - d) * (1.0 - p_in))
     first_unres = m + (1.0 - m) * (1.0 - f) * d
     unres_total = m + (attempts - 1.0) * d
     res_total = n - unres_total
@@ -86,7 +99,7 @@ def _job_terms(
             prom = prom + count * p_r * pp
             det = det + count * p_r * pd
     rr = nps.response_rate
-    counts = {"visits": n, "first_time_fixes": (1.0 - m) * f, "repeat_visits": n - 1.0,
+    counts = {"visits": n, "first_time_fixes": ftf, "repeat_visits": n - 1.0,
               "callbacks": cb, "promoters": rr * prom, "detractors": rr * det}
     bad = (n - 1.0) + 1.0 - (1.0 - first_unres) * (1.0 - rho)  # visits that count as bad
     return h, counts, bad

@@ -35,15 +35,13 @@ otherwise 0. No calibration data exist for this: off by default.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from sim import quality
-from sim.behaviour import job_counts, theta_grid
+from sim.behaviour import callback_in_window, job_counts, theta_grid
 from sim.ledger import VISIT_TERMS
 from sim.pay import PayFormula
-from sim.scenario import HOURS_PER_DAY, Scenario
+from sim.scenario import Scenario
 
 
 def pay_per_hour(
@@ -81,10 +79,8 @@ def pick_rates(
 
 def closure_gain(scenario: Scenario, formula: PayFormula, lam: float, first_visit: bool) -> float:
     """G: the technician's gain from closing an unfixed visit as fixed."""
-    jobs, nps = scenario.jobs, scenario.nps
-    window = scenario.callback_window_days * HOURS_PER_DAY
-    mean = jobs.callback_delay_mean_days * HOURS_PER_DAY
-    p_cb = 1.0 - math.exp(-window / mean) if mean > 0 else 1.0
+    nps = scenario.nps
+    p_cb = callback_in_window(scenario)
     repeat = 0.0 if first_visit else 1.0
     pp1, pd1 = quality.promoter_detractor(nps, 0.0, repeat, 0.0, 0.0)
     pp0, pd0 = quality.promoter_detractor(nps, 1.0, repeat, 0.0, 0.0)
