@@ -117,7 +117,11 @@ def curve(res: Results, kpi: str, param: str, scheme: str) -> pd.DataFrame:
 
 
 def _sweep_kpis(res: Results) -> list[KPI]:
-    return present_kpis(res, PLOT_KPIS + ATTRITION_KPIS)
+    """The headline KPIs, and the attrition KPIs only where someone quit at some point."""
+    s = res.summary
+    quits = [k for k in present_kpis(res, ATTRITION_KPIS)
+             if s.loc[s["kpi"] == k.name, "mean"].abs().max() > 0]
+    return present_kpis(res, PLOT_KPIS) + quits
 
 
 def fig_sweep_param(res: Results, param: str) -> FigureSpec | None:
