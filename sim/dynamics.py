@@ -1,8 +1,9 @@
 """The workforce during a run: weekly learning, quits, hires and ramp-up.
 
-Used by `sim.model.simulate` only when a model option needs it (`behaviour.model:
-learning`, `attrition.enabled`, `gaming.*`); with the options off the simulation never
-builds any of this. Every week (at midnight before Monday) `Dynamics.weekly` takes in the
+`TechState` is built by `sim.model.simulate` only when a model option needs it
+(`behaviour.model: learning`, `attrition.enabled`, `gaming.*`), `Dynamics` only for
+learning and attrition; with the options off the simulation builds neither (it still
+uses `qualification`). Every week (at midnight before Monday) `Dynamics.weekly` takes in the
 visit records of the week into a `sim.ledger.WeeklyLedger`, lets technicians quit over
 their pay (`sim.attrition`), judges the learning technicians' pay statements and sets
 their thoroughness for the next period (`sim.learning`), ramps up new hires' skill, and
@@ -14,8 +15,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import simpy
 
 from sim import attrition, gaming, quality
 from sim.behaviour import best_response, expectation
@@ -86,8 +89,10 @@ class TechState:
 class Dynamics:
     """Weekly changes of the workforce during one simulation."""
 
-    def __init__(self, env, scenario: Scenario, world: World, formula: PayFormula,
-                 st: TechState, out, idle: dict, cal, reference_pay: list[float] | None) -> None:
+    def __init__(self, env: simpy.Environment, scenario: Scenario, world: World,
+                 formula: PayFormula, st: TechState, out: Any, idle: dict, cal: Any,
+                 reference_pay: list[float] | None) -> None:
+        # out: sim.model.Output, cal: sim.model.Calendar (not imported: sim.model imports this)
         self.env, self.sc, self.world, self.formula = env, scenario, world, formula
         self.st, self.out, self.idle, self.cal = st, out, idle, cal
         sc = scenario

@@ -29,7 +29,7 @@ from sim.records import (
     VISIT_FIELDS,
     WEEK_FIELDS,
 )
-from sim.scenario import HOURS_PER_DAY, Scenario
+from sim.scenario import DAYS_PER_YEAR, HOURS_PER_DAY, Scenario
 from sim.world import n_weeks
 
 #: KPI columns of runs.csv, in order (the required ones first). Tests pin these names.
@@ -180,7 +180,7 @@ def replication_kpis(
     churn_t[r["customer"][lost].astype(int)] = r["t"][lost]
     annual = np.asarray(out.annual_value, dtype=float)
     active_h = np.clip(np.minimum(churn_t, H) - W, 0.0, H - W)
-    revenue = float((annual * active_h).sum() / (365.0 * HOURS_PER_DAY))
+    revenue = float((annual * active_h).sum() / (DAYS_PER_YEAR * HOURS_PER_DAY))
 
     counts = tech_counts(scenario, out, events)
     comps = {t: getattr(formula, t) * counts[t] for t in PAY_TERMS}
@@ -241,6 +241,7 @@ def replication_kpis(
 
 
 def week_rows(out: Output) -> list[dict[str, float]]:
+    """The weekly snapshots of `out` as rows (WEEK_COLUMNS)."""
     return [dict(zip(WEEK_COLUMNS, w)) for w in out.weeks]
 
 

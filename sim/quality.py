@@ -17,31 +17,37 @@ import math
 
 import numpy as np
 
-from sim.scenario import JobType, Quality
+from sim.scenario import NPS, JobType, Quality
+
+Num = float | np.ndarray  # a 0/1 flag or a probability, scalar or per theta
 
 
 def base_fix(q: Quality, skill: float, job: JobType) -> float:
+    """q(s, j): the fix probability at normal thoroughness."""
     return min(1.0, max(0.0, job.fix_prob + q.skill_effect * (skill - q.skill_reference)))
 
 
 def thoroughness_gain(q: Quality, theta: float | np.ndarray) -> float | np.ndarray:
+    """h(theta), 1 at theta = 1."""
     k = q.thoroughness_curvature
     return (1.0 - np.exp(-k * theta)) / (1.0 - math.exp(-k))
 
 
-def fix_prob(q: Quality, skill: float, job: JobType, theta: float | np.ndarray):
+def fix_prob(q: Quality, skill: float, job: JobType, theta: float | np.ndarray) -> np.ndarray:
     return np.minimum(q.max_fix_prob, base_fix(q, skill, job) * thoroughness_gain(q, theta))
 
 
-def detect_prob(q: Quality, theta: float | np.ndarray):
+def detect_prob(q: Quality, theta: float | np.ndarray) -> np.ndarray:
     return np.clip(q.detect_prob + q.detect_slope * (np.asarray(theta) - 1.0), 0.0, 1.0)
 
 
-def rushed_prob(q: Quality, theta: float | np.ndarray):
+def rushed_prob(q: Quality, theta: float | np.ndarray) -> np.ndarray:
     return np.clip((q.rushed_reference - np.asarray(theta)) / q.rushed_span, 0.0, 1.0)
 
 
-def promoter_detractor(nps, unresolved, repeat, late, rushed):
+def promoter_detractor(
+    nps: NPS, unresolved: Num, repeat: Num, late: Num, rushed: Num
+) -> tuple[np.ndarray, np.ndarray]:
     """P(promoter), P(detractor) of a transactional survey answer after a visit."""
     shift = (
         nps.unresolved_shift * unresolved

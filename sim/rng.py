@@ -40,7 +40,3 @@ def stream(seed: int, replication: int, name: str) -> np.random.Generator:
     ss = np.random.SeedSequence(entropy=seed, spawn_key=(replication, STREAMS[name]))
     return np.random.Generator(np.random.PCG64(ss))
 
-
-def streams(seed: int, replication: int) -> dict[str, np.random.Generator]:
-    """All named generators of one replication."""
-    return {name: stream(seed, replication, name) for name in STREAMS}

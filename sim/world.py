@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.rng import stream
-from sim.scenario import HOURS_PER_DAY, JobType, Scenario
+from sim.scenario import DAYS_PER_YEAR, HOURS_PER_DAY, JobType, Scenario
 
 #: Visits per problem with pre-drawn numbers; later visits draw from the "extra" stream.
 VISIT_SLOTS = 6
@@ -153,7 +153,7 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
     c, jobs, wf = scenario.customers, scenario.jobs, scenario.workforce
     horizon_h = scenario.horizon_days * HOURS_PER_DAY
     term_h = c.term_days * HOURS_PER_DAY
-    n_terms = int(math.ceil(scenario.horizon_days / c.term_days)) + 1
+    n_terms = math.ceil(scenario.horizon_days / c.term_days) + 1
 
     rng = stream(seed, replication, "customers")
     tiers = list(c.tiers.values())
@@ -165,7 +165,7 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
     # superposed Poisson failure process of all customers: N(horizon) ~ Poisson, times uniform;
     # failures of customers who have churned are dropped in the model (thinning).
     rng = stream(seed, replication, "failures")
-    rate_h = c.count * c.failures_per_year / (365.0 * HOURS_PER_DAY)
+    rate_h = c.count * c.failures_per_year / (DAYS_PER_YEAR * HOURS_PER_DAY)
     n = int(rng.poisson(rate_h * horizon_h))
     times = np.sort(rng.uniform(0.0, horizon_h, size=n))
     cust = rng.integers(0, c.count, size=n)
