@@ -97,6 +97,13 @@ def run(scenario: str | None, reps: int | None, seed: int | None, out_dir: Path 
         raise BadInput(str(exc)) from None
     except BudgetError as exc:
         raise BadInput(f"{path}: budget_neutral: {exc}") from None
+    except KeyboardInterrupt:
+        if progress is not None:
+            progress.stop()
+        kept = len(list((out / "parts").glob("rep-*.pkl"))) if (out / "parts").exists() else 0
+        click.echo(f"Interrupted: {kept} finished replications are kept in {out}/parts; "
+                   f"rerun with --resume --out {out} to finish.", err=True)
+        raise click.exceptions.Exit(130) from None
     finally:
         if progress is not None:
             progress.stop()

@@ -12,6 +12,7 @@ import hashlib
 import json
 import pickle
 import shutil
+import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -45,6 +46,11 @@ def scenario_hash(scenario: Scenario, seed: int, replications: int) -> str:
         sort_keys=True,
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the parent, which cancels the queue and keeps what finished."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _part_path(out_dir: Path, rep: int) -> Path:
@@ -114,8 +120,15 @@ def run_scenario(
         if workers <= 1 or len(todo) == 1:
             new = run_tasks(scenario, seed, todo, None, keep)
         else:
-            with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as ex:
+            ex = ProcessPoolExecutor(max_workers=min(workers, len(todo)),
+                                     initializer=_ignore_sigint)
+            try:
                 new = run_tasks(scenario, seed, todo, ex, keep)
+            except BaseException:
+                # Ctrl-C or a failure: drop the queued replications; finished ones are kept
+                ex.shutdown(wait=False, cancel_futures=True)
+                raise
+            ex.shutdown()
         done.extend(new)
     wall = time.perf_counter() - t0
 
