@@ -104,18 +104,22 @@ def run_tasks(
     return sorted(results, key=lambda r: r.replication)
 
 
+def sort_rows(df: pd.DataFrame, scenario: Scenario, by: list[str]) -> pd.DataFrame:
+    """Rows sorted by `by`, where "scheme" sorts in the scenario's scheme order (stable)."""
+    if not len(df):
+        return df
+    order = {name: k for k, name in enumerate(scenario.schemes)}
+    return df.sort_values(
+        by, key=lambda s: s.map(order) if s.name == "scheme" else s, kind="stable"
+    ).reset_index(drop=True)
+
+
 def assemble(scenario: Scenario, seed: int, results: list[TaskResult]) -> ExperimentResult:
     """Tables in a fixed order: scheme order of the scenario, then replication."""
-    order = {name: k for k, name in enumerate(scenario.schemes)}
 
     def frame(rows: list[dict[str, Any]], cols: tuple[str, ...], extra: list[str]) -> pd.DataFrame:
         df = pd.DataFrame(rows, columns=list(RUN_ID_COLUMNS) + list(cols))
-        if len(df):
-            df = df.sort_values(
-                ["scheme", "replication", *extra], key=lambda s: s.map(order) if s.name == "scheme" else s,
-                kind="stable",
-            ).reset_index(drop=True)
-        return df
+        return sort_rows(df, scenario, ["scheme", "replication", *extra])
 
     runs = frame([r for t in results for r in t.runs], KPI_COLUMNS, [])
     techs = frame([r for t in results for r in t.technicians], TECH_COLUMNS, ["tech"])

@@ -39,7 +39,7 @@ from typing import Any
 import pandas as pd
 
 from sim import __version__
-from sim.experiment import RUN_ID_COLUMNS, run_replication
+from sim.experiment import RUN_ID_COLUMNS, run_replication, sort_rows
 from sim.kpis import KPI_COLUMNS
 from sim.scenario import Scenario
 from sim.storage import atomic_write_bytes, git_commit, now_iso, write_csv, write_json
@@ -364,10 +364,7 @@ def assemble(
     expected = len(design.points) * len(scenario.schemes) * reps
     if len(runs) != expected:
         raise SweepFailed(f"{out}: {len(runs)} rows, expected {expected}")
-    order = {name: k for k, name in enumerate(scenario.schemes)}
-    runs = runs.sort_values(["point", "scheme", "replication"],
-                            key=lambda s: s.map(order) if s.name == "scheme" else s,
-                            kind="stable").reset_index(drop=True)
+    runs = sort_rows(runs, scenario, ["point", "scheme", "replication"])
     params = point_table(design)
     runs = params.merge(runs, on="point", how="right", validate="one_to_many")
     return runs[["point", *design.paths, *RUN_ID_COLUMNS, *KPI_COLUMNS]]
