@@ -107,7 +107,7 @@ class Calendar:
     def shift_days(self, t0: float, t1: float) -> int:
         """Shift starts in [t0, t1)."""
         if self.always:
-            return int(round((t1 - t0) / HOURS_PER_DAY))
+            return round((t1 - t0) / HOURS_PER_DAY)
         n = 0
         day = int(t0 // HOURS_PER_DAY)
         while day * HOURS_PER_DAY + self.start < t1:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -309,7 +309,7 @@ class CustomScheme(_Scheme):
 
 
 Scheme = Annotated[
-    Union[HourlyScheme, JobsPerDayScheme, OutcomeWeightedScheme, HybridScheme, CustomScheme],
+    HourlyScheme | JobsPerDayScheme | OutcomeWeightedScheme | HybridScheme | CustomScheme,
     Field(discriminator="type"),
 ]
 
@@ -372,7 +372,7 @@ class Scenario(_Model):
                     if part not in self.schemes:
                         raise ValueError(f"schemes.{name}.between: unknown scheme {part!r}")
                     if isinstance(self.schemes[part], HybridScheme):
-                        raise ValueError(
+                        raise ValueError(  # noqa: TRY004 (pydantic reports ValueError only)
                             f"schemes.{name}.between: {part!r} is a hybrid; blend base schemes"
                         )
         return self
@@ -454,8 +454,7 @@ def _format_error(err: dict[str, Any], model: type[BaseModel]) -> tuple[str, str
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return field, f"unknown key {key!r}{hint}"
     msg = err.get("msg", "invalid value")
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+    msg = msg.removeprefix("Value error, ")
     if "input" in err and kind not in {"missing"} and not isinstance(err["input"], dict):
         msg = f"{msg} (got {err['input']!r})"
     return field, msg
