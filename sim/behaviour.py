@@ -136,8 +136,7 @@ def expectation(scenario: Scenario, skill: float, theta: np.ndarray) -> Expectat
     c = scenario.customers
     problems_per_term = c.failures_per_year * c.term_days / DAYS_PER_YEAR
     mean_value = sum(t.share * t.annual_value for t in c.tiers.values())
-    extra = 1.0 - (1.0 - c.churn_after_bad_experience) / (1.0 - c.churn_base) if c.churn_base < 1 else 1.0
-    p_renew = (1.0 - c.churn_base) * (1.0 - extra) ** (problems_per_term * bad)
+    p_renew = quality.renewal_prob(c, problems_per_term * bad)
     retained = mean_value * p_renew / max(problems_per_term, 1e-9)
     counts = {"days": zero, "hours": zero, **counts, "retained_value": retained}
     return Expectation(hours=hours, counts={t: counts[t] for t in PAY_TERMS})

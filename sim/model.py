@@ -351,8 +351,6 @@ def simulate(
 
     c_cfg = sc.customers
     term_h = c_cfg.term_days * HOURS_PER_DAY
-    extra_churn = (1.0 - (1.0 - c_cfg.churn_after_bad_experience) / (1.0 - c_cfg.churn_base)
-                   if c_cfg.churn_base < 1.0 else 1.0)
     order = sorted(range(c_cfg.count), key=lambda c: W.renewal_offset_h[c])
     rel_p, rel_d = nps.relational_promoter, nps.relational_detractor
     rel_shift = nps.relational_bad_shift
@@ -395,7 +393,7 @@ def simulate(
                 if not active[c]:
                     continue
                 n_bad = bad[c]
-                p_churn = 1.0 - (1.0 - c_cfg.churn_base) * (1.0 - extra_churn) ** n_bad
+                p_churn = 1.0 - quality.renewal_prob(c_cfg, n_bad)
                 renewed = 0 if W.churn_u[c, term] < p_churn else 1
                 ur = W.relational_u[c, term]
                 pp = max(0.0, rel_p - rel_shift * n_bad)

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from sim.scenario import NPS, JobType, Quality
+from sim.scenario import NPS, Customers, JobType, Quality
 
 Num = float | np.ndarray  # a 0/1 flag or a probability, scalar or per theta
 
@@ -58,3 +58,17 @@ def promoter_detractor(
     p_prom = np.clip(nps.promoter - shift, 0.0, 1.0)
     p_det = np.clip(nps.detractor + shift, 0.0, 1.0 - p_prom)
     return p_prom, p_det
+
+
+def renewal_prob(customers: Customers, bad_experiences: float | np.ndarray):
+    """P(renew) after `bad_experiences` in the term (docs/model.md, "Renewal"):
+
+        P(renew | n) = (1 - churn_base) * (1 - e)^n,
+        e = 1 - (1 - churn_after_bad_experience) / (1 - churn_base)
+
+    so P(churn | 0) = churn_base and P(churn | 1) = churn_after_bad_experience.
+    """
+    b = customers.churn_base
+    e = 1.0 - (1.0 - customers.churn_after_bad_experience) / (1.0 - b) if b < 1.0 else 1.0
+    return (1.0 - b) * (1.0 - e) ** bad_experiences
+
