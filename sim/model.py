@@ -117,6 +117,18 @@ class Calendar:
         return n
 
 
+
+def poisson_quantile(u: float, mean: float) -> int:
+    """The smallest k with P(Poisson(mean) <= k) >= u (inverse transform, monotone in mean)."""
+    k = 0
+    p = math.exp(-mean)
+    cum = p
+    while u > cum and k < 10_000:
+        k += 1
+        p *= mean / k
+        cum += p
+    return k
+
 def simulate(
     scenario: Scenario,
     world: World,
@@ -330,6 +342,7 @@ def simulate(
                 survey = PROMOTER if u_score < pp else (DETRACTOR if u_score >= pd_lo else PASSIVE)
             if late or unresolved or repeat or rushed:
                 bad[c] += 1
+                bad_total[0] += 1
             if outcome == FIXED:
                 nxt = INF
             else:
@@ -355,8 +368,13 @@ def simulate(
     rel_p, rel_d = nps.relational_promoter, nps.relational_detractor
     rel_shift = nps.relational_bad_shift
 
+    impute = c_cfg.impute_history
+
+    bad_total = [0]
+
     def daily():
         """Renewals due each day, weekly snapshots, and the warm-up reset."""
+        cust_hours = 0.0  # active customer-hours so far, for the rate of bad experiences
         pos = 0
         term = 0
         churned = 0
@@ -369,6 +387,8 @@ def simulate(
                 break
             if t > env.now:
                 yield env.timeout(t - env.now)
+            if day:
+                cust_hours += (c_cfg.count - churned) * HOURS_PER_DAY
             if not reset_done and env.now >= warmup:
                 q_touch(env.now, 0)
                 q_area[0] = 0.0
@@ -393,6 +413,11 @@ def simulate(
                 if not active[c]:
                     continue
                 n_bad = bad[c]
+                if impute and r < term_h and cust_hours > 0.0:
+                    # the term began before the run: impute its unseen part at the rate of
+                    # bad experiences this run has shown so far (docs/model.md, "Memory")
+                    n_bad += poisson_quantile(W.history_u[c],
+                                              bad_total[0] / cust_hours * (term_h - r))
                 p_churn = 1.0 - quality.renewal_prob(c_cfg, n_bad)
                 renewed = 0 if W.churn_u[c, term] < p_churn else 1
                 ur = W.relational_u[c, term]

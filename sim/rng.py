@@ -32,6 +32,7 @@ STREAMS: dict[str, int] = {
     "gaming": 17,     # premature-closure decisions
     "attrition": 18,  # quit decisions
     "hiring": 19,     # skill and intrinsic weight of replacement technicians
+    "history": 20,    # bad experiences of the part of the first term before the run
 }
 
 

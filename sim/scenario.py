@@ -45,16 +45,17 @@ class Tier(_Model):
 
 
 class Customers(_Model):
-    count: Annotated[int, Field(ge=1)] = 10_000
-    failures_per_year: Pos = 2.8
+    count: Annotated[int, Field(ge=1)] = 20_000
+    failures_per_year: Pos = 1.4
     term_days: Pos = 365.0
     churn_base: Prob = 0.05
     churn_after_bad_experience: Prob = 0.25
+    impute_history: bool = True
     tiers: dict[str, Tier] = Field(
         default_factory=lambda: {
-            "gold": Tier(share=0.2, sla_hours=24, annual_value=1200),
-            "silver": Tier(share=0.5, sla_hours=48, annual_value=550),
-            "bronze": Tier(share=0.3, sla_hours=72, annual_value=300),
+            "gold": Tier(share=0.2, sla_hours=24, annual_value=600),
+            "silver": Tier(share=0.5, sla_hours=48, annual_value=275),
+            "bronze": Tier(share=0.3, sla_hours=72, annual_value=150),
         }
     )
 

@@ -29,6 +29,7 @@ class World:
     annual_value: list[float]
     renewal_offset_h: list[float]   # first renewal, in hours from the start
     churn_u: np.ndarray             # [customer, term] uniforms
+    history_u: list[float]          # per customer: imputed history of the first term
     relational_u: np.ndarray        # [customer, term] uniforms
     # failures (problems), in time order
     failure_t: list[float]
@@ -200,6 +201,7 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
         annual_value=[tiers[i].annual_value for i in tier.tolist()],
         renewal_offset_h=offset.tolist(),
         churn_u=churn_u,
+        history_u=stream(seed, replication, "history").random(c.count).tolist(),
         relational_u=relational_u,
         failure_t=times.tolist(),
         failure_customer=cust.tolist(),

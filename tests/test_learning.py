@@ -22,7 +22,9 @@ from sim.world import build_world, n_weeks
 def _learning(seed: int, initial: float, **over) -> object:
     d = tiny_dict({
         "seed": seed, "horizon_days": 500, "warmup_days": 20,
-        "customers": {"count": 2000, "term_days": 365},
+        # no imputed history: first renewals are judged on the simulated part of the term
+        # only, so churn, and with it demand and pay, stay close to stationary
+        "customers": {"count": 2000, "term_days": 365, "impute_history": False},
         "workforce": {"technicians": 8},
         "behaviour": {"model": "learning", "initial_thoroughness": initial},
     })
