@@ -3,7 +3,7 @@
     python benchmarks/bench_run.py [--reps 20] [--workers 2] [--bare PATH]
 
 1. The default `techsim run`: every scheme of the bundled default scenario (hvac: 40
-   technicians, 10,000 customers, one measured year after the warm-up), 20 replications,
+   technicians, 20,000 customers, one measured year after the warm-up), 20 replications,
    on local worker processes. Target: under 60 s on a 2-core machine.
 2. The model's cost per job against a bare SimPy model of the same visits
    (`../shared/reference/bare_simpy_field_service.py`, or --bare): one replication of one
