@@ -15,6 +15,7 @@ from sim.cli_common import (  # noqa: F401 - re-exported: tests and benchmarks i
     DEFAULT_SCENARIO,
     SCENARIO_DIR,
     bundled_scenarios,
+    experiment_options,
     progress_bar,
     resolve_scenario,
     safe_dirname,
@@ -47,14 +48,7 @@ def main() -> None:
 
 @main.command(epilog=EPILOG_RUN)
 @click.argument("scenario", required=False)
-@click.option("--reps", type=click.IntRange(min=2), default=None,
-              help="Replications per scheme (default: the scenario's).")
-@click.option("--seed", type=click.IntRange(min=0), default=None,
-              help="Root seed (default: the scenario's).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output directory (default: results/<scenario name>).")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Local worker processes (default: all cores).")
+@experiment_options("scheme", "results/<scenario name>")
 @click.option("--resume", is_flag=True, help="Keep finished replications in --out; run the rest.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no tables.")
 @click.option("--report", "report_format", flag_value="html", default=None,

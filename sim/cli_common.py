@@ -8,9 +8,11 @@ other.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import click
 from rich.console import Console
 
 from sim.errors import BadInput
@@ -76,3 +78,24 @@ def progress_bar(quiet: bool, *extra: ProgressColumn) -> Progress | None:
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
         TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), *extra, console=err,
     )
+
+
+def experiment_options(what: str, out_default: str) -> Callable:
+    """The options every experiment command shares (--reps, --seed, --out, --workers)."""
+
+    def decorate(f: Callable) -> Callable:
+        for opt in reversed((
+            click.option("--reps", type=click.IntRange(min=2), default=None,
+                         help=f"Replications per {what} (default: the scenario's)."),
+            click.option("--seed", type=click.IntRange(min=0), default=None,
+                         help="Root seed (default: the scenario's)."),
+            click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+                         default=None, help=f"Output directory (default: {out_default})."),
+            click.option("--workers", type=click.IntRange(min=1), default=None,
+                         help="Local worker processes (default: all cores)."),
+        )):
+            f = opt(f)
+        return f
+
+    return decorate
+

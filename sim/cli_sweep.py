@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sim.cli_common import progress_bar, resolve_scenario, safe_dirname, stdout_console
+from sim.cli_common import (
+    experiment_options,
+    progress_bar,
+    resolve_scenario,
+    safe_dirname,
+    stdout_console,
+)
 from sim.errors import BadInput
 from sim.sweep import DEFAULT_SAMPLES, DESIGNS
 
@@ -55,14 +61,7 @@ def short_names(paths: list[str]) -> list[str]:
               help="lhs: points; sobol: base samples N (a power of 2; N*(D+2) points); "
                    "morris: trajectories (N*(D+1) points). Default "
                    + ", ".join(f"{k} {v}" for k, v in DEFAULT_SAMPLES.items()) + ".")
-@click.option("--reps", type=click.IntRange(min=2), default=None,
-              help="Replications per point and scheme (default: the scenario's).")
-@click.option("--seed", type=click.IntRange(min=0), default=None,
-              help="Root seed of replications and samplers (default: the scenario's).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output directory (default: results/<scenario name>-sweep).")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Local worker processes (default: all cores).")
+@experiment_options("point and scheme", "results/<scenario name>-sweep")
 @click.option("--scheduler", envvar="DASK_SCHEDULER_ADDRESS", default=None, metavar="ADDR",
               help="Run on a Dask cluster, e.g. tcp://host:8786 (or DASK_SCHEDULER_ADDRESS).")
 @click.option("--resume", is_flag=True, help="Keep finished tasks in --out; run the rest.")
