@@ -22,15 +22,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim.behaviour import choose_thoroughness
-from sim.cli import bundled_scenarios
-from sim.experiment import default_workers, run_replication
-from sim.kpis import replication_kpis
-from sim.model import simulate
-from sim.pay import formula_for
-from sim.runner import run_scenario
-from sim.scenario import load_scenario
-from sim.world import build_world
+from sim.behaviour.best_response import choose_thoroughness
+from sim.cli.common import bundled_scenarios
+from sim.config.load import load_scenario
+from sim.experiment.runner import run_scenario
+from sim.experiment.tasks import default_workers, run_replication
+from sim.metrics.kpis import replication_kpis
+from sim.model.simulation import simulate
+from sim.pay.formula import formula_for
+from sim.world.draws import build_world
 
 HERE = Path(__file__).resolve().parent
 BARE = HERE.parent.parent / "shared" / "reference" / "bare_simpy_field_service.py"

@@ -29,10 +29,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.cli import bundled_scenarios
-from sim.scenario import load_scenario, scenario_from_dict
-from sim.sweep import make_design
-from sim.sweep_runner import run_sweep
+from sim.cli.common import bundled_scenarios
+from sim.config.load import load_scenario, scenario_from_dict
+from sim.sweep.design import make_design
+from sim.sweep.runner import run_sweep
 
 
 def _scaled(name: str, **over) -> object:

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from sim.scenario import Scenario, scenario_from_dict
+from sim.config.load import scenario_from_dict
+from sim.config.scenario import Scenario
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIO_DIR = REPO / "scenarios"

@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.experiment import assemble, run_tasks
-from sim.kpis import KPI_COLUMNS
-from sim.rng import stream
-from sim.runner import run_scenario
-from sim.scenario import load_yaml, scenario_from_dict, scenario_to_dict
-from sim.stats import summarise
+from sim.config.load import load_yaml, scenario_from_dict, scenario_to_dict
+from sim.experiment.runner import run_scenario
+from sim.experiment.tasks import assemble, run_tasks
+from sim.metrics.kpis import KPI_COLUMNS
+from sim.metrics.stats import summarise
+from sim.world.rng import stream
 
 ROOT = Path(__file__).resolve().parent.parent
 EVIL = '<script>alert("x")</script><b>bold</b> & co'

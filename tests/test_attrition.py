@@ -9,12 +9,13 @@ import pandas as pd
 import pytest
 from conftest import tiny_dict
 
-from sim import attrition
-from sim.experiment import run_replication
-from sim.kpis import KPI_COLUMNS
-from sim.replication import simulate_schemes
-from sim.scenario import Attrition, scenario_from_dict
-from sim.world import build_world
+from sim.behaviour import attrition
+from sim.config.load import scenario_from_dict
+from sim.config.parts import Attrition
+from sim.experiment.tasks import run_replication
+from sim.metrics.kpis import KPI_COLUMNS
+from sim.model.replication import simulate_schemes
+from sim.world.draws import build_world
 
 
 def _scenario(schemes: dict, baseline: str, **att) -> object:

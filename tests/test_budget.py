@@ -9,12 +9,12 @@ import pytest
 from click.testing import CliRunner
 from conftest import tiny_dict, write_yaml
 
-from sim.budget import BudgetError, find_factors, neutralise
-from sim.cli import main
-from sim.experiment import run_experiment
-from sim.pay import PayFormula, formula_for
-from sim.replication import scaled, scheme_formula
-from sim.scenario import ScenarioError, scenario_from_dict
+from sim.cli.main import main
+from sim.config.load import ScenarioError, scenario_from_dict
+from sim.experiment.budget import BudgetError, find_factors, neutralise
+from sim.experiment.tasks import run_experiment
+from sim.model.replication import scaled, scheme_formula
+from sim.pay.formula import PayFormula, formula_for
 
 SMALL = {"horizon_days": 100, "warmup_days": 20, "budget_search": {"replications": 2}}
 

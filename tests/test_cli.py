@@ -17,10 +17,10 @@ from click.testing import CliRunner
 from conftest import SCENARIO_DIR, tiny_dict, write_yaml
 
 from sim import __version__
-from sim.cli import main
-from sim.experiment import RUN_ID_COLUMNS
-from sim.kpis import KPI_COLUMNS
-from sim.stats import SUMMARY_COLUMNS
+from sim.cli.main import main
+from sim.experiment.tasks import RUN_ID_COLUMNS
+from sim.metrics.kpis import KPI_COLUMNS
+from sim.metrics.stats import SUMMARY_COLUMNS
 
 BUNDLED = ("hvac", "medical", "telecom", "mmc")
 

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 from conftest import tiny_dict, tiny_scenario
 
-from sim.experiment import RUN_ID_COLUMNS, run_experiment
-from sim.kpis import KPI_COLUMNS
-from sim.runner import run_scenario
-from sim.scenario import scenario_from_dict
-from sim.world import build_world
+from sim.config.load import scenario_from_dict
+from sim.experiment.runner import run_scenario
+from sim.experiment.tasks import RUN_ID_COLUMNS, run_experiment
+from sim.metrics.kpis import KPI_COLUMNS
+from sim.world.draws import build_world
 
 #: KPIs that depend on how technicians are paid (everything else is operational).
 PAY_KPIS = {"tech_pay_per_day", "labour_cost_per_job", "margin", "margin_pct", "total_pay"}

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from conftest import tiny_dict
 
-from sim import gaming
-from sim.kpis import replication_kpis
-from sim.pay import PayFormula, formula_for
-from sim.records import LOOKED_FIXED, NOT_FIXED, VISIT_FIELDS
-from sim.replication import simulate_scheme
-from sim.scenario import scenario_from_dict
-from sim.world import build_world
+from sim.behaviour import gaming
+from sim.config.load import scenario_from_dict
+from sim.metrics.kpis import replication_kpis
+from sim.model.replication import simulate_scheme
+from sim.pay.formula import PayFormula, formula_for
+from sim.world.draws import build_world
+from sim.world.records import LOOKED_FIXED, NOT_FIXED, VISIT_FIELDS
 
 TECH, JOB_TYPE, T_READY, T_START = (VISIT_FIELDS.index(f) for f in
                                     ("tech", "job_type", "t_ready", "t_start"))

@@ -4,8 +4,8 @@ import numpy as np
 from conftest import tiny_scenario
 from scipy import stats
 
-from sim.experiment import run_experiment
-from sim.model import poisson_quantile
+from sim.experiment.tasks import run_experiment
+from sim.model.simulation import poisson_quantile
 
 
 def test_poisson_quantile_is_the_inverse_cdf():

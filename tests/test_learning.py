@@ -8,15 +8,15 @@ import pytest
 from click.testing import CliRunner
 from conftest import tiny_dict, write_yaml
 
-from sim.behaviour import best_response, choose_thoroughness
-from sim.cli import main
-from sim.experiment import run_replication
-from sim.kpis import BEHAVIOUR_COLUMNS, replication_kpis
-from sim.model import simulate
-from sim.pay import formula_for
-from sim.replication import simulate_scheme
-from sim.scenario import ScenarioError, scenario_from_dict
-from sim.world import build_world, n_weeks
+from sim.behaviour.best_response import best_response, choose_thoroughness
+from sim.cli.main import main
+from sim.config.load import ScenarioError, scenario_from_dict
+from sim.experiment.tasks import run_replication
+from sim.metrics.kpis import BEHAVIOUR_COLUMNS, replication_kpis
+from sim.model.replication import simulate_scheme
+from sim.model.simulation import simulate
+from sim.pay.formula import formula_for
+from sim.world.draws import build_world, n_weeks
 
 
 def _learning(seed: int, initial: float, **over) -> object:

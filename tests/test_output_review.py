@@ -8,9 +8,9 @@ import sys
 from click.testing import CliRunner
 from plot_report_data import make_run
 
-from sim.cli import main
-from sim.plots import fig_kpi_comparison, render
-from sim.results import load_results
+from sim.cli.main import main
+from sim.plots.run import fig_kpi_comparison, render
+from sim.store.results import load_results
 
 
 def test_svg_is_byte_identical_for_the_same_results(tmp_path):
@@ -33,7 +33,7 @@ def test_sensitivity_of_a_broken_manifest_is_one_line(tmp_path):
 
 
 def test_the_command_line_imports_no_pandas_or_matplotlib():
-    code = ("import sys, sim.cli; "
+    code = ("import sys, sim.cli.main; "
             "print(sorted(m for m in ('pandas', 'matplotlib', 'scipy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -27,21 +27,14 @@ from plot_report_data import (
     tiny_dict,
 )
 
-from sim import cli_report
-from sim.cli import main
-from sim.plots import (
-    FORMATS,
-    OKABE_ITO,
-    fig_kpi_comparison,
-    figures,
-    load_results,
-    pay_changes,
-    render,
-    scheme_colours,
-)
-from sim.plots_sweep import curve
-from sim.report import FORMATS as REPORT_FORMATS
-from sim.report import PDF_ENGINES
+from sim.cli import report as cli_report
+from sim.cli.main import main
+from sim.plots.run import FORMATS, fig_kpi_comparison, figures, render
+from sim.plots.sweep import curve
+from sim.report.build import FORMATS as REPORT_FORMATS
+from sim.report.build import PDF_ENGINES
+from sim.store.pay_changes import pay_changes
+from sim.store.results import OKABE_ITO, load_results, scheme_colours
 
 RUN_FIGURES = {"kpi_comparison", "paired_differences", "tradeoff", "customers_over_time",
                "tech_pay_change"}
@@ -220,9 +213,9 @@ def test_no_pyplot(legacy_dir, sweep1_dir, tmp_path):
     shutil.copytree(sweep1_dir, b)
     code = (  # every figure (rendered by build_document) and both report renderers
         "import sys; from pathlib import Path\n"
-        "from sim.plots import load_results\n"
-        "from sim.report import build_document; from sim.report_html import render_html\n"
-        "from sim.report_pdf import pdf_with_matplotlib\n"
+        "from sim.plots.run import load_results\n"
+        "from sim.report.build import build_document; from sim.report.html import render_html\n"
+        "from sim.report.pdf import pdf_with_matplotlib\n"
         f"sweep = build_document(load_results({str(b)!r}), dpi=20); render_html(sweep)\n"
         f"run = build_document(load_results({str(a)!r}), dpi=20); render_html(run)\n"
         f"pdf_with_matplotlib(run, Path({str(a)!r}) / 'report.pdf')\n"

@@ -9,15 +9,17 @@ from conftest import tiny_dict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim import quality
-from sim.behaviour import best_response, theta_grid
-from sim.experiment import run_replication
-from sim.kpis import replication_kpis
-from sim.model import simulate
-from sim.pay import PAY_TERMS, PayFormula, formula_for
-from sim.records import FIXED, LOOKED_FIXED, VISIT_FIELDS
-from sim.scenario import HOURS_PER_DAY, JobType, Quality, scenario_from_dict
-from sim.world import build_world
+from sim.behaviour.best_response import best_response, theta_grid
+from sim.config.base import HOURS_PER_DAY
+from sim.config.load import scenario_from_dict
+from sim.config.parts import JobType, Quality
+from sim.experiment.tasks import run_replication
+from sim.metrics.kpis import replication_kpis
+from sim.model.simulation import simulate
+from sim.pay.formula import PAY_TERMS, PayFormula, formula_for
+from sim.world import quality
+from sim.world.draws import build_world
+from sim.world.records import FIXED, LOOKED_FIXED, VISIT_FIELDS
 
 # small example counts keep the suite fast; derandomized so CI runs are reproducible;
 # no example database is written into the repo
@@ -242,7 +244,7 @@ def test_fix_prob_is_monotone_in_thoroughness_and_skill(q, job, s1, s2, t1, t2):
 @FAST
 @given(prob, prob, prob, prob, st.booleans(), st.booleans(), st.booleans(), st.booleans())
 def test_survey_probabilities_are_a_distribution(prom, det, shift1, shift2, u, r, la, ru):
-    from sim.scenario import NPS
+    from sim.config.parts import NPS
 
     nps = NPS(promoter=prom, detractor=det, unresolved_shift=shift1, repeat_shift=shift2)
     pp, pd = quality.promoter_detractor(nps, u, r, la, ru)

@@ -20,9 +20,11 @@ import yaml
 from click.testing import CliRunner
 from plot_report_data import EVIL, make_run, make_sweep, tiny_dict
 
-from sim import report, report_pdf
-from sim.cli import main
-from sim.report import KPI_LABELS, MINUS, REPORT_KPIS, kpi_label, num, write_report
+from sim.cli.main import main
+from sim.report import build as report
+from sim.report import pdf as report_pdf
+from sim.report.build import write_report
+from sim.report.text import KPI_LABELS, MINUS, REPORT_KPIS, kpi_label, num
 
 NUMBER = re.compile(r"[+\u2212-]?\$?\d[\d,]*(?:\.\d+)?")
 KIND = dict(REPORT_KPIS)

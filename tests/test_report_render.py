@@ -19,8 +19,8 @@ import pytest
 from PIL import Image
 from plot_report_data import make_run
 
-from sim.report import write_report
-from sim.report_pdf import find_chromium, run_chromium
+from sim.report.build import write_report
+from sim.report.pdf import find_chromium, run_chromium
 
 CHROMIUM = find_chromium()
 PDFTOPPM = shutil.which("pdftoppm")

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 from conftest import tiny_scenario
 
-from sim.experiment import RUN_ID_COLUMNS, run_experiment
-from sim.kpis import KPI_COLUMNS, TECH_COLUMNS, WEEK_COLUMNS
-from sim.pay import PAY_TERMS
-from sim.records import OUTCOMES, RENEWAL_FIELDS, VISIT_FIELDS, WEEK_FIELDS
-from sim.runner import run_scenario
-from sim.stats import SUMMARY_COLUMNS, summarise
+from sim.experiment.runner import run_scenario
+from sim.experiment.tasks import RUN_ID_COLUMNS, run_experiment
+from sim.metrics.kpis import KPI_COLUMNS, TECH_COLUMNS, WEEK_COLUMNS
+from sim.metrics.stats import SUMMARY_COLUMNS, summarise
+from sim.pay.formula import PAY_TERMS
+from sim.world.records import OUTCOMES, RENEWAL_FIELDS, VISIT_FIELDS, WEEK_FIELDS
 
 #: The KPI names the issue requires, exactly.
 REQUIRED_KPIS = (

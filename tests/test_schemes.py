@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 from conftest import bundled_dict, tiny_dict, tiny_scenario
 
-from sim.behaviour import best_response, choose_thoroughness
-from sim.experiment import run_experiment
-from sim.pay import PayFormula, formula_for
-from sim.scenario import scenario_from_dict
-from sim.stats import summarise
+from sim.behaviour.best_response import best_response, choose_thoroughness
+from sim.config.load import scenario_from_dict
+from sim.experiment.tasks import run_experiment
+from sim.metrics.stats import summarise
+from sim.pay.formula import PayFormula, formula_for
 
 REPS = 5
 

@@ -8,8 +8,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from sim.cli import main
-from sim.sensitivity import morris_indices, sobol_indices
+from sim.cli.main import main
+from sim.sweep.sensitivity import morris_indices, sobol_indices
 
 SMALL = {"customers": {"count": 200}, "horizon_days": 45, "warmup_days": 10}
 

@@ -11,12 +11,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from sim.cli import main
-from sim.experiment import RUN_ID_COLUMNS
-from sim.kpis import KPI_COLUMNS
-from sim.stats import SUMMARY_COLUMNS, summarise
-from sim.sweep import SweepInputError, make_design, parse_param, point_scenarios
-from sim.sweep_runner import (
+from sim.cli.main import main
+from sim.experiment.tasks import RUN_ID_COLUMNS
+from sim.metrics.kpis import KPI_COLUMNS
+from sim.metrics.stats import SUMMARY_COLUMNS, summarise
+from sim.sweep.design import SweepInputError, make_design, parse_param, point_scenarios
+from sim.sweep.runner import (
     TARGET_TASK_SECONDS,
     Task,
     estimate_replication_seconds,
@@ -206,7 +206,7 @@ def test_task_chunks_cover_every_replication_once(small):
     assert make_tasks([big], reps=5) == [Task(0, r, r) for r in range(5)]
 
 def test_auto_chunks_have_near_equal_sizes(small, monkeypatch):
-    import sim.sweep_runner as sr
+    import sim.sweep.runner as sr
 
     monkeypatch.setattr(sr, "reps_per_task", lambda data, reps: 3)
     assert [t.n_reps for t in make_tasks([small], reps=10)] == [3, 3, 2, 2]
@@ -226,7 +226,7 @@ def test_grid_sweep_tables(reference, small_sc):
     # the swept values are in the rows of their point
     w = runs.groupby("point")["schemes.hybrid.weight"].unique()
     assert [list(v) for v in w] == [[0.0], [0.0], [0.5], [0.5], [1.0], [1.0]]
-    # summary: the same numbers as sim.stats.summarise grouped by point
+    # summary: the same numbers as sim.metrics.stats.summarise grouped by point
     ref = summarise(runs.drop(columns=paths), list(KPI_COLUMNS), small_sc.baseline_scheme,
                     group=["point"])
     pd.testing.assert_frame_equal(summary.drop(columns=paths), ref)
@@ -315,7 +315,7 @@ def test_resume_refuses_another_sweep(small, reference, tmp_path):
 
 def test_failed_task_keeps_parts_and_resume_finishes(small_sc, reference, tmp_path, monkeypatch):
     """A task that raises: the others are kept, the sweep says so, --resume completes it."""
-    import sim.sweep_runner as sr
+    import sim.sweep.runner as sr
 
     real = sr.run_chunk
 

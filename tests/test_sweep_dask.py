@@ -12,9 +12,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from sim.cli import main
-from sim.sweep import make_design
-from sim.sweep_runner import run_sweep
+from sim.cli.main import main
+from sim.sweep.design import make_design
+from sim.sweep.runner import run_sweep
 
 distributed = pytest.importorskip("distributed")
 

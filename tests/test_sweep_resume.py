@@ -17,9 +17,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from sim.cli import main
-from sim.sweep import make_design
-from sim.sweep_runner import run_sweep
+from sim.cli.main import main
+from sim.sweep.design import make_design
+from sim.sweep.runner import run_sweep
 
 #: ~0.1 s per replication, so a 1-worker sweep of 24 one-replication tasks runs for seconds.
 MEDIUM = {"customers": {"count": 500}, "horizon_days": 80, "warmup_days": 10}
@@ -53,7 +53,7 @@ def test_sigkilled_sweep_resumes_to_the_clean_result(scenario_file, clean, tmp_p
     out = tmp_path / "killed"
     args = ["sweep", str(scenario_file), *[a for p in PARAMS for a in ("-p", p)],
             "--reps", str(REPS), "--workers", "1", "--reps-per-task", "1", "--out", str(out), "-q"]
-    proc = subprocess.Popen([sys.executable, "-c", "from sim.cli import main; main()", *args],
+    proc = subprocess.Popen([sys.executable, "-c", "from sim.cli.main import main; main()", *args],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     parts = out / "parts"
     deadline = time.monotonic() + 60

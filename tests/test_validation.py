@@ -3,7 +3,7 @@
 The M/M/c reduction is `scenarios/mmc.yaml` (Poisson jobs, exponential on-site time,
 c technicians always on shift, no travel, every visit fixes, no churn, fixed thoroughness,
 FIFO), rescaled to other (lambda, mu, c). Simulated means are compared with Erlang C through
-the replications' 95% confidence interval (`sim.stats.mean_ci`); each comparison also
+the replications' 95% confidence interval (`sim.metrics.stats.mean_ci`); each comparison also
 requires the interval to be narrow enough that a real error of ~10% would be caught.
 """
 
@@ -15,14 +15,15 @@ import numpy as np
 import pytest
 from conftest import SCENARIO_DIR, bundled_dict, deep_merge, mmc_dict, tiny_scenario
 
-from sim.behaviour import choose_thoroughness
-from sim.experiment import run_experiment
-from sim.model import simulate
-from sim.pay import PAY_TERMS, formula_for
-from sim.records import FIXED, VISIT_FIELDS
-from sim.scenario import HOURS_PER_DAY, load_scenario, scenario_from_dict
-from sim.stats import mean_ci
-from sim.world import build_world
+from sim.behaviour.best_response import choose_thoroughness
+from sim.config.base import HOURS_PER_DAY
+from sim.config.load import load_scenario, scenario_from_dict
+from sim.experiment.tasks import run_experiment
+from sim.metrics.stats import mean_ci
+from sim.model.simulation import simulate
+from sim.pay.formula import PAY_TERMS, formula_for
+from sim.world.draws import build_world
+from sim.world.records import FIXED, VISIT_FIELDS
 
 # --------------------------------------------------------------------------- Erlang C
 
@@ -318,8 +319,8 @@ def test_hybrid_pay_is_the_blend(money):
 
 def test_pay_counts_come_from_the_visit_records():
     """Visits and promoters per technician, recounted from the raw records."""
-    from sim.kpis import replication_kpis
-    from sim.records import PROMOTER
+    from sim.metrics.kpis import replication_kpis
+    from sim.world.records import PROMOTER
 
     sc = tiny_scenario()
     world = build_world(sc, sc.seed, 0)

@@ -1,0 +1,1 @@
+"""How technicians decide: best response to a pay formula, learning, gaming, quitting."""

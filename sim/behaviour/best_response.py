@@ -1,0 +1,197 @@
+"""Technician behaviour: how thoroughly each technician works under a pay formula.
+
+`best_response`: each technician picks the thoroughness theta on a grid over
+[min_thoroughness, max_thoroughness] that maximises
+
+    U(theta) = (1 - lam) * (pay_rate(theta) - effort(theta)) + lam * outcome_rate(theta)
+
+    pay_rate(theta)     = sum_k coef_k * E[count_k per problem](theta) / E[hours per problem](theta)
+                          (+ the day and hour terms, which do not depend on theta)
+    effort(theta)       = effort_cost_per_hour * (theta - comfortable_thoroughness)^2
+    outcome_rate(theta) = customer_value_per_fix * (E[FTF] - E[callbacks])(theta) / E[hours](1)
+
+with lam the intrinsic weight on customer outcomes. The expectations are exact for one
+problem handled by this technician (docs/model.md, "Decision model"), using the same
+probabilities the simulation draws from (`sim.world.quality`). Nothing here knows scheme names:
+a new or blended scheme gets its response from its coefficients alone.
+
+`fixed`: every technician works at `behaviour.thoroughness` (the control).
+
+`learning`: technicians start from `behaviour.initial_thoroughness` and move it during the
+run from the pay they receive (`sim.behaviour.learning`, docs/model.md section 11).
+
+Each technician's intrinsic weight lam may differ (`behaviour.intrinsic_weight_dist`,
+drawn in `sim.world.draws`); with lam = 1 pay drops out of U and every scheme gets the same answer.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config.base import DAYS_PER_YEAR, HOURS_PER_DAY
+from sim.config.parts import JobType
+from sim.config.scenario import Scenario
+from sim.pay.formula import PAY_TERMS, PayFormula
+from sim.pay.ledger import VISIT_TERMS
+from sim.world import quality
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """Expected counts and hours per problem, each an array over the theta grid."""
+
+    hours: np.ndarray
+    counts: dict[str, np.ndarray]
+
+
+def qualified_mix(scenario: Scenario, skill: float) -> list[tuple[float, JobType]]:
+    """(weight, job type) for the job types this technician may take, weights summing to 1."""
+    types = [t for t in scenario.jobs.types.values() if skill >= t.min_skill]
+    if not types:
+        types = list(scenario.jobs.types.values())
+    total = sum(t.share for t in types) or 1.0
+    return [(t.share / total, t) for t in types]
+
+
+def callback_in_window(scenario: Scenario) -> float:
+    """P(a visit that looked fixed comes back within the callback window): the problem
+    returns after an exponential delay with mean `jobs.callback_delay_mean_days`."""
+    window = scenario.callback_window_days * HOURS_PER_DAY
+    return 1.0 - math.exp(-window / (scenario.jobs.callback_delay_mean_days * HOURS_PER_DAY))
+
+
+def _job_terms(
+    scenario: Scenario, skill: float, job: JobType, theta: np.ndarray, d: np.ndarray,
+    rho: np.ndarray,
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """Expected hours, visit-term counts and bad experiences per problem of one job type
+    handled by this technician at `theta` (d, rho: detection and rushed probabilities)."""
+    q, nps, jobs, wf = scenario.quality, scenario.nps, scenario.jobs, scenario.workforce
+    zero = np.zeros_like(theta)
+    m = 1.0 - job.part_on_van
+    f = np.maximum(quality.fix_prob(q, skill, job, theta), 1e-6)
+    attempts = 1.0 / f  # geometric number of fix attempts
+    n = m + attempts
+    h = m * (wf.travel_hours_mean + jobs.diagnosis_fraction * theta * job.onsite_hours_mean)
+    h = h + attempts * (wf.travel_hours_mean + theta * job.onsite_hours_mean)
+    # a visit that looked fixed counts as a callback only if the problem comes back within
+    # the callback window; a first visit that comes back later still counts as a first-time
+    # fix (sim.pay.ledger)
+    p_in = callback_in_window(scenario)
+    cb = (attempts - 1.0) * (1.0 - d) * p_in
+    ftf = (1.0 - m) * (f + (1.0 - f) * (1.0 - d) * (1.0 - p_in))
+    first_unres = m + (1.0 - m) * (1.0 - f) * d
+    unres_total = m + (attempts - 1.0) * d
+    res_total = n - unres_total
+    later_unres = unres_total - first_unres
+    later_res = res_total - (1.0 - first_unres)
+    prom = zero.copy()
+    det = zero.copy()
+    for count, unresolved, repeat in (
+        (1.0 - first_unres, 0.0, 0.0),
+        (first_unres, 1.0, 0.0),
+        (later_res, 0.0, 1.0),
+        (later_unres, 1.0, 1.0),
+    ):
+        for p_r, rushed in ((rho, 1.0), (1.0 - rho, 0.0)):
+            pp, pd = quality.promoter_detractor(nps, unresolved, repeat, 0.0, rushed)
+            prom = prom + count * p_r * pp
+            det = det + count * p_r * pd
+    rr = nps.response_rate
+    counts = {"visits": n, "first_time_fixes": ftf, "repeat_visits": n - 1.0,
+              "callbacks": cb, "promoters": rr * prom, "detractors": rr * det}
+    bad = (n - 1.0) + 1.0 - (1.0 - first_unres) * (1.0 - rho)  # visits that count as bad
+    return h, counts, bad
+
+
+def job_counts(
+    scenario: Scenario, skill: float, job: JobType, theta: np.ndarray
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Expected hours and visit-term counts per problem of one job type, at each theta."""
+    q = scenario.quality
+    th = np.asarray(theta, dtype=float)
+    h, counts, _bad = _job_terms(
+        scenario, skill, job, th, quality.detect_prob(q, th), quality.rushed_prob(q, th)
+    )
+    return h, counts
+
+
+def expectation(scenario: Scenario, skill: float, theta: np.ndarray) -> Expectation:
+    """Expected counts of every pay term per problem, and hours, for a technician: the
+    visit terms of `job_counts` averaged over its job mix, and the retained value."""
+    q = scenario.quality
+    theta = np.asarray(theta, dtype=float)
+    d = quality.detect_prob(q, theta)
+    rho = quality.rushed_prob(q, theta)
+    zero = np.zeros_like(theta)
+    hours, bad = zero.copy(), zero.copy()
+    counts = {t: zero.copy() for t in VISIT_TERMS}
+    for w, job in qualified_mix(scenario, skill):
+        h, job_c, job_bad = _job_terms(scenario, skill, job, theta, d, rho)
+        hours += w * h
+        for t in VISIT_TERMS:
+            counts[t] += w * job_c[t]
+        bad += w * job_bad
+    c = scenario.customers
+    problems_per_term = c.failures_per_year * c.term_days / DAYS_PER_YEAR
+    mean_value = sum(t.share * t.annual_value for t in c.tiers.values())
+    p_renew = quality.renewal_prob(c, problems_per_term * bad)
+    retained = mean_value * p_renew / max(problems_per_term, 1e-9)
+    counts = {"days": zero, "hours": zero, **counts, "retained_value": retained}
+    return Expectation(hours=hours, counts={t: counts[t] for t in PAY_TERMS})
+
+
+def theta_grid(scenario: Scenario) -> np.ndarray:
+    b = scenario.behaviour
+    return np.linspace(b.min_thoroughness, b.max_thoroughness, b.grid_points)
+
+
+def utility(
+    scenario: Scenario, formula: PayFormula, skill: float, intrinsic_weight: float, theta: np.ndarray
+) -> np.ndarray:
+    """The technician's utility per working hour at each thoroughness in `theta`."""
+    b, wf = scenario.behaviour, scenario.workforce
+    ex = expectation(scenario, skill, theta)
+    pay_rate = formula.days / wf.shift_hours + formula.hours
+    for term in PAY_TERMS:
+        coef = getattr(formula, term)
+        if coef and term not in ("days", "hours"):
+            pay_rate = pay_rate + coef * ex.counts[term] / ex.hours
+    effort = b.effort_cost_per_hour * (theta - b.comfortable_thoroughness) ** 2
+    ref = expectation(scenario, skill, np.array([b.comfortable_thoroughness])).hours[0]
+    outcome = b.customer_value_per_fix * (ex.counts["first_time_fixes"] - ex.counts["callbacks"]) / ref
+    lam = intrinsic_weight
+    return (1.0 - lam) * (pay_rate - effort) + lam * outcome
+
+
+def best_response(
+    scenario: Scenario, formula: PayFormula, skill: float, intrinsic_weight: float | None = None
+) -> float:
+    """The thoroughness that maximises the technician's utility under `formula`."""
+    lam = scenario.behaviour.intrinsic_weight if intrinsic_weight is None else intrinsic_weight
+    grid = theta_grid(scenario)
+    u = utility(scenario, formula, skill, lam, grid)
+    return float(grid[int(np.argmax(u))])
+
+
+def choose_thoroughness(
+    scenario: Scenario,
+    formula: PayFormula,
+    skills: list[float],
+    intrinsic: list[float] | None = None,
+) -> list[float]:
+    """Each technician's thoroughness for a replication under a pay formula: the scenario's
+    value (`fixed`), the best response to the formula (`best_response`), or the habit a
+    learning technician starts from (`learning`; sim.behaviour.learning moves it during the run).
+    `intrinsic` holds each technician's intrinsic weight (default: behaviour.intrinsic_weight)."""
+    b = scenario.behaviour
+    if b.model == "fixed":
+        return [b.thoroughness] * len(skills)
+    if b.model == "learning":
+        return [b.initial_thoroughness] * len(skills)
+    if intrinsic is None:
+        return [best_response(scenario, formula, s) for s in skills]
+    return [best_response(scenario, formula, s, lam) for s, lam in zip(skills, intrinsic)]

@@ -1,0 +1,1 @@
+"""The `techsim` command line: thin click commands over the library."""

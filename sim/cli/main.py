@@ -1,0 +1,159 @@
+"""The `techsim` command line: thin click commands over the library.
+
+Bad input (a scenario that does not load or validate, a bad option) prints one line
+naming the file and field and exits with status 2, before anything is written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from sim import __version__
+from sim.cli.common import (
+    DEFAULT_SCENARIO,
+    bundled_scenarios,
+    experiment_options,
+    progress_bar,
+    resolve_scenario,
+    safe_dirname,
+    stdout_console,
+)
+from sim.cli.errors import BadInput
+from sim.config.load import ScenarioError, load_scenario
+
+EPILOG_RUN = """\b
+Examples:
+  techsim run                          # the bundled default (hvac), 20 replications
+  techsim run medical --reps 10        # a bundled scenario by name
+  techsim run my.yaml --out results/my --workers 4
+  techsim run --resume --out results/hvac   # finish an interrupted run
+"""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="techsim")
+def main() -> None:
+    """techsim: compare technician pay schemes on a field-service simulation.
+
+    \b
+    Examples:
+      techsim scenarios              # the bundled scenarios
+      techsim run                    # run the default scenario, all its pay schemes
+      techsim validate my.yaml       # check a scenario file
+    """
+
+
+@main.command(epilog=EPILOG_RUN)
+@click.argument("scenario", required=False)
+@experiment_options("scheme", "results/<scenario name>")
+@click.option("--resume", is_flag=True, help="Keep finished replications in --out; run the rest.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no tables.")
+@click.option("--report", "report_format", flag_value="html", default=None,
+              help="Also build the compensation-proposal report (HTML) at the end.")
+@click.option("--budget-neutral", is_flag=True,
+              help="First scale each scheme's variable pay to the baseline's mean pay.")
+def run(scenario: str | None, reps: int | None, seed: int | None, out_dir: Path | None,
+        workers: int | None, resume: bool, quiet: bool, report_format: str | None,
+        budget_neutral: bool) -> None:
+    """Run every pay scheme of SCENARIO (a file or a bundled name; default: hvac)."""
+    from sim.cli.display import summary_tables
+    from sim.experiment.budget import BudgetError
+    from sim.experiment.runner import ResumeError, run_scenario
+    from sim.experiment.tasks import default_workers
+
+    sc, path = resolve_scenario(scenario)
+    out = out_dir or Path("results") / safe_dirname(sc.name)
+    workers = workers or default_workers()
+    n_reps = reps or sc.replications
+    progress = progress_bar(quiet)
+    task = None
+    if progress is not None:
+        progress.start()
+        task = progress.add_task(f"{sc.name}: replications", total=n_reps)
+
+    def on_start(total: int, already: int) -> None:
+        if progress is not None and already:
+            progress.update(task, completed=already)
+
+    def on_done(_r) -> None:
+        if progress is not None:
+            progress.advance(task)
+
+    if progress is not None and (budget_neutral or sc.budget_neutral):
+        progress.console.print("Finding budget-neutral pay factors (sim.experiment.budget)...")
+    try:
+        res = run_scenario(sc, out, reps, seed, workers, resume, on_done, on_start,
+                           budget_neutral=budget_neutral)
+    except ResumeError as exc:
+        raise BadInput(str(exc)) from None
+    except BudgetError as exc:
+        raise BadInput(f"{path}: budget_neutral: {exc}") from None
+    except KeyboardInterrupt:
+        if progress is not None:
+            progress.stop()
+        kept = len(list((out / "parts").glob("rep-*.pkl"))) if (out / "parts").exists() else 0
+        click.echo(f"Interrupted: {kept} finished replications are kept in {out}/parts; "
+                   f"rerun with --resume --out {out} to finish.", err=True)
+        raise click.exceptions.Exit(130) from None
+    finally:
+        if progress is not None:
+            progress.stop()
+    report_path = None
+    if report_format:
+        from sim.report.build import build_report
+
+        report_path = build_report(out, report_format)
+    bn = res.manifest.get("budget_neutral")
+    if bn:
+        factors = ", ".join(f"{k} x{v:.4f}" for k, v in bn["factors"].items())
+        click.echo(f"Budget-neutral variable-pay factors (mean pay per tech-day "
+                   f"{bn['baseline_pay_per_tech_day']:.2f}, as under {res.manifest['baseline']}): "
+                   f"{factors}")
+    if quiet:
+        return
+    con = stdout_console()
+    t1, t2 = summary_tables(res.summary, f"{sc.name} ({res.manifest['replications']} replications)")
+    con.print(t1)
+    if t2 is not None:
+        con.print(t2)
+    con.print(f"Results written to {out}/ (wall time {res.manifest['wall_time_s']:.1f} s)")
+    if report_path is not None:
+        con.print(f"Report: {report_path}")
+
+
+@main.command(epilog="\b\nExamples:\n  techsim validate scenarios/hvac.yaml\n  techsim validate medical")
+@click.argument("scenario")
+def validate(scenario: str) -> None:
+    """Check a scenario file: exit 0 when valid, 2 with the first error otherwise."""
+    sc, path = resolve_scenario(scenario)
+    click.echo(f"{path}: valid scenario {sc.name!r} with schemes {', '.join(sc.schemes)} "
+               f"(baseline {sc.baseline_scheme})")
+
+
+@main.command(epilog="\b\nExample:\n  techsim scenarios")
+def scenarios() -> None:
+    """List the bundled scenarios, one line each."""
+    for name, path in bundled_scenarios().items():
+        try:
+            desc = load_scenario(path).description.strip().splitlines()[0]
+        except (ScenarioError, IndexError):
+            desc = ""
+        default = " (default)" if name == DEFAULT_SCENARIO else ""
+        click.echo(f"{name:<10} {desc}{default}")
+
+
+def _register() -> None:
+    """Commands that live in their own modules (one module per command family)."""
+    from sim.cli.report import plot, report
+    from sim.cli.sweep import sensitivity, sweep
+
+    for cmd in (sweep, sensitivity, plot, report):
+        main.add_command(cmd)
+
+
+_register()
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

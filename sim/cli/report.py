@@ -1,0 +1,81 @@
+"""`techsim plot` and `techsim report`: figures and the compensation-proposal report.
+
+Thin commands over `sim.plots.run.write_plots` and `sim.report.build.write_report`. A directory that
+is not a results directory is bad input: one line naming it, exit status 2, nothing written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from sim.cli.errors import BadInput
+
+if TYPE_CHECKING:
+    from sim.store.results import Results
+
+# The same tuples as sim.plots.run.FORMATS, sim.report.build.FORMATS and PDF_ENGINES (a test pins
+# them): spelled out so that `techsim --help` does not import matplotlib and scipy.
+PLOT_FORMATS = ("png", "svg", "pdf")
+REPORT_FORMATS = ("html", "pdf")
+PDF_ENGINES = ("auto", "chromium", "matplotlib")
+
+
+def _load(results: Path) -> Results:
+    """RESULTS read once; BadInput before anything is written when it is not readable."""
+    from sim.store.results import ResultsError, load_results
+
+    try:
+        return load_results(results)
+    except ResultsError as exc:
+        raise BadInput(str(exc)) from None
+
+
+EPILOG_PLOT = """\b
+Examples:
+  techsim plot results/hvac                 # PNG figures into results/hvac/plots/
+  techsim plot results/hvac --format svg    # vector figures for a deck
+  techsim plot results/sweep-weight         # a sweep: KPIs against each swept parameter
+"""
+
+EPILOG_REPORT = """\b
+Examples:
+  techsim report results/hvac               # results/hvac/report.html (self-contained)
+  techsim report results/hvac --format pdf  # results/hvac/report.pdf
+  techsim run --report                      # run and build the HTML report in one step
+"""
+
+
+@click.command(epilog=EPILOG_PLOT)
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(PLOT_FORMATS), default="png",
+              show_default=True, help="File format of the figures.")
+def plot(results: Path, fmt: str) -> None:
+    """Figures of a results directory (a run or a sweep) into RESULTS/plots/."""
+    from sim.plots.run import write_plots
+
+    paths = write_plots(_load(results), fmt)
+    click.echo(f"{len(paths)} figures written to {results / 'plots'}/:")
+    for p in paths:
+        click.echo(f"  {p.name}")
+
+
+@click.command(epilog=EPILOG_REPORT)
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="html",
+              show_default=True, help="html: one self-contained file; pdf: the same content.")
+@click.option("--pdf-engine", type=click.Choice(PDF_ENGINES), default="auto", show_default=True,
+              help="auto: headless Chromium when on PATH, else matplotlib.")
+def report(results: Path, fmt: str, pdf_engine: str) -> None:
+    """The compensation-proposal report of RESULTS, written into RESULTS/."""
+    from sim.report.build import write_report
+
+    try:
+        out = write_report(_load(results), fmt, pdf_engine)
+    except RuntimeError as exc:  # --pdf-engine chromium without a working Chromium
+        raise click.ClickException(str(exc)) from None
+    if out.note:
+        click.echo(out.note, err=True)
+    click.echo(f"Report: {out.path}")

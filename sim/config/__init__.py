@@ -1,0 +1,1 @@
+"""Configuration: the scenario (world and pay schemes), validated where it enters."""

@@ -1,0 +1,239 @@
+"""The world a scenario describes (uncertainties): customers, jobs, workforce, quality,
+NPS, behaviour and the model options. Each part is a frozen pydantic model."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from sim.config.base import ConfigModel, NonNeg, Pos, Prob
+
+
+# --------------------------------------------------------------------------- customers
+class Tier(ConfigModel):
+    """A contract tier: share of accounts, SLA response target and annual contract value."""
+
+    share: Prob
+    sla_hours: Pos
+    annual_value: NonNeg
+
+
+class Customers(ConfigModel):
+    count: Annotated[int, Field(ge=1)] = 20_000
+    failures_per_year: Pos = 1.4
+    term_days: Pos = 365.0
+    churn_base: Prob = 0.05
+    churn_after_bad_experience: Prob = 0.25
+    impute_history: bool = True
+    tiers: dict[str, Tier] = Field(
+        default_factory=lambda: {
+            "gold": Tier(share=0.2, sla_hours=24, annual_value=600),
+            "silver": Tier(share=0.5, sla_hours=48, annual_value=275),
+            "bronze": Tier(share=0.3, sla_hours=72, annual_value=150),
+        }
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Customers:
+        if not self.tiers:
+            raise ValueError("tiers: at least one tier is required")
+        total = sum(t.share for t in self.tiers.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"tiers: shares must add up to 1 (they add up to {total:g})")
+        if self.churn_after_bad_experience < self.churn_base:
+            raise ValueError(
+                "churn_after_bad_experience must be >= churn_base "
+                f"({self.churn_after_bad_experience:g} < {self.churn_base:g})"
+            )
+        return self
+
+
+# --------------------------------------------------------------------------- jobs
+class JobType(ConfigModel):
+    """A job type: its share of failures, on-site time, required skill, fix and part odds."""
+
+    share: Prob
+    onsite_hours_mean: Pos
+    onsite_hours_cv: NonNeg = 0.5
+    min_skill: Prob = 0.0
+    fix_prob: Prob = 0.9
+    part_on_van: Prob = 0.9
+
+
+class Jobs(ConfigModel):
+    types: dict[str, JobType] = Field(
+        default_factory=lambda: {
+            "simple": JobType(share=0.45, onsite_hours_mean=0.8, fix_prob=0.97, part_on_van=0.97),
+            "standard": JobType(share=0.40, onsite_hours_mean=1.5, fix_prob=0.90, part_on_van=0.88),
+            "complex": JobType(
+                share=0.15, onsite_hours_mean=2.5, min_skill=0.55, fix_prob=0.80, part_on_van=0.75
+            ),
+        }
+    )
+    duration_distribution: Literal["lognormal", "exponential", "fixed"] = "lognormal"
+    part_lead_time_hours: NonNeg = 48.0
+    revisit_delay_hours: NonNeg = 24.0
+    callback_delay_mean_days: Pos = 7.0
+    diagnosis_fraction: Prob = 0.5
+
+    @model_validator(mode="after")
+    def _check(self) -> Jobs:
+        if not self.types:
+            raise ValueError("types: at least one job type is required")
+        total = sum(t.share for t in self.types.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"types: shares must add up to 1 (they add up to {total:g})")
+        return self
+
+
+# --------------------------------------------------------------------------- workforce
+class Workforce(ConfigModel):
+    technicians: Annotated[int, Field(ge=1)] = 40
+    skill_mean: Prob = 0.7
+    skill_sd: NonNeg = 0.12
+    shift_hours: Annotated[float, Field(gt=0.0, le=24.0)] = 8.0
+    shift_start_hour: Annotated[float, Field(ge=0.0, lt=24.0)] = 8.0
+    days_per_week: Annotated[int, Field(ge=1, le=7)] = 5
+    travel_hours_mean: NonNeg = 0.6
+    travel_hours_cv: NonNeg = 0.5
+    dispatch: Literal["edf", "fifo"] = "edf"
+    cost_per_visit: NonNeg = 45.0
+
+    @model_validator(mode="after")
+    def _check(self) -> Workforce:
+        if self.shift_start_hour + self.shift_hours > 24.0 and self.shift_hours < 24.0:
+            raise ValueError("shift_start_hour + shift_hours must not pass midnight")
+        return self
+
+
+# --------------------------------------------------------------------------- quality and NPS
+class Quality(ConfigModel):
+    """How skill and thoroughness turn into fixes, detection and rushed visits."""
+
+    skill_effect: NonNeg = 0.4
+    skill_reference: Prob = 0.7
+    thoroughness_curvature: Pos = 2.0
+    detect_prob: Prob = 0.6
+    detect_slope: NonNeg = 0.8
+    max_fix_prob: Prob = 0.99
+    rushed_reference: Annotated[float, Field(gt=0.0, le=3.0)] = 1.0
+    rushed_span: Pos = 0.5
+
+
+class NPS(ConfigModel):
+    response_rate: Prob = 0.3
+    promoter: Prob = 0.60
+    detractor: Prob = 0.10
+    unresolved_shift: Prob = 0.40
+    repeat_shift: Prob = 0.20
+    late_shift: Prob = 0.15
+    rushed_shift: Prob = 0.15
+    relational_promoter: Prob = 0.55
+    relational_detractor: Prob = 0.12
+    relational_bad_shift: Prob = 0.15
+
+
+# --------------------------------------------------------------------------- behaviour
+Theta = Annotated[float, Field(gt=0.0, le=3.0)]
+
+
+class IntrinsicWeightDist(ConfigModel):
+    """Each technician's intrinsic weight on customer outcomes (docs/model.md section 11).
+
+    `fixed` (value), `uniform` (low, high) or `beta` (a, b); drawn once per technician
+    from the "behaviour" random stream, and for every new hire from the "hiring" stream.
+    """
+
+    kind: Literal["fixed", "uniform", "beta"]
+    value: Prob | None = None
+    low: Prob | None = None
+    high: Prob | None = None
+    a: Pos | None = None
+    b: Pos | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> IntrinsicWeightDist:
+        needs = {"fixed": ("value",), "uniform": ("low", "high"), "beta": ("a", "b")}[self.kind]
+        for name in ("value", "low", "high", "a", "b"):
+            given = getattr(self, name) is not None
+            if name in needs and not given:
+                raise ValueError(f"{name} is required for kind {self.kind!r}")
+            if name not in needs and given:
+                raise ValueError(f"{name} does not apply to kind {self.kind!r} (it takes "
+                                 f"{', '.join(needs)})")
+        if self.kind == "uniform" and self.low > self.high:  # type: ignore[operator]
+            raise ValueError(f"low must be <= high ({self.low:g} > {self.high:g})")
+        return self
+
+
+class Learning(ConfigModel):
+    """The learning rule: a perturbed finite-difference step on realised utility per period."""
+
+    period_weeks: Annotated[int, Field(ge=1, le=13)] = 1
+    exploration: Annotated[float, Field(gt=0.0, le=1.0)] = 0.15
+    step: NonNeg = 0.001
+    max_step: Annotated[float, Field(gt=0.0, le=3.0)] = 0.1
+    baseline_rate: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2
+
+
+class Behaviour(ConfigModel):
+    model: Literal["best_response", "fixed", "learning"] = "best_response"
+    thoroughness: Theta = 1.0
+    initial_thoroughness: Theta = 1.0
+    min_thoroughness: Theta = 0.5
+    max_thoroughness: Theta = 1.5
+    comfortable_thoroughness: Theta = 1.0
+    effort_cost_per_hour: NonNeg = 35.0
+    intrinsic_weight: Prob = 0.1
+    intrinsic_weight_dist: IntrinsicWeightDist | None = None
+    customer_value_per_fix: NonNeg = 100.0
+    grid_points: Annotated[int, Field(ge=3, le=10_001)] = 201
+    learning: Learning = Field(default_factory=Learning)
+
+    @model_validator(mode="after")
+    def _check(self) -> Behaviour:
+        if self.min_thoroughness > self.max_thoroughness:
+            raise ValueError("min_thoroughness must be <= max_thoroughness")
+        if not self.min_thoroughness <= self.initial_thoroughness <= self.max_thoroughness:
+            raise ValueError(
+                f"initial_thoroughness ({self.initial_thoroughness:g}) must lie within "
+                f"[min_thoroughness, max_thoroughness] = [{self.min_thoroughness:g}, "
+                f"{self.max_thoroughness:g}]"
+            )
+        return self
+
+
+class Gaming(ConfigModel):
+    """Gaming of the pay formula, each switch off by default (docs/model.md section 11, "Gaming")."""
+
+    cherry_picking: bool = False
+    min_gain_per_hour: NonNeg = 1.0
+    sla_guard_hours: NonNeg = 0.0
+    premature_closure: bool = False
+    closure_max_prob: Prob = 0.5
+    closure_half_gain: Pos = 20.0
+
+
+class Attrition(ConfigModel):
+    """Technicians who quit when their pay falls short of their expectation."""
+
+    enabled: bool = False
+    window_weeks: Annotated[int, Field(ge=1, le=52)] = 8
+    reference: Literal["baseline", "peers", "own_start"] = "baseline"
+    tolerance: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.05
+    base_quit_rate: Prob = 0.15
+    pay_elasticity: NonNeg = 4.0
+    hiring_lag_days: NonNeg = 45.0
+    new_hire_skill_gap: Prob = 0.15
+    ramp_days: NonNeg = 180.0
+
+
+class BudgetSearch(ConfigModel):
+    """The root search of the budget-neutral variable-pay factors (sim.experiment.budget)."""
+
+    replications: Annotated[int, Field(ge=1, le=1000)] = 4
+    tolerance: Annotated[float, Field(gt=0.0, le=0.01)] = 0.002
+    max_iterations: Annotated[int, Field(ge=1, le=50)] = 10
+
+

@@ -1,0 +1,1 @@
+"""Running tasks: replications of a scenario, budget-neutral search, the executor."""

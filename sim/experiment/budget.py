@@ -1,0 +1,200 @@
+"""Budget-neutral schemes: scale each scheme's variable pay to the baseline's mean pay.
+
+A proposal is only fair when the new scheme costs what the old one did. For every scheme
+s other than the baseline, find the factor f_s on its variable pay (every coefficient but
+days and hours, `sim.model.replication.scaled`; a scheme with no variable pay is scaled as a
+whole) such that
+
+    g(f) = P_s(f) / P_base - 1 = 0,   P = mean over replications of pay per tech-day
+
+within `budget_search.tolerance` (default 0.2%, so that a full run lands within 1%).
+P_s(f) is measured by simulation: the first `budget_search.replications` replications of
+the run's seed, the same worlds for every scheme and every f (common random numbers),
+with behaviour re-optimised at every f (technicians respond to the scaled formula).
+
+The root search is a secant method started with a proportional step: with the pay at f_n
+split into the fixed part F_n and the variable part V_n,
+
+    f_1     = f_0 * (P_base - F_0) / V_0                 (exact if nobody responded)
+    f_{n+1} = f_n - g_n * (f_n - f_{n-1}) / (g_n - g_{n-1})
+
+falling back to the proportional step when the secant step is undefined or leaves
+(0, max_factor]. All schemes advance together, one round of replications at a time, on
+the executor given. A search that does not converge raises `BudgetError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.config.scenario import Scenario
+from sim.metrics.kpis import replication_kpis
+from sim.model.replication import FIXED_TERMS, scaled, scheme_formula, simulate_scheme
+from sim.pay.formula import PAY_TERMS, PayFormula, formula_for
+from sim.world.draws import build_world
+
+MAX_FACTOR = 100.0
+
+
+class BudgetError(ValueError):
+    """The budget-neutral search found no factor (no variable pay, or no convergence)."""
+
+
+@dataclass
+class BudgetResult:
+    factors: dict[str, float]                 # scheme -> factor on its variable pay
+    pay_per_day: dict[str, float]             # scheme -> mean pay per tech-day at its factor
+    target: float                             # the baseline's mean pay per tech-day
+    iterations: dict[str, int]
+    replications: int
+    history: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # (f, P)
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "factors": {k: round(v, 6) for k, v in self.factors.items()},
+            "pay_per_tech_day": {k: round(v, 4) for k, v in self.pay_per_day.items()},
+            "baseline_pay_per_tech_day": round(self.target, 4),
+            "iterations": self.iterations,
+            "replications": self.replications,
+            "method": "secant on the variable-pay factor, proportional first step, common "
+                      "random numbers (sim.experiment.budget)",
+        }
+
+
+def _evaluate(args: tuple[dict[str, Any], int, int, str, float]) -> tuple[float, float, float]:
+    """(pay per tech-day, fixed pay, total pay) of one scheme at one factor, one replication."""
+    data, seed, rep, name, factor = args
+    sc = Scenario.model_validate(data)
+    world = build_world(sc, seed, rep)
+    ref = None
+    base = sc.baseline_scheme
+    if sc.attrition.enabled and sc.attrition.reference == "baseline" and name != base:
+        ref = simulate_scheme(sc, world, base)[1].reference_pay
+    formula = _formula(sc, name, factor)
+    formula, out = simulate_scheme(sc, world, name, ref, formula)
+    kpis, techs = replication_kpis(sc, out, formula)
+    # the part of pay the factor does not scale (none when the formula is scaled whole)
+    fixed = 0.0
+    if _has_variable(formula):
+        fixed = sum(t[f"pay_{term}"] for t in techs for term in FIXED_TERMS)
+    return kpis["tech_pay_per_day"], fixed, kpis["total_pay"]
+
+
+def _has_variable(formula: PayFormula) -> bool:
+    return any(getattr(formula, t) for t in PAY_TERMS if t not in FIXED_TERMS)
+
+
+def _formula(sc: Scenario, name: str, factor: float) -> PayFormula:
+    if name == sc.baseline_scheme:
+        return scheme_formula(sc, name)
+    return scaled(formula_for(sc, name), factor)
+
+
+def _mean_pay(
+    data: dict[str, Any], seed: int, reps: int, points: list[tuple[str, float]],
+    executor: Executor | None,
+) -> dict[tuple[str, float], tuple[float, float]]:
+    """Mean pay per tech-day and its fixed part, for every (scheme, factor)."""
+    tasks = [(data, seed, rep, name, f) for name, f in points for rep in range(reps)]
+    if executor is None:
+        results = [_evaluate(t) for t in tasks]
+    else:
+        results = list(executor.map(_evaluate, tasks))
+    out = {}
+    for k, (name, f) in enumerate(points):
+        rows = results[k * reps:(k + 1) * reps]
+        pay = sum(r[0] for r in rows) / reps
+        share_fixed = sum(r[1] for r in rows) / max(sum(r[2] for r in rows), 1e-12)
+        out[(name, f)] = (pay, pay * share_fixed)
+    return out
+
+
+def find_factors(
+    scenario: Scenario,
+    seed: int | None = None,
+    workers: int = 1,
+    replications: int | None = None,
+    on_round: Callable[[int], None] | None = None,
+) -> BudgetResult:
+    """The budget-neutral factor of every non-baseline scheme (see the module doc)."""
+    bs = scenario.budget_search
+    seed = scenario.seed if seed is None else seed
+    reps = bs.replications if replications is None else replications
+    base = scenario.baseline_scheme
+    data = scenario.model_dump(mode="python")
+    names = [n for n in scenario.schemes if n != base]
+    executor = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    try:
+        first = _mean_pay(data, seed, reps, [(base, 1.0)] + [(n, 1.0) for n in names], executor)
+        target = first[(base, 1.0)][0]
+        if target <= 0:
+            raise BudgetError(f"the baseline scheme {base!r} pays nothing; nothing to match")
+        hist = {n: [(1.0, *first[(n, 1.0)])] for n in names}
+        todo = [n for n in names if abs(first[(n, 1.0)][0] / target - 1.0) > bs.tolerance]
+        rounds = 0
+        while todo:
+            rounds += 1
+            if rounds > bs.max_iterations:
+                raise BudgetError(
+                    "budget-neutral search did not converge within "
+                    f"{bs.max_iterations} iterations for {', '.join(todo)}"
+                )
+            if on_round:
+                on_round(rounds)
+            points = [(n, _next_factor(hist[n], target)) for n in todo]
+            res = _mean_pay(data, seed, reps, points, executor)
+            for n, f in points:
+                hist[n].append((f, *res[(n, f)]))
+            todo = [n for n in todo if abs(hist[n][-1][1] / target - 1.0) > bs.tolerance]
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    return BudgetResult(
+        factors={n: hist[n][-1][0] for n in names},
+        pay_per_day={base: target, **{n: hist[n][-1][1] for n in names}},
+        target=target,
+        iterations={n: len(hist[n]) - 1 for n in names},
+        replications=reps,
+        history={n: [(f, p) for f, p, _fx in hist[n]] for n in names},
+    )
+
+
+def _next_factor(hist: list[tuple[float, float, float]], target: float) -> float:
+    """The next factor: secant on g(f) = P(f)/target - 1, else the proportional step."""
+    f, p, fixed = hist[-1]
+    variable = p - fixed
+    if variable <= 1e-12:
+        raise BudgetError("the scheme's variable pay is not positive; no factor matches the "
+                          "baseline's pay")
+    prop = f * (target - fixed) / variable
+    nxt = prop
+    if len(hist) >= 2:
+        f0, p0, _ = hist[-2]
+        g, g0 = p / target - 1.0, p0 / target - 1.0
+        if g != g0:
+            sec = f - g * (f - f0) / (g - g0)
+            if 0.0 < sec <= MAX_FACTOR:
+                nxt = sec
+    if not 0.0 < nxt <= MAX_FACTOR:
+        raise BudgetError(
+            f"no positive factor up to {MAX_FACTOR:g} matches the baseline's pay (the fixed "
+            "pay alone exceeds it)" if prop <= 0 else
+            f"the factor needed exceeds {MAX_FACTOR:g}"
+        )
+    return nxt
+
+
+def neutralise(
+    scenario: Scenario, seed: int | None = None, workers: int = 1,
+    replications: int | None = None,
+) -> tuple[Scenario, BudgetResult]:
+    """The scenario with `pay_scale` set to the budget-neutral factors, and the search."""
+    res = find_factors(scenario, seed, workers, replications)
+    scale = {**{k: v for k, v in scenario.pay_scale.items() if k == scenario.baseline_scheme},
+             **res.factors}
+    data = scenario.model_dump(mode="python")
+    data["pay_scale"] = scale
+    return Scenario.model_validate(data), res

@@ -1,0 +1,147 @@
+"""Experiments: replications x schemes, run on any `concurrent.futures` executor.
+
+A task is one replication of every scheme: the world is drawn once (`sim.world.draws`) and
+simulated under each scheme, so the schemes are paired by construction. Tasks are pure
+functions of (scenario, seed, replication), so results do not depend on the executor,
+the worker count or the order in which tasks finish.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from sim.config.scenario import Scenario
+from sim.metrics.kpis import (
+    BEHAVIOUR_COLUMNS,
+    KPI_COLUMNS,
+    TECH_COLUMNS,
+    WEEK_COLUMNS,
+    behaviour_rows,
+    replication_kpis,
+    week_rows,
+)
+from sim.model.replication import simulate_schemes
+from sim.world.draws import build_world
+
+RUN_ID_COLUMNS = ("scenario", "scheme", "replication", "seed")
+
+
+@dataclass
+class TaskResult:
+    """Rows of one replication (all schemes)."""
+
+    replication: int
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    technicians: list[dict[str, Any]] = field(default_factory=list)
+    weeks: list[dict[str, Any]] = field(default_factory=list)
+    behaviour: list[dict[str, Any]] = field(default_factory=list)
+
+
+def run_replication(scenario: Scenario, seed: int, replication: int) -> TaskResult:
+    """One replication of every scheme of the scenario (common random numbers)."""
+    world = build_world(scenario, seed, replication)
+    res = TaskResult(replication=replication)
+    for name, formula, out in simulate_schemes(scenario, world):
+        kpis, techs = replication_kpis(scenario, out, formula)
+        ids = {"scenario": scenario.name, "scheme": name, "replication": replication, "seed": seed}
+        res.runs.append({**ids, **kpis})
+        res.technicians.extend({**ids, **t} for t in techs)
+        res.weeks.extend({**ids, **w} for w in week_rows(out))
+        res.behaviour.extend({**ids, **b} for b in behaviour_rows(scenario, out, formula))
+    return res
+
+
+def _task(args: tuple[dict[str, Any], int, int]) -> TaskResult:
+    data, seed, rep = args
+    return run_replication(Scenario.model_validate(data), seed, rep)
+
+
+@dataclass
+class ExperimentResult:
+    scenario: Scenario
+    seed: int
+    replications: int
+    runs: pd.DataFrame
+    technicians: pd.DataFrame
+    weeks: pd.DataFrame
+    behaviour: pd.DataFrame | None = None  # weekly thoroughness per technician (behaviour.csv)
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def run_tasks(
+    scenario: Scenario,
+    seed: int,
+    replications: Iterable[int],
+    executor: Executor | None = None,
+    on_done: Callable[[TaskResult], None] | None = None,
+) -> list[TaskResult]:
+    """Run replications on `executor` (in this process when None); results by replication."""
+    data = scenario.model_dump(mode="python")
+    reps = list(replications)
+    results: list[TaskResult] = []
+    if executor is None:
+        for rep in reps:
+            r = run_replication(scenario, seed, rep)
+            results.append(r)
+            if on_done:
+                on_done(r)
+    else:
+        futures = [executor.submit(_task, (data, seed, rep)) for rep in reps]
+        for fut in as_completed(futures):
+            r = fut.result()
+            results.append(r)
+            if on_done:
+                on_done(r)
+    return sorted(results, key=lambda r: r.replication)
+
+
+def sort_rows(df: pd.DataFrame, scenario: Scenario, by: list[str]) -> pd.DataFrame:
+    """Rows sorted by `by`, where "scheme" sorts in the scenario's scheme order (stable)."""
+    if not len(df):
+        return df
+    order = {name: k for k, name in enumerate(scenario.schemes)}
+    return df.sort_values(
+        by, key=lambda s: s.map(order) if s.name == "scheme" else s, kind="stable"
+    ).reset_index(drop=True)
+
+
+def assemble(scenario: Scenario, seed: int, results: list[TaskResult]) -> ExperimentResult:
+    """Tables in a fixed order: scheme order of the scenario, then replication."""
+
+    def frame(rows: list[dict[str, Any]], cols: tuple[str, ...], extra: list[str]) -> pd.DataFrame:
+        df = pd.DataFrame(rows, columns=list(RUN_ID_COLUMNS) + list(cols))
+        return sort_rows(df, scenario, ["scheme", "replication", *extra])
+
+    runs = frame([r for t in results for r in t.runs], KPI_COLUMNS, [])
+    techs = frame([r for t in results for r in t.technicians], TECH_COLUMNS, ["tech"])
+    weeks = frame([r for t in results for r in t.weeks], WEEK_COLUMNS, ["week"])
+    beh = frame([r for t in results for r in getattr(t, "behaviour", [])], BEHAVIOUR_COLUMNS,
+                ["week", "tech"])
+    return ExperimentResult(scenario, seed, len(results), runs, techs, weeks, beh)
+
+
+def run_experiment(
+    scenario: Scenario,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    on_done: Callable[[TaskResult], None] | None = None,
+) -> ExperimentResult:
+    """All schemes x replications of a scenario, on `workers` local processes."""
+    reps = scenario.replications if replications is None else replications
+    seed = scenario.seed if seed is None else seed
+    if workers <= 1:
+        results = run_tasks(scenario, seed, range(reps), None, on_done)
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as ex:
+            results = run_tasks(scenario, seed, range(reps), ex, on_done)
+    return assemble(scenario, seed, results)

@@ -1,0 +1,1 @@
+"""What is measured: the KPI catalogue, KPIs per replication, statistics."""

@@ -1,0 +1,157 @@
+"""Pay-term events: which visit earns which pay term, for whom, and when it is booked.
+
+The single definition of the pay counts that come from visits (docs/model.md, "Pay").
+`sim.metrics.kpis` sums them over the measured period of a whole run; the simulation keeps
+`WeeklyLedger`s of them while it runs, for technicians who learn from their pay and quit
+over it (docs/model.md section 11). Each event is one unit of a term:
+
+    term              earned by (who)                       booked at
+    visits            every visit (its technician)          t_done
+    first_time_fixes  a first visit closed as fixed that    t_done + callback window
+                      did not come back within the window
+    repeat_visits     a repeat visit, charged to the        t_done of the repeat
+                      technician whose visit caused it
+    callbacks         a visit closed as fixed that came     next_ready (when it comes back)
+                      back within the window
+    promoters         a 9-10 survey answer after a visit    t_done
+    detractors        a 0-6 survey answer after a visit     t_done
+
+`earned` is when the visit that earned the event was done (for a repeat visit: the
+visit that caused it), which is what a technician credits to the way they worked then.
+Days, hours and retained contract value are not visit events: `sim.metrics.kpis` counts them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.pay.formula import PayFormula
+from sim.world.records import DETRACTOR, FIXED, LOOKED_FIXED, PROMOTER, VISIT_FIELDS
+
+#: The pay terms counted from visit records, in `PAY_TERMS` order.
+VISIT_TERMS: tuple[str, ...] = (
+    "visits", "first_time_fixes", "repeat_visits", "callbacks", "promoters", "detractors",
+)
+
+HOURS_PER_WEEK = 168.0
+
+_F = {f: k for k, f in enumerate(VISIT_FIELDS)}
+
+
+def columns(rows: Sequence[tuple], fields: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Records (tuples in `fields` order) as one float array per field."""
+    a = np.array(rows, dtype=float) if len(rows) else np.zeros((0, len(fields)))
+    return {f: a[:, k] for k, f in enumerate(fields)}
+
+
+@dataclass(frozen=True)
+class TermEvents:
+    """Events of one pay term over an array of visit records."""
+
+    mask: np.ndarray    # the records that carry one unit of the term
+    who: np.ndarray     # technician credited (or charged), per record
+    booked: np.ndarray  # when the unit enters the pay statement (h), per record
+    earned: np.ndarray  # when the visit that earned it was done (h), per record
+
+
+def term_events(
+    v: dict[str, np.ndarray], window: float, cause_done: np.ndarray | None = None
+) -> dict[str, TermEvents]:
+    """The events of every visit term; `cause_done` is the done time of each record's
+    previous visit to the same problem (NaN for first visits; only needed for `earned`)."""
+    tech = v["tech"].astype(int)
+    done = v["t_done"]
+    gap = v["next_ready"] - done
+    first = v["visit_no"] == 1
+    looked = v["outcome"] == LOOKED_FIXED
+    repeat_of = v["caused_by"].astype(int).clip(0)
+    cause = cause_done if cause_done is not None else np.full(len(done), np.nan)
+    return {
+        "visits": TermEvents(np.ones(len(done), dtype=bool), tech, done, done),
+        "first_time_fixes": TermEvents(
+            first & ((v["outcome"] == FIXED) | (looked & (gap > window))), tech, done + window, done
+        ),
+        "repeat_visits": TermEvents(
+            (v["visit_no"] > 1) & (v["caused_by"] >= 0), repeat_of, done, cause
+        ),
+        "callbacks": TermEvents(looked & (gap <= window), tech, v["next_ready"], done),
+        "promoters": TermEvents(v["survey"] == PROMOTER, tech, done, done),
+        "detractors": TermEvents(v["survey"] == DETRACTOR, tech, done, done),
+    }
+
+
+def counts_in(
+    events: dict[str, TermEvents], n_tech: int, t0: float, t1: float
+) -> dict[str, np.ndarray]:
+    """Per-technician counts of every visit term booked in [t0, t1)."""
+    out = {}
+    for term, e in events.items():
+        m = e.mask & (e.booked >= t0) & (e.booked < t1)
+        out[term] = np.bincount(e.who[m], minlength=n_tech).astype(float)[:n_tech]
+    return out
+
+
+class WeeklyLedger:
+    """Per-technician counts of the visit terms per week, booked and earned, kept as the
+    visit records come in (in order of completion), plus hours worked and first visits
+    per week of the work. Weeks are [168 w, 168 (w + 1)) hours from the start."""
+
+    def __init__(self, n_tech: int, weeks: int, window: float, track_earned: bool = True) -> None:
+        self.n_tech = n_tech
+        self.window = window
+        cols = weeks + math.ceil(window / HOURS_PER_WEEK) + 2
+        self.cols = cols
+        self.booked = {t: np.zeros((n_tech, cols)) for t in VISIT_TERMS}
+        self.earned = {t: np.zeros((n_tech, cols)) for t in VISIT_TERMS}
+        self.busy = np.zeros((n_tech, cols))    # hours travelling and on site, by week done
+        self.first = np.zeros((n_tech, cols))   # first visits, by week done
+        self._last_done: dict[int, float] = {}  # problem -> done time of its last visit
+        self._seen = 0
+        self.track_earned = track_earned
+
+    def _week(self, t: np.ndarray) -> np.ndarray:
+        return np.clip(np.floor(t / HOURS_PER_WEEK), 0, self.cols - 1).astype(int)
+
+    def add(self, rows: Sequence[tuple]) -> None:
+        """Take in the records appended since the last call."""
+        new = rows[self._seen:]
+        self._seen = len(rows)
+        if not new:
+            return
+        cause = None
+        if self.track_earned:
+            last = self._last_done
+            cause = np.empty(len(new))
+            ip, idone = _F["problem"], _F["t_done"]
+            for k, row in enumerate(new):
+                p = row[ip]
+                cause[k] = last.get(p, math.nan)
+                last[p] = row[idone]
+        self.add_columns(columns(new, VISIT_FIELDS), cause)
+
+    def add_columns(self, v: dict[str, np.ndarray], cause: np.ndarray | None = None) -> None:
+        """Take in visit records given as columns (`cause`: see `term_events`)."""
+        events = term_events(v, self.window, cause)
+        for term, e in events.items():
+            m = e.mask
+            np.add.at(self.booked[term], (e.who[m], self._week(e.booked[m])), 1.0)
+            if cause is not None:
+                m = m & ~np.isnan(e.earned)
+                np.add.at(self.earned[term], (e.who[m], self._week(e.earned[m])), 1.0)
+        tech, wk = v["tech"].astype(int), self._week(v["t_done"])
+        np.add.at(self.busy, (tech, wk), v["t_done"] - v["t_start"])
+        f = v["visit_no"] == 1
+        np.add.at(self.first, (tech[f], wk[f]), 1.0)
+
+    def variable_pay(self, formula: PayFormula, table: dict[str, np.ndarray]) -> np.ndarray:
+        """sum_k coef_k * count_k over the visit terms, per technician and week."""
+        pay = np.zeros((self.n_tech, self.cols))
+        for term in VISIT_TERMS:
+            c = getattr(formula, term)
+            if c:
+                pay = pay + c * table[term]
+        return pay

@@ -1,0 +1,1 @@
+"""Figures of run and sweep results."""

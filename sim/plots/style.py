@@ -1,0 +1,133 @@
+"""The house style of the figures, and the pieces every figure is built from.
+
+Slides: 10 x 5.6 in, text >= 12 pt, no pyplot (`new_figure` makes a bare `Figure`), the
+schemes in the Okabe-Ito palette of `sim.store.results`. `KPI` says how a KPI is shown (label,
+unit, scale); `FigureSpec` is one finished figure with its title and caption. Used by the
+run figures (`sim.plots.run`) and the sweep figures (`sim.plots.sweep`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter
+from scipy import stats as sps
+
+from sim.metrics.stats import CONFIDENCE
+from sim.store.results import Results
+
+FIGSIZE = (10.0, 5.6)
+CURRENCY = "$"
+
+#: Text >= 12 pt, no mathtext (a "$" in a scheme name stays a "$"), light grid,
+#: reproducible SVG.
+STYLE: dict[str, Any] = {
+    "font.size": 13, "axes.titlesize": 14, "axes.labelsize": 13, "xtick.labelsize": 12,
+    "ytick.labelsize": 12, "legend.fontsize": 12, "figure.titlesize": 16,
+    "text.parse_math": False, "axes.spines.top": False, "axes.spines.right": False,
+    "axes.grid": True, "grid.alpha": 0.3, "svg.fonttype": "path", "pdf.fonttype": 42,
+    "legend.frameon": False,
+    "svg.hashsalt": "techsim",  # SVG element ids from a fixed salt, not uuid4: same file
+}
+
+
+@dataclass(frozen=True)
+class KPI:
+    """How a KPI is shown: label, unit, scale factor, unit of a difference."""
+
+    name: str
+    label: str
+    unit: str
+    scale: float = 1.0
+    diff_unit: str = ""
+
+
+#: The headline KPIs of the figures, in order.
+PLOT_KPIS: tuple[KPI, ...] = (
+    KPI("first_time_fix_rate", "First-time fix", "% of first visits", 100, "pts"),
+    KPI("repeat_visit_rate", "Repeat visits", "% of visits", 100, "pts"),
+    KPI("retention_rate", "Retention", "% of renewals", 100, "pts"),
+    KPI("nps", "NPS", "score, -100 to 100", 1, "points"),
+    KPI("sla_compliance", "SLA compliance", "% of visits on time", 100, "pts"),
+    KPI("jobs_per_tech_day", "Jobs per tech-day", "visits per day", 1, "visits/day"),
+    KPI("tech_pay_per_day", "Pay per tech-day", f"{CURRENCY} per day", 1, f"{CURRENCY}/day"),
+    KPI("margin", "Margin", f"{CURRENCY} thousand", 1e-3, f"{CURRENCY} thousand"),
+)
+#: Attrition KPIs (runs.csv columns added by the attrition model, when present).
+ATTRITION_KPIS: tuple[KPI, ...] = (
+    KPI("tech_quits", "Technicians who quit", "quits per run", 1, "quits"),
+    KPI("vacancy_days", "Vacancy days", "days without a technician", 1, "days"),
+)
+KPI_BY_NAME = {k.name: k for k in PLOT_KPIS + ATTRITION_KPIS}
+
+
+def present_kpis(res: Results, candidates: tuple[KPI, ...] = PLOT_KPIS) -> list[KPI]:
+    """The candidate KPIs that summary.csv holds, in order."""
+    present = set(res.summary["kpi"])
+    return [k for k in candidates if k.name in present]
+
+@dataclass
+class FigureSpec:
+    """One figure: file stem, title and caption (for the report), the figure itself."""
+
+    name: str
+    title: str
+    caption: str
+    figure: Figure
+
+
+def new_figure(size: tuple[float, float] = FIGSIZE) -> Figure:
+    return Figure(figsize=size, layout="constrained")
+
+
+def panel_grid(fig: Figure, n: int, **kw: Any) -> list[Any]:
+    """n panels: one row up to 4, else two rows."""
+    rows = 1 if n <= 4 else 2
+    cols = max(1, math.ceil(n / rows))
+    axes = fig.subplots(rows, cols, squeeze=False, **kw).ravel()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return list(axes[:n])
+
+
+def scheme_legend(fig: Figure, res: Results, schemes: list[str], extra: list[Any] = (),
+                  title: str | None = None) -> None:
+    """The scheme legend below the panels; with `title`, above them, carrying the title.
+
+    (Constrained layout places one artist above the panels well, not a title and a legend.)
+    """
+    handles = [Line2D([], [], color=res.colours[s], marker="o", ms=9, lw=2.5,
+                      label=res.label(s) + (" (baseline)" if s == res.baseline else ""))
+               for s in schemes]
+    handles += list(extra)
+    ncols = min(len(handles), 4)
+    # matplotlib fills legend columns first; reorder so the entries read row by row
+    handles = [h for col in range(ncols) for h in handles[col::ncols]]
+    if title is None:
+        fig.legend(handles=handles, loc="outside lower center", ncols=ncols)
+    else:
+        fig.legend(handles=handles, loc="outside upper center", ncols=ncols, title=title,
+                   title_fontproperties={"size": mpl.rcParams["figure.titlesize"]})
+
+
+def thousands(ax: Any, axis: str = "y") -> None:
+    f = FuncFormatter(lambda v, _pos: f"{v:,.0f}" if abs(v) >= 1000 else f"{v:g}")
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(f)
+
+
+def band_stats(wide: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and 95% t-interval per row of a (time x replication) table."""
+    a = wide.to_numpy(dtype=float)
+    n = np.sum(~np.isnan(a), axis=1)
+    m = np.nanmean(a, axis=1)
+    sd = np.nanstd(a, axis=1, ddof=1) if a.shape[1] > 1 else np.full(len(a), np.nan)
+    t = sps.t.ppf(0.5 + CONFIDENCE / 2, np.maximum(n - 1, 1))
+    h = np.where(n > 1, t * sd / np.sqrt(np.maximum(n, 1)), np.nan)
+    return m, m - h, m + h

@@ -1,0 +1,374 @@
+"""Figures of a sweep: KPIs against each swept parameter, heatmaps, sensitivity bars.
+
+A sweep directory holds `runs.parquet` (one row per point x scheme x replication, the swept
+parameters as columns named by their dotted path), `summary.*` (per point x scheme x KPI) and
+possibly `sensitivity.csv`. Curves are drawn from the runs: for each value of a parameter,
+the mean over every row with that value (replications, and the other parameters' values)
+and its 95% t-interval; a parameter with many distinct values (Latin hypercube, Sobol) is
+binned into quantile bins first.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.colors import Normalize
+from matplotlib.lines import Line2D
+
+from sim.metrics.stats import mean_ci
+from sim.plots.style import (
+    ATTRITION_KPIS,
+    FIGSIZE,
+    KPI,
+    KPI_BY_NAME,
+    PLOT_KPIS,
+    FigureSpec,
+    new_figure,
+    panel_grid,
+    present_kpis,
+    scheme_legend,
+    thousands,
+)
+from sim.store.files import safe_filename
+from sim.store.results import Results
+
+#: At most this many distinct values are plotted as they are; more are binned.
+MAX_LEVELS = 12
+BINS = 8
+HEATMAP_BINS = 6
+HEATMAP_KPIS = ("first_time_fix_rate", "retention_rate", "jobs_per_tech_day", "margin")
+SENSITIVITY_PER_FIGURE = 4
+
+
+def safe_name(s: str) -> str:
+    """A parameter path or scheme name as part of a file name."""
+    return safe_filename(s)
+
+
+def short(path: str, width: int = 22) -> str:
+    """A dotted path for a tick label: broken after its last dot when long."""
+    if len(path) <= width or "." not in path:
+        return path
+    head, tail = path.rsplit(".", 1)
+    return f"{head}.\n{tail}"
+
+
+def _param_spec(res: Results, param: str) -> dict[str, Any]:
+    for p in res.manifest.get("parameters") or []:
+        if isinstance(p, dict) and p.get("path") == param:
+            return p
+    return {}
+
+
+def _is_log(res: Results, param: str, x: pd.Series) -> bool:
+    spec = _param_spec(res, param)
+    if spec.get("log") is True or spec.get("scale") == "log":
+        return True
+    if not pd.api.types.is_numeric_dtype(x):
+        return False
+    v = x.dropna().to_numpy(dtype=float)
+    return len(v) > 0 and v.min() > 0 and v.max() / v.min() >= 100
+
+
+def levels(x: pd.Series, max_levels: int = MAX_LEVELS, bins: int = BINS) -> pd.Series:
+    """x itself when it has few distinct values, else the mean of its quantile bin."""
+    if not pd.api.types.is_numeric_dtype(x) or x.nunique() <= max_levels:
+        return x
+    b = pd.qcut(x, q=bins, duplicates="drop")
+    return x.groupby(b, observed=True).transform("mean")
+
+
+def _table(res: Results, kpi: str, params: list[str]) -> tuple[pd.DataFrame, bool]:
+    """Rows with scheme, the parameters and the KPI value: runs if possible, else summary.
+
+    The flag says whether rows are replications (True) or point means (False).
+    """
+    runs = res.runs
+    if runs is not None and kpi in runs.columns and all(p in runs.columns for p in params):
+        return runs[["scheme", *params, kpi]].rename(columns={kpi: "value"}), True
+    s = res.summary
+    if not all(p in s.columns for p in params):
+        return pd.DataFrame(columns=["scheme", *params, "value"]), False
+    s = s[s["kpi"] == kpi]
+    return s[["scheme", *params, "mean", "ci_low", "ci_high"]].rename(
+        columns={"mean": "value"}), False
+
+
+def curve(res: Results, kpi: str, param: str, scheme: str) -> pd.DataFrame:
+    """x, mean, low, high of one KPI against one parameter for one scheme."""
+    df, reps = _table(res, kpi, [param])
+    df = df[df["scheme"] == scheme]
+    if df.empty:
+        return pd.DataFrame(columns=["x", "mean", "low", "high"])
+    x = levels(df[param])
+    rows = []
+    for xv, g in df.groupby(x, sort=True):
+        if reps:
+            m, _sd, lo, hi = mean_ci(g["value"].to_numpy(dtype=float))
+        else:
+            m, lo, hi = (float(g[c].mean()) for c in ("value", "ci_low", "ci_high"))
+        rows.append({"x": xv, "mean": m, "low": lo, "high": hi})
+    return pd.DataFrame(rows)
+
+
+def _sweep_kpis(res: Results) -> list[KPI]:
+    """The headline KPIs, and the attrition KPIs only where someone quit at some point."""
+    s = res.summary
+    quits = [k for k in present_kpis(res, ATTRITION_KPIS)
+             if s.loc[s["kpi"] == k.name, "mean"].abs().max() > 0]
+    return present_kpis(res, PLOT_KPIS) + quits
+
+
+def fig_sweep_param(res: Results, param: str) -> FigureSpec | None:
+    kpis = _sweep_kpis(res)
+    if not kpis:
+        return None
+    fig = new_figure()
+    drawn = False
+    numeric = True
+    for ax, k in zip(panel_grid(fig, len(kpis)), kpis):
+        for s in res.schemes:
+            cv = curve(res, k.name, param, s)
+            if cv.empty:
+                continue
+            numeric = pd.api.types.is_numeric_dtype(cv["x"])
+            xs = cv["x"].to_numpy(dtype=float) if numeric else np.arange(len(cv))
+            c = res.colours[s]
+            ax.fill_between(xs, cv["low"] * k.scale, cv["high"] * k.scale, color=c, alpha=0.22,
+                            lw=0)
+            ax.plot(xs, cv["mean"] * k.scale, color=c, lw=2.2, marker="o", ms=4)
+            if not numeric:
+                ax.set_xticks(xs, [str(v) for v in cv["x"]])
+            drawn = True
+        ax.set_title(k.label)
+        ax.set_ylabel(k.unit)
+        if numeric and _is_log(res, param, res.summary.get(param, pd.Series(dtype=float))):
+            ax.set_xscale("log")
+        thousands(ax)
+    if not drawn:
+        return None
+    fig.supxlabel(param, fontsize=13)
+    scheme_legend(fig, res, res.schemes,
+                  title=f"KPIs against {param} (mean, 95% CI band per scheme)")
+    return FigureSpec(
+        f"sweep_{safe_name(param)}", f"KPIs against {param}",
+        f"Each headline KPI against the swept parameter {param}, one line per scheme: the mean "
+        "over replications (and over the other swept parameters, if any) at each value, with "
+        "its 95% confidence band.",
+        fig,
+    )
+
+
+def _bin_labels(x: pd.Series) -> tuple[pd.Series, list[str]]:
+    if pd.api.types.is_numeric_dtype(x) and x.nunique() > HEATMAP_BINS + 2:
+        cats = pd.qcut(x, q=HEATMAP_BINS, duplicates="drop")
+        codes = cats.cat.codes
+        labels = [f"{iv.left:.3g}-{iv.right:.3g}" for iv in cats.cat.categories]
+        return pd.Series(codes, index=x.index), labels
+    vals = sorted(x.dropna().unique())
+    pos = {v: i for i, v in enumerate(vals)}
+    return x.map(pos), [f"{v:.3g}" if isinstance(v, (int, float, np.number)) else str(v)
+                        for v in vals]
+
+
+def fig_heatmap(res: Results, kpi: str, p1: str, p2: str) -> FigureSpec | None:
+    k = KPI_BY_NAME[kpi]
+    df, _reps = _table(res, kpi, [p1, p2])
+    if df.empty:
+        return None
+    ix, xl = _bin_labels(df[p1])
+    iy, yl = _bin_labels(df[p2])
+    df = df.assign(_x=ix.to_numpy(), _y=iy.to_numpy())
+    schemes = [s for s in res.schemes if s in set(df["scheme"])]
+    grids = {}
+    for s in schemes:
+        g = df[df["scheme"] == s].groupby(["_y", "_x"])["value"].mean().unstack("_x")
+        g = g.reindex(index=range(len(yl)), columns=range(len(xl)))
+        grids[s] = g.to_numpy(dtype=float) * k.scale
+    allv = np.concatenate([g.ravel() for g in grids.values()])
+    allv = allv[~np.isnan(allv)]
+    if not len(allv):
+        return None
+    norm = Normalize(vmin=float(allv.min()), vmax=float(allv.max()))
+    size = (FIGSIZE[0], FIGSIZE[1]) if len(schemes) <= 4 else (FIGSIZE[0], FIGSIZE[1] * 1.4)
+    fig = new_figure(size)
+    axes = panel_grid(fig, len(schemes), sharex=True, sharey=True)
+    im = None
+    annotate = len(xl) * len(yl) <= 36
+    for ax, s in zip(axes, schemes):
+        g = grids[s]
+        im = ax.imshow(g, origin="lower", aspect="auto", cmap="cividis", norm=norm)
+        ax.set_title(res.label(s), color=res.colours[s], fontweight="bold")
+        ax.set_xticks(range(len(xl)), xl, rotation=45 if len(xl) > 4 else 0, ha="right"
+                      if len(xl) > 4 else "center")
+        ax.set_yticks(range(len(yl)), yl)
+        ax.grid(False)
+        if annotate:
+            for (r, c), v in np.ndenumerate(g):
+                if not math.isnan(v):
+                    ax.text(c, r, f"{v:,.3g}", ha="center", va="center", fontsize=12,
+                            color="black" if norm(v) > 0.55 else "white")
+    axes[0].set_ylabel(short(p2))
+    fig.supxlabel(p1, fontsize=13)
+    fig.colorbar(im, ax=axes, label=f"{k.label} ({k.unit})", shrink=0.9)
+    fig.suptitle(f"{k.label} by {p1} and {p2}")
+    return FigureSpec(
+        f"heatmap_{kpi}", f"{k.label} by {p1} and {p2}",
+        f"Mean {k.label.lower()} ({k.unit}) over replications for each combination of "
+        f"{p1} (across) and {p2} (up), one panel per scheme, on one colour scale.",
+        fig,
+    )
+
+
+def _sens_columns(method: str) -> tuple[str, str | None, str | None, str | None]:
+    """(main index, its CI half-width, second index, its CI half-width)."""
+    if method == "sobol":
+        return "ST", "ST_conf", "S1", "S1_conf"
+    return "mu_star", "mu_star_conf", "sigma", None
+
+
+def fig_sensitivity(res: Results, method: str, scheme: str | None, part: int,
+                    kpis: list[str]) -> FigureSpec | None:
+    sens = res.sensitivity
+    d = sens[sens["method"] == method]
+    if scheme is not None:
+        d = d[d["scheme"] == scheme]
+    main, main_conf, second, second_conf = _sens_columns(method)
+    if main not in d.columns:
+        return None
+    # one parameter order for every panel: by the largest main index over the KPIs
+    order = (d[d["kpi"].isin(kpis)].groupby("parameter")[main].max()
+             .sort_values(ascending=True).index.tolist())
+    if not order:
+        return None
+    height = max(FIGSIZE[1], 1.6 + 0.45 * len(order))
+    fig = new_figure((FIGSIZE[0], height))
+    axes = fig.subplots(1, len(kpis), sharey=True, squeeze=False).ravel()
+    y = np.arange(len(order))
+    has2 = second is not None and second in d.columns
+    for ax, kpi in zip(axes, kpis):
+        g = d[d["kpi"] == kpi].set_index("parameter").reindex(order)
+        h = 0.38 if has2 else 0.7
+        err = g[main_conf] if main_conf and main_conf in g.columns else None
+        ax.barh(y + (h / 2 if has2 else 0), g[main], height=h, color="#0072B2",
+                xerr=err, capsize=3, error_kw={"lw": 1.2})
+        if has2:
+            err2 = g[second_conf] if second_conf and second_conf in g.columns else None
+            ax.barh(y - h / 2, g[second], height=h, color="#56B4E9", xerr=err2, capsize=3,
+                    error_kw={"lw": 1.2})
+        k = KPI_BY_NAME.get(kpi)
+        ax.set_title(k.label if k else kpi)
+        if method == "sobol":
+            ax.set_xlabel("Sobol index")
+        else:
+            ax.set_xlabel(f"mu* ({k.diff_unit})" if k else "mu*")
+        ax.axvline(0, color="0.35", lw=1)
+        ax.grid(axis="y", visible=False)
+    axes[0].set_yticks(y, [short(p) for p in order])
+    if method == "sobol":
+        names = ("total effect ST", "first order S1")
+    else:
+        names = ("mu* (mean absolute effect)", "sigma (interactions, non-linearity)")
+    handles = [Line2D([], [], color="#0072B2", lw=8, label=names[0])]
+    if has2:
+        handles.append(Line2D([], [], color="#56B4E9", lw=8, label=names[1]))
+    fig.legend(handles=handles, loc="outside lower center", ncols=2)
+    who = f" ({res.label(scheme)})" if scheme is not None else ""
+    title = f"Which assumptions drive the answer: {method.title()} sensitivity{who}"
+    fig.suptitle(title)
+    stem = f"sensitivity_{method}" + (f"_{safe_name(scheme)}" if scheme is not None else "")
+    if part:
+        stem += f"_{part + 1}"
+    return FigureSpec(
+        stem, title,
+        "Sensitivity indices of each KPI to each swept parameter, largest at the top"
+        + (": ST is the share of the KPI's variance due to the parameter including its "
+           "interactions, S1 without them; whiskers are 95% CIs."
+           if method == "sobol" else
+           ": mu* is the mean absolute elementary effect, sigma its spread (interactions "
+           "and non-linearity); whiskers are 95% CIs."),
+        fig,
+    )
+
+
+def fig_sweep_tradeoff(res: Results) -> FigureSpec | None:
+    s = res.summary
+    if not {"jobs_per_tech_day", "first_time_fix_rate"} <= set(s["kpi"]) or "point" not in s:
+        return None
+    means = s.pivot_table(index=["point", "scheme"], columns="kpi", values="mean").reset_index()
+    ys = [KPI_BY_NAME[k] for k in ("first_time_fix_rate", "retention_rate") if k in means]
+    xk = KPI_BY_NAME["jobs_per_tech_day"]
+    weights = {m.group(1): p for p in res.parameters
+               if (m := re.fullmatch(r"schemes\.([^.]+)\.weight", p)) and m.group(1)
+               in res.schemes}
+    fig = new_figure()
+    extra = []
+    for ax, k in zip(panel_grid(fig, len(ys)), ys):
+        for sch in res.schemes:
+            m = means[means["scheme"] == sch]
+            c = res.colours[sch]
+            if sch in weights:
+                wcol = weights[sch]
+                cx = curve(res, xk.name, wcol, sch)
+                cy = curve(res, k.name, wcol, sch)
+                if not cx.empty and not cy.empty:
+                    ax.plot(cx["mean"] * xk.scale, cy["mean"] * k.scale, color=c, lw=2.5,
+                            marker="o", ms=7)
+                    for idx in sorted({0, len(cx) - 1}):
+                        ax.annotate(f"weight {cx['x'].iloc[idx]:g}",
+                                    (cx["mean"].iloc[idx] * xk.scale,
+                                     cy["mean"].iloc[idx] * k.scale),
+                                    textcoords="offset points", xytext=(6, 6), fontsize=12,
+                                    color=c)
+                    continue
+            ax.scatter(m[xk.name] * xk.scale, m[k.name] * k.scale, color=c, s=90, alpha=0.8,
+                       edgecolors="white", lw=1, zorder=3)
+        ax.set_xlabel(f"{xk.label} ({xk.unit})")
+        ax.set_ylabel(f"{k.label} ({k.unit})")
+        ax.set_title(f"{xk.label} vs {k.label.lower()}")
+        ax.margins(0.12)
+    if weights:
+        extra.append(Line2D([], [], color="0.3", lw=2.5, marker="o",
+                            label="curve: hybrid weight swept"))
+    fig.suptitle("Trade-off across the sweep: productivity against quality")
+    scheme_legend(fig, res, res.schemes, extra)
+    return FigureSpec(
+        "tradeoff", "Trade-off across the sweep",
+        "Jobs per technician-day against first-time fix and retention: one dot per sweep point "
+        "and scheme (mean over replications)"
+        + ("; a hybrid scheme whose weight was swept is drawn as a curve from one weight to "
+           "the other." if weights else "."),
+        fig,
+    )
+
+
+def sweep_figures(res: Results) -> list[Any]:
+    """The figure makers that apply to this sweep, in report order."""
+    makers: list[Any] = [fig_sweep_tradeoff]
+    params = [p for p in res.parameters if p in res.summary.columns
+              or (res.runs is not None and p in res.runs.columns)]
+    makers += [partial(fig_sweep_param, param=p) for p in params]
+    if len(params) >= 2:
+        present = set(res.summary["kpi"])
+        makers += [partial(fig_heatmap, kpi=k, p1=params[0], p2=params[1])
+                   for k in HEATMAP_KPIS if k in present]
+    sens = res.sensitivity
+    if sens is not None and not sens.empty:
+        order = [k.name for k in PLOT_KPIS + ATTRITION_KPIS]
+        have = list(dict.fromkeys(sens["kpi"].astype(str)))
+        kpis = [k for k in order if k in have] or have[:8]
+        kpis = kpis[:8]
+        scoped = "scheme" in sens.columns
+        for method in dict.fromkeys(sens["method"].astype(str)):
+            for sch in (list(dict.fromkeys(sens["scheme"].astype(str))) if scoped else [None]):
+                for part in range(math.ceil(len(kpis) / SENSITIVITY_PER_FIGURE)):
+                    chunk = kpis[part * SENSITIVITY_PER_FIGURE:(part + 1)
+                                 * SENSITIVITY_PER_FIGURE]
+                    makers.append(partial(fig_sensitivity, method=method, scheme=sch,
+                                          part=part, kpis=chunk))
+    return makers

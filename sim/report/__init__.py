@@ -1,0 +1,1 @@
+"""The compensation-proposal report: document, text, HTML and PDF."""

@@ -1,0 +1,1 @@
+"""Result files: atomic writes, manifests, reading a results directory back."""

@@ -1,0 +1,119 @@
+"""Result files: atomic writes of tables and the manifest.
+
+Every file is written to a temporary file in the same directory, flushed, fsynced and
+renamed over the target (`os.replace` is atomic on POSIX), so a reader never sees a
+half-written file and an interrupted run leaves either the old file or the new one.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sim import __version__
+from sim.config.load import scenario_to_dict
+from sim.config.scenario import Scenario
+
+if TYPE_CHECKING:  # pandas is imported where a table is written: `techsim --help` stays fast
+    import pandas as pd
+
+RESULT_FILES = ("runs.csv", "summary.csv", "technicians.csv", "timeseries.csv", "behaviour.csv",
+                "manifest.json")
+
+
+def safe_filename(name: str, default: str = "x") -> str:
+    """`name` with every run of characters other than letters, digits, _ . - as one "_"
+    (no leading or trailing dots): safe as a file or directory name; `default` if empty."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or default
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_csv(path: str | Path, df: pd.DataFrame) -> None:
+    atomic_write_text(path, df.to_csv(index=False, float_format="%.10g"))
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def git_commit() -> str | None:
+    """The commit of the techsim checkout, where it is a git checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"],
+            capture_output=True, text=True, timeout=5, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def now_iso() -> str:
+    """The current UTC time to the second, ISO 8601 (manifests, the report's footer)."""
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def manifest(
+    scenario: Scenario,
+    seed: int,
+    replications: int,
+    started: str,
+    wall_time_s: float,
+    workers: int,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    import numpy
+    import pandas as pd
+    import simpy
+
+    return {
+        "kind": "run",
+        "scenario_name": scenario.name,
+        "seed": seed,
+        "replications": replications,
+        "schemes": list(scenario.schemes),
+        "baseline": scenario.baseline_scheme,
+        "techsim_version": __version__,
+        "git_commit": git_commit(),
+        "versions": {"simpy": simpy.__version__, "numpy": numpy.__version__,
+                     "pandas": pd.__version__},
+        "workers": workers,
+        "started": started,
+        "finished": now_iso(),
+        "wall_time_s": round(wall_time_s, 3),
+        "files": list(RESULT_FILES),
+        **(extra or {}),
+        "scenario": scenario_to_dict(scenario),
+    }
+
+
+def read_manifest(results_dir: str | Path) -> dict[str, Any]:
+    return json.loads((Path(results_dir) / "manifest.json").read_text(encoding="utf-8"))

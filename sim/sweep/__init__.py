@@ -1,0 +1,1 @@
+"""Parameter sweeps: designs, execution, tables, sensitivity indices."""

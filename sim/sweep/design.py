@@ -1,0 +1,383 @@
+"""Sweep designs: which scenarios a sweep runs.
+
+A *parameter* is a scenario field named by its dotted path (`schemes.hybrid.weight`,
+`customers.churn_after_bad_experience`, `jobs.types.complex.share`) with the values to try:
+a list `a,b,c`, a linear range `lo:hi:n` or a log range `lo:hi:n:log` (grid), or the bounds
+`lo:hi` / `lo:hi:log` inside which lhs, sobol and morris draw their points (SALib samplers).
+A *point* is one assignment of values to every parameter; applied to the resolved scenario
+it gives a scenario that is validated like a scenario file, so a bad path, a value of the
+wrong type or a point that breaks a rule (shares not adding up to 1) is reported before
+anything runs, as a `SweepInputError` naming the path.
+
+Integer fields (`workforce.technicians`, `customers.count`) take whole numbers: a range or a
+sampled value is rounded to the nearest integer (the unrounded sampler value is kept as
+`x`, which is what the sensitivity analysis of a sobol/morris sweep uses).
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sim.config.load import ScenarioError, scenario_from_dict
+from sim.config.scenario import Scenario
+
+DESIGNS = ("grid", "lhs", "sobol", "morris")
+SAMPLED = ("lhs", "sobol", "morris")
+#: Default --samples of the sampled designs (sobol: base samples N, N*(D+2) points;
+#: morris: trajectories, N*(D+1) points).
+DEFAULT_SAMPLES = {"lhs": 16, "sobol": 32, "morris": 10}
+MORRIS_LEVELS = 4
+#: Fields that are not part of the model: the sweep sets them itself, or they are labels.
+NOT_SWEEPABLE = {
+    "name": "the scenario's name is a label",
+    "description": "a label",
+    "source": "a label",
+    "seed": "use --seed",
+    "replications": "use --reps",
+    "baseline": "the baseline must stay fixed for paired differences",
+}
+#: Groups of shares that must add up to 1 (see --rebalance-shares).
+SHARE_GROUPS = ("jobs.types", "customers.tiers")
+
+
+class SweepInputError(ValueError):
+    """Bad sweep input (a parameter path, its values, or a design point): one line."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A swept scenario field: `values` (grid) or `lo`, `hi` (sampled designs)."""
+
+    path: str
+    kind: str                      # "int", "float", "bool" or "str": the field's type
+    values: tuple[Any, ...] = ()   # grid
+    lo: float | None = None        # sampled designs
+    hi: float | None = None
+    log: bool = False
+
+    def spec(self) -> dict[str, Any]:
+        """The JSON form recorded in the manifest."""
+        if self.values:
+            return {"path": self.path, "type": self.kind, "values": list(self.values)}
+        return {"path": self.path, "type": self.kind, "range": [self.lo, self.hi],
+                "scale": "log" if self.log else "linear"}
+
+
+@dataclass(frozen=True)
+class Point:
+    """One design point: the values applied, and the sampler's unrounded coordinates."""
+
+    index: int
+    values: dict[str, Any]
+    x: tuple[float, ...] = ()
+
+
+@dataclass
+class Design:
+    method: str
+    parameters: list[Parameter]
+    points: list[Point]
+    samples: int | None = None
+    seed: int = 0
+    rebalance_shares: bool = False
+    problem: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def paths(self) -> list[str]:
+        return [p.path for p in self.parameters]
+
+    def spec(self) -> dict[str, Any]:
+        """The JSON form recorded in the manifest (it identifies the sweep on --resume)."""
+        return {
+            "method": self.method,
+            "samples": self.samples,
+            "seed": self.seed,
+            "rebalance_shares": self.rebalance_shares,
+            "morris_levels": MORRIS_LEVELS if self.method == "morris" else None,
+            "problem": self.problem or None,
+            "points": [{"point": p.index, "values": p.values, **({"x": list(p.x)} if p.x else {})}
+                       for p in self.points],
+        }
+
+
+# --------------------------------------------------------------------------- paths
+def _lookup(data: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path of the resolved scenario dict; SweepInputError if none."""
+    if not path or any(not part for part in path.split(".")):
+        raise SweepInputError(f"--param {path!r}: not a dotted scenario path")
+    parts = path.split(".")
+    if parts[0] in NOT_SWEEPABLE and len(parts) == 1:
+        raise SweepInputError(f"--param {path}: cannot be swept ({NOT_SWEEPABLE[parts[0]]})")
+    cur: Any = data
+    for k, part in enumerate(parts):
+        if not isinstance(cur, dict) or part not in cur:
+            where = ".".join(parts[:k]) or "the scenario"
+            keys = list(cur) if isinstance(cur, dict) else []
+            close = difflib.get_close_matches(part, keys, n=1)
+            hint = f"; did you mean {'.'.join(parts[:k] + [close[0]])!r}?" if close else ""
+            if not isinstance(cur, dict):
+                raise SweepInputError(f"--param {path}: no such field ({where} is a value){hint}")
+            raise SweepInputError(f"--param {path}: no such field in {where}{hint}")
+        cur = cur[part]
+    if isinstance(cur, dict):
+        some = ", ".join(f"{path}.{k}" for k in list(cur)[:3])
+        raise SweepInputError(f"--param {path}: is a section, not a value (e.g. {some})")
+    if isinstance(cur, (list, tuple)):
+        raise SweepInputError(f"--param {path}: is a list; only single values can be swept")
+    if parts[-1] == "type" and parts[0] == "schemes":
+        raise SweepInputError(f"--param {path}: a scheme's type cannot be swept; "
+                              "add a scheme of each type to the scenario instead")
+    return cur
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    return "str"
+
+
+def _set(data: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    cur = data
+    for part in parts[:-1]:
+        cur = cur[part]
+    cur[parts[-1]] = value
+
+
+# --------------------------------------------------------------------------- values
+def _number(path: str, token: str) -> float:
+    try:
+        v = float(token)
+    except ValueError:
+        raise SweepInputError(f"--param {path}: {token!r} is not a number") from None
+    if not math.isfinite(v):
+        raise SweepInputError(f"--param {path}: {token!r} is not a finite number")
+    return v
+
+
+def _whole(path: str, v: float, token: str) -> int:
+    if abs(v - round(v)) > 1e-9 * max(1.0, abs(v)):
+        raise SweepInputError(f"--param {path}: {token!r} is not a whole number "
+                              "(the field is an integer)")
+    return round(v)
+
+
+def _list_value(path: str, kind: str, token: str) -> Any:
+    token = token.strip()
+    if not token:
+        raise SweepInputError(f"--param {path}: empty value in the list")
+    if kind == "int":
+        return _whole(path, _number(path, token), token)
+    if kind == "float":
+        return _number(path, token)
+    if kind == "bool":
+        low = token.lower()
+        if low in ("true", "yes", "1"):
+            return True
+        if low in ("false", "no", "0"):
+            return False
+        raise SweepInputError(f"--param {path}: {token!r} is not true or false")
+    return token
+
+
+def parse_param(text: str, base: dict[str, Any], design: str) -> Parameter:
+    """`PATH=VALUES` -> Parameter, checked against the resolved scenario dict `base`."""
+    if "=" not in text:
+        raise SweepInputError(f"--param {text!r}: expected PATH=VALUES, "
+                              "e.g. schemes.hybrid.weight=0,0.25,0.5")
+    path, _, values = text.partition("=")
+    path, values = path.strip(), values.strip()
+    kind = _kind(_lookup(base, path))
+    if not values:
+        raise SweepInputError(f"--param {path}: no values given")
+    if ":" not in values:
+        if design in SAMPLED:
+            raise SweepInputError(f"--param {path}: the {design} design draws points inside a "
+                                  "range; give lo:hi or lo:hi:log, not a list")
+        vals = tuple(_list_value(path, kind, t) for t in values.split(","))
+        if len(set(vals)) != len(vals):
+            raise SweepInputError(f"--param {path}: repeated values in {values!r}")
+        return Parameter(path, kind, values=vals)
+    # a range
+    if kind not in ("int", "float"):
+        raise SweepInputError(f"--param {path}: a range needs a numeric field "
+                              f"(this one is {kind}); give a list a,b,c")
+    parts = [p.strip() for p in values.split(":")]
+    log = bool(parts) and parts[-1].lower() == "log"
+    if log:
+        parts = parts[:-1]
+    if design in SAMPLED:
+        if len(parts) != 2:
+            raise SweepInputError(f"--param {path}: the {design} design takes lo:hi or "
+                                  f"lo:hi:log (got {values!r}; --samples sets how many points)")
+        lo, hi = (_number(path, p) for p in parts)
+        if not lo < hi:
+            raise SweepInputError(f"--param {path}: the range needs lo < hi (got {values!r})")
+        if log and lo <= 0:
+            raise SweepInputError(f"--param {path}: a log range needs lo > 0 (got {values!r})")
+        return Parameter(path, kind, lo=lo, hi=hi, log=log)
+    if len(parts) != 3:
+        raise SweepInputError(f"--param {path}: a grid range is lo:hi:n or lo:hi:n:log "
+                              f"(got {values!r})")
+    lo, hi = _number(path, parts[0]), _number(path, parts[1])
+    try:
+        n = int(parts[2])
+    except ValueError:
+        raise SweepInputError(f"--param {path}: n in lo:hi:n must be a whole number "
+                              f"(got {parts[2]!r})") from None
+    if n < 2:
+        raise SweepInputError(f"--param {path}: n in lo:hi:n must be at least 2 (got {n})")
+    if lo == hi:
+        raise SweepInputError(f"--param {path}: the range is empty (lo = hi = {lo:g})")
+    if log:
+        if lo <= 0 or hi <= 0:
+            raise SweepInputError(f"--param {path}: a log range needs lo, hi > 0 (got {values!r})")
+        grid = np.logspace(math.log10(lo), math.log10(hi), n)
+    else:
+        grid = np.linspace(lo, hi, n)
+    if kind == "int":
+        vals = tuple(round(v) for v in grid)
+        if len(set(vals)) != len(vals):
+            raise SweepInputError(f"--param {path}: {values!r} gives repeated whole numbers "
+                                  f"{list(vals)}; use fewer points")
+    else:
+        vals = tuple(float(v) for v in grid)
+    return Parameter(path, kind, values=vals)
+
+
+# --------------------------------------------------------------------------- designs
+def _problem(params: list[Parameter]) -> dict[str, Any]:
+    bounds = [[math.log10(p.lo), math.log10(p.hi)] if p.log else [p.lo, p.hi] for p in params]
+    return {"num_vars": len(params), "names": [p.path for p in params], "bounds": bounds}
+
+
+def _sampled_values(params: list[Parameter], x: np.ndarray) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for p, v in zip(params, x):
+        v = float(10.0 ** v) if p.log else float(v)
+        out[p.path] = round(v) if p.kind == "int" else v
+    return out
+
+
+def sample(method: str, params: list[Parameter], samples: int, seed: int) -> np.ndarray:
+    """The sampler's matrix (one row per point), in sampling space (log10 for log ranges)."""
+    from SALib.sample import latin, morris, sobol
+
+    problem = _problem(params)
+    if method == "lhs":
+        return latin.sample(problem, samples, seed=seed)
+    if method == "sobol":
+        return sobol.sample(problem, samples, calc_second_order=False, seed=seed)
+    if method == "morris":
+        return morris.sample(problem, samples, num_levels=MORRIS_LEVELS, seed=seed)
+    raise SweepInputError(f"--design {method!r}: not one of {', '.join(DESIGNS)}")
+
+
+def make_design(
+    base: Scenario | dict[str, Any],
+    param_texts: list[str],
+    method: str = "grid",
+    samples: int | None = None,
+    seed: int = 0,
+    rebalance_shares: bool = False,
+) -> Design:
+    """Parse the parameters and lay out the points (not yet validated: see `point_scenarios`)."""
+    if method not in DESIGNS:
+        raise SweepInputError(f"--design {method!r}: not one of {', '.join(DESIGNS)}")
+    data = base.model_dump(mode="json") if isinstance(base, Scenario) else base
+    if not param_texts:
+        raise SweepInputError("--param: give at least one PATH=VALUES")
+    params = [parse_param(t, data, method) for t in param_texts]
+    seen: set[str] = set()
+    for p in params:
+        if p.path in seen:
+            raise SweepInputError(f"--param {p.path}: given twice")
+        seen.add(p.path)
+    if method == "grid":
+        if samples is not None:
+            raise SweepInputError("--samples: only for lhs, sobol and morris (a grid crosses "
+                                  "the values given)")
+        points = [Point(i, dict(zip([p.path for p in params], combo)))
+                  for i, combo in enumerate(itertools.product(*(p.values for p in params)))]
+        return Design(method, params, points, None, seed, rebalance_shares)
+    n = DEFAULT_SAMPLES[method] if samples is None else samples
+    if n < 2:
+        raise SweepInputError(f"--samples: at least 2 for {method} (got {n})")
+    if method == "sobol" and n & (n - 1):
+        raise SweepInputError(f"--samples: the sobol design needs a power of 2 (got {n}; "
+                              f"try {1 << (n - 1).bit_length()})")
+    if method == "morris" and len(params) < 2:
+        raise SweepInputError("--design morris: needs at least 2 parameters")
+    x = sample(method, params, n, seed)
+    points = [Point(i, _sampled_values(params, row), tuple(float(v) for v in row))
+              for i, row in enumerate(x)]
+    return Design(method, params, points, n, seed, rebalance_shares, _problem(params))
+
+
+# --------------------------------------------------------------------------- applying points
+def _rebalance(data: dict[str, Any], swept: set[str]) -> None:
+    """Rescale the unswept shares of each share group so that the group adds up to 1."""
+    for group in SHARE_GROUPS:
+        section, key = group.split(".")
+        members = data[section][key]
+        fixed = [k for k in members if f"{group}.{k}.share" in swept]
+        if not fixed:
+            continue
+        free = [k for k in members if k not in fixed]
+        rest = 1.0 - sum(members[k]["share"] for k in fixed)
+        free_total = sum(members[k]["share"] for k in free)
+        if free and free_total > 0 and rest >= 0:
+            for k in free:
+                members[k]["share"] = members[k]["share"] * rest / free_total
+
+
+def apply_point(base: dict[str, Any], point: Point, rebalance_shares: bool = False) -> dict[str, Any]:
+    """The scenario dict of one point: `base` with the point's values set (a copy)."""
+    data = copy.deepcopy(base)
+    for path, value in point.values.items():
+        _set(data, path, value)
+    if rebalance_shares:
+        _rebalance(data, set(point.values))
+    return data
+
+
+def describe(point: Point) -> str:
+    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                     for k, v in point.values.items())
+
+
+def point_scenarios(base: Scenario, design: Design) -> list[dict[str, Any]]:
+    """The validated scenario dict of every point, in point order.
+
+    Raises SweepInputError naming the point, its values and the offending field.
+    """
+    data = base.model_dump(mode="json")
+    out = []
+    for point in design.points:
+        d = apply_point(data, point, design.rebalance_shares)
+        try:
+            sc = scenario_from_dict(d, f"point {point.index} ({describe(point)})")
+        except ScenarioError as exc:
+            msg = str(exc)
+            if "shares must add up to 1" in msg and not design.rebalance_shares:
+                msg += "; add --rebalance-shares to rescale the other shares of the group"
+            raise SweepInputError(msg) from None
+        if getattr(sc, "budget_neutral", False):
+            # the search (sim.experiment.budget) is not run per point: refuse rather than ignore it
+            raise SweepInputError(
+                f"point {point.index} ({describe(point)}): budget_neutral: sweeps do not run "
+                "the budget-neutral search; set budget_neutral: false and give the factors "
+                "in pay_scale (e.g. from the manifest of 'techsim run --budget-neutral')")
+        out.append(d)
+    return out

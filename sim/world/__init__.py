@@ -1,0 +1,1 @@
+"""The world a replication draws: random streams, pre-drawn draws, visit-outcome probabilities, record schema."""
