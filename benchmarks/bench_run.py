@@ -37,11 +37,15 @@ BARE = HERE.parent.parent / "shared" / "reference" / "bare_simpy_field_service.p
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--workers", type=int, default=default_workers())
     ap.add_argument("--bare", type=Path, default=BARE)
-    ap.add_argument("--repeat", type=int, default=3, help="repeats of the per-job timing (best kept)")
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="repeats of the per-job timing (best kept)"
+    )
     a = ap.parse_args()
     sc = load_scenario(bundled_scenarios()["hvac"])
 
@@ -49,14 +53,24 @@ def main() -> None:
         t0 = time.perf_counter()
         res = run_scenario(sc, Path(tmp) / "out", replications=a.reps, workers=a.workers)
         wall = time.perf_counter() - t0
-    print(json.dumps({
-        "bench": "default_run", "scenario": sc.name, "schemes": len(sc.schemes),
-        "replications": a.reps, "workers": a.workers,
-        "technicians": sc.workforce.technicians, "customers": sc.customers.count,
-        "measured_days": sc.measured_days, "wall_s": round(wall, 2),
-        "target_s": 60, "ok": wall < 60,
-        "visits_per_replication": float(res.result.runs["visits"].mean()),
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "default_run",
+                "scenario": sc.name,
+                "schemes": len(sc.schemes),
+                "replications": a.reps,
+                "workers": a.workers,
+                "technicians": sc.workforce.technicians,
+                "customers": sc.customers.count,
+                "measured_days": sc.measured_days,
+                "wall_s": round(wall, 2),
+                "target_s": 60,
+                "ok": wall < 60,
+                "visits_per_replication": float(res.result.runs["visits"].mean()),
+            }
+        )
+    )
 
     # per-visit cost, single process
     name = sc.baseline_scheme
@@ -74,8 +88,11 @@ def main() -> None:
         t0 = time.perf_counter()
         r = run_replication(sc, sc.seed, 0)
         best_rep = min(best_rep, (time.perf_counter() - t0) / len(r.runs))
-    ours = {"simulate_us_per_visit": round(1e6 * best_sim / n_visits, 2),
-            "replication_us_per_visit": round(1e6 * best_rep / n_visits, 2), "visits": n_visits}
+    ours = {
+        "simulate_us_per_visit": round(1e6 * best_sim / n_visits, 2),
+        "replication_us_per_visit": round(1e6 * best_rep / n_visits, 2),
+        "visits": n_visits,
+    }
 
     bare = None
     if a.bare.exists():
@@ -84,19 +101,40 @@ def main() -> None:
         runs = []
         for _ in range(a.repeat):
             cp = subprocess.run(
-                [sys.executable, str(a.bare), "--jobs", str(n_visits), "--techs", str(wf.technicians),
-                 "--customers", str(sc.customers.count), "--travel", str(wf.travel_hours_mean),
-                 "--work", str(mean_work)],
-                capture_output=True, text=True, check=True,
+                [
+                    sys.executable,
+                    str(a.bare),
+                    "--jobs",
+                    str(n_visits),
+                    "--techs",
+                    str(wf.technicians),
+                    "--customers",
+                    str(sc.customers.count),
+                    "--travel",
+                    str(wf.travel_hours_mean),
+                    "--work",
+                    str(mean_work),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
             )
             runs.append(json.loads(cp.stdout.strip().splitlines()[-1]))
         bare = min(r["us_per_job"] for r in runs)
-    print(json.dumps({
-        "bench": "cost_per_visit", **ours, "bare_simpy_us_per_job": bare,
-        "ratio_simulate": round(ours["simulate_us_per_visit"] / bare, 2) if bare else None,
-        "ratio_replication": round(ours["replication_us_per_visit"] / bare, 2) if bare else None,
-        "target_ratio": 2.0,
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "cost_per_visit",
+                **ours,
+                "bare_simpy_us_per_job": bare,
+                "ratio_simulate": round(ours["simulate_us_per_visit"] / bare, 2) if bare else None,
+                "ratio_replication": round(ours["replication_us_per_visit"] / bare, 2)
+                if bare
+                else None,
+                "target_ratio": 2.0,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -84,15 +84,20 @@ def _timed(sc, design, reps, tmp: Path, tag: str, **kw) -> tuple[float, object]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--points", type=int, default=8, help="grid points of the throughput sweep")
     ap.add_argument("--reps", type=int, default=4)
     ap.add_argument("--small-tasks", type=int, default=120, help="tasks of the overhead sweep")
     ap.add_argument("--no-dask", action="store_true")
-    ap.add_argument("--repeat", type=int, default=2,
-                    help="timings of each configuration; the fastest is kept (other load "
-                         "on the machine only ever slows a run down)")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=2,
+        help="timings of each configuration; the fastest is kept (other load "
+        "on the machine only ever slows a run down)",
+    )
     a = ap.parse_args()
     global REPEAT
     REPEAT = max(1, a.repeat)
@@ -107,29 +112,51 @@ def main() -> None:
         w2, r2 = _timed(sc, design, a.reps, tmp, "w2", workers=2)
         pd.testing.assert_frame_equal(r1.runs, r2.runs)
     n = a.points * a.reps
-    print(json.dumps({
-        "bench": "sweep_throughput", "scenario": "hvac (2,500 customers, 10 technicians)",
-        "points": a.points, "replications": a.reps, "schemes": len(sc.schemes),
-        "tasks": len(r1.manifest["tasks"]), "reps_per_task": r1.manifest["tasks"][0]["last"] + 1,
-        "wall_1_worker_s": round(w1, 2), "wall_2_workers_s": round(w2, 2),
-        "replications_per_s_1": round(n / w1, 3), "replications_per_s_2": round(n / w2, 3),
-        "repeat": REPEAT, "speedup": round(w1 / w2, 2), "target_speedup": 1.8, "ok": w1 / w2 >= 1.8,
-        "identical": True, "cpus": len(os.sched_getaffinity(0)),
-        "other_processes_cpu_s": {"1_worker": OTHERS["w1"], "2_workers": OTHERS["w2"]},
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "sweep_throughput",
+                "scenario": "hvac (2,500 customers, 10 technicians)",
+                "points": a.points,
+                "replications": a.reps,
+                "schemes": len(sc.schemes),
+                "tasks": len(r1.manifest["tasks"]),
+                "reps_per_task": r1.manifest["tasks"][0]["last"] + 1,
+                "wall_1_worker_s": round(w1, 2),
+                "wall_2_workers_s": round(w2, 2),
+                "replications_per_s_1": round(n / w1, 3),
+                "replications_per_s_2": round(n / w2, 3),
+                "repeat": REPEAT,
+                "speedup": round(w1 / w2, 2),
+                "target_speedup": 1.8,
+                "ok": w1 / w2 >= 1.8,
+                "identical": True,
+                "cpus": len(os.sched_getaffinity(0)),
+                "other_processes_cpu_s": {"1_worker": OTHERS["w1"], "2_workers": OTHERS["w2"]},
+            }
+        )
+    )
     if a.no_dask:
         return
 
     # 2. per-task overhead, local processes vs Dask, on the same sweep
     from distributed import LocalCluster
 
-    small = _scaled("hvac", customers__count=300, workforce__technicians=2, horizon_days=60,
-                    warmup_days=10)
+    small = _scaled(
+        "hvac", customers__count=300, workforce__technicians=2, horizon_days=60, warmup_days=10
+    )
     k = a.small_tasks
     grid = make_design(small, [f"customers.churn_base=0.01:0.1:{k // 2}"], "grid")
-    with tempfile.TemporaryDirectory() as tmp, LocalCluster(
-            n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-            dashboard_address=None) as cluster:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        LocalCluster(
+            n_workers=2,
+            processes=True,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+    ):
         tmp = Path(tmp)
         addr = cluster.scheduler_address
         # warm up the workers (imports) so that start-up is not counted as overhead
@@ -138,22 +165,36 @@ def main() -> None:
         wd, rd = _timed(small, grid, 2, tmp, "dask1", scheduler=addr, chunk=1)
         pd.testing.assert_frame_equal(rl.runs, rd.runs)
         n_tasks = len(rl.manifest["tasks"])
-        print(json.dumps({
-            "bench": "per_task_overhead", "tasks": n_tasks, "reps_per_task": 1,
-            "wall_local_2_workers_s": round(wl, 2), "wall_dask_2_workers_s": round(wd, 2),
-            "local_ms_per_task": round(1000 * wl / n_tasks, 1),
-            "dask_ms_per_task": round(1000 * wd / n_tasks, 1),
-            "dask_extra_ms_per_task": round(1000 * (wd - wl) / n_tasks, 1),
-            "identical": True,
-        }))
+        print(
+            json.dumps(
+                {
+                    "bench": "per_task_overhead",
+                    "tasks": n_tasks,
+                    "reps_per_task": 1,
+                    "wall_local_2_workers_s": round(wl, 2),
+                    "wall_dask_2_workers_s": round(wd, 2),
+                    "local_ms_per_task": round(1000 * wl / n_tasks, 1),
+                    "dask_ms_per_task": round(1000 * wd / n_tasks, 1),
+                    "dask_extra_ms_per_task": round(1000 * (wd - wl) / n_tasks, 1),
+                    "identical": True,
+                }
+            )
+        )
         # the throughput sweep at the default task size on Dask
         wd2, rd2 = _timed(sc, design, a.reps, tmp, "dask_big", scheduler=addr)
         pd.testing.assert_frame_equal(r1.runs, rd2.runs)
-        print(json.dumps({
-            "bench": "sweep_throughput_dask", "tasks": len(rd2.manifest["tasks"]),
-            "wall_dask_2_workers_s": round(wd2, 2), "wall_local_2_workers_s": round(w2, 2),
-            "dask_vs_local": round(wd2 / w2, 3), "identical": True,
-        }))
+        print(
+            json.dumps(
+                {
+                    "bench": "sweep_throughput_dask",
+                    "tasks": len(rd2.manifest["tasks"]),
+                    "wall_dask_2_workers_s": round(wd2, 2),
+                    "wall_local_2_workers_s": round(w2, 2),
+                    "dask_vs_local": round(wd2 / w2, 3),
+                    "identical": True,
+                }
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -56,12 +56,25 @@ TINY: dict[str, Any] = {
     },
     "jobs": {
         "types": {
-            "simple": {"share": 0.5, "onsite_hours_mean": 0.8, "fix_prob": 0.95,
-                       "part_on_van": 0.95},
-            "standard": {"share": 0.35, "onsite_hours_mean": 1.5, "fix_prob": 0.88,
-                         "part_on_van": 0.85},
-            "complex": {"share": 0.15, "onsite_hours_mean": 2.5, "min_skill": 0.55,
-                        "fix_prob": 0.78, "part_on_van": 0.7},
+            "simple": {
+                "share": 0.5,
+                "onsite_hours_mean": 0.8,
+                "fix_prob": 0.95,
+                "part_on_van": 0.95,
+            },
+            "standard": {
+                "share": 0.35,
+                "onsite_hours_mean": 1.5,
+                "fix_prob": 0.88,
+                "part_on_van": 0.85,
+            },
+            "complex": {
+                "share": 0.15,
+                "onsite_hours_mean": 2.5,
+                "min_skill": 0.55,
+                "fix_prob": 0.78,
+                "part_on_van": 0.7,
+            },
         },
         "part_lead_time_hours": 48,
         "revisit_delay_hours": 24,
@@ -82,12 +95,19 @@ TINY: dict[str, Any] = {
     "schemes": {
         "jobs_per_day": {"type": "jobs_per_day", "base_per_day": 100, "per_visit": 45},
         "outcome_weighted": {
-            "type": "outcome_weighted", "base_per_day": 160, "per_first_time_fix": 40,
-            "clawback_per_repeat_visit": 20, "clawback_per_callback": 30,
-            "per_promoter": 10, "retained_value_share": 0.01,
+            "type": "outcome_weighted",
+            "base_per_day": 160,
+            "per_first_time_fix": 40,
+            "clawback_per_repeat_visit": 20,
+            "clawback_per_callback": 30,
+            "per_promoter": 10,
+            "retained_value_share": 0.01,
         },
-        "hybrid": {"type": "hybrid", "weight": 0.3,
-                   "between": ["jobs_per_day", "outcome_weighted"]},
+        "hybrid": {
+            "type": "hybrid",
+            "weight": 0.3,
+            "between": ["jobs_per_day", "outcome_weighted"],
+        },
         "hourly": {"type": "hourly", "per_hour": 30},
     },
     "baseline": "jobs_per_day",
@@ -107,20 +127,24 @@ def bundled_dict(name: str) -> dict[str, Any]:
     return yaml.safe_load((SCENARIO_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
 
 
-def mmc_dict(lam: float, mu: float, c: int, horizon_days: float, warmup_days: float,
-             seed: int = 1) -> dict[str, Any]:
+def mmc_dict(
+    lam: float, mu: float, c: int, horizon_days: float, warmup_days: float, seed: int = 1
+) -> dict[str, Any]:
     """The bundled M/M/c case with arrival rate `lam`/h, service rate `mu`/h, `c` servers."""
     d = bundled_dict("mmc")
     count = d["customers"]["count"]
-    return deep_merge(d, {
-        "name": f"mmc_l{lam:g}_m{mu:g}_c{c}",
-        "seed": seed,
-        "horizon_days": horizon_days,
-        "warmup_days": warmup_days,
-        "customers": {"failures_per_year": lam * HOURS_PER_YEAR / count},
-        "jobs": {"types": {"job": {"onsite_hours_mean": 1.0 / mu}}},
-        "workforce": {"technicians": c},
-    })
+    return deep_merge(
+        d,
+        {
+            "name": f"mmc_l{lam:g}_m{mu:g}_c{c}",
+            "seed": seed,
+            "horizon_days": horizon_days,
+            "warmup_days": warmup_days,
+            "customers": {"failures_per_year": lam * HOURS_PER_YEAR / count},
+            "jobs": {"types": {"job": {"onsite_hours_mean": 1.0 / mu}}},
+            "workforce": {"technicians": c},
+        },
+    )
 
 
 def write_yaml(path: Path, data: Any) -> Path:

@@ -54,8 +54,13 @@ def _set(d: dict[str, Any], path: str, value: Any) -> None:
     d[keys[-1]] = value
 
 
-def make_sweep(out: Path, params: dict[str, list[float]], reps: int = 3,
-               sensitivity: str | None = None, name: str = "tiny-sweep") -> Path:
+def make_sweep(
+    out: Path,
+    params: dict[str, list[float]],
+    reps: int = 3,
+    sensitivity: str | None = None,
+    name: str = "tiny-sweep",
+) -> Path:
     """A grid sweep in the sweep output schema, each point run for real."""
     base = tiny_dict(name)
     names = list(params)
@@ -79,12 +84,20 @@ def make_sweep(out: Path, params: dict[str, list[float]], reps: int = 3,
     summary.to_parquet(out / "summary.parquet", index=False)
     summary.to_csv(out / "summary.csv", index=False)
     man = {
-        "kind": "sweep", "scenario_name": sc0.name, "design": "grid", "seed": sc0.seed,
-        "replications": reps, "schemes": list(sc0.schemes), "baseline": sc0.baseline_scheme,
-        "techsim_version": "0.1.0", "git_commit": None, "started": "2026-01-01T00:00:00+00:00",
+        "kind": "sweep",
+        "scenario_name": sc0.name,
+        "design": "grid",
+        "seed": sc0.seed,
+        "replications": reps,
+        "schemes": list(sc0.schemes),
+        "baseline": sc0.baseline_scheme,
+        "techsim_version": "0.1.0",
+        "git_commit": None,
+        "started": "2026-01-01T00:00:00+00:00",
         "finished": "2026-01-01T00:01:00+00:00",
         "parameters": [{"path": p, "values": params[p]} for p in names],
-        "points": len(runs), "scenario": scenario_to_dict(sc0),
+        "points": len(runs),
+        "scenario": scenario_to_dict(sc0),
     }
     (out / "manifest.json").write_text(json.dumps(man, indent=2))
     if sensitivity:
@@ -99,12 +112,29 @@ def write_sensitivity(out: Path, names: list[str], method: str) -> None:
         for i, p in enumerate(names):
             if method == "sobol":
                 s1 = 0.6 / (i + 1) + 0.05 * g.random()
-                rows.append({"kpi": kpi, "parameter": p, "method": "sobol", "S1": s1,
-                             "S1_conf": 0.05, "ST": s1 + 0.1, "ST_conf": 0.06})
+                rows.append(
+                    {
+                        "kpi": kpi,
+                        "parameter": p,
+                        "method": "sobol",
+                        "S1": s1,
+                        "S1_conf": 0.05,
+                        "ST": s1 + 0.1,
+                        "ST_conf": 0.06,
+                    }
+                )
             else:
                 mu = 2.0 / (i + 1) + 0.1 * g.random()
-                rows.append({"kpi": kpi, "parameter": p, "method": "morris", "mu_star": mu,
-                             "mu_star_conf": 0.2, "sigma": mu / 3})
+                rows.append(
+                    {
+                        "kpi": kpi,
+                        "parameter": p,
+                        "method": "morris",
+                        "mu_star": mu,
+                        "mu_star_conf": 0.2,
+                        "sigma": mu / 3,
+                    }
+                )
     pd.DataFrame(rows).to_csv(out / "sensitivity.csv", index=False)
 
 
@@ -113,8 +143,9 @@ def strip_behaviour(run_dir: Path) -> None:
     (run_dir / "behaviour.csv").unlink(missing_ok=True)
     cols = ["tech_quits", "vacancy_days"]
     runs = pd.read_csv(run_dir / "runs.csv")
-    runs.drop(columns=[c for c in cols if c in runs.columns]).to_csv(run_dir / "runs.csv",
-                                                                       index=False)
+    runs.drop(columns=[c for c in cols if c in runs.columns]).to_csv(
+        run_dir / "runs.csv", index=False
+    )
     s = pd.read_csv(run_dir / "summary.csv")
     s[~s["kpi"].isin(cols)].to_csv(run_dir / "summary.csv", index=False)
 
@@ -123,9 +154,19 @@ def add_static_behaviour(run_dir: Path) -> None:
     """behaviour.csv with each technician's thoroughness constant, and nobody quitting."""
     techs = pd.read_csv(run_dir / "technicians.csv")
     weeks = sorted(pd.read_csv(run_dir / "timeseries.csv")["week"].unique())
-    rows = [{"scenario": t.scenario, "scheme": t.scheme, "replication": t.replication,
-             "seed": t.seed, "week": w, "tech": t.tech, "thoroughness": t.thoroughness}
-            for t in techs.itertuples() for w in weeks]
+    rows = [
+        {
+            "scenario": t.scenario,
+            "scheme": t.scheme,
+            "replication": t.replication,
+            "seed": t.seed,
+            "week": w,
+            "tech": t.tech,
+            "thoroughness": t.thoroughness,
+        }
+        for t in techs.itertuples()
+        for w in weeks
+    ]
     pd.DataFrame(rows).to_csv(run_dir / "behaviour.csv", index=False)
     runs = pd.read_csv(run_dir / "runs.csv")
     runs["tech_quits"] = 0.0
@@ -147,9 +188,17 @@ def add_behaviour(run_dir: Path) -> None:
             noise = rng.normal(0, 0.02, len(weeks))
             for w, e in zip(weeks, noise):
                 th = 1.0 + (target - 1.0) * (1 - np.exp(-w / 6.0)) + e
-                rows.append({"scenario": t["scenario"], "scheme": scheme, "replication": rep,
-                             "seed": t["seed"], "week": w, "tech": int(t["tech"]),
-                             "thoroughness": th})
+                rows.append(
+                    {
+                        "scenario": t["scenario"],
+                        "scheme": scheme,
+                        "replication": rep,
+                        "seed": t["seed"],
+                        "week": w,
+                        "tech": int(t["tech"]),
+                        "thoroughness": th,
+                    }
+                )
     pd.DataFrame(rows).to_csv(run_dir / "behaviour.csv", index=False)
     runs = pd.read_csv(run_dir / "runs.csv")
     runs["tech_quits"] = (runs["repeat_visit_rate"] * 10).round()

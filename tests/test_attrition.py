@@ -19,21 +19,25 @@ from sim.world.draws import build_world
 
 
 def _scenario(schemes: dict, baseline: str, **att) -> object:
-    d = tiny_dict({
-        "horizon_days": 400, "warmup_days": 50,
-        "customers": {"count": 2500, "term_days": 365},
-        "workforce": {"technicians": 10},
-        "attrition": {"enabled": True, **att},
-        "baseline": baseline,
-    })
+    d = tiny_dict(
+        {
+            "horizon_days": 400,
+            "warmup_days": 50,
+            "customers": {"count": 2500, "term_days": 365},
+            "workforce": {"technicians": 10},
+            "attrition": {"enabled": True, **att},
+            "baseline": baseline,
+        }
+    )
     d["schemes"] = schemes
     return scenario_from_dict(d)
 
 
-EQUAL_PAY = {"hourly": {"type": "hourly", "per_hour": 30},
-             "day_rate": {"type": "custom", "base_per_day": 240}}
-PAY_CUT = {"hourly": {"type": "hourly", "per_hour": 30},
-           "cut": {"type": "hourly", "per_hour": 20}}
+EQUAL_PAY = {
+    "hourly": {"type": "hourly", "per_hour": 30},
+    "day_rate": {"type": "custom", "base_per_day": 240},
+}
+PAY_CUT = {"hourly": {"type": "hourly", "per_hour": 30}, "cut": {"type": "hourly", "per_hour": 20}}
 
 
 def test_kpi_columns_end_with_the_attrition_columns_and_are_zero_when_off(make_tiny):
@@ -45,8 +49,14 @@ def test_kpi_columns_end_with_the_attrition_columns_and_are_zero_when_off(make_t
 
 @pytest.mark.parametrize("reference", ["baseline", "peers", "own_start"])
 def test_attrition_is_zero_when_no_ones_pay_drops(reference):
-    sc = _scenario(EQUAL_PAY, "hourly", reference=reference, base_quit_rate=1.0,
-                   pay_elasticity=10.0, tolerance=0.0)
+    sc = _scenario(
+        EQUAL_PAY,
+        "hourly",
+        reference=reference,
+        base_quit_rate=1.0,
+        pay_elasticity=10.0,
+        tolerance=0.0,
+    )
     for rep in range(2):
         res = run_replication(sc, sc.seed, rep)
         runs = pd.DataFrame(res.runs)
@@ -81,8 +91,14 @@ def test_a_pay_cut_makes_technicians_quit_and_leaves_vacancies():
 
 
 def test_replacements_start_less_skilled_and_ramp_up():
-    sc = _scenario(PAY_CUT, "hourly", base_quit_rate=0.8, hiring_lag_days=7,
-                   new_hire_skill_gap=0.2, ramp_days=70)
+    sc = _scenario(
+        PAY_CUT,
+        "hourly",
+        base_quit_rate=0.8,
+        hiring_lag_days=7,
+        new_hire_skill_gap=0.2,
+        ramp_days=70,
+    )
     world = build_world(sc, sc.seed, 1)
     out = {name: o for name, _f, o in simulate_schemes(sc, world)}["cut"]
     assert out.quits
@@ -91,9 +107,9 @@ def test_replacements_start_less_skilled_and_ramp_up():
     i, t = out.quits[0]
     w_quit = int(t // 168)
     w_hire = next(w for w in range(w_quit + 1, len(present)) if present[w, i])
-    ramp = skills[w_hire:w_hire + 12, i]
+    ramp = skills[w_hire : w_hire + 12, i]
     ramp = ramp[~np.isnan(ramp)]
-    assert np.all(np.diff(ramp[:10]) > 0)          # rising week by week
+    assert np.all(np.diff(ramp[:10]) > 0)  # rising week by week
     assert ramp[-1] - ramp[0] == pytest.approx(0.2, abs=0.03)  # by the skill gap
     assert np.isnan(skills[w_quit, i]) and present[w_quit, i] == 0  # vacant from the quit
     # the replacement's target skill comes from the hiring stream, the same under any scheme
@@ -104,8 +120,8 @@ def test_quit_probability_rule():
     att = Attrition(enabled=True, tolerance=0.05, base_quit_rate=0.15, pay_elasticity=4.0)
     assert attrition.quit_prob(1000.0, 1000.0, att) == 0.0
     assert attrition.quit_prob(1200.0, 1000.0, att) == 0.0
-    assert attrition.quit_prob(960.0, 1000.0, att) == 0.0           # within the tolerance
-    rate = 0.15 * (0.8 ** -4.0 - 1.0)
+    assert attrition.quit_prob(960.0, 1000.0, att) == 0.0  # within the tolerance
+    rate = 0.15 * (0.8**-4.0 - 1.0)
     assert attrition.quit_prob(800.0, 1000.0, att) == pytest.approx(1 - math.exp(-rate * 7 / 365))
     ps = [attrition.quit_prob(x, 1000.0, att) for x in (900, 800, 600, 300)]
     assert ps == sorted(ps) and ps[-1] < 1.0

@@ -50,8 +50,10 @@ def test_a_scheme_with_no_variable_pay_is_scaled_whole():
 
 def test_a_scheme_whose_fixed_pay_alone_exceeds_the_baseline_has_no_factor():
     d = tiny_dict(SMALL)
-    d["schemes"] = {"jobs_per_day": d["schemes"]["jobs_per_day"],
-                    "rich": {"type": "custom", "base_per_day": 900, "per_visit": 5}}
+    d["schemes"] = {
+        "jobs_per_day": d["schemes"]["jobs_per_day"],
+        "rich": {"type": "custom", "base_per_day": 900, "per_visit": 5},
+    }
     with pytest.raises(BudgetError, match="fixed pay alone exceeds it"):
         find_factors(scenario_from_dict(d))
 
@@ -66,8 +68,21 @@ def test_cli_prints_the_factors_and_stores_them_in_the_manifest(tmp_path):
     d["schemes"] = {k: d["schemes"][k] for k in ("jobs_per_day", "outcome_weighted")}
     path = write_yaml(tmp_path / "s.yaml", d)
     out = tmp_path / "out"
-    r = CliRunner().invoke(main, ["run", str(path), "--reps", "2", "--out", str(out),
-                                  "--workers", "1", "--budget-neutral", "-q"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "run",
+            str(path),
+            "--reps",
+            "2",
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            "--budget-neutral",
+            "-q",
+        ],
+    )
     assert r.exit_code == 0, r.output
     man = json.loads((out / "manifest.json").read_text())
     factor = man["budget_neutral"]["factors"]["outcome_weighted"]
@@ -78,8 +93,10 @@ def test_cli_prints_the_factors_and_stores_them_in_the_manifest(tmp_path):
     # the scenario option does the same
     d["budget_neutral"] = True
     path2 = write_yaml(tmp_path / "s2.yaml", d)
-    r2 = CliRunner().invoke(main, ["run", str(path2), "--reps", "2", "--out",
-                                   str(tmp_path / "out2"), "--workers", "1", "-q"])
+    r2 = CliRunner().invoke(
+        main,
+        ["run", str(path2), "--reps", "2", "--out", str(tmp_path / "out2"), "--workers", "1", "-q"],
+    )
     assert r2.exit_code == 0, r2.output
     man2 = json.loads((tmp_path / "out2" / "manifest.json").read_text())
     assert man2["budget_neutral"]["factors"]["outcome_weighted"] == pytest.approx(factor)
@@ -87,11 +104,15 @@ def test_cli_prints_the_factors_and_stores_them_in_the_manifest(tmp_path):
 
 def test_cli_reports_an_impossible_budget_match_in_one_line(tmp_path):
     d = tiny_dict(SMALL)
-    d["schemes"] = {"jobs_per_day": d["schemes"]["jobs_per_day"],
-                    "rich": {"type": "custom", "base_per_day": 900, "per_visit": 5}}
+    d["schemes"] = {
+        "jobs_per_day": d["schemes"]["jobs_per_day"],
+        "rich": {"type": "custom", "base_per_day": 900, "per_visit": 5},
+    }
     path = write_yaml(tmp_path / "s.yaml", d)
-    r = CliRunner().invoke(main, ["run", str(path), "--reps", "2", "--out",
-                                  str(tmp_path / "out"), "--budget-neutral", "-q"])
+    r = CliRunner().invoke(
+        main,
+        ["run", str(path), "--reps", "2", "--out", str(tmp_path / "out"), "--budget-neutral", "-q"],
+    )
     assert r.exit_code == 2
     assert "budget_neutral" in r.output and "Traceback" not in r.output
     assert not (tmp_path / "out").exists()

@@ -86,44 +86,71 @@ def _top_typo() -> dict:
 
 #: case -> (file content: dict or raw text, strings the message must contain)
 BAD = {
-    "yaml_syntax": ("name: x\ncustomers: [1, 2\nworkforce: {}\n",
-                    ["YAML syntax error", "line "]),
-    "yaml_bad_indent": ("name: x\ncustomers:\n  count: 10\n failures_per_year: 2\n",
-                        ["YAML syntax error", "line 4"]),
+    "yaml_syntax": ("name: x\ncustomers: [1, 2\nworkforce: {}\n", ["YAML syntax error", "line "]),
+    "yaml_bad_indent": (
+        "name: x\ncustomers:\n  count: 10\n failures_per_year: 2\n",
+        ["YAML syntax error", "line 4"],
+    ),
     "not_a_mapping": ("- just\n- a list\n", ["mapping"]),
     "empty_file": ("", ["mapping"]),
     "unknown_top_key": (_top_typo(), ["custmers", "did you mean 'customers'"]),
-    "unknown_nested_key": (_typo("customers", "count", "cout"),
-                           ["customers.cout", "did you mean 'count'"]),
-    "unknown_tier_key": (_tier_typo(), ["customers.tiers.gold.sla_hour",
-                                        "did you mean 'sla_hours'"]),
-    "unknown_scheme_key": (_scheme_typo(), ["schemes.jobs_per_day.per_vist",
-                                            "did you mean 'per_visit'"]),
-    "unknown_scheme_type": (_with({"schemes": {"hourly": {"type": "piecework"}}}),
-                            ["schemes.hourly", "piecework"]),
-    "string_for_int": (_with({"workforce": {"technicians": "five"}}),
-                       ["workforce.technicians", "integer", "'five'"]),
-    "string_for_float": (_with({"customers": {"failures_per_year": "often"}}),
-                         ["customers.failures_per_year", "'often'"]),
-    "negative_rate": (_with({"customers": {"failures_per_year": -2.0}}),
-                      ["customers.failures_per_year", "greater than 0", "-2"]),
-    "negative_pay_rate": (_with({"schemes": {"jobs_per_day": {"per_visit": -5}}}),
-                          ["schemes.jobs_per_day.per_visit", "-5"]),
-    "probability_above_one": (_with({"customers": {"churn_base": 1.5}}),
-                              ["customers.churn_base", "less than or equal to 1", "1.5"]),
+    "unknown_nested_key": (
+        _typo("customers", "count", "cout"),
+        ["customers.cout", "did you mean 'count'"],
+    ),
+    "unknown_tier_key": (
+        _tier_typo(),
+        ["customers.tiers.gold.sla_hour", "did you mean 'sla_hours'"],
+    ),
+    "unknown_scheme_key": (
+        _scheme_typo(),
+        ["schemes.jobs_per_day.per_vist", "did you mean 'per_visit'"],
+    ),
+    "unknown_scheme_type": (
+        _with({"schemes": {"hourly": {"type": "piecework"}}}),
+        ["schemes.hourly", "piecework"],
+    ),
+    "string_for_int": (
+        _with({"workforce": {"technicians": "five"}}),
+        ["workforce.technicians", "integer", "'five'"],
+    ),
+    "string_for_float": (
+        _with({"customers": {"failures_per_year": "often"}}),
+        ["customers.failures_per_year", "'often'"],
+    ),
+    "negative_rate": (
+        _with({"customers": {"failures_per_year": -2.0}}),
+        ["customers.failures_per_year", "greater than 0", "-2"],
+    ),
+    "negative_pay_rate": (
+        _with({"schemes": {"jobs_per_day": {"per_visit": -5}}}),
+        ["schemes.jobs_per_day.per_visit", "-5"],
+    ),
+    "probability_above_one": (
+        _with({"customers": {"churn_base": 1.5}}),
+        ["customers.churn_base", "less than or equal to 1", "1.5"],
+    ),
     "job_probability_above_one": (
         _with({"jobs": {"types": {"simple": {"fix_prob": 1.2}}}}),
-        ["jobs.types.simple.fix_prob", "1.2"]),
-    "zero_technicians": (_with({"workforce": {"technicians": 0}}),
-                         ["workforce.technicians", "greater than or equal to 1"]),
-    "warmup_longer_than_horizon": (_with({"horizon_days": 30, "warmup_days": 45}),
-                                   ["warmup_days", "horizon_days"]),
+        ["jobs.types.simple.fix_prob", "1.2"],
+    ),
+    "zero_technicians": (
+        _with({"workforce": {"technicians": 0}}),
+        ["workforce.technicians", "greater than or equal to 1"],
+    ),
+    "warmup_longer_than_horizon": (
+        _with({"horizon_days": 30, "warmup_days": 45}),
+        ["warmup_days", "horizon_days"],
+    ),
     "unknown_baseline": (_with({"baseline": "piece_rate"}), ["baseline", "'piece_rate'"]),
     "hybrid_unknown_scheme": (
         _with({"schemes": {"hybrid": {"between": ["jobs_per_day", "outcome_wieghted"]}}}),
-        ["schemes.hybrid.between", "'outcome_wieghted'"]),
-    "tier_shares": (_with({"customers": {"tiers": {"gold": {"share": 0.5}}}}),
-                    ["customers", "shares must add up to 1"]),
+        ["schemes.hybrid.between", "'outcome_wieghted'"],
+    ),
+    "tier_shares": (
+        _with({"customers": {"tiers": {"gold": {"share": 0.5}}}}),
+        ["customers", "shares must add up to 1"],
+    ),
 }
 
 
@@ -223,10 +250,27 @@ def test_validate_bundled(name):
 
 # --------------------------------------------------------------------------- run and its files
 
-TECH_REQUIRED = ["scenario", "scheme", "replication", "tech", "visits", "first_time_fixes",
-                 "repeat_visits", "pay", "thoroughness"]
-WEEK_REQUIRED = ["scenario", "scheme", "replication", "week", "active_customers", "churned",
-                 "backlog", "visits_done"]
+TECH_REQUIRED = [
+    "scenario",
+    "scheme",
+    "replication",
+    "tech",
+    "visits",
+    "first_time_fixes",
+    "repeat_visits",
+    "pay",
+    "thoroughness",
+]
+WEEK_REQUIRED = [
+    "scenario",
+    "scheme",
+    "replication",
+    "week",
+    "active_customers",
+    "churned",
+    "backlog",
+    "visits_done",
+]
 
 
 @pytest.fixture
@@ -240,8 +284,7 @@ def tiny_run(cwd):
 def test_run_writes_the_result_files(tiny_run):
     out, res = tiny_run
     assert res.output.strip() == ""  # --quiet
-    for name in ("runs.csv", "summary.csv", "technicians.csv", "timeseries.csv",
-                 "manifest.json"):
+    for name in ("runs.csv", "summary.csv", "technicians.csv", "timeseries.csv", "manifest.json"):
         assert (out / name).is_file(), name
     runs = pd.read_csv(out / "runs.csv")
     assert list(runs.columns) == list(RUN_ID_COLUMNS) + list(KPI_COLUMNS)
@@ -257,8 +300,16 @@ def test_run_writes_the_result_files(tiny_run):
     weeks = pd.read_csv(out / "timeseries.csv")
     assert set(WEEK_REQUIRED) <= set(weeks.columns)
     man = json.loads((out / "manifest.json").read_text())
-    for key in ("seed", "replications", "techsim_version", "git_commit", "started",
-                "finished", "wall_time_s", "scenario"):
+    for key in (
+        "seed",
+        "replications",
+        "techsim_version",
+        "git_commit",
+        "started",
+        "finished",
+        "wall_time_s",
+        "scenario",
+    ):
         assert key in man, key
     assert man["seed"] == tiny_dict()["seed"] and man["replications"] == 2
     assert man["techsim_version"] == __version__
@@ -288,8 +339,9 @@ def test_resume_after_losing_a_part_gives_identical_runs(tiny_run):
     parts = sorted((out / "parts").glob("rep-*.pkl"))
     assert len(parts) == 2
     parts[1].unlink()
-    res = invoke("run", "tiny.yaml", "--reps", "2", "--out", "out", "--quiet", "--resume",
-                 "--workers", "1")
+    res = invoke(
+        "run", "tiny.yaml", "--reps", "2", "--out", "out", "--quiet", "--resume", "--workers", "1"
+    )
     assert res.exit_code == 0, res.output
     assert (out / "runs.csv").read_bytes() == first
     assert parts[1].exists()

@@ -35,7 +35,7 @@ def _operational_spread(runs: pd.DataFrame) -> dict[str, bool]:
     """Per operational KPI: is it identical across schemes in every replication?"""
     out = {}
     base = runs[runs["scheme"] == runs["scheme"].iloc[0]].set_index("replication")
-    for scheme, df in runs.groupby("scheme", sort=False):
+    for _scheme, df in runs.groupby("scheme", sort=False):
         df = df.set_index("replication").reindex(base.index)
         for k in OPERATIONAL_KPIS:
             out[k] = out.get(k, True) and _same(df[k], base[k])
@@ -99,8 +99,10 @@ def test_different_seeds_differ():
     for k in ("visits", "revenue", "mean_wait_hours", "total_pay"):
         assert not _same(a[k], b[k]), k
     # ... and so do replications within one seed
-    assert not _same(a[a["replication"] == 0]["visits"].reset_index(drop=True),
-                     a[a["replication"] == 1]["visits"].reset_index(drop=True))
+    assert not _same(
+        a[a["replication"] == 0]["visits"].reset_index(drop=True),
+        a[a["replication"] == 1]["visits"].reset_index(drop=True),
+    )
 
 
 @pytest.mark.parametrize("position", ["first", "last"])
@@ -109,14 +111,19 @@ def test_adding_a_scheme_leaves_the_others_unchanged(position):
     d["schemes"] = {k: d["schemes"][k] for k in ("jobs_per_day", "outcome_weighted")}
     extra = {"type": "custom", "base_per_day": 120, "per_visit": 20, "per_first_time_fix": 30}
     d2 = tiny_dict()
-    d2["schemes"] = ({"extra": extra, **d["schemes"]} if position == "first"
-                     else {**d["schemes"], "extra": extra})
+    d2["schemes"] = (
+        {"extra": extra, **d["schemes"]}
+        if position == "first"
+        else {**d["schemes"], "extra": extra}
+    )
     sc, sc2 = scenario_from_dict(d), scenario_from_dict(d2)
     assert list(sc2.schemes)[0 if position == "first" else -1] == "extra"
     a = run_experiment(sc, replications=2).runs
     b = run_experiment(sc2, replications=2).runs
-    assert not _same(b[b["scheme"] == "extra"]["total_pay"].reset_index(drop=True),
-                     a[a["scheme"] == "jobs_per_day"]["total_pay"].reset_index(drop=True))
+    assert not _same(
+        b[b["scheme"] == "extra"]["total_pay"].reset_index(drop=True),
+        a[a["scheme"] == "jobs_per_day"]["total_pay"].reset_index(drop=True),
+    )
     b = b[b["scheme"] != "extra"].reset_index(drop=True)
     pd.testing.assert_frame_equal(a, b, check_exact=True)
 

@@ -16,14 +16,16 @@ from sim.pay.formula import PayFormula, formula_for
 from sim.world.draws import build_world
 from sim.world.records import LOOKED_FIXED, NOT_FIXED, VISIT_FIELDS
 
-TECH, JOB_TYPE, T_READY, T_START = (VISIT_FIELDS.index(f) for f in
-                                    ("tech", "job_type", "t_ready", "t_start"))
+TECH, JOB_TYPE, T_READY, T_START = (
+    VISIT_FIELDS.index(f) for f in ("tech", "job_type", "t_ready", "t_start")
+)
 
 
 def _busy(**over):
     """A loaded tiny world (queues form, so the order of service matters)."""
-    d = tiny_dict({"horizon_days": 150, "customers": {"count": 1300},
-                   "workforce": {"technicians": 5}})
+    d = tiny_dict(
+        {"horizon_days": 150, "customers": {"count": 1300}, "workforce": {"technicians": 5}}
+    )
     for k, v in over.items():
         d[k] = {**d.get(k, {}), **v} if isinstance(v, dict) else v
     return scenario_from_dict(d)
@@ -67,16 +69,19 @@ def test_cherry_picking_follows_the_formula_not_the_scheme_name():
     # the tabulated ranking the simulation uses matches the direct one
     piece_f = formula_for(sc, "jobs_per_day")
     table = gaming.PickTable(sc, piece_f, 0.7)
-    np.testing.assert_allclose(table.pick_rates(0.93, 0.1),
-                               gaming.pick_rates(sc, piece_f, 0.7, 0.93, 0.1), rtol=1e-3)
+    np.testing.assert_allclose(
+        table.pick_rates(0.93, 0.1), gaming.pick_rates(sc, piece_f, 0.7, 0.93, 0.1), rtol=1e-3
+    )
 
 
 def test_the_dispatcher_override_protects_the_sla():
     loose = _busy(gaming={"cherry_picking": True})
     guarded = _busy(gaming={"cherry_picking": True, "sla_guard_hours": 1000.0})
     plain = _busy()
-    out = [simulate_scheme(s, build_world(s, s.seed, 0), "jobs_per_day")[1]
-           for s in (plain, loose, guarded)]
+    out = [
+        simulate_scheme(s, build_world(s, s.seed, 0), "jobs_per_day")[1]
+        for s in (plain, loose, guarded)
+    ]
     # with every job "due soon", the override always takes the most urgent job: as without gaming
     assert out[2].visits == out[0].visits
     assert out[1].visits != out[0].visits
@@ -87,10 +92,16 @@ def _closure(window_days: float, **scheme):
     return _busy(
         callback_window_days=window_days,
         gaming={"premature_closure": True, "closure_max_prob": 0.9, "closure_half_gain": 5.0},
-        schemes={"jobs_per_day": {"type": "jobs_per_day"},
-                 "ftf_bonus": {"type": "custom", "base_per_day": 160, "per_first_time_fix": 80,
-                               **scheme},
-                 "outcome_weighted": {"type": "outcome_weighted"}},
+        schemes={
+            "jobs_per_day": {"type": "jobs_per_day"},
+            "ftf_bonus": {
+                "type": "custom",
+                "base_per_day": 160,
+                "per_first_time_fix": 80,
+                **scheme,
+            },
+            "outcome_weighted": {"type": "outcome_weighted"},
+        },
     )
 
 
@@ -107,7 +118,8 @@ def test_closure_gain_is_the_formula_incentive():
     assert gaming.closure_gain(sc, f, lam, False) == pytest.approx(expected_rep)
     g = gaming.closure_gain(sc, PayFormula(first_time_fixes=40), lam, True)
     assert gaming.closure_prob(sc, PayFormula(first_time_fixes=40), lam, True) == pytest.approx(
-        0.9 * g / (g + 5.0))
+        0.9 * g / (g + 5.0)
+    )
     # nothing to gain under a piece rate or day rate; a clawback deters; lam = 1 never games
     deterred = PayFormula(days=160, first_time_fixes=40, callbacks=-90)
     for formula in (PayFormula(days=100, visits=45), PayFormula(hours=30), deterred):
@@ -132,7 +144,10 @@ def test_premature_closure_turns_known_failures_into_callbacks_only_where_it_pay
     plain = _busy(callback_window_days=7.0, schemes=sc.model_dump()["schemes"])
     f, out = simulate_scheme(plain, build_world(plain, plain.seed, 0), "ftf_bonus")
     k = replication_kpis(plain, out, f)[0]
-    outcomes = lambda o: np.array([r[VISIT_FIELDS.index("outcome")] for r in o.visits])
+
+    def outcomes(o):
+        return np.array([r[VISIT_FIELDS.index("outcome")] for r in o.visits])
+
     assert (outcomes(bonus_out) == LOOKED_FIXED).sum() > (outcomes(out) == LOOKED_FIXED).sum()
     assert (outcomes(bonus_out) == NOT_FIXED).sum() < (outcomes(out) == NOT_FIXED).sum()
     assert bonus_k["callback_rate"] > k["callback_rate"]

@@ -22,8 +22,9 @@ def test_poisson_quantile_is_monotone_in_the_mean():
 
 
 def _retention(impute: bool) -> np.ndarray:
-    sc = tiny_scenario({"customers": {"impute_history": impute}, "horizon_days": 300,
-                        "warmup_days": 30})
+    sc = tiny_scenario(
+        {"customers": {"impute_history": impute}, "horizon_days": 300, "warmup_days": 30}
+    )
     runs = run_experiment(sc, replications=3).runs
     return runs.set_index(["scheme", "replication"])["retention_rate"]
 

@@ -20,14 +20,18 @@ from sim.world.draws import build_world, n_weeks
 
 
 def _learning(seed: int, initial: float, **over) -> object:
-    d = tiny_dict({
-        "seed": seed, "horizon_days": 500, "warmup_days": 20,
-        # no imputed history: first renewals are judged on the simulated part of the term
-        # only, so churn, and with it demand and pay, stay close to stationary
-        "customers": {"count": 2000, "term_days": 365, "impute_history": False},
-        "workforce": {"technicians": 8},
-        "behaviour": {"model": "learning", "initial_thoroughness": initial},
-    })
+    d = tiny_dict(
+        {
+            "seed": seed,
+            "horizon_days": 500,
+            "warmup_days": 20,
+            # no imputed history: first renewals are judged on the simulated part of the term
+            # only, so churn, and with it demand and pay, stay close to stationary
+            "customers": {"count": 2000, "term_days": 365, "impute_history": False},
+            "workforce": {"technicians": 8},
+            "behaviour": {"model": "learning", "initial_thoroughness": initial},
+        }
+    )
     for k, v in over.items():
         d[k] = v
     return scenario_from_dict(d)
@@ -53,7 +57,7 @@ def test_learning_converges_to_best_response_under_stationary_pay(scheme, initia
         devs.append(habits[-10:].mean(axis=0) - br)
         start.append(habits[0] - br)
     devs, start = np.concatenate(devs), np.concatenate(start)
-    assert np.abs(start).min() >= 0.4           # it had somewhere to go
+    assert np.abs(start).min() >= 0.4  # it had somewhere to go
     assert abs(devs.mean()) <= BIAS_TOL
     assert np.abs(devs).mean() <= MAD_TOL
     assert np.abs(devs).max() <= MAX_TOL
@@ -86,14 +90,23 @@ def test_without_a_pay_signal_learning_does_not_drift_much():
 
 @pytest.mark.parametrize("model", ["best_response", "learning"])
 def test_with_every_intrinsic_weight_at_its_maximum_the_scheme_has_no_effect(model):
-    d = tiny_dict({"horizon_days": 150, "behaviour": {
-        "model": model, "initial_thoroughness": 0.8,
-        "intrinsic_weight_dist": {"kind": "fixed", "value": 1.0}}})
+    d = tiny_dict(
+        {
+            "horizon_days": 150,
+            "behaviour": {
+                "model": model,
+                "initial_thoroughness": 0.8,
+                "intrinsic_weight_dist": {"kind": "fixed", "value": 1.0},
+            },
+        }
+    )
     sc = scenario_from_dict(d)
     res = run_replication(sc, sc.seed, 0)
     beh = pd.DataFrame(res.behaviour)
-    per_scheme = {s: g.sort_values(["week", "tech"])["thoroughness"].to_numpy()
-                  for s, g in beh.groupby("scheme")}
+    per_scheme = {
+        s: g.sort_values(["week", "tech"])["thoroughness"].to_numpy()
+        for s, g in beh.groupby("scheme")
+    }
     first = per_scheme.pop("jobs_per_day")
     for s, th in per_scheme.items():
         np.testing.assert_array_equal(th, first, err_msg=s)
@@ -105,8 +118,12 @@ def test_with_every_intrinsic_weight_at_its_maximum_the_scheme_has_no_effect(mod
 
 
 def test_intrinsic_weights_are_heterogeneous_and_common_to_all_schemes():
-    d = tiny_dict({"workforce": {"technicians": 30},
-                   "behaviour": {"intrinsic_weight_dist": {"kind": "beta", "a": 0.5, "b": 0.5}}})
+    d = tiny_dict(
+        {
+            "workforce": {"technicians": 30},
+            "behaviour": {"intrinsic_weight_dist": {"kind": "beta", "a": 0.5, "b": 0.5}},
+        }
+    )
     sc = scenario_from_dict(d)
     w1, w2 = build_world(sc, sc.seed, 0), build_world(sc, sc.seed, 0)
     assert w1.intrinsic == w2.intrinsic and len(set(w1.intrinsic)) == 30
@@ -124,19 +141,26 @@ def test_intrinsic_weights_are_heterogeneous_and_common_to_all_schemes():
 
 
 def test_uniform_weights_lie_in_their_range():
-    d = tiny_dict({"workforce": {"technicians": 50}, "behaviour": {
-        "intrinsic_weight_dist": {"kind": "uniform", "low": 0.2, "high": 0.4}}})
+    d = tiny_dict(
+        {
+            "workforce": {"technicians": 50},
+            "behaviour": {"intrinsic_weight_dist": {"kind": "uniform", "low": 0.2, "high": 0.4}},
+        }
+    )
     sc = scenario_from_dict(d)
     lam = np.array(build_world(sc, 3, 1).intrinsic)
     assert lam.min() >= 0.2 and lam.max() <= 0.4 and lam.std() > 0.03
 
 
-@pytest.mark.parametrize("dist,message", [
-    ({"kind": "beta", "a": 2}, "b is required for kind 'beta'"),
-    ({"kind": "fixed", "value": 0.3, "a": 1}, "a does not apply to kind 'fixed'"),
-    ({"kind": "uniform", "low": 0.5, "high": 0.2}, "low must be <= high"),
-    ({"kind": "normal"}, "Input should be 'fixed', 'uniform' or 'beta'"),
-])
+@pytest.mark.parametrize(
+    "dist,message",
+    [
+        ({"kind": "beta", "a": 2}, "b is required for kind 'beta'"),
+        ({"kind": "fixed", "value": 0.3, "a": 1}, "a does not apply to kind 'fixed'"),
+        ({"kind": "uniform", "low": 0.5, "high": 0.2}, "low must be <= high"),
+        ({"kind": "normal"}, "Input should be 'fixed', 'uniform' or 'beta'"),
+    ],
+)
 def test_bad_intrinsic_weight_distribution_names_the_field(dist, message):
     with pytest.raises(ScenarioError) as e:
         scenario_from_dict(tiny_dict({"behaviour": {"intrinsic_weight_dist": dist}}), "x.yaml")
@@ -145,7 +169,7 @@ def test_bad_intrinsic_weight_distribution_names_the_field(dist, message):
 
 
 def test_initial_habit_must_lie_in_the_thoroughness_range():
-    with pytest.raises(ScenarioError, match="initial_thoroughness .* must lie within"):
+    with pytest.raises(ScenarioError, match=r"initial_thoroughness .* must lie within"):
         scenario_from_dict(tiny_dict({"behaviour": {"initial_thoroughness": 2.0}}), "x.yaml")
 
 
@@ -167,18 +191,24 @@ def test_options_that_respond_to_pay_need_the_formula(make_tiny):
 
 
 def test_behaviour_csv_has_weekly_thoroughness_per_technician_and_scheme(tmp_path):
-    path = write_yaml(tmp_path / "s.yaml", tiny_dict({
-        "horizon_days": 84, "behaviour": {"model": "learning"}}))
-    r = CliRunner().invoke(main, ["run", str(path), "--reps", "2", "--out",
-                                  str(tmp_path / "out"), "--workers", "1", "-q"])
+    path = write_yaml(
+        tmp_path / "s.yaml", tiny_dict({"horizon_days": 84, "behaviour": {"model": "learning"}})
+    )
+    r = CliRunner().invoke(
+        main,
+        ["run", str(path), "--reps", "2", "--out", str(tmp_path / "out"), "--workers", "1", "-q"],
+    )
     assert r.exit_code == 0, r.output
     beh = pd.read_csv(tmp_path / "out" / "behaviour.csv")
-    assert list(beh.columns) == ["scenario", "scheme", "replication", "seed",
-                                 *BEHAVIOUR_COLUMNS]
+    assert list(beh.columns) == ["scenario", "scheme", "replication", "seed", *BEHAVIOUR_COLUMNS]
     assert list(BEHAVIOUR_COLUMNS[:3]) == ["week", "tech", "thoroughness"]
     assert len(beh) == 4 * 2 * 12 * 4  # schemes x replications x weeks x technicians
-    assert beh.groupby(["scheme", "replication", "tech"])["week"].apply(list).map(
-        lambda w: w == list(range(12))).all()
+    assert (
+        beh.groupby(["scheme", "replication", "tech"])["week"]
+        .apply(list)
+        .map(lambda w: w == list(range(12)))
+        .all()
+    )
     assert (beh["thoroughness"].between(0.5, 1.5)).all()
     # the pay of the week is the weekly pay statement: day rates are exact
     hourly = beh[beh["scheme"] == "hourly"]

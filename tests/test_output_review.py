@@ -33,7 +33,9 @@ def test_sensitivity_of_a_broken_manifest_is_one_line(tmp_path):
 
 
 def test_the_command_line_imports_no_pandas_or_matplotlib():
-    code = ("import sys, sim.cli.main; "
-            "print(sorted(m for m in ('pandas', 'matplotlib', 'scipy') if m in sys.modules))")
+    code = (
+        "import sys, sim.cli.main; "
+        "print(sorted(m for m in ('pandas', 'matplotlib', 'scipy') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

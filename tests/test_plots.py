@@ -36,8 +36,13 @@ from sim.report.build import PDF_ENGINES
 from sim.store.pay_changes import pay_changes
 from sim.store.results import OKABE_ITO, load_results, scheme_colours
 
-RUN_FIGURES = {"kpi_comparison", "paired_differences", "tradeoff", "customers_over_time",
-               "tech_pay_change"}
+RUN_FIGURES = {
+    "kpi_comparison",
+    "paired_differences",
+    "tradeoff",
+    "customers_over_time",
+    "tech_pay_change",
+}
 BEHAVIOUR_FIGURES = {"thoroughness_over_time", "quits_per_scheme"}
 WEIGHT = "schemes.hybrid.weight"
 CHURN = "customers.churn_after_bad_experience"
@@ -74,14 +79,22 @@ def behaviour_dir(run_dir, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def sweep1_dir(tmp_path_factory) -> Path:
-    return make_sweep(tmp_path_factory.mktemp("plots") / "sweep1", {WEIGHT: [0.0, 0.5, 1.0]},
-                      reps=2, sensitivity="morris")
+    return make_sweep(
+        tmp_path_factory.mktemp("plots") / "sweep1",
+        {WEIGHT: [0.0, 0.5, 1.0]},
+        reps=2,
+        sensitivity="morris",
+    )
 
 
 @pytest.fixture(scope="module")
 def sweep2_dir(tmp_path_factory) -> Path:
-    return make_sweep(tmp_path_factory.mktemp("plots") / "sweep2",
-                      {WEIGHT: [0.0, 1.0], CHURN: [0.1, 0.4]}, reps=2, sensitivity="sobol")
+    return make_sweep(
+        tmp_path_factory.mktemp("plots") / "sweep2",
+        {WEIGHT: [0.0, 1.0], CHURN: [0.1, 0.4]},
+        reps=2,
+        sensitivity="sobol",
+    )
 
 
 def _plot(path: Path, *args: str) -> set[str]:
@@ -134,9 +147,15 @@ def test_one_parameter_sweep_figures(sweep1_dir):
 def test_two_parameter_sweep_figures(sweep2_dir):
     got = _plot(sweep2_dir)
     assert got == {
-        "tradeoff", f"sweep_{WEIGHT}", f"sweep_{CHURN}", "heatmap_first_time_fix_rate",
-        "heatmap_retention_rate", "heatmap_jobs_per_tech_day", "heatmap_margin",
-        "sensitivity_sobol", "sensitivity_sobol_2",
+        "tradeoff",
+        f"sweep_{WEIGHT}",
+        f"sweep_{CHURN}",
+        "heatmap_first_time_fix_rate",
+        "heatmap_retention_rate",
+        "heatmap_jobs_per_tech_day",
+        "heatmap_margin",
+        "sensitivity_sobol",
+        "sensitivity_sobol_2",
     }
     for name in got:
         _not_blank(sweep2_dir / "plots" / f"{name}.png")
@@ -173,8 +192,10 @@ def test_continuous_designs_are_binned(sweep1_dir, tmp_path):
     runs = pd.read_parquet(d / "runs.parquet")
     runs[WEIGHT] = runs[WEIGHT] + runs["replication"] * 0.01 + runs["point"] * 0.001
     # make 30 distinct values by replicating the rows over fake points
-    parts = [runs.assign(point=runs["point"] + 10 * k, **{WEIGHT: runs[WEIGHT] + k * 0.003})
-             for k in range(5)]
+    parts = [
+        runs.assign(point=runs["point"] + 10 * k, **{WEIGHT: runs[WEIGHT] + k * 0.003})
+        for k in range(5)
+    ]
     pd.concat(parts).to_parquet(d / "runs.parquet", index=False)
     res = load_results(d)
     cv = curve(res, "first_time_fix_rate", WEIGHT, "hybrid")
@@ -190,7 +211,7 @@ def test_each_scheme_keeps_its_colour(run_dir):
     spec = fig_kpi_comparison(res)
     for ax in spec.figure.axes[:3]:
         dots = [ln.get_color().lower() for ln in ax.get_lines() if ln.get_marker() == "o"]
-        assert dots == [c.lower() for c in OKABE_ITO[:len(res.schemes)]]
+        assert dots == [c.lower() for c in OKABE_ITO[: len(res.schemes)]]
 
 
 def test_pay_changes_pair_each_technician_with_themselves(run_dir):
@@ -221,8 +242,7 @@ def test_no_pyplot(legacy_dir, sweep1_dir, tmp_path):
         f"pdf_with_matplotlib(run, Path({str(a)!r}) / 'report.pdf')\n"
         "print('matplotlib.pyplot' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
@@ -232,14 +252,17 @@ def test_cli_choices_match_the_library():
     assert cli_report.PDF_ENGINES == PDF_ENGINES
 
 
-@pytest.mark.parametrize("case,message", [
-    ("missing", "no such directory"),
-    ("empty", "not a techsim results directory (no manifest.json)"),
-    ("bad_json", "manifest.json: not valid JSON"),
-    ("no_summary", "not a techsim results directory (no summary.csv)"),
-    ("bad_summary", "summary.csv: missing column(s) mean"),
-    ("bad_kind", "kind: unknown kind 'experiment'"),
-])
+@pytest.mark.parametrize(
+    "case,message",
+    [
+        ("missing", "no such directory"),
+        ("empty", "not a techsim results directory (no manifest.json)"),
+        ("bad_json", "manifest.json: not valid JSON"),
+        ("no_summary", "not a techsim results directory (no summary.csv)"),
+        ("bad_summary", "summary.csv: missing column(s) mean"),
+        ("bad_kind", "kind: unknown kind 'experiment'"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(run_dir, tmp_path, case, message):
     d = tmp_path / "res"
     if case != "missing":
@@ -254,7 +277,8 @@ def test_bad_input_is_one_line_and_exit_2(run_dir, tmp_path, case, message):
         shutil.copy(run_dir / "summary.csv", d)
     if case == "bad_summary":
         pd.read_csv(run_dir / "summary.csv").drop(columns=["mean"]).to_csv(
-            d / "summary.csv", index=False)
+            d / "summary.csv", index=False
+        )
     for cmd in (["plot", str(d)], ["report", str(d)], ["report", str(d), "--format", "pdf"]):
         res = CliRunner().invoke(main, cmd)
         assert res.exit_code == 2, res.output
@@ -274,8 +298,21 @@ def test_real_sweep_output(tmp_path):
     scen = tmp_path / "tiny.yaml"
     scen.write_text(yaml.safe_dump(tiny_dict()))
     out = tmp_path / "sweep"
-    res = CliRunner().invoke(main, ["sweep", str(scen), "--param", f"{WEIGHT}=0,1",
-                                    "--reps", "2", "--workers", "1", "--out", str(out)])
+    res = CliRunner().invoke(
+        main,
+        [
+            "sweep",
+            str(scen),
+            "--param",
+            f"{WEIGHT}=0,1",
+            "--reps",
+            "2",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+        ],
+    )
     if "not built yet" in res.output:
         pytest.skip("techsim sweep is not built yet")
     assert res.exit_code == 0, res.output

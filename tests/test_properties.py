@@ -23,12 +23,22 @@ from sim.world.records import FIXED, LOOKED_FIXED, VISIT_FIELDS
 
 # small example counts keep the suite fast; derandomized so CI runs are reproducible;
 # no example database is written into the repo
-SIM = settings(max_examples=60, deadline=None, database=None, derandomize=True,
-               suppress_health_check=[HealthCheck.too_slow])
+SIM = settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 FAST = settings(max_examples=200, deadline=None, database=None, derandomize=True)
 
-RATES = ["first_time_fix_rate", "repeat_visit_rate", "callback_rate", "retention_rate",
-         "sla_compliance"]
+RATES = [
+    "first_time_fix_rate",
+    "repeat_visit_rate",
+    "callback_rate",
+    "retention_rate",
+    "sla_compliance",
+]
 
 prob = st.floats(0.0, 1.0)
 
@@ -54,8 +64,11 @@ def small_scenarios(draw):
         "jobs": {
             "types": {
                 "simple": {"fix_prob": draw(prob), "part_on_van": draw(prob)},
-                "complex": {"min_skill": draw(prob), "fix_prob": draw(prob),
-                            "part_on_van": draw(prob)},
+                "complex": {
+                    "min_skill": draw(prob),
+                    "fix_prob": draw(prob),
+                    "part_on_van": draw(prob),
+                },
             },
             "duration_distribution": draw(st.sampled_from(["lognormal", "exponential", "fixed"])),
             "part_lead_time_hours": draw(st.floats(0, 72)),
@@ -71,9 +84,12 @@ def small_scenarios(draw):
             "dispatch": draw(st.sampled_from(["edf", "fifo"])),
         },
         "quality": {"skill_effect": draw(st.floats(0, 1)), "detect_prob": draw(prob)},
-        "behaviour": {"model": draw(st.sampled_from(["best_response", "fixed"])),
-                      "thoroughness": draw(st.floats(0.5, 1.5)),
-                      "intrinsic_weight": draw(prob), "grid_points": 21},
+        "behaviour": {
+            "model": draw(st.sampled_from(["best_response", "fixed"])),
+            "thoroughness": draw(st.floats(0.5, 1.5)),
+            "intrinsic_weight": draw(prob),
+            "grid_points": 21,
+        },
     }
     d = tiny_dict(over)
     del d["jobs"]["types"]["standard"]
@@ -102,8 +118,7 @@ def test_kpis_are_sensible_on_random_scenarios(sc, rep):
         assert math.isnan(row["nps"]) or -100.0 <= row["nps"] <= 100.0
         assert math.isnan(row["relational_nps"]) or -100.0 <= row["relational_nps"] <= 100.0
         # NaN where the denominator is empty (no shift day, no visit ready in the period)
-        for k in ("utilisation", "jobs_per_tech_day", "mean_wait_hours",
-                  "mean_response_hours"):
+        for k in ("utilisation", "jobs_per_tech_day", "mean_wait_hours", "mean_response_hours"):
             assert _nonneg(row[k]), (k, row[k])
         assert 0 <= row["problems_resolved"] <= row["visits"]
         assert row["revenue"] >= 0 and row["mean_queue_length"] >= 0
@@ -162,10 +177,15 @@ def test_pay_is_at_least_base_pay_with_nonnegative_coefficients(sc, coefs):
     c = dict(zip(PAY_TERMS, coefs))
     c["retained_value"] = c["retained_value"] / 1000.0  # a share of contract value
     scheme = {
-        "type": "custom", "base_per_day": c["days"], "per_hour": c["hours"],
-        "per_visit": c["visits"], "per_first_time_fix": c["first_time_fixes"],
-        "per_repeat_visit": c["repeat_visits"], "per_callback": c["callbacks"],
-        "per_promoter": c["promoters"], "per_detractor": c["detractors"],
+        "type": "custom",
+        "base_per_day": c["days"],
+        "per_hour": c["hours"],
+        "per_visit": c["visits"],
+        "per_first_time_fix": c["first_time_fixes"],
+        "per_repeat_visit": c["repeat_visits"],
+        "per_callback": c["callbacks"],
+        "per_promoter": c["promoters"],
+        "per_detractor": c["detractors"],
         "retained_value_share": c["retained_value"],
     }
     d = sc.model_dump(mode="python")
@@ -175,15 +195,23 @@ def test_pay_is_at_least_base_pay_with_nonnegative_coefficients(sc, coefs):
     for t in res.technicians:
         base = t["pay_days"] + t["pay_hours"]
         assert t["pay"] >= base - 1e-9
-        assert math.isclose(t["pay"], sum(t[f"pay_{k}"] for k in PAY_TERMS),
-                            rel_tol=1e-12, abs_tol=1e-9)
+        assert math.isclose(
+            t["pay"], sum(t[f"pay_{k}"] for k in PAY_TERMS), rel_tol=1e-12, abs_tol=1e-9
+        )
         assert all(t[f"pay_{k}"] >= 0 for k in PAY_TERMS)
 
 
 signed = st.floats(-200.0, 200.0)
 formulas = st.builds(
-    PayFormula, days=signed, hours=signed, visits=signed, first_time_fixes=signed,
-    repeat_visits=signed, callbacks=signed, promoters=signed, detractors=signed,
+    PayFormula,
+    days=signed,
+    hours=signed,
+    visits=signed,
+    first_time_fixes=signed,
+    repeat_visits=signed,
+    callbacks=signed,
+    promoters=signed,
+    detractors=signed,
     retained_value=st.floats(-1.0, 1.0),
 )
 
@@ -192,17 +220,25 @@ formulas = st.builds(
 def behaviour_scenarios(draw):
     lo = draw(st.floats(0.2, 1.0))  # the range holds the default starting thoroughness 1
     hi = draw(st.floats(1.0, 3.0))
-    return scenario_from_dict(tiny_dict({
-        "behaviour": {
-            "min_thoroughness": lo, "max_thoroughness": hi,
-            "comfortable_thoroughness": draw(st.floats(0.3, 2.0)),
-            "effort_cost_per_hour": draw(st.floats(0.0, 100.0)),
-            "intrinsic_weight": draw(prob),
-            "grid_points": draw(st.integers(3, 101)),
-        },
-        "quality": {"thoroughness_curvature": draw(st.floats(0.1, 5.0)),
-                    "detect_slope": draw(st.floats(0.0, 2.0))},
-    }), "<random>")
+    return scenario_from_dict(
+        tiny_dict(
+            {
+                "behaviour": {
+                    "min_thoroughness": lo,
+                    "max_thoroughness": hi,
+                    "comfortable_thoroughness": draw(st.floats(0.3, 2.0)),
+                    "effort_cost_per_hour": draw(st.floats(0.0, 100.0)),
+                    "intrinsic_weight": draw(prob),
+                    "grid_points": draw(st.integers(3, 101)),
+                },
+                "quality": {
+                    "thoroughness_curvature": draw(st.floats(0.1, 5.0)),
+                    "detect_slope": draw(st.floats(0.0, 2.0)),
+                },
+            }
+        ),
+        "<random>",
+    )
 
 
 @settings(max_examples=60, deadline=None, database=None, derandomize=True)
@@ -215,13 +251,23 @@ def test_best_response_is_on_the_grid_within_bounds(sc, formula, skill):
 
 
 qualities = st.builds(
-    Quality, skill_effect=st.floats(0.0, 2.0), skill_reference=prob,
-    thoroughness_curvature=st.floats(0.05, 10.0), max_fix_prob=prob,
-    detect_prob=prob, detect_slope=st.floats(0.0, 3.0),
-    rushed_reference=st.floats(0.1, 3.0), rushed_span=st.floats(0.05, 3.0),
+    Quality,
+    skill_effect=st.floats(0.0, 2.0),
+    skill_reference=prob,
+    thoroughness_curvature=st.floats(0.05, 10.0),
+    max_fix_prob=prob,
+    detect_prob=prob,
+    detect_slope=st.floats(0.0, 3.0),
+    rushed_reference=st.floats(0.1, 3.0),
+    rushed_span=st.floats(0.05, 3.0),
 )
-jobs = st.builds(JobType, share=st.just(1.0), onsite_hours_mean=st.floats(0.1, 10.0),
-                 fix_prob=prob, part_on_van=prob)
+jobs = st.builds(
+    JobType,
+    share=st.just(1.0),
+    onsite_hours_mean=st.floats(0.1, 10.0),
+    fix_prob=prob,
+    part_on_van=prob,
+)
 thetas = st.floats(0.01, 3.0)
 
 
@@ -230,7 +276,10 @@ thetas = st.floats(0.01, 3.0)
 def test_fix_prob_is_monotone_in_thoroughness_and_skill(q, job, s1, s2, t1, t2):
     s_lo, s_hi = sorted((s1, s2))
     t_lo, t_hi = sorted((t1, t2))
-    p = lambda s, t: float(quality.fix_prob(q, s, job, t))
+
+    def p(s, t):
+        return float(quality.fix_prob(q, s, job, t))
+
     assert 0.0 <= p(s_lo, t_lo) <= 1.0
     assert p(s_lo, t_lo) <= p(s_lo, t_hi) + 1e-12
     assert p(s_lo, t_lo) <= p(s_hi, t_lo) + 1e-12
@@ -264,5 +313,6 @@ def test_blend_is_linear(a, b, w, counts):
         assert math.isclose(z, (1 - w) * x + w * y, rel_tol=1e-12, abs_tol=1e-12), k
     assert a.blend(b, 0.0).coefficients() == a.coefficients()
     assert np.allclose(a.blend(b, 1.0).coefficients(), b.coefficients(), rtol=0, atol=1e-12)
-    assert math.isclose(sum(a.components(counts).values()), a.pay(counts), rel_tol=1e-12,
-                        abs_tol=1e-9)
+    assert math.isclose(
+        sum(a.components(counts).values()), a.pay(counts), rel_tol=1e-12, abs_tol=1e-9
+    )

@@ -43,7 +43,7 @@ def numbers(s: str) -> list[tuple[float, int]]:
 
 def close(printed: tuple[float, int], true: float, scale: float = 1.0) -> bool:
     value, dec = printed
-    return abs(value - true * scale) <= 0.5 * 10.0 ** -dec + 1e-9
+    return abs(value - true * scale) <= 0.5 * 10.0**-dec + 1e-9
 
 
 class Page(HTMLParser):
@@ -181,15 +181,14 @@ def test_executive_summary_is_written_from_the_numbers(html, summary):
         assert m.group(1) == base
         scheme = m.group(2)
         for item in items:
-            c = re.match(r"(Raises|Lowers|Does not change) (.+?)(?: from| significantly:) ",
-                         item)
+            c = re.match(r"(Raises|Lowers|Does not change) (.+?)(?: from| significantly:) ", item)
             if not c:
                 assert item.startswith("For the technicians")
                 continue
             kpi = labels[c.group(2)]
             kind = KIND[kpi]
             scale = 100.0 if kind == "pct" else 1.0
-            b, a, d, lo, hi = numbers(item[c.end(2):].replace("95% CI", "CI"))[:5]
+            b, a, d, lo, hi = numbers(item[c.end(2) :].replace("95% CI", "CI"))[:5]
             ref, ref_b = summary.loc[(scheme, kpi)], summary.loc[(base, kpi)]
             assert close(b, ref_b["mean"], scale) and close(a, ref["mean"], scale), item
             assert close(d, ref["diff_mean"], scale), item
@@ -233,8 +232,9 @@ def test_assumptions_and_provenance_come_from_the_manifest(html, run_dir):
     assert prov["Replications"] == "3"
     assert prov["techsim version"] == man["techsim_version"]
     assert prov["Started"] == man["started"]
-    settings = {r[0][0]: r[1][0] for t in ("assumptions",) for r in html.tables[t][1:]
-                if len(r) == 2}
+    settings = {
+        r[0][0]: r[1][0] for t in ("assumptions",) for r in html.tables[t][1:] if len(r) == 2
+    }
     assert settings["customers.count"] == f"{man['scenario']['customers']['count']}"
     assert settings["workforce.technicians"] == "5"
     assert settings["behaviour.effort_cost_per_hour"] == "35"
@@ -254,8 +254,9 @@ def evil_dir(tmp_path_factory) -> Path:
     def mutate(d):
         d["description"] = "<b>x</b> <img src=x onerror=alert(1)>"
         d["source"] = "</style><script>alert('source')</script>"
-        d["customers"]["tiers"] = {"<script>tier</script>": d["customers"]["tiers"]["gold"]
-                                   | {"share": 1.0}}
+        d["customers"]["tiers"] = {
+            "<script>tier</script>": d["customers"]["tiers"]["gold"] | {"share": 1.0}
+        }
         sch = d["schemes"]
         sch['"><svg onload=alert(1)>'] = sch.pop("hourly")
         sch["outcome_weighted"]["label"] = "<b>bold label</b>"
@@ -271,13 +272,42 @@ def test_markup_in_names_cannot_inject(evil_dir):
     assert "<script" not in low and "<svg" not in low and "<img src=x" not in low
     assert "<b>x</b>" not in low and "<b>bold label" not in low
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in raw  # the scenario name
-    assert "&lt;b&gt;bold label&lt;/b&gt;" in raw                       # a scheme label
-    assert "&lt;script&gt;tier&lt;/script&gt;" in raw                   # a tier name
+    assert "&lt;b&gt;bold label&lt;/b&gt;" in raw  # a scheme label
+    assert "&lt;script&gt;tier&lt;/script&gt;" in raw  # a tier name
     p = Page()
     p.feed(raw)
-    allowed = {"html", "head", "meta", "title", "style", "body", "main", "header", "h1", "h2",
-               "h3", "p", "nav", "a", "section", "table", "caption", "thead", "tbody", "tr",
-               "th", "td", "span", "ul", "li", "figure", "img", "figcaption", "b", "footer"}
+    allowed = {
+        "html",
+        "head",
+        "meta",
+        "title",
+        "style",
+        "body",
+        "main",
+        "header",
+        "h1",
+        "h2",
+        "h3",
+        "p",
+        "nav",
+        "a",
+        "section",
+        "table",
+        "caption",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "span",
+        "ul",
+        "li",
+        "figure",
+        "img",
+        "figcaption",
+        "b",
+        "footer",
+    }
     assert {t for t, _ in p.tags} <= allowed
     assert not [a for _, attrs in p.tags for a in attrs if a.startswith("on")]
     # the name is shown as text, exactly
@@ -289,8 +319,12 @@ def test_markup_in_names_cannot_inject(evil_dir):
 
 @pytest.fixture(scope="module")
 def sweep_dir(tmp_path_factory) -> Path:
-    return make_sweep(tmp_path_factory.mktemp("report") / "sweep",
-                      {"schemes.hybrid.weight": [0.0, 1.0]}, reps=2, sensitivity="sobol")
+    return make_sweep(
+        tmp_path_factory.mktemp("report") / "sweep",
+        {"schemes.hybrid.weight": [0.0, 1.0]},
+        reps=2,
+        sensitivity="sobol",
+    )
 
 
 def test_sweep_report(sweep_dir):
@@ -314,8 +348,11 @@ def test_sweep_report(sweep_dir):
     g = s[(s.scheme == "outcome_weighted") & (s.kpi == "first_time_fix_rate")]
     item = next(i for i in p.items if i.startswith("First-time fix: significantly higher"))
     up, n, down, _rest = [int(v) for v, _ in numbers(item)[:4]]
-    assert (up, n, down) == (int((g.diff_ci_low > 0).sum()), len(g),
-                             int((g.diff_ci_high < 0).sum()))
+    assert (up, n, down) == (
+        int((g.diff_ci_low > 0).sum()),
+        len(g),
+        int((g.diff_ci_high < 0).sum()),
+    )
     assert any("depends most on schemes.hybrid.weight" in i for i in p.items)
     assert len([t for t, _ in p.tags if t == "img"]) >= 3
 
@@ -354,8 +391,9 @@ def test_pdf_engine_choice(run_dir, tmp_path, monkeypatch):
     assert out.engine == "matplotlib" and "Chromium failed (crashed)" in out.note
     assert calls == ["chromium", "matplotlib", "chromium", "matplotlib"]
     monkeypatch.setattr(report_pdf, "find_chromium", lambda: None)
-    res = CliRunner().invoke(main, ["report", str(d), "--format", "pdf", "--pdf-engine",
-                                    "chromium"])
+    res = CliRunner().invoke(
+        main, ["report", str(d), "--format", "pdf", "--pdf-engine", "chromium"]
+    )
     assert res.exit_code == 1 and "no Chromium on PATH" in res.output
 
 
@@ -363,8 +401,9 @@ def test_run_report_in_one_step(tmp_path):
     scen = tmp_path / "tiny.yaml"
     scen.write_text(yaml.safe_dump(tiny_dict("one-step")))
     out = tmp_path / "out"
-    res = CliRunner().invoke(main, ["run", str(scen), "--reps", "2", "--workers", "1",
-                                    "--out", str(out), "--report"])
+    res = CliRunner().invoke(
+        main, ["run", str(scen), "--reps", "2", "--workers", "1", "--out", str(out), "--report"]
+    )
     assert res.exit_code == 0, res.output
     assert (out / "report.html").exists()
     assert f"Report: {out / 'report.html'}" in res.output
@@ -377,8 +416,12 @@ def test_number_format():
     assert num(-0.0004, "pct", True, True) == "0.0 pts"  # no "-0.0"
     assert num(-1234.5, "money", True, True) == f"{MINUS}$1,234.50"
     assert num(float("nan"), "num2") == "n/a"
-    assert numbers(f"+9.7 pts, 95% CI {MINUS}0.14 to +10.2") == [(9.7, 1), (95, 0),
-                                                                  (-0.14, 2), (10.2, 1)]
+    assert numbers(f"+9.7 pts, 95% CI {MINUS}0.14 to +10.2") == [
+        (9.7, 1),
+        (95, 0),
+        (-0.14, 2),
+        (10.2, 1),
+    ]
     assert np.isclose(parse_number("$1,660,405")[0], 1660405)
 
 
@@ -386,8 +429,10 @@ def test_budget_neutral_factors_are_reported(run_dir, tmp_path, monkeypatch):
     d = tmp_path / "bn"
     shutil.copytree(run_dir, d)
     man = json.loads((d / "manifest.json").read_text())
-    man["budget_neutral"] = {"factors": {"outcome_weighted": 0.8123, "hourly": 1.0456},
-                             "baseline_pay_per_tech_day": 151.97}
+    man["budget_neutral"] = {
+        "factors": {"outcome_weighted": 0.8123, "hourly": 1.0456},
+        "baseline_pay_per_tech_day": 151.97,
+    }
     (d / "manifest.json").write_text(json.dumps(man))
     monkeypatch.setattr(report, "figures", lambda res: iter(()))
     p = page(write_report(d).path)

@@ -24,10 +24,13 @@ from sim.report.pdf import find_chromium, run_chromium
 
 CHROMIUM = find_chromium()
 PDFTOPPM = shutil.which("pdftoppm")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH "
-                                    "(apt-get install chromium; scripts/test.sh does)")
-needs_pdftoppm = pytest.mark.skipif(PDFTOPPM is None, reason="no pdftoppm on PATH "
-                                    "(apt-get install poppler-utils; scripts/test.sh does)")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium; scripts/test.sh does)"
+)
+needs_pdftoppm = pytest.mark.skipif(
+    PDFTOPPM is None,
+    reason="no pdftoppm on PATH (apt-get install poppler-utils; scripts/test.sh does)",
+)
 
 
 def ink(png: Path) -> tuple[float, int]:
@@ -44,15 +47,15 @@ def looks_like_a_page(png: Path, min_ink: float = 0.03, min_colours: int = 200) 
 
 
 def screenshot(url: str, out: Path, height: int = 2000) -> Path:
-    run_chromium(CHROMIUM, [f"--screenshot={out}", f"--window-size=1280,{height}", url],
-                 timeout=90)
+    run_chromium(CHROMIUM, [f"--screenshot={out}", f"--window-size=1280,{height}", url], timeout=90)
     assert out.exists()
     return out
 
 
 def pdf_pages(pdf: Path, out_dir: Path) -> list[Path]:
-    subprocess.run([PDFTOPPM, "-png", "-r", "50", str(pdf), str(out_dir / "page")],
-                   check=True, timeout=120)
+    subprocess.run(
+        [PDFTOPPM, "-png", "-r", "50", str(pdf), str(out_dir / "page")], check=True, timeout=120
+    )
     return sorted(out_dir.glob("page-*.png"))
 
 
@@ -73,7 +76,7 @@ def test_html_report_in_a_browser(run_dir, tmp_path):
     assert looks_like_a_page(lower, 0.05, 500), ink(lower)
     rgb = np.asarray(Image.open(lower).convert("RGB")).reshape(-1, 3).astype(int)
     for hexcol in ("#0072B2", "#E69F00"):  # the first two schemes' Okabe-Ito colours
-        c = np.array([int(hexcol[i:i + 2], 16) for i in (1, 3, 5)])
+        c = np.array([int(hexcol[i : i + 2], 16) for i in (1, 3, 5)])
         assert (np.abs(rgb - c).sum(axis=1) < 30).sum() > 200, hexcol
     # the same check on an empty page fails: it is not vacuous
     empty = tmp_path / "empty.html"

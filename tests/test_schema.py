@@ -19,40 +19,114 @@ from sim.world.records import OUTCOMES, RENEWAL_FIELDS, VISIT_FIELDS, WEEK_FIELD
 
 #: The KPI names the issue requires, exactly.
 REQUIRED_KPIS = (
-    "first_time_fix_rate", "repeat_visit_rate", "callback_rate", "retention_rate", "nps",
-    "sla_compliance", "jobs_per_tech_day", "utilisation", "tech_pay_per_day",
-    "labour_cost_per_job", "revenue", "margin",
+    "first_time_fix_rate",
+    "repeat_visit_rate",
+    "callback_rate",
+    "retention_rate",
+    "nps",
+    "sla_compliance",
+    "jobs_per_tech_day",
+    "utilisation",
+    "tech_pay_per_day",
+    "labour_cost_per_job",
+    "revenue",
+    "margin",
 )
 
 PINNED_KPI_COLUMNS = (
-    "first_time_fix_rate", "repeat_visit_rate", "callback_rate", "retention_rate", "nps",
-    "sla_compliance", "jobs_per_tech_day", "utilisation", "tech_pay_per_day",
-    "labour_cost_per_job", "revenue", "margin", "margin_pct", "relational_nps", "visits",
-    "problems_resolved", "mean_response_hours", "mean_wait_hours", "mean_queue_length",
-    "arrival_rate_per_hour", "total_pay", "visit_costs", "churned_customers",
-    "lost_annual_value", "mean_thoroughness", "tech_quits", "vacancy_days",
+    "first_time_fix_rate",
+    "repeat_visit_rate",
+    "callback_rate",
+    "retention_rate",
+    "nps",
+    "sla_compliance",
+    "jobs_per_tech_day",
+    "utilisation",
+    "tech_pay_per_day",
+    "labour_cost_per_job",
+    "revenue",
+    "margin",
+    "margin_pct",
+    "relational_nps",
+    "visits",
+    "problems_resolved",
+    "mean_response_hours",
+    "mean_wait_hours",
+    "mean_queue_length",
+    "arrival_rate_per_hour",
+    "total_pay",
+    "visit_costs",
+    "churned_customers",
+    "lost_annual_value",
+    "mean_thoroughness",
+    "tech_quits",
+    "vacancy_days",
 )
 
 PINNED_VISIT_FIELDS = (
-    "problem", "customer", "visit_no", "tech", "job_type", "t_failure", "t_ready", "t_start",
-    "t_arrive", "t_done", "outcome", "late", "rushed", "survey", "caused_by", "is_callback",
-    "next_ready", "thoroughness",
+    "problem",
+    "customer",
+    "visit_no",
+    "tech",
+    "job_type",
+    "t_failure",
+    "t_ready",
+    "t_start",
+    "t_arrive",
+    "t_done",
+    "outcome",
+    "late",
+    "rushed",
+    "survey",
+    "caused_by",
+    "is_callback",
+    "next_ready",
+    "thoroughness",
 )
 
 PINNED_SUMMARY_COLUMNS = (
-    "scenario", "scheme", "kpi", "n", "mean", "sd", "ci_low", "ci_high", "baseline",
-    "diff_mean", "diff_ci_low", "diff_ci_high", "diff_p_value",
+    "scenario",
+    "scheme",
+    "kpi",
+    "n",
+    "mean",
+    "sd",
+    "ci_low",
+    "ci_high",
+    "baseline",
+    "diff_mean",
+    "diff_ci_low",
+    "diff_ci_high",
+    "diff_p_value",
 )
 
 PINNED_PAY_TERMS = (
-    "days", "hours", "visits", "first_time_fixes", "repeat_visits", "callbacks", "promoters",
-    "detractors", "retained_value",
+    "days",
+    "hours",
+    "visits",
+    "first_time_fixes",
+    "repeat_visits",
+    "callbacks",
+    "promoters",
+    "detractors",
+    "retained_value",
 )
 
 PINNED_TECH_COLUMNS = (
-    "tech", "skill", "thoroughness", "visits", "first_time_fixes", "repeat_visits",
-    "callbacks", "promoters", "detractors", "retained_value", "pay", "pay_per_day",
-) + tuple(f"pay_{t}" for t in PINNED_PAY_TERMS)
+    "tech",
+    "skill",
+    "thoroughness",
+    "visits",
+    "first_time_fixes",
+    "repeat_visits",
+    "callbacks",
+    "promoters",
+    "detractors",
+    "retained_value",
+    "pay",
+    "pay_per_day",
+    *tuple(f"pay_{t}" for t in PINNED_PAY_TERMS),
+)
 
 PINNED_WEEK_COLUMNS = ("week", "t", "active_customers", "churned", "backlog", "visits_done")
 
@@ -69,7 +143,12 @@ def test_kpi_columns_pinned():
 def test_record_fields_pinned():
     assert VISIT_FIELDS == PINNED_VISIT_FIELDS
     assert RENEWAL_FIELDS == (
-        "customer", "t", "renewed", "bad_experiences", "relational", "annual_value",
+        "customer",
+        "t",
+        "renewed",
+        "bad_experiences",
+        "relational",
+        "annual_value",
     )
     assert WEEK_FIELDS == PINNED_WEEK_COLUMNS
     assert OUTCOMES == ("fixed", "part_missing", "not_fixed", "looked_fixed")

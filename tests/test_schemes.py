@@ -32,8 +32,14 @@ def hvac_effect():
     d["baseline"] = "outcome_weighted"
     sc = scenario_from_dict(d, "hvac")
     runs = run_experiment(sc, replications=REPS, workers=2).runs
-    kpis = ["jobs_per_tech_day", "first_time_fix_rate", "repeat_visit_rate", "retention_rate",
-            "callback_rate", "mean_thoroughness"]
+    kpis = [
+        "jobs_per_tech_day",
+        "first_time_fix_rate",
+        "repeat_visit_rate",
+        "retention_rate",
+        "callback_rate",
+        "mean_thoroughness",
+    ]
     s = summarise(runs, kpis, baseline="outcome_weighted")
     return s[s["scheme"] == "jobs_per_day"].set_index("kpi")
 
@@ -41,10 +47,10 @@ def hvac_effect():
 @pytest.mark.parametrize(
     "kpi,sign",
     [
-        ("jobs_per_tech_day", +1),     # more jobs per technician-day
-        ("first_time_fix_rate", -1),   # lower first-time fix
-        ("repeat_visit_rate", +1),     # more repeat visits
-        ("retention_rate", -1),        # lower retention
+        ("jobs_per_tech_day", +1),  # more jobs per technician-day
+        ("first_time_fix_rate", -1),  # lower first-time fix
+        ("repeat_visit_rate", +1),  # more repeat visits
+        ("retention_rate", -1),  # lower retention
         ("callback_rate", +1),
         ("mean_thoroughness", -1),
     ],
@@ -69,8 +75,9 @@ SKILLS = [0.4, 0.55, 0.7, 0.85, 1.0]
 
 
 def test_hybrid_03_is_strictly_between_its_base_schemes():
-    sc = _hvac_with({"h03": {"type": "hybrid", "weight": 0.3,
-                             "between": ["jobs_per_day", "outcome_weighted"]}})
+    sc = _hvac_with(
+        {"h03": {"type": "hybrid", "weight": 0.3, "between": ["jobs_per_day", "outcome_weighted"]}}
+    )
     for skill in SKILLS:
         a = best_response(sc, formula_for(sc, "jobs_per_day"), skill)
         h = best_response(sc, formula_for(sc, "h03"), skill)
@@ -97,19 +104,25 @@ def test_hybrid_in_the_simulation_is_between():
 
 def test_custom_scheme_gets_a_response_with_no_new_code():
     base = {"type": "custom", "base_per_day": 160}
-    sc = _hvac_with({
-        "base_only": base,
-        "ftf_bonus": {**base, "per_first_time_fix": 60},
-        "callback_clawback": {**base, "per_callback": -80, "per_repeat_visit": -40},
-    })
-    th = {n: best_response(sc, formula_for(sc, n), 0.7)
-          for n in ("base_only", "ftf_bonus", "callback_clawback")}
+    sc = _hvac_with(
+        {
+            "base_only": base,
+            "ftf_bonus": {**base, "per_first_time_fix": 60},
+            "callback_clawback": {**base, "per_callback": -80, "per_repeat_visit": -40},
+        }
+    )
+    th = {
+        n: best_response(sc, formula_for(sc, n), 0.7)
+        for n in ("base_only", "ftf_bonus", "callback_clawback")
+    }
     assert th["ftf_bonus"] != th["base_only"]
     assert th["callback_clawback"] > th["base_only"]  # penalising comebacks buys care
     # and the response flows into the simulation (tiny scenario, two schemes)
     d = tiny_dict()
-    d["schemes"] = {"base_only": base, "clawback": {**base, "per_callback": -80,
-                                                     "per_repeat_visit": -40}}
+    d["schemes"] = {
+        "base_only": base,
+        "clawback": {**base, "per_callback": -80, "per_repeat_visit": -40},
+    }
     d["baseline"] = None
     runs = run_experiment(scenario_from_dict(d), replications=2).runs
     m = runs.groupby("scheme")[["mean_thoroughness", "first_time_fix_rate"]].mean()
@@ -120,18 +133,23 @@ def test_custom_scheme_gets_a_response_with_no_new_code():
 def test_more_pay_per_visit_means_less_thoroughness():
     sc = _hvac_with({})
     for skill in (0.55, 0.7, 0.9):
-        thetas = [best_response(sc, PayFormula(days=100, visits=v), skill)
-                  for v in (0, 10, 20, 40, 80, 160)]
+        thetas = [
+            best_response(sc, PayFormula(days=100, visits=v), skill)
+            for v in (0, 10, 20, 40, 80, 160)
+        ]
         assert all(x >= y for x, y in pairwise(thetas)), thetas
         assert thetas[0] > thetas[-1]
 
 
 def test_behaviour_code_knows_no_scheme_names():
     """Two schemes with the same formula under different names and types behave alike."""
-    sc = _hvac_with({
-        "renamed": {"type": "custom", "base_per_day": 100, "per_visit": 45},
-    })
+    sc = _hvac_with(
+        {
+            "renamed": {"type": "custom", "base_per_day": 100, "per_visit": 45},
+        }
+    )
     skills = [0.5, 0.7, 0.9]
     assert formula_for(sc, "renamed") == formula_for(sc, "jobs_per_day")
-    assert (choose_thoroughness(sc, formula_for(sc, "renamed"), skills)
-            == choose_thoroughness(sc, formula_for(sc, "jobs_per_day"), skills))
+    assert choose_thoroughness(sc, formula_for(sc, "renamed"), skills) == choose_thoroughness(
+        sc, formula_for(sc, "jobs_per_day"), skills
+    )

@@ -51,22 +51,59 @@ def sobol_sweep(make_tiny_dict, tmp_path_factory):
     small = {**SMALL, "horizon_days": 90}
     scen.write_text(yaml.safe_dump(make_tiny_dict(small), sort_keys=False), encoding="utf-8")
     out = d / "out"
-    r = CliRunner().invoke(main, [
-        "sweep", str(scen), "--design", "sobol", "--samples", "8", "--reps", "2",
-        "-p", "quality.skill_effect=0.0:0.8", "-p", "nps.relational_detractor=0.02:0.4",
-        "--workers", "1", "--out", str(out), "-q"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "sweep",
+            str(scen),
+            "--design",
+            "sobol",
+            "--samples",
+            "8",
+            "--reps",
+            "2",
+            "-p",
+            "quality.skill_effect=0.0:0.8",
+            "-p",
+            "nps.relational_detractor=0.02:0.4",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+            "-q",
+        ],
+    )
     assert r.exit_code == 0, r.output
     return out
 
 
 def test_sobol_sweep_no_effect_parameter_gets_zero(sobol_sweep):
-    r = CliRunner().invoke(main, ["sensitivity", str(sobol_sweep), "--kpi", "first_time_fix_rate",
-                                  "--kpi", "relational_nps", "--scheme", "jobs_per_day"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "sensitivity",
+            str(sobol_sweep),
+            "--kpi",
+            "first_time_fix_rate",
+            "--kpi",
+            "relational_nps",
+            "--scheme",
+            "jobs_per_day",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "Sobol indices, jobs_per_day" in r.output
     s = pd.read_csv(sobol_sweep / "sensitivity.csv")
-    assert list(s.columns)[:8] == ["scheme", "kpi", "parameter", "method",
-                                   "S1", "S1_conf", "ST", "ST_conf"]
+    assert list(s.columns)[:8] == [
+        "scheme",
+        "kpi",
+        "parameter",
+        "method",
+        "S1",
+        "S1_conf",
+        "ST",
+        "ST_conf",
+    ]
     assert set(s["method"]) == {"sobol"} and set(s["scheme"]) == {"jobs_per_day"}
     ftf = s[s["kpi"] == "first_time_fix_rate"].set_index("parameter")
     # common random numbers: FTF is exactly the same whatever the detractor share
@@ -79,8 +116,9 @@ def test_sobol_sweep_no_effect_parameter_gets_zero(sobol_sweep):
 
 def test_diff_measure_and_all_schemes(sobol_sweep, tmp_path):
     out = tmp_path / "sens.csv"
-    r = CliRunner().invoke(main, ["sensitivity", str(sobol_sweep), "--diff", "--out", str(out),
-                                  "-q"])
+    r = CliRunner().invoke(
+        main, ["sensitivity", str(sobol_sweep), "--diff", "--out", str(out), "-q"]
+    )
     assert r.exit_code == 0, r.output
     s = pd.read_csv(out)
     # the baseline's difference against itself is not analysed
@@ -93,17 +131,53 @@ def test_morris_sweep_columns(make_tiny_dict, tmp_path):
     scen = tmp_path / "s.yaml"
     scen.write_text(yaml.safe_dump(make_tiny_dict(SMALL), sort_keys=False), encoding="utf-8")
     out = tmp_path / "m"
-    r = CliRunner().invoke(main, [
-        "sweep", str(scen), "--design", "morris", "--samples", "3", "--reps", "2",
-        "-p", "quality.skill_effect=0.0:0.8", "-p", "nps.relational_detractor=0.02:0.4",
-        "--workers", "1", "--out", str(out), "-q"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "sweep",
+            str(scen),
+            "--design",
+            "morris",
+            "--samples",
+            "3",
+            "--reps",
+            "2",
+            "-p",
+            "quality.skill_effect=0.0:0.8",
+            "-p",
+            "nps.relational_detractor=0.02:0.4",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+            "-q",
+        ],
+    )
     assert r.exit_code == 0, r.output
-    r = CliRunner().invoke(main, ["sensitivity", str(out), "--kpi", "first_time_fix_rate",
-                                  "--kpi", "nps", "--scheme", "jobs_per_day"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "sensitivity",
+            str(out),
+            "--kpi",
+            "first_time_fix_rate",
+            "--kpi",
+            "nps",
+            "--scheme",
+            "jobs_per_day",
+        ],
+    )
     assert r.exit_code == 0, r.output
     s = pd.read_csv(out / "sensitivity.csv")
-    assert list(s.columns)[:7] == ["scheme", "kpi", "parameter", "method",
-                                   "mu_star", "mu_star_conf", "sigma"]
+    assert list(s.columns)[:7] == [
+        "scheme",
+        "kpi",
+        "parameter",
+        "method",
+        "mu_star",
+        "mu_star_conf",
+        "sigma",
+    ]
     idx = s[s["kpi"] == "first_time_fix_rate"].set_index("parameter")
     assert idx.loc["nps.relational_detractor", "mu_star"] == 0.0
     assert idx.loc["quality.skill_effect", "mu_star"] > 0
@@ -119,8 +193,26 @@ def test_sensitivity_bad_input(sobol_sweep, make_tiny_dict, tmp_path):
     scen = tmp_path / "s.yaml"
     scen.write_text(yaml.safe_dump(make_tiny_dict(SMALL), sort_keys=False), encoding="utf-8")
     grid = tmp_path / "grid"
-    assert CliRunner().invoke(main, ["sweep", str(scen), "-p", "schemes.hybrid.weight=0,1",
-                                     "--reps", "2", "--workers", "1", "--out", str(grid),
-                                     "-q"]).exit_code == 0
+    assert (
+        CliRunner()
+        .invoke(
+            main,
+            [
+                "sweep",
+                str(scen),
+                "-p",
+                "schemes.hybrid.weight=0,1",
+                "--reps",
+                "2",
+                "--workers",
+                "1",
+                "--out",
+                str(grid),
+                "-q",
+            ],
+        )
+        .exit_code
+        == 0
+    )
     r = CliRunner().invoke(main, ["sensitivity", str(grid)])
     assert r.exit_code == 2 and "--design sobol or --design morris" in r.output

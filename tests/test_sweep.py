@@ -55,8 +55,9 @@ def resolved(small_sc):
 def reference(small_sc, tmp_path_factory):
     """The grid sweep on one worker, in this process: what every other run must equal."""
     d = make_design(small_sc, GRID, "grid")
-    return run_sweep(small_sc, d, tmp_path_factory.mktemp("ref"), replications=4, workers=1,
-                     chunk=2)
+    return run_sweep(
+        small_sc, d, tmp_path_factory.mktemp("ref"), replications=4, workers=1, chunk=2
+    )
 
 
 # --------------------------------------------------------------------------- parsing
@@ -76,50 +77,71 @@ def test_parse_values_lists_and_ranges(resolved):
     assert parse_param("customers.count=100:1000:log", small, "sobol").log
 
 
-@pytest.mark.parametrize("text, design, message", [
-    ("workforce.technicans=2,3", "grid",
-     "no such field in workforce; did you mean 'workforce.technicians'?"),
-    ("customers=1,2", "grid", "customers: is a section"),
-    ("schemes.nosuch.weight=1", "grid", "schemes.nosuch.weight: no such field in schemes"),
-    ("workforce.technicians.x=1", "grid", "workforce.technicians.x: no such field"),
-    ("workforce.technicians=a,b", "grid", "workforce.technicians: 'a' is not a number"),
-    ("workforce.technicians=2.5,3", "grid", "'2.5' is not a whole number"),
-    ("schemes.hybrid.weight", "grid", "expected PATH=VALUES"),
-    ("schemes.hybrid.weight=", "grid", "schemes.hybrid.weight: no values given"),
-    ("schemes.hybrid.weight=0:1", "grid", "a grid range is lo:hi:n"),
-    ("schemes.hybrid.weight=0:1:1", "grid", "at least 2"),
-    ("schemes.hybrid.weight=0:1:x", "grid", "must be a whole number"),
-    ("schemes.hybrid.weight=0,0", "grid", "repeated values"),
-    ("nps.promoter=0:1:3:log", "grid", "a log range needs lo, hi > 0"),
-    ("workforce.technicians=2:4:5", "grid", "repeated whole numbers"),
-    ("workforce.dispatch=a:b:3", "grid", "a range needs a numeric field"),
-    ("schemes.hybrid.between=a,b", "grid", "is a list"),
-    ("seed=1,2", "grid", "seed: cannot be swept (use --seed)"),
-    ("schemes.hybrid.type=hourly", "grid", "a scheme's type cannot be swept"),
-    ("schemes.hybrid.weight=0,1", "lhs", "give lo:hi or lo:hi:log, not a list"),
-    ("schemes.hybrid.weight=0:1:4", "sobol", "takes lo:hi or lo:hi:log"),
-    ("schemes.hybrid.weight=1:0", "lhs", "lo < hi"),
-])
+@pytest.mark.parametrize(
+    "text, design, message",
+    [
+        (
+            "workforce.technicans=2,3",
+            "grid",
+            "no such field in workforce; did you mean 'workforce.technicians'?",
+        ),
+        ("customers=1,2", "grid", "customers: is a section"),
+        ("schemes.nosuch.weight=1", "grid", "schemes.nosuch.weight: no such field in schemes"),
+        ("workforce.technicians.x=1", "grid", "workforce.technicians.x: no such field"),
+        ("workforce.technicians=a,b", "grid", "workforce.technicians: 'a' is not a number"),
+        ("workforce.technicians=2.5,3", "grid", "'2.5' is not a whole number"),
+        ("schemes.hybrid.weight", "grid", "expected PATH=VALUES"),
+        ("schemes.hybrid.weight=", "grid", "schemes.hybrid.weight: no values given"),
+        ("schemes.hybrid.weight=0:1", "grid", "a grid range is lo:hi:n"),
+        ("schemes.hybrid.weight=0:1:1", "grid", "at least 2"),
+        ("schemes.hybrid.weight=0:1:x", "grid", "must be a whole number"),
+        ("schemes.hybrid.weight=0,0", "grid", "repeated values"),
+        ("nps.promoter=0:1:3:log", "grid", "a log range needs lo, hi > 0"),
+        ("workforce.technicians=2:4:5", "grid", "repeated whole numbers"),
+        ("workforce.dispatch=a:b:3", "grid", "a range needs a numeric field"),
+        ("schemes.hybrid.between=a,b", "grid", "is a list"),
+        ("seed=1,2", "grid", "seed: cannot be swept (use --seed)"),
+        ("schemes.hybrid.type=hourly", "grid", "a scheme's type cannot be swept"),
+        ("schemes.hybrid.weight=0,1", "lhs", "give lo:hi or lo:hi:log, not a list"),
+        ("schemes.hybrid.weight=0:1:4", "sobol", "takes lo:hi or lo:hi:log"),
+        ("schemes.hybrid.weight=1:0", "lhs", "lo < hi"),
+    ],
+)
 def test_bad_param(resolved, text, design, message):
     with pytest.raises(SweepInputError) as exc:
         parse_param(text, resolved, design)
     assert message in str(exc.value)
 
 
-@pytest.mark.parametrize("params, message", [
-    (["customers.churn_base=0.1,1.5"],
-     ("point 1 (customers.churn_base=1.5): customers.churn_base: Input should be less than "
-      "or equal to 1")),
-    (["jobs.types.complex.share=0.1,0.3"],
-     "point 0 (jobs.types.complex.share=0.1): jobs: types: shares must add up to 1"),
-    (["customers.churn_after_bad_experience=0.01,0.3"],
-     ("customers.churn_after_bad_experience=0.01): customers: churn_after_bad_experience "
-      "must be >= churn_base")),
-    (["workforce.dispatch=edf,lifo"], "workforce.dispatch: Input should be 'edf' or 'fifo'"),
-    (["warmup_days=10,100"], "warmup_days (100) must be shorter than horizon_days"),
-    (["budget_neutral=false,true"],
-     "point 1 (budget_neutral=True): budget_neutral: sweeps do not run the budget-neutral"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (
+            ["customers.churn_base=0.1,1.5"],
+            (
+                "point 1 (customers.churn_base=1.5): customers.churn_base: "
+                "Input should be less than or equal to 1"
+            ),
+        ),
+        (
+            ["jobs.types.complex.share=0.1,0.3"],
+            "point 0 (jobs.types.complex.share=0.1): jobs: types: shares must add up to 1",
+        ),
+        (
+            ["customers.churn_after_bad_experience=0.01,0.3"],
+            (
+                "customers.churn_after_bad_experience=0.01): customers: churn_after_bad_experience "
+                "must be >= churn_base"
+            ),
+        ),
+        (["workforce.dispatch=edf,lifo"], "workforce.dispatch: Input should be 'edf' or 'fifo'"),
+        (["warmup_days=10,100"], "warmup_days (100) must be shorter than horizon_days"),
+        (
+            ["budget_neutral=false,true"],
+            "point 1 (budget_neutral=True): budget_neutral: sweeps do not run the budget-neutral",
+        ),
+    ],
+)
 def test_every_point_is_validated_before_running(small_sc, params, message):
     d = make_design(small_sc, params, "grid")
     with pytest.raises(SweepInputError) as exc:
@@ -128,8 +150,7 @@ def test_every_point_is_validated_before_running(small_sc, params, message):
 
 
 def test_rebalance_shares_keeps_group_summing_to_one(small_sc):
-    d = make_design(small_sc, ["jobs.types.complex.share=0.05,0.45"], "grid",
-                    rebalance_shares=True)
+    d = make_design(small_sc, ["jobs.types.complex.share=0.05,0.45"], "grid", rebalance_shares=True)
     pts = point_scenarios(small_sc, d)
     for p, share in zip(pts, (0.05, 0.45)):
         types = p["jobs"]["types"]
@@ -148,8 +169,7 @@ def test_bad_input_cli_exit_2_names_path_and_writes_nothing(small, tmp_path):
         (["-p", "customers.churn_base=0.5,2"], "customers.churn_base"),
         (["-p", "jobs.types.complex.share=0.1,0.3"], "jobs.types.complex.share"),
         (["-p", "schemes.hybrid.weight=0,1", "--design", "lhs"], "schemes.hybrid.weight"),
-        (["-p", "schemes.hybrid.weight=0:1", "--design", "sobol", "--samples", "6"],
-         "power of 2"),
+        (["-p", "schemes.hybrid.weight=0:1", "--design", "sobol", "--samples", "6"], "power of 2"),
         (["-p", "schemes.hybrid.weight=0,1", "--samples", "4"], "--samples"),
     ]
     for args, named in cases:
@@ -172,8 +192,11 @@ def test_grid_crosses_values(small_sc):
 
 
 def test_sampled_designs_are_seeded_and_inside_ranges(small_sc):
-    params = ["quality.skill_effect=0.1:0.6", "workforce.technicians=2:5",
-              "customers.count=100:400:log"]
+    params = [
+        "quality.skill_effect=0.1:0.6",
+        "workforce.technicians=2:5",
+        "customers.count=100:400:log",
+    ]
     a = make_design(small_sc, params, "lhs", 8, seed=3)
     b = make_design(small_sc, params, "lhs", 8, seed=3)
     c = make_design(small_sc, params, "lhs", 8, seed=4)
@@ -184,15 +207,19 @@ def test_sampled_designs_are_seeded_and_inside_ranges(small_sc):
         assert 0.1 <= v["quality.skill_effect"] <= 0.6
         assert isinstance(v["workforce.technicians"], int) and 2 <= v["workforce.technicians"] <= 5
         assert 100 <= v["customers.count"] <= 400
-        assert 2 <= p.x[2] <= np.log10(400) + 1e-12   # sampled in log10 space
+        assert 2 <= p.x[2] <= np.log10(400) + 1e-12  # sampled in log10 space
     assert len(make_design(small_sc, params, "sobol", 8).points) == 8 * (3 + 2)
     assert len(make_design(small_sc, params, "morris", 5).points) == 5 * (3 + 1)
 
 
 def test_task_chunks_cover_every_replication_once(small):
     tasks = make_tasks([small, small], reps=7, chunk=3)
-    assert [t.id for t in tasks[:4]] == ["p00000-r0000-0002", "p00000-r0003-0005",
-                                         "p00000-r0006-0006", "p00001-r0000-0002"]
+    assert [t.id for t in tasks[:4]] == [
+        "p00000-r0000-0002",
+        "p00000-r0003-0005",
+        "p00000-r0006-0006",
+        "p00001-r0000-0002",
+    ]
     assert sum(t.n_reps for t in tasks) == 14
     # auto size: about TARGET_TASK_SECONDS of estimated work, never more than all reps
     auto = make_tasks([small], reps=50)
@@ -204,6 +231,7 @@ def test_task_chunks_cover_every_replication_once(small):
     assert auto[-1].last == 49
     big = dict(small, customers=dict(small["customers"], count=1_000_000))
     assert make_tasks([big], reps=5) == [Task(0, r, r) for r in range(5)]
+
 
 def test_auto_chunks_have_near_equal_sizes(small, monkeypatch):
     import sim.sweep.runner as sr
@@ -227,8 +255,9 @@ def test_grid_sweep_tables(reference, small_sc):
     w = runs.groupby("point")["schemes.hybrid.weight"].unique()
     assert [list(v) for v in w] == [[0.0], [0.0], [0.5], [0.5], [1.0], [1.0]]
     # summary: the same numbers as sim.metrics.stats.summarise grouped by point
-    ref = summarise(runs.drop(columns=paths), list(KPI_COLUMNS), small_sc.baseline_scheme,
-                    group=["point"])
+    ref = summarise(
+        runs.drop(columns=paths), list(KPI_COLUMNS), small_sc.baseline_scheme, group=["point"]
+    )
     pd.testing.assert_frame_equal(summary.drop(columns=paths), ref)
     base = summary[summary["scheme"] == small_sc.baseline_scheme]
     assert (base["diff_mean"].dropna() == 0).all()
@@ -274,10 +303,27 @@ def test_two_workers_same_numbers(reference, small_sc, tmp_path):
 def test_lhs_sweep_via_cli(small, tmp_path):
     scen = write_yaml(tmp_path / "s.yaml", small)
     out = tmp_path / "lhs"
-    r = CliRunner().invoke(main, [
-        "sweep", str(scen), "--design", "lhs", "--samples", "5", "--reps", "2", "--workers", "1",
-        "-p", "workforce.technicians=2:6", "-p", "schemes.outcome_weighted.per_first_time_fix=0:80",
-        "--out", str(out)])
+    r = CliRunner().invoke(
+        main,
+        [
+            "sweep",
+            str(scen),
+            "--design",
+            "lhs",
+            "--samples",
+            "5",
+            "--reps",
+            "2",
+            "--workers",
+            "1",
+            "-p",
+            "workforce.technicians=2:6",
+            "-p",
+            "schemes.outcome_weighted.per_first_time_fix=0:80",
+            "--out",
+            str(out),
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "Best and worst points" in r.output and "first-time fix" in r.output
     runs = pd.read_parquet(out / "runs.parquet")
@@ -287,15 +333,30 @@ def test_lhs_sweep_via_cli(small, tmp_path):
     s = pd.read_csv(out / "summary.csv")
     assert set(s["kpi"]) == set(KPI_COLUMNS)
     m = json.loads((out / "manifest.json").read_text())
-    assert m["parameters"][0] == {"path": "workforce.technicians", "type": "int",
-                                  "range": [2.0, 6.0], "scale": "linear"}
+    assert m["parameters"][0] == {
+        "path": "workforce.technicians",
+        "type": "int",
+        "range": [2.0, 6.0],
+        "scale": "linear",
+    }
 
 
 def test_resume_refuses_another_sweep(small, reference, tmp_path):
     scen = write_yaml(tmp_path / "s.yaml", small)
     out = tmp_path / "o"
-    args = ["sweep", str(scen), "-p", "schemes.hybrid.weight=0,1", "--reps", "2", "--workers",
-            "1", "--out", str(out), "-q"]
+    args = [
+        "sweep",
+        str(scen),
+        "-p",
+        "schemes.hybrid.weight=0,1",
+        "--reps",
+        "2",
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+        "-q",
+    ]
     assert CliRunner().invoke(main, args).exit_code == 0
     r = CliRunner().invoke(main, [*args[:3], "schemes.hybrid.weight=0,0.5", *args[4:], "--resume"])
     assert r.exit_code == 2 and "cannot resume: the design" in r.output
@@ -326,7 +387,7 @@ def test_failed_task_keeps_parts_and_resume_finishes(small_sc, reference, tmp_pa
 
     monkeypatch.setattr(sr, "run_chunk", flaky)
     d = make_design(small_sc, GRID, "grid")
-    with pytest.raises(sr.SweepFailed, match="2 of 12 tasks failed .*boom.*--resume"):
+    with pytest.raises(sr.SweepFailed, match=r"2 of 12 tasks failed .*boom.*--resume"):
         run_sweep(small_sc, d, tmp_path, replications=4, workers=1, chunk=2)
     assert len(list((tmp_path / "parts").glob("*.parquet"))) == 10
     assert json.loads((tmp_path / "manifest.json").read_text())["status"] == "incomplete"

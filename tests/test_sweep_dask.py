@@ -26,8 +26,9 @@ REPS = 4
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                  host="127.0.0.1", dashboard_address=None) as c:
+    with distributed.LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+    ) as c:
         with distributed.Client(c, set_as_default=False) as client:
             client.wait_for_workers(2, timeout=60)
         yield c
@@ -48,9 +49,22 @@ def test_dask_cluster_gives_the_same_numbers(cluster, sc, reference, make_tiny_d
     scen = tmp_path / "s.yaml"
     scen.write_text(yaml.safe_dump(make_tiny_dict(MEDIUM), sort_keys=False), encoding="utf-8")
     out = tmp_path / "dask"
-    r = CliRunner().invoke(main, [
-        "sweep", str(scen), *[a for p in PARAMS for a in ("-p", p)], "--reps", str(REPS),
-        "--reps-per-task", "1", "--scheduler", cluster.scheduler_address, "--out", str(out)])
+    r = CliRunner().invoke(
+        main,
+        [
+            "sweep",
+            str(scen),
+            *[a for p in PARAMS for a in ("-p", p)],
+            "--reps",
+            str(REPS),
+            "--reps-per-task",
+            "1",
+            "--scheduler",
+            cluster.scheduler_address,
+            "--out",
+            str(out),
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "on 2 Dask threads" in r.output
     m = json.loads((out / "manifest.json").read_text())
@@ -74,6 +88,7 @@ def test_dask_worker_killed_mid_sweep(cluster, sc, reference, tmp_path):
     design = make_design(sc, PARAMS, "grid")
     killed: list[int] = []
     with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
+
         def kill_busy_worker(task, ok):
             if killed:
                 return
@@ -83,8 +98,15 @@ def test_dask_worker_killed_mid_sweep(cluster, sc, reference, tmp_path):
             killed.append(pid)
             os.kill(pid, signal.SIGKILL)
 
-        res = run_sweep(sc, design, tmp_path, replications=REPS, chunk=1,
-                        scheduler=cluster.scheduler_address, on_task=kill_busy_worker)
+        res = run_sweep(
+            sc,
+            design,
+            tmp_path,
+            replications=REPS,
+            chunk=1,
+            scheduler=cluster.scheduler_address,
+            on_task=kill_busy_worker,
+        )
         assert killed and killed[0] not in client.run(os.getpid).values()
     assert killed and not res.stats.failures
     assert not res.runs.duplicated(["point", "scheme", "replication"]).any()

@@ -38,8 +38,18 @@ def scenario_file(make_tiny_dict, tmp_path_factory):
 def clean(scenario_file, tmp_path_factory):
     """An uninterrupted sweep through the CLI (one worker)."""
     out = tmp_path_factory.mktemp("clean")
-    args = ["sweep", str(scenario_file), *[a for p in PARAMS for a in ("-p", p)],
-            "--reps", str(REPS), "--workers", "1", "--out", str(out), "-q"]
+    args = [
+        "sweep",
+        str(scenario_file),
+        *[a for p in PARAMS for a in ("-p", p)],
+        "--reps",
+        str(REPS),
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+        "-q",
+    ]
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 0, r.output
     return out
@@ -51,10 +61,25 @@ def _tables(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def test_sigkilled_sweep_resumes_to_the_clean_result(scenario_file, clean, tmp_path):
     out = tmp_path / "killed"
-    args = ["sweep", str(scenario_file), *[a for p in PARAMS for a in ("-p", p)],
-            "--reps", str(REPS), "--workers", "1", "--reps-per-task", "1", "--out", str(out), "-q"]
-    proc = subprocess.Popen([sys.executable, "-c", "from sim.cli.main import main; main()", *args],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    args = [
+        "sweep",
+        str(scenario_file),
+        *[a for p in PARAMS for a in ("-p", p)],
+        "--reps",
+        str(REPS),
+        "--workers",
+        "1",
+        "--reps-per-task",
+        "1",
+        "--out",
+        str(out),
+        "-q",
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from sim.cli.main import main; main()", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     parts = out / "parts"
     deadline = time.monotonic() + 60
     try:
@@ -62,7 +87,9 @@ def test_sigkilled_sweep_resumes_to_the_clean_result(scenario_file, clean, tmp_p
             if parts.exists() and len(list(parts.glob("*.parquet"))) >= 3:
                 break
             time.sleep(0.005)
-        assert proc.poll() is None, f"the sweep ended before it could be killed: {proc.stderr.read()}"
+        assert proc.poll() is None, (
+            f"the sweep ended before it could be killed: {proc.stderr.read()}"
+        )
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.wait(timeout=30)
@@ -80,8 +107,9 @@ def test_sigkilled_sweep_resumes_to_the_clean_result(scenario_file, clean, tmp_p
     ref_runs, ref_summary = _tables(clean)
     pd.testing.assert_frame_equal(runs, ref_runs)
     pd.testing.assert_frame_equal(summary, ref_summary)
-    pd.testing.assert_frame_equal(pd.read_csv(out / "summary.csv"),
-                                  pd.read_csv(clean / "summary.csv"))
+    pd.testing.assert_frame_equal(
+        pd.read_csv(out / "summary.csv"), pd.read_csv(clean / "summary.csv")
+    )
 
 
 def test_local_worker_killed_mid_sweep(make_tiny, clean, tmp_path):
@@ -99,8 +127,9 @@ def test_local_worker_killed_mid_sweep(make_tiny, clean, tmp_path):
             killed.append(pool[0].pid)
             os.kill(pool[0].pid, signal.SIGKILL)
 
-    res = run_sweep(sc, design, tmp_path, replications=REPS, workers=2, chunk=1,
-                    on_task=kill_a_worker)
+    res = run_sweep(
+        sc, design, tmp_path, replications=REPS, workers=2, chunk=1, on_task=kill_a_worker
+    )
     assert killed and res.stats.restarts >= 1 and not res.stats.failures
     assert res.manifest["pool_restarts"] >= 1
     runs, summary = _tables(clean)

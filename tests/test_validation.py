@@ -46,10 +46,10 @@ def test_erlang_c_reference_values():
 
 #: (lambda per hour, mu per hour, c, horizon days, warm-up days, replications)
 MMC_SETTINGS = [
-    (2.0, 1.0, 3, 300, 10, 20),   # rho 0.67
-    (1.4, 0.5, 4, 300, 10, 20),   # rho 0.70, long jobs
-    (0.7, 1.0, 1, 300, 10, 20),   # M/M/1, rho 0.70
-    (6.0, 2.0, 4, 150, 5, 20),    # rho 0.75, short jobs
+    (2.0, 1.0, 3, 300, 10, 20),  # rho 0.67
+    (1.4, 0.5, 4, 300, 10, 20),  # rho 0.70, long jobs
+    (0.7, 1.0, 1, 300, 10, 20),  # M/M/1, rho 0.70
+    (6.0, 2.0, 4, 150, 5, 20),  # rho 0.75, short jobs
 ]
 SEED = 1  # fixed before looking at any result
 
@@ -149,8 +149,13 @@ def test_littles_law_realistic():
 CONSERVATION_CASES = {
     "tiny": {},
     "tiny_fifo_always_on_rushed": {
-        "workforce": {"dispatch": "fifo", "shift_hours": 24, "shift_start_hour": 0,
-                      "days_per_week": 7, "technicians": 2},
+        "workforce": {
+            "dispatch": "fifo",
+            "shift_hours": 24,
+            "shift_start_hour": 0,
+            "days_per_week": 7,
+            "technicians": 2,
+        },
         "behaviour": {"model": "fixed", "thoroughness": 0.6},
     },
     "tiny_overloaded": {"workforce": {"technicians": 2}},
@@ -178,7 +183,8 @@ def _first_visits_released(out, world):
         if not renewed:
             churned_at[c] = t
     return sum(
-        1 for t, c in zip(world.failure_t, world.failure_customer)
+        1
+        for t, c in zip(world.failure_t, world.failure_customer)
         if churned_at.get(c, math.inf) > t
     )
 
@@ -198,16 +204,20 @@ def test_jobs_are_conserved(case):
             assert 0 <= out.jobs_created_measured <= out.jobs_created
             # created = first visits released by failures + return visits released
             horizon = sc.horizon_days * HOURS_PER_DAY
-            v = {f: np.array([r[k] for r in out.visits], dtype=float)
-                 for k, f in enumerate(VISIT_FIELDS)}
+            v = {
+                f: np.array([r[k] for r in out.visits], dtype=float)
+                for k, f in enumerate(VISIT_FIELDS)
+            }
             returns_scheduled = int(((v["outcome"] != FIXED) & (v["next_ready"] < horizon)).sum())
             returns_released = returns_scheduled - out.jobs_scheduled
             assert out.jobs_created == _first_visits_released(out, world) + returns_released
             # each visit of a problem happens once, and a return visit follows its predecessor
             keys = set(zip(v["problem"].astype(int), v["visit_no"].astype(int)))
             assert len(keys) == len(out.visits)
-            prev = {(int(p), int(n)): nr for p, n, nr in zip(v["problem"], v["visit_no"],
-                                                              v["next_ready"])}
+            prev = {
+                (int(p), int(n)): nr
+                for p, n, nr in zip(v["problem"], v["visit_no"], v["next_ready"])
+            }
             for p, n, ready in zip(v["problem"], v["visit_no"], v["t_ready"]):
                 if n > 1:
                     assert prev[(int(p), int(n) - 1)] == ready
@@ -229,7 +239,8 @@ def _shift_days(sc) -> int:
     wf = sc.workforce
     W, H = sc.warmup_days * HOURS_PER_DAY, sc.horizon_days * HOURS_PER_DAY
     return sum(
-        1 for d in range(int(sc.horizon_days) + 1)
+        1
+        for d in range(int(sc.horizon_days) + 1)
         if d % 7 < wf.days_per_week and W <= d * HOURS_PER_DAY + wf.shift_start_hour < H
     )
 
@@ -262,9 +273,7 @@ def test_pay_is_the_sum_of_its_components(money):
     tv = techs.groupby(["scheme", "replication"], sort=False)["visits"].sum()
     np.testing.assert_array_equal(r["visits"], tv.reindex(r.index))
     techs_pd = techs.set_index(["scheme", "replication"])
-    np.testing.assert_allclose(
-        techs_pd["pay_per_day"], techs_pd["pay"] / days, rtol=1e-12
-    )
+    np.testing.assert_allclose(techs_pd["pay_per_day"], techs_pd["pay"] / days, rtol=1e-12)
 
 
 def _by_scheme(techs, name):
@@ -309,9 +318,11 @@ def test_hybrid_pay_is_the_blend(money):
     h = _by_scheme(techs, "hybrid")
     pay_a = a.base_per_day * days + a.per_visit * h["visits"]
     pay_b = (
-        b.base_per_day * days + b.per_first_time_fix * h["first_time_fixes"]
+        b.base_per_day * days
+        + b.per_first_time_fix * h["first_time_fixes"]
         - b.clawback_per_repeat_visit * h["repeat_visits"]
-        - b.clawback_per_callback * h["callbacks"] + b.per_promoter * h["promoters"]
+        - b.clawback_per_callback * h["callbacks"]
+        + b.per_promoter * h["promoters"]
         + b.retained_value_share * h["retained_value"]
     )
     np.testing.assert_allclose(h["pay"], (1 - w) * pay_a + w * pay_b, rtol=1e-12)

@@ -59,7 +59,7 @@ def quit_prob(recent: float, expected: float, att: Attrition) -> float:
 
 def baseline_reference(weekly_pay: np.ndarray, lag: int, window: int) -> list[float]:
     """E_i under `baseline`: each slot's mean weekly pay in weeks [lag, lag + window)."""
-    return [float(x) for x in weekly_pay[:, lag:lag + window].mean(axis=1)]
+    return [float(x) for x in weekly_pay[:, lag : lag + window].mean(axis=1)]
 
 
 def vacant_shift_days(cal, absences, n_tech: int, t0: float, t1: float) -> np.ndarray:

@@ -64,7 +64,11 @@ def callback_in_window(scenario: Scenario) -> float:
 
 
 def _job_terms(
-    scenario: Scenario, skill: float, job: JobType, theta: np.ndarray, d: np.ndarray,
+    scenario: Scenario,
+    skill: float,
+    job: JobType,
+    theta: np.ndarray,
+    d: np.ndarray,
     rho: np.ndarray,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
     """Expected hours, visit-term counts and bad experiences per problem of one job type
@@ -101,8 +105,14 @@ def _job_terms(
             prom = prom + count * p_r * pp
             det = det + count * p_r * pd
     rr = nps.response_rate
-    counts = {"visits": n, "first_time_fixes": ftf, "repeat_visits": n - 1.0,
-              "callbacks": cb, "promoters": rr * prom, "detractors": rr * det}
+    counts = {
+        "visits": n,
+        "first_time_fixes": ftf,
+        "repeat_visits": n - 1.0,
+        "callbacks": cb,
+        "promoters": rr * prom,
+        "detractors": rr * det,
+    }
     bad = (n - 1.0) + 1.0 - (1.0 - first_unres) * (1.0 - rho)  # visits that count as bad
     return h, counts, bad
 
@@ -150,7 +160,11 @@ def theta_grid(scenario: Scenario) -> np.ndarray:
 
 
 def utility(
-    scenario: Scenario, formula: PayFormula, skill: float, intrinsic_weight: float, theta: np.ndarray
+    scenario: Scenario,
+    formula: PayFormula,
+    skill: float,
+    intrinsic_weight: float,
+    theta: np.ndarray,
 ) -> np.ndarray:
     """The technician's utility per working hour at each thoroughness in `theta`."""
     b, wf = scenario.behaviour, scenario.workforce
@@ -162,7 +176,9 @@ def utility(
             pay_rate = pay_rate + coef * ex.counts[term] / ex.hours
     effort = b.effort_cost_per_hour * (theta - b.comfortable_thoroughness) ** 2
     ref = expectation(scenario, skill, np.array([b.comfortable_thoroughness])).hours[0]
-    outcome = b.customer_value_per_fix * (ex.counts["first_time_fixes"] - ex.counts["callbacks"]) / ref
+    outcome = (
+        b.customer_value_per_fix * (ex.counts["first_time_fixes"] - ex.counts["callbacks"]) / ref
+    )
     lam = intrinsic_weight
     return (1.0 - lam) * (pay_rate - effort) + lam * outcome
 

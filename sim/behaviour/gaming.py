@@ -8,9 +8,10 @@ job types they are qualified for by the variable pay they expect per hour of the
 
     r_j = (1 - lam) * sum_k coef_k * E[count_k | type j] / E[hours | type j]
 
-(k over the visit terms of `sim.pay.ledger`, expectations from `sim.behaviour.best_response.job_counts` at
-the technician's skill and thoroughness). They take the head of the best-paying queue
-instead of the most urgent job when it pays at least `min_gain_per_hour` more per hour,
+(k over the visit terms of `sim.pay.ledger`, expectations from
+`sim.behaviour.best_response.job_counts` at the technician's skill and thoroughness).
+They take the head of the best-paying queue instead of the most urgent job when it pays
+at least `min_gain_per_hour` more per hour,
 unless the most urgent job is due within `sla_guard_hours` (the dispatcher's override).
 Under day or hour pay every r_j is 0, so nobody picks.
 
@@ -87,8 +88,8 @@ def closure_gain(scenario: Scenario, formula: PayFormula, lam: float, first_visi
     d_pay = (
         formula.first_time_fixes * (1.0 - p_cb) * (1.0 if first_visit else 0.0)
         + formula.callbacks * p_cb
-        + nps.response_rate * (formula.promoters * float(pp1 - pp0)
-                               + formula.detractors * float(pd1 - pd0))
+        + nps.response_rate
+        * (formula.promoters * float(pp1 - pp0) + formula.detractors * float(pd1 - pd0))
     )
     return (1.0 - lam) * d_pay - lam * scenario.behaviour.customer_value_per_fix
 

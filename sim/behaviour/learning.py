@@ -15,8 +15,8 @@ where V is the variable pay the formula gives for the work of the period (every 
 term of `sim.pay.ledger` credited to the period in which the visit that earned it was done),
 B the hours worked (travel and on site), F and C the first-time fixes and callbacks, N the
 first visits of the period, h_ref the expected hours per problem at the comfortable
-thoroughness, and effort the quadratic cost of `sim.behaviour.best_response`: the same currency as the
-best response, measured instead of expected. A period's pay statement is complete once
+thoroughness, and effort the quadratic cost of `sim.behaviour.best_response`: the same currency as
+the best response, measured instead of expected. A period's pay statement is complete once
 its callback window has closed, so period e is judged at the end of period e + L,
 L = ceil(callback_window_days / (7 * period_weeks)). The update is a one-sided
 finite-difference (SPSA) step with a running baseline b_i:
@@ -55,7 +55,11 @@ class Learners:
         self.initial = b.initial_thoroughness
         lp = b.learning
         self.delta, self.step, self.max_step, self.rate = (
-            lp.exploration, lp.step, lp.max_step, lp.baseline_rate)
+            lp.exploration,
+            lp.step,
+            lp.max_step,
+            lp.baseline_rate,
+        )
         self.effort_cost, self.comfortable = b.effort_cost_per_hour, b.comfortable_thoroughness
         self.value = b.customer_value_per_fix
         self.fixed_rate = formula.days / scenario.workforce.shift_hours + formula.hours
@@ -63,7 +67,7 @@ class Learners:
         n = signs.shape[0]
         self.habit = [self.initial] * n
         self.baseline: list[float | None] = [None] * n
-        self.first_period = [0] * n           # the first period a slot's current tech worked whole
+        self.first_period = [0] * n  # the first period a slot's current tech worked whole
         self.worked: dict[tuple[int, int], tuple[float, float]] = {}  # (i, e) -> (theta, habit)
 
     def start(self, i: int, period: int) -> float:
@@ -81,8 +85,15 @@ class Learners:
         self.first_period[i] = period
 
     def utility(
-        self, theta: float, lam: float, var_pay: float, busy: float, ftf: float, cb: float,
-        first: float, ref_hours: float,
+        self,
+        theta: float,
+        lam: float,
+        var_pay: float,
+        busy: float,
+        ftf: float,
+        cb: float,
+        first: float,
+        ref_hours: float,
     ) -> float:
         """U: realised utility per hour of one period's work."""
         effort = self.effort_cost * (theta - self.comfortable) ** 2

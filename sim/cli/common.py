@@ -54,8 +54,9 @@ def safe_dirname(name: str) -> str:
 
 def stdout_console() -> Console:
     """The console of the tables: the terminal's width, or PIPE_WIDTH when piped."""
-    return Console(highlight=False, soft_wrap=False,
-                   width=None if sys.stdout.isatty() else PIPE_WIDTH)
+    return Console(
+        highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else PIPE_WIDTH
+    )
 
 
 def progress_bar(quiet: bool, *extra: ProgressColumn) -> Progress | None:
@@ -76,8 +77,14 @@ def progress_bar(quiet: bool, *extra: ProgressColumn) -> Progress | None:
     )
 
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), *extra, console=err,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        *extra,
+        console=err,
     )
 
 
@@ -85,18 +92,36 @@ def experiment_options(what: str, out_default: str) -> Callable:
     """The options every experiment command shares (--reps, --seed, --out, --workers)."""
 
     def decorate(f: Callable) -> Callable:
-        for opt in reversed((
-            click.option("--reps", type=click.IntRange(min=2), default=None,
-                         help=f"Replications per {what} (default: the scenario's)."),
-            click.option("--seed", type=click.IntRange(min=0), default=None,
-                         help="Root seed (default: the scenario's)."),
-            click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-                         default=None, help=f"Output directory (default: {out_default})."),
-            click.option("--workers", type=click.IntRange(min=1), default=None,
-                         help="Local worker processes (default: all cores)."),
-        )):
+        for opt in reversed(
+            (
+                click.option(
+                    "--reps",
+                    type=click.IntRange(min=2),
+                    default=None,
+                    help=f"Replications per {what} (default: the scenario's).",
+                ),
+                click.option(
+                    "--seed",
+                    type=click.IntRange(min=0),
+                    default=None,
+                    help="Root seed (default: the scenario's).",
+                ),
+                click.option(
+                    "--out",
+                    "out_dir",
+                    type=click.Path(file_okay=False, path_type=Path),
+                    default=None,
+                    help=f"Output directory (default: {out_default}).",
+                ),
+                click.option(
+                    "--workers",
+                    type=click.IntRange(min=1),
+                    default=None,
+                    help="Local worker processes (default: all cores).",
+                ),
+            )
+        ):
             f = opt(f)
         return f
 
     return decorate
-

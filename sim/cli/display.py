@@ -83,8 +83,9 @@ def summary_tables(summary: pd.DataFrame, title: str) -> tuple[Table, Table | No
         cells = []
         for s in schemes:
             row = idx.loc[(s, kpi)]
-            cells.append(f"{fmt(row['mean'], kind)} ± "
-                         f"{half_width(row['ci_low'], row['ci_high'], kind)}")
+            cells.append(
+                f"{fmt(row['mean'], kind)} ± {half_width(row['ci_low'], row['ci_high'], kind)}"
+            )
         t1.add_row(LABELS.get(kpi, kpi), *cells)
     others = [s for s in schemes if s != baseline]
     if not others:

@@ -50,13 +50,29 @@ def main() -> None:
 @experiment_options("scheme", "results/<scenario name>")
 @click.option("--resume", is_flag=True, help="Keep finished replications in --out; run the rest.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no tables.")
-@click.option("--report", "report_format", flag_value="html", default=None,
-              help="Also build the compensation-proposal report (HTML) at the end.")
-@click.option("--budget-neutral", is_flag=True,
-              help="First scale each scheme's variable pay to the baseline's mean pay.")
-def run(scenario: str | None, reps: int | None, seed: int | None, out_dir: Path | None,
-        workers: int | None, resume: bool, quiet: bool, report_format: str | None,
-        budget_neutral: bool) -> None:
+@click.option(
+    "--report",
+    "report_format",
+    flag_value="html",
+    default=None,
+    help="Also build the compensation-proposal report (HTML) at the end.",
+)
+@click.option(
+    "--budget-neutral",
+    is_flag=True,
+    help="First scale each scheme's variable pay to the baseline's mean pay.",
+)
+def run(
+    scenario: str | None,
+    reps: int | None,
+    seed: int | None,
+    out_dir: Path | None,
+    workers: int | None,
+    resume: bool,
+    quiet: bool,
+    report_format: str | None,
+    budget_neutral: bool,
+) -> None:
     """Run every pay scheme of SCENARIO (a file or a bundled name; default: hvac)."""
     from sim.cli.display import summary_tables
     from sim.experiment.budget import BudgetError
@@ -84,8 +100,9 @@ def run(scenario: str | None, reps: int | None, seed: int | None, out_dir: Path 
     if progress is not None and (budget_neutral or sc.budget_neutral):
         progress.console.print("Finding budget-neutral pay factors (sim.experiment.budget)...")
     try:
-        res = run_scenario(sc, out, reps, seed, workers, resume, on_done, on_start,
-                           budget_neutral=budget_neutral)
+        res = run_scenario(
+            sc, out, reps, seed, workers, resume, on_done, on_start, budget_neutral=budget_neutral
+        )
     except ResumeError as exc:
         raise BadInput(str(exc)) from None
     except BudgetError as exc:
@@ -94,8 +111,11 @@ def run(scenario: str | None, reps: int | None, seed: int | None, out_dir: Path 
         if progress is not None:
             progress.stop()
         kept = len(list((out / "parts").glob("rep-*.pkl"))) if (out / "parts").exists() else 0
-        click.echo(f"Interrupted: {kept} finished replications are kept in {out}/parts; "
-                   f"rerun with --resume --out {out} to finish.", err=True)
+        click.echo(
+            f"Interrupted: {kept} finished replications are kept in {out}/parts; "
+            f"rerun with --resume --out {out} to finish.",
+            err=True,
+        )
         raise click.exceptions.Exit(130) from None
     finally:
         if progress is not None:
@@ -108,9 +128,11 @@ def run(scenario: str | None, reps: int | None, seed: int | None, out_dir: Path 
     bn = res.manifest.get("budget_neutral")
     if bn:
         factors = ", ".join(f"{k} x{v:.4f}" for k, v in bn["factors"].items())
-        click.echo(f"Budget-neutral variable-pay factors (mean pay per tech-day "
-                   f"{bn['baseline_pay_per_tech_day']:.2f}, as under {res.manifest['baseline']}): "
-                   f"{factors}")
+        click.echo(
+            f"Budget-neutral variable-pay factors (mean pay per tech-day "
+            f"{bn['baseline_pay_per_tech_day']:.2f}, as under {res.manifest['baseline']}): "
+            f"{factors}"
+        )
     if quiet:
         return
     con = stdout_console()
@@ -123,13 +145,17 @@ def run(scenario: str | None, reps: int | None, seed: int | None, out_dir: Path 
         con.print(f"Report: {report_path}")
 
 
-@main.command(epilog="\b\nExamples:\n  techsim validate scenarios/hvac.yaml\n  techsim validate medical")
+@main.command(
+    epilog="\b\nExamples:\n  techsim validate scenarios/hvac.yaml\n  techsim validate medical"
+)
 @click.argument("scenario")
 def validate(scenario: str) -> None:
     """Check a scenario file: exit 0 when valid, 2 with the first error otherwise."""
     sc, path = resolve_scenario(scenario)
-    click.echo(f"{path}: valid scenario {sc.name!r} with schemes {', '.join(sc.schemes)} "
-               f"(baseline {sc.baseline_scheme})")
+    click.echo(
+        f"{path}: valid scenario {sc.name!r} with schemes {', '.join(sc.schemes)} "
+        f"(baseline {sc.baseline_scheme})"
+    )
 
 
 @main.command(epilog="\b\nExample:\n  techsim scenarios")

@@ -50,8 +50,14 @@ Examples:
 
 @click.command(epilog=EPILOG_PLOT)
 @click.argument("results", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(PLOT_FORMATS), default="png",
-              show_default=True, help="File format of the figures.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(PLOT_FORMATS),
+    default="png",
+    show_default=True,
+    help="File format of the figures.",
+)
 def plot(results: Path, fmt: str) -> None:
     """Figures of a results directory (a run or a sweep) into RESULTS/plots/."""
     from sim.plots.run import write_plots
@@ -64,10 +70,21 @@ def plot(results: Path, fmt: str) -> None:
 
 @click.command(epilog=EPILOG_REPORT)
 @click.argument("results", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="html",
-              show_default=True, help="html: one self-contained file; pdf: the same content.")
-@click.option("--pdf-engine", type=click.Choice(PDF_ENGINES), default="auto", show_default=True,
-              help="auto: headless Chromium when on PATH, else matplotlib.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(REPORT_FORMATS),
+    default="html",
+    show_default=True,
+    help="html: one self-contained file; pdf: the same content.",
+)
+@click.option(
+    "--pdf-engine",
+    type=click.Choice(PDF_ENGINES),
+    default="auto",
+    show_default=True,
+    help="auto: headless Chromium when on PATH, else matplotlib.",
+)
 def report(results: Path, fmt: str, pdf_engine: str) -> None:
     """The compensation-proposal report of RESULTS, written into RESULTS/."""
     from sim.report.build import write_report

@@ -53,28 +53,69 @@ def short_names(paths: list[str]) -> list[str]:
 
 @click.command(epilog=EPILOG_SWEEP)
 @click.argument("scenario", required=False)
-@click.option("--param", "-p", "params", multiple=True, required=True, metavar="PATH=VALUES",
-              help="A scenario field by dotted path and its values (repeat for more).")
-@click.option("--design", type=click.Choice(DESIGNS), default="grid", show_default=True,
-              help="grid crosses the values; lhs, sobol, morris draw points in the ranges.")
-@click.option("--samples", type=int, default=None,
-              help="lhs: points; sobol: base samples N (a power of 2; N*(D+2) points); "
-                   "morris: trajectories (N*(D+1) points). Default "
-                   + ", ".join(f"{k} {v}" for k, v in DEFAULT_SAMPLES.items()) + ".")
+@click.option(
+    "--param",
+    "-p",
+    "params",
+    multiple=True,
+    required=True,
+    metavar="PATH=VALUES",
+    help="A scenario field by dotted path and its values (repeat for more).",
+)
+@click.option(
+    "--design",
+    type=click.Choice(DESIGNS),
+    default="grid",
+    show_default=True,
+    help="grid crosses the values; lhs, sobol, morris draw points in the ranges.",
+)
+@click.option(
+    "--samples",
+    type=int,
+    default=None,
+    help="lhs: points; sobol: base samples N (a power of 2; N*(D+2) points); "
+    "morris: trajectories (N*(D+1) points). Default "
+    + ", ".join(f"{k} {v}" for k, v in DEFAULT_SAMPLES.items())
+    + ".",
+)
 @experiment_options("point and scheme", "results/<scenario name>-sweep")
-@click.option("--scheduler", envvar="DASK_SCHEDULER_ADDRESS", default=None, metavar="ADDR",
-              help="Run on a Dask cluster, e.g. tcp://host:8786 (or DASK_SCHEDULER_ADDRESS).")
+@click.option(
+    "--scheduler",
+    envvar="DASK_SCHEDULER_ADDRESS",
+    default=None,
+    metavar="ADDR",
+    help="Run on a Dask cluster, e.g. tcp://host:8786 (or DASK_SCHEDULER_ADDRESS).",
+)
 @click.option("--resume", is_flag=True, help="Keep finished tasks in --out; run the rest.")
-@click.option("--reps-per-task", "chunk", type=click.IntRange(min=1), default=None,
-              help="Replications per task (default: about 2 s of work per task).")
-@click.option("--rebalance-shares", is_flag=True,
-              help="When a job-type or tier share is swept, rescale the other shares of its "
-                   "group so they still add up to 1.")
+@click.option(
+    "--reps-per-task",
+    "chunk",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Replications per task (default: about 2 s of work per task).",
+)
+@click.option(
+    "--rebalance-shares",
+    is_flag=True,
+    help="When a job-type or tier share is swept, rescale the other shares of its "
+    "group so they still add up to 1.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no tables.")
-def sweep(scenario: str | None, params: tuple[str, ...], design: str, samples: int | None,
-          reps: int | None, seed: int | None, out_dir: Path | None, workers: int | None,
-          scheduler: str | None, resume: bool, chunk: int | None, rebalance_shares: bool,
-          quiet: bool) -> None:
+def sweep(
+    scenario: str | None,
+    params: tuple[str, ...],
+    design: str,
+    samples: int | None,
+    reps: int | None,
+    seed: int | None,
+    out_dir: Path | None,
+    workers: int | None,
+    scheduler: str | None,
+    resume: bool,
+    chunk: int | None,
+    rebalance_shares: bool,
+    quiet: bool,
+) -> None:
     """Run every scheme of SCENARIO at every point of a parameter design.
 
     SCENARIO is a file or a bundled name (default: hvac). Writes runs.parquet,
@@ -101,20 +142,21 @@ def sweep(scenario: str | None, params: tuple[str, ...], design: str, samples: i
         state["total"], state["done"] = total, already
         if progress is not None:
             progress.start()
-            state["task"] = progress.add_task(f"{sc.name} sweep: tasks", total=total,
-                                              completed=already, failures="")
+            state["task"] = progress.add_task(
+                f"{sc.name} sweep: tasks", total=total, completed=already, failures=""
+            )
 
     def on_task(_t, ok: bool) -> None:
         state["done"] += ok
         state["failures"] += not ok
         if progress is not None:
             f = state["failures"]
-            progress.update(state["task"], advance=1,
-                            failures=f"[red]{f} failed" if f else "")
+            progress.update(state["task"], advance=1, failures=f"[red]{f} failed" if f else "")
 
     try:
-        res = run_sweep(sc, dsg, out, reps, seed, workers, scheduler, resume, chunk,
-                        on_start, on_task)
+        res = run_sweep(
+            sc, dsg, out, reps, seed, workers, scheduler, resume, chunk, on_start, on_task
+        )
     except (SweepInputError, ResumeError) as exc:
         raise BadInput(str(exc)) from None
     except (BackendError, SweepFailed) as exc:
@@ -122,8 +164,11 @@ def sweep(scenario: str | None, params: tuple[str, ...], design: str, samples: i
     except KeyboardInterrupt:
         if progress is not None:
             progress.stop()
-        click.echo(f"Interrupted: {state['done']} of {state['total']} tasks finished and kept "
-                   f"in {out}/parts; rerun the same command with --resume to finish.", err=True)
+        click.echo(
+            f"Interrupted: {state['done']} of {state['total']} tasks finished and kept "
+            f"in {out}/parts; rerun the same command with --resume to finish.",
+            err=True,
+        )
         raise click.exceptions.Exit(130) from None
     finally:
         if progress is not None:
@@ -134,10 +179,12 @@ def sweep(scenario: str | None, params: tuple[str, ...], design: str, samples: i
     con.print(_extremes_table(res.summary, dsg.paths))
     m = res.manifest
     n_reps = m["replications"]
-    con.print(f"{m['n_points']} points x {len(m['schemes'])} schemes x {n_reps} replications "
-              f"({len(m['tasks'])} tasks, {m['resumed_tasks']} resumed) in "
-              f"{m['wall_time_s']:.1f} s on {m['executor']['workers']} "
-              f"{'Dask threads' if m['executor']['kind'] == 'dask' else 'local workers'}")
+    con.print(
+        f"{m['n_points']} points x {len(m['schemes'])} schemes x {n_reps} replications "
+        f"({len(m['tasks'])} tasks, {m['resumed_tasks']} resumed) in "
+        f"{m['wall_time_s']:.1f} s on {m['executor']['workers']} "
+        f"{'Dask threads' if m['executor']['kind'] == 'dask' else 'local workers'}"
+    )
     con.print(f"Results written to {out}/")
 
 
@@ -149,8 +196,10 @@ def _extremes_table(summary: pd.DataFrame, paths: list[str]) -> Table:
     from sim.sweep.tables import extremes
 
     kinds = dict(HEADLINE)
-    t = Table(title="Best and worst points (mean over replications ± 95% CI half-width)",
-              title_justify="left")
+    t = Table(
+        title="Best and worst points (mean over replications ± 95% CI half-width)",
+        title_justify="left",
+    )
     for c in ("KPI", "", "mean ± CI", "scheme", "point"):
         t.add_column(c, justify="right" if c in ("mean ± CI", "point") else "left")
     for c in short_names(list(paths)):
@@ -161,32 +210,61 @@ def _extremes_table(summary: pd.DataFrame, paths: list[str]) -> Table:
         for which in ("best", "worst"):
             r = ext[(ext["kpi"] == kpi) & (ext["which"] == which)].iloc[0]
             h = half_width(r["ci_low"], r["ci_high"], kind)
-            t.add_row(LABELS.get(kpi, kpi) if which == "best" else "", which,
-                      f"{fmt(r['mean'], kind)} ± {h}", str(r["scheme"]),
-                      f"{r['point']}" + (f" (+{r['ties']} tied)" if r["ties"] else ""),
-                      *(_value(r[p]) for p in paths), end_section=which == "worst")
+            t.add_row(
+                LABELS.get(kpi, kpi) if which == "best" else "",
+                which,
+                f"{fmt(r['mean'], kind)} ± {h}",
+                str(r["scheme"]),
+                f"{r['point']}" + (f" (+{r['ties']} tied)" if r["ties"] else ""),
+                *(_value(r[p]) for p in paths),
+                end_section=which == "worst",
+            )
     return t
 
 
-@click.command(epilog="""\b
+@click.command(
+    epilog="""\b
 Examples:
   techsim sensitivity results/hvac-sweep
   techsim sensitivity results/hvac-sweep --kpi margin --kpi retention_rate --scheme hybrid
   techsim sensitivity results/hvac-sweep --diff    # what drives each scheme's advantage
-""")
+"""
+)
 @click.argument("results", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--kpi", "kpis", multiple=True,
-              help="A KPI to analyse (repeat; default: first-time fix, repeat visits, "
-                   "retention, NPS, margin, pay per tech-day).")
-@click.option("--scheme", "schemes", multiple=True,
-              help="A scheme to analyse (repeat; default: every scheme).")
-@click.option("--diff", is_flag=True,
-              help="Analyse the paired difference against the baseline instead of the mean.")
-@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the table (default: RESULTS/sensitivity.csv).")
+@click.option(
+    "--kpi",
+    "kpis",
+    multiple=True,
+    help="A KPI to analyse (repeat; default: first-time fix, repeat visits, "
+    "retention, NPS, margin, pay per tech-day).",
+)
+@click.option(
+    "--scheme",
+    "schemes",
+    multiple=True,
+    help="A scheme to analyse (repeat; default: every scheme).",
+)
+@click.option(
+    "--diff",
+    is_flag=True,
+    help="Analyse the paired difference against the baseline instead of the mean.",
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the table (default: RESULTS/sensitivity.csv).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Write the file, print nothing.")
-def sensitivity(results: Path, kpis: tuple[str, ...], schemes: tuple[str, ...], diff: bool,
-                out_file: Path | None, quiet: bool) -> None:
+def sensitivity(
+    results: Path,
+    kpis: tuple[str, ...],
+    schemes: tuple[str, ...],
+    diff: bool,
+    out_file: Path | None,
+    quiet: bool,
+) -> None:
     """Sobol (S1, ST) or Morris (mu*, sigma) indices per KPI of a sobol/morris sweep.
 
     The output of a point is the KPI's mean over its replications for each scheme (or,
@@ -215,8 +293,10 @@ def sensitivity(results: Path, kpis: tuple[str, ...], schemes: tuple[str, ...], 
 
     what = "paired difference against the baseline" if diff else "mean over replications"
     for scheme, sdf in table.groupby("scheme", sort=False):
-        t = Table(title=f"{method.capitalize()} indices, {scheme} ({what}; ± 95% CI)",
-                  title_justify="left")
+        t = Table(
+            title=f"{method.capitalize()} indices, {scheme} ({what}; ± 95% CI)",
+            title_justify="left",
+        )
         for c in ("KPI", "parameter"):
             t.add_column(c)
         heads = ("S1", "ST") if method == "sobol" else ("mu*", "sigma")
@@ -232,10 +312,17 @@ def sensitivity(results: Path, kpis: tuple[str, ...], schemes: tuple[str, ...], 
                 if method == "sobol":
                     vals = [pm(r["S1"], r["S1_conf"]), pm(r["ST"], r["ST_conf"])]
                 else:
-                    vals = [pm(r["mu_star"], r["mu_star_conf"]),
-                            "n/a" if math.isnan(r["sigma"]) else f"{r['sigma']:.3g}"]
+                    vals = [
+                        pm(r["mu_star"], r["mu_star_conf"]),
+                        "n/a" if math.isnan(r["sigma"]) else f"{r['sigma']:.3g}",
+                    ]
                 note = [str(r["note"]) if isinstance(r["note"], str) else ""] if notes else []
-                t.add_row(LABELS.get(kpi, kpi) if k == 0 else "", r["parameter"], *vals, *note,
-                          end_section=k == len(kdf) - 1)
+                t.add_row(
+                    LABELS.get(kpi, kpi) if k == 0 else "",
+                    r["parameter"],
+                    *vals,
+                    *note,
+                    end_section=k == len(kdf) - 1,
+                )
         con.print(t)
     con.print(f"Written to {path}")

@@ -22,16 +22,25 @@ class ScenarioError(ValueError):
         super().__init__(where + message)
 
 
-
 # --------------------------------------------------------------------------- loading
 def _loc(loc: tuple[Any, ...]) -> str:
     parts = []
     for p in loc:
         # pydantic puts the discriminator tag into the location of union members
-        if isinstance(p, str) and p in {
-            "hourly", "jobs_per_day", "outcome_weighted", "hybrid", "custom",
-            "function-after[_check(), Scheme]",
-        } and parts and parts[-2:-1] == ["schemes"]:
+        if (
+            isinstance(p, str)
+            and p
+            in {
+                "hourly",
+                "jobs_per_day",
+                "outcome_weighted",
+                "hybrid",
+                "custom",
+                "function-after[_check(), Scheme]",
+            }
+            and parts
+            and parts[-2:-1] == ["schemes"]
+        ):
             continue
         if isinstance(p, str) and p.startswith("function-"):
             continue

@@ -160,8 +160,9 @@ class IntrinsicWeightDist(ConfigModel):
             if name in needs and not given:
                 raise ValueError(f"{name} is required for kind {self.kind!r}")
             if name not in needs and given:
-                raise ValueError(f"{name} does not apply to kind {self.kind!r} (it takes "
-                                 f"{', '.join(needs)})")
+                raise ValueError(
+                    f"{name} does not apply to kind {self.kind!r} (it takes {', '.join(needs)})"
+                )
         if self.kind == "uniform" and self.low > self.high:  # type: ignore[operator]
             raise ValueError(f"low must be <= high ({self.low:g} > {self.high:g})")
         return self
@@ -205,7 +206,7 @@ class Behaviour(ConfigModel):
 
 
 class Gaming(ConfigModel):
-    """Gaming of the pay formula, each switch off by default (docs/model.md section 11, "Gaming")."""
+    """Gaming of the pay formula, each switch off by default (docs/model.md section 11)."""
 
     cherry_picking: bool = False
     min_gain_per_hour: NonNeg = 1.0
@@ -235,5 +236,3 @@ class BudgetSearch(ConfigModel):
     replications: Annotated[int, Field(ge=1, le=1000)] = 4
     tolerance: Annotated[float, Field(gt=0.0, le=0.01)] = 0.002
     max_iterations: Annotated[int, Field(ge=1, le=50)] = 10
-
-

@@ -37,11 +37,12 @@ class Scenario(ConfigModel):
     quality: Quality = Field(default_factory=Quality)
     nps: NPS = Field(default_factory=NPS)
     behaviour: Behaviour = Field(default_factory=Behaviour)
-    gaming: Gaming = Field(default_factory=Gaming)          # docs/model.md section 11
+    gaming: Gaming = Field(default_factory=Gaming)  # docs/model.md section 11
     attrition: Attrition = Field(default_factory=Attrition)
     schemes: dict[str, Scheme] = Field(default_factory=_default_schemes)
     baseline: str | None = None
-    # scale every non-baseline scheme's variable pay to the baseline's mean pay (sim.experiment.budget)
+    # scale every non-baseline scheme's variable pay to the baseline's mean pay
+    # (sim.experiment.budget)
     budget_neutral: bool = False
     budget_search: BudgetSearch = Field(default_factory=BudgetSearch)
     # variable-pay factor per scheme (sim.model.replication.scaled): set by the search, or by hand
@@ -58,8 +59,7 @@ class Scenario(ConfigModel):
             raise ValueError("schemes: at least one pay scheme is required")
         if self.baseline is not None and self.baseline not in self.schemes:
             raise ValueError(
-                f"baseline: {self.baseline!r} is not one of the schemes "
-                f"({', '.join(self.schemes)})"
+                f"baseline: {self.baseline!r} is not one of the schemes ({', '.join(self.schemes)})"
             )
         for name in self.pay_scale:
             if name not in self.schemes:
@@ -72,7 +72,7 @@ class Scenario(ConfigModel):
                     if part not in self.schemes:
                         raise ValueError(f"schemes.{name}.between: unknown scheme {part!r}")
                     if isinstance(self.schemes[part], HybridScheme):
-                        raise ValueError(  # noqa: TRY004 (pydantic reports ValueError only)
+                        raise ValueError(
                             f"schemes.{name}.between: {part!r} is a hybrid; blend base schemes"
                         )
         return self
@@ -84,5 +84,3 @@ class Scenario(ConfigModel):
     @property
     def measured_days(self) -> float:
         return self.horizon_days - self.warmup_days
-
-

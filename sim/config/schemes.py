@@ -69,5 +69,3 @@ def _default_schemes() -> dict[str, Any]:
         "jobs_per_day": JobsPerDayScheme(type="jobs_per_day"),
         "outcome_weighted": OutcomeWeightedScheme(type="outcome_weighted"),
     }
-
-

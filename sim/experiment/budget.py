@@ -45,9 +45,9 @@ class BudgetError(ValueError):
 
 @dataclass
 class BudgetResult:
-    factors: dict[str, float]                 # scheme -> factor on its variable pay
-    pay_per_day: dict[str, float]             # scheme -> mean pay per tech-day at its factor
-    target: float                             # the baseline's mean pay per tech-day
+    factors: dict[str, float]  # scheme -> factor on its variable pay
+    pay_per_day: dict[str, float]  # scheme -> mean pay per tech-day at its factor
+    target: float  # the baseline's mean pay per tech-day
     iterations: dict[str, int]
     replications: int
     history: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # (f, P)
@@ -60,7 +60,7 @@ class BudgetResult:
             "iterations": self.iterations,
             "replications": self.replications,
             "method": "secant on the variable-pay factor, proportional first step, common "
-                      "random numbers (sim.experiment.budget)",
+            "random numbers (sim.experiment.budget)",
         }
 
 
@@ -94,7 +94,10 @@ def _formula(sc: Scenario, name: str, factor: float) -> PayFormula:
 
 
 def _mean_pay(
-    data: dict[str, Any], seed: int, reps: int, points: list[tuple[str, float]],
+    data: dict[str, Any],
+    seed: int,
+    reps: int,
+    points: list[tuple[str, float]],
     executor: Executor | None,
 ) -> dict[tuple[str, float], tuple[float, float]]:
     """Mean pay per tech-day and its fixed part, for every (scheme, factor)."""
@@ -105,7 +108,7 @@ def _mean_pay(
         results = list(executor.map(_evaluate, tasks))
     out = {}
     for k, (name, f) in enumerate(points):
-        rows = results[k * reps:(k + 1) * reps]
+        rows = results[k * reps : (k + 1) * reps]
         pay = sum(r[0] for r in rows) / reps
         share_fixed = sum(r[1] for r in rows) / max(sum(r[2] for r in rows), 1e-12)
         out[(name, f)] = (pay, pay * share_fixed)
@@ -167,8 +170,9 @@ def _next_factor(hist: list[tuple[float, float, float]], target: float) -> float
     f, p, fixed = hist[-1]
     variable = p - fixed
     if variable <= 1e-12:
-        raise BudgetError("the scheme's variable pay is not positive; no factor matches the "
-                          "baseline's pay")
+        raise BudgetError(
+            "the scheme's variable pay is not positive; no factor matches the baseline's pay"
+        )
     prop = f * (target - fixed) / variable
     nxt = prop
     if len(hist) >= 2:
@@ -181,20 +185,25 @@ def _next_factor(hist: list[tuple[float, float, float]], target: float) -> float
     if not 0.0 < nxt <= MAX_FACTOR:
         raise BudgetError(
             f"no positive factor up to {MAX_FACTOR:g} matches the baseline's pay (the fixed "
-            "pay alone exceeds it)" if prop <= 0 else
-            f"the factor needed exceeds {MAX_FACTOR:g}"
+            "pay alone exceeds it)"
+            if prop <= 0
+            else f"the factor needed exceeds {MAX_FACTOR:g}"
         )
     return nxt
 
 
 def neutralise(
-    scenario: Scenario, seed: int | None = None, workers: int = 1,
+    scenario: Scenario,
+    seed: int | None = None,
+    workers: int = 1,
     replications: int | None = None,
 ) -> tuple[Scenario, BudgetResult]:
     """The scenario with `pay_scale` set to the budget-neutral factors, and the search."""
     res = find_factors(scenario, seed, workers, replications)
-    scale = {**{k: v for k, v in scenario.pay_scale.items() if k == scenario.baseline_scheme},
-             **res.factors}
+    scale = {
+        **{k: v for k, v in scenario.pay_scale.items() if k == scenario.baseline_scheme},
+        **res.factors,
+    }
     data = scenario.model_dump(mode="python")
     data["pay_scale"] = scale
     return Scenario.model_validate(data), res

@@ -121,8 +121,9 @@ def run_scenario(
         if workers <= 1 or len(todo) == 1:
             new = run_tasks(scenario, seed, todo, None, keep)
         else:
-            ex = ProcessPoolExecutor(max_workers=min(workers, len(todo)),
-                                     initializer=_ignore_sigint)
+            ex = ProcessPoolExecutor(
+                max_workers=min(workers, len(todo)), initializer=_ignore_sigint
+            )
             try:
                 new = run_tasks(scenario, seed, todo, ex, keep)
             except BaseException:
@@ -141,8 +142,14 @@ def run_scenario(
     write_csv(out / "timeseries.csv", result.weeks)
     if result.behaviour is not None:
         write_csv(out / "behaviour.csv", result.behaviour)
-    man = manifest(scenario, seed, reps, started, wall, workers,
-                   {"resumed_replications": reps - len(todo), "experiment_hash": key,
-                    **budget_info})
+    man = manifest(
+        scenario,
+        seed,
+        reps,
+        started,
+        wall,
+        workers,
+        {"resumed_replications": reps - len(todo), "experiment_hash": key, **budget_info},
+    )
     write_json(out / "manifest.json", man)
     return RunOutput(result, summary, out, man)

@@ -74,7 +74,9 @@ class ExperimentResult:
 
 
 def default_workers() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    return max(
+        1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    )
 
 
 def run_tasks(
@@ -124,8 +126,11 @@ def assemble(scenario: Scenario, seed: int, results: list[TaskResult]) -> Experi
     runs = frame([r for t in results for r in t.runs], KPI_COLUMNS, [])
     techs = frame([r for t in results for r in t.technicians], TECH_COLUMNS, ["tech"])
     weeks = frame([r for t in results for r in t.weeks], WEEK_COLUMNS, ["week"])
-    beh = frame([r for t in results for r in getattr(t, "behaviour", [])], BEHAVIOUR_COLUMNS,
-                ["week", "tech"])
+    beh = frame(
+        [r for t in results for r in getattr(t, "behaviour", [])],
+        BEHAVIOUR_COLUMNS,
+        ["week", "tech"],
+    )
     return ExperimentResult(scenario, seed, len(results), runs, techs, weeks, beh)
 
 

@@ -59,9 +59,20 @@ KPI_COLUMNS: tuple[str, ...] = (
 
 #: Per-technician columns of technicians.csv (after scenario, scheme, replication).
 TECH_COLUMNS: tuple[str, ...] = (
-    "tech", "skill", "thoroughness", "visits", "first_time_fixes", "repeat_visits",
-    "callbacks", "promoters", "detractors", "retained_value", "pay", "pay_per_day",
-) + tuple(f"pay_{t}" for t in PAY_TERMS)
+    "tech",
+    "skill",
+    "thoroughness",
+    "visits",
+    "first_time_fixes",
+    "repeat_visits",
+    "callbacks",
+    "promoters",
+    "detractors",
+    "retained_value",
+    "pay",
+    "pay_per_day",
+    *tuple(f"pay_{t}" for t in PAY_TERMS),
+)
 
 #: Columns of timeseries.csv (after scenario, scheme, replication).
 WEEK_COLUMNS: tuple[str, ...] = WEEK_FIELDS
@@ -69,8 +80,15 @@ WEEK_COLUMNS: tuple[str, ...] = WEEK_FIELDS
 #: Columns of behaviour.csv (after scenario, scheme, replication, seed): one row per
 #: technician slot and week; thoroughness is the habit at the start of the week.
 BEHAVIOUR_COLUMNS: tuple[str, ...] = (
-    "week", "tech", "thoroughness", "intrinsic_weight", "skill", "present", "pay_week",
+    "week",
+    "tech",
+    "thoroughness",
+    "intrinsic_weight",
+    "skill",
+    "present",
+    "pay_week",
 )
+
 
 def visit_columns(out: Output) -> dict[str, np.ndarray]:
     """The visit records of `out` as columns (computed once per output)."""
@@ -170,7 +188,7 @@ def replication_kpis(
 
     # revenue: contract value pro rata while the customer is active in [W, H)
     churn_t = np.full(scenario.customers.count, np.inf)
-    lost = (r["renewed"] == 0)
+    lost = r["renewed"] == 0
     churn_t[r["customer"][lost].astype(int)] = r["t"][lost]
     annual = np.asarray(out.annual_value, dtype=float)
     active_h = np.clip(np.minimum(churn_t, H) - W, 0.0, H - W)
@@ -205,9 +223,11 @@ def replication_kpis(
         "visits": float(n_visits),
         "problems_resolved": float(resolved),
         "mean_response_hours": float(np.mean((v["t_arrive"] - v["t_ready"])[meas]))
-        if n_visits else float("nan"),
+        if n_visits
+        else float("nan"),
         "mean_wait_hours": float(np.mean((v["t_start"] - v["t_ready"])[ready_meas]))
-        if ready_meas.any() else float("nan"),
+        if ready_meas.any()
+        else float("nan"),
         "mean_queue_length": out.queue_area_measured / (H - W),
         "arrival_rate_per_hour": out.jobs_created_measured / (H - W),
         "total_pay": total_pay,
@@ -216,8 +236,9 @@ def replication_kpis(
         "lost_annual_value": float(r["annual_value"][rmeas & lost].sum()),
         "mean_thoroughness": float(np.mean(out.thoroughness)),
         "tech_quits": float(sum(1 for _i, t in out.quits if W <= t < H)),
-        "vacancy_days": float(sum(max(0.0, min(a1, H) - max(a0, W)) for _i, a0, a1 in out.absences)
-                              / HOURS_PER_DAY),
+        "vacancy_days": float(
+            sum(max(0.0, min(a1, H) - max(a0, W)) for _i, a0, a1 in out.absences) / HOURS_PER_DAY
+        ),
     }
     techs = []
     for i in range(n_tech):
@@ -244,8 +265,12 @@ def weekly_pay(scenario: Scenario, out: Output, formula: PayFormula) -> np.ndarr
     the retained-value term, which is booked at renewals."""
     weeks = n_weeks(scenario)
     H = scenario.horizon_days * HOURS_PER_DAY
-    ledger = WeeklyLedger(scenario.workforce.technicians, weeks,
-                          scenario.callback_window_days * HOURS_PER_DAY, track_earned=False)
+    ledger = WeeklyLedger(
+        scenario.workforce.technicians,
+        weeks,
+        scenario.callback_window_days * HOURS_PER_DAY,
+        track_earned=False,
+    )
     ledger.add_columns(visit_columns(out))
     pay = ledger.variable_pay(formula, ledger.booked)[:, :weeks]
     fixed = formula.days + formula.hours * scenario.workforce.shift_hours
@@ -263,8 +288,12 @@ def behaviour_rows(scenario: Scenario, out: Output, formula: PayFormula) -> list
     n_tech = scenario.workforce.technicians
     pay = weekly_pay(scenario, out, formula)
     if out.theta_weeks is not None:
-        theta, skill, lam, present = (out.theta_weeks, out.skill_weeks, out.intrinsic_weeks,
-                                      out.present_weeks)
+        theta, skill, lam, present = (
+            out.theta_weeks,
+            out.skill_weeks,
+            out.intrinsic_weeks,
+            out.present_weeks,
+        )
     else:
         theta = [out.thoroughness] * weeks
         skill = [out.skill] * weeks
@@ -274,6 +303,15 @@ def behaviour_rows(scenario: Scenario, out: Output, formula: PayFormula) -> list
     for w in range(weeks):
         th, sk, la, pr, pw = theta[w], skill[w], lam[w], present[w], pay[:, w].tolist()
         for i in range(n_tech):
-            rows.append({"week": w, "tech": i, "thoroughness": th[i], "intrinsic_weight": la[i],
-                         "skill": sk[i], "present": pr[i], "pay_week": pw[i]})
+            rows.append(
+                {
+                    "week": w,
+                    "tech": i,
+                    "thoroughness": th[i],
+                    "intrinsic_weight": la[i],
+                    "skill": sk[i],
+                    "present": pr[i],
+                    "pay_week": pw[i],
+                }
+            )
     return rows

@@ -17,8 +17,19 @@ CONFIDENCE = 0.95
 
 #: Columns of summary.csv. Tests pin these names.
 SUMMARY_COLUMNS: tuple[str, ...] = (
-    "scenario", "scheme", "kpi", "n", "mean", "sd", "ci_low", "ci_high",
-    "baseline", "diff_mean", "diff_ci_low", "diff_ci_high", "diff_p_value",
+    "scenario",
+    "scheme",
+    "kpi",
+    "n",
+    "mean",
+    "sd",
+    "ci_low",
+    "ci_high",
+    "baseline",
+    "diff_mean",
+    "diff_ci_low",
+    "diff_ci_high",
+    "diff_p_value",
 )
 
 
@@ -59,8 +70,8 @@ def summarise(
     """
     group = list(group or [])
     rows = []
-    keys = group + ["replication"]
-    for gkey, gdf in (runs.groupby(group, sort=False) if group else [((), runs)]):
+    keys = [*group, "replication"]
+    for gkey, gdf in runs.groupby(group, sort=False) if group else [((), runs)]:
         gkey = gkey if isinstance(gkey, tuple) else (gkey,)
         base = gdf[gdf["scheme"] == baseline].set_index(keys)
         for scheme, sdf in gdf.groupby("scheme", sort=False):
@@ -73,12 +84,22 @@ def summarise(
                     p = paired_p_value(d)
                 else:
                     dm = dlo = dhi = p = math.nan
-                rows.append({
-                    **dict(zip(group, gkey)),
-                    "scenario": sdf["scenario"].iloc[0],
-                    "scheme": scheme, "kpi": kpi, "n": int(s[kpi].notna().sum()),
-                    "mean": m, "sd": sd, "ci_low": lo, "ci_high": hi,
-                    "baseline": baseline, "diff_mean": dm, "diff_ci_low": dlo,
-                    "diff_ci_high": dhi, "diff_p_value": p,
-                })
+                rows.append(
+                    {
+                        **dict(zip(group, gkey)),
+                        "scenario": sdf["scenario"].iloc[0],
+                        "scheme": scheme,
+                        "kpi": kpi,
+                        "n": int(s[kpi].notna().sum()),
+                        "mean": m,
+                        "sd": sd,
+                        "ci_low": lo,
+                        "ci_high": hi,
+                        "baseline": baseline,
+                        "diff_mean": dm,
+                        "diff_ci_low": dlo,
+                        "diff_ci_high": dhi,
+                        "diff_p_value": p,
+                    }
+                )
     return pd.DataFrame(rows, columns=group + list(SUMMARY_COLUMNS))

@@ -52,17 +52,17 @@ class TechState:
 
     scenario: Scenario
     formula: PayFormula | None
-    th: list[float]              # thoroughness worked now
+    th: list[float]  # thoroughness worked now
     skill: list[float]
-    lam: list[float]             # intrinsic weight
-    fixp: list[list[float]]      # P(fix) per job type
+    lam: list[float]  # intrinsic weight
+    fixp: list[list[float]]  # P(fix) per job type
     detp: list[float]
     rushp: list[float]
     qualified: list[list[int]]
     can_do: list[list[bool]]
-    rates: list[list[float]]     # cherry-picking pay per hour per job type
+    rates: list[list[float]]  # cherry-picking pay per hour per job type
     pclose: list[tuple[float, float]]  # P(premature closure) on first / repeat visits
-    present_from: list[float]    # the slot is vacant before this time
+    present_from: list[float]  # the slot is vacant before this time
     _tables: dict = field(default_factory=dict)  # skill -> gaming.PickTable
 
     def refresh(self, i: int) -> None:
@@ -78,8 +78,10 @@ class TechState:
                 table = self._tables[s] = gaming.PickTable(sc, self.formula, s)
             self.rates[i] = table.pick_rates(t, self.lam[i])
         if sc.gaming.premature_closure:
-            self.pclose[i] = (gaming.closure_prob(sc, self.formula, self.lam[i], True),
-                              gaming.closure_prob(sc, self.formula, self.lam[i], False))
+            self.pclose[i] = (
+                gaming.closure_prob(sc, self.formula, self.lam[i], True),
+                gaming.closure_prob(sc, self.formula, self.lam[i], False),
+            )
 
     def requalify(self) -> None:
         mins = [jt.min_skill for jt in self.scenario.jobs.types.values()]
@@ -91,30 +93,47 @@ class TechState:
 class Dynamics:
     """Weekly changes of the workforce during one simulation."""
 
-    def __init__(self, env: simpy.Environment, scenario: Scenario, world: World,
-                 formula: PayFormula, st: TechState, out: Any, idle: dict, cal: Any,
-                 reference_pay: list[float] | None) -> None:
-        # out: sim.model.simulation.Output, cal: sim.model.simulation.Calendar (not imported: sim.model.simulation imports this)
+    def __init__(
+        self,
+        env: simpy.Environment,
+        scenario: Scenario,
+        world: World,
+        formula: PayFormula,
+        st: TechState,
+        out: Any,
+        idle: dict,
+        cal: Any,
+        reference_pay: list[float] | None,
+    ) -> None:
+        # out: sim.model.simulation.Output, cal: sim.model.simulation.Calendar
+        # (not imported: sim.model.simulation imports this)
         self.env, self.sc, self.world, self.formula = env, scenario, world, formula
         self.st, self.out, self.idle, self.cal = st, out, idle, cal
         sc = scenario
         if (sc.behaviour.model == "learning" and world.learn_sign is None) or (
-                sc.attrition.enabled and world.quit_u is None):
-            raise ValueError("simulate: the world was built for a scenario without these "
-                             "options; build it with sim.world.draws.build_world(this scenario)")
+            sc.attrition.enabled and world.quit_u is None
+        ):
+            raise ValueError(
+                "simulate: the world was built for a scenario without these "
+                "options; build it with sim.world.draws.build_world(this scenario)"
+            )
         self.n = sc.workforce.technicians
         self.weeks = n_weeks(sc)
         self.horizon = sc.horizon_days * HOURS_PER_DAY
         self.learning = sc.behaviour.model == "learning"
         self.att = sc.attrition if sc.attrition.enabled else None
-        self.ledger = WeeklyLedger(self.n, self.weeks, sc.callback_window_days * HOURS_PER_DAY,
-                                   track_earned=self.learning)
+        self.ledger = WeeklyLedger(
+            self.n, self.weeks, sc.callback_window_days * HOURS_PER_DAY, track_earned=self.learning
+        )
         self.lag_w = attrition.feedback_weeks(sc.callback_window_days)
-        self.week_days = np.array([
-            cal.shift_days(w * HOURS_PER_WEEK, min((w + 1) * HOURS_PER_WEEK, self.horizon))
-            for w in range(self.ledger.cols)
-        ], dtype=float)
-        self.pdays = np.tile(self.week_days, (self.n, 1))   # present shift days [slot, week]
+        self.week_days = np.array(
+            [
+                cal.shift_days(w * HOURS_PER_WEEK, min((w + 1) * HOURS_PER_WEEK, self.horizon))
+                for w in range(self.ledger.cols)
+            ],
+            dtype=float,
+        )
+        self.pdays = np.tile(self.week_days, (self.n, 1))  # present shift days [slot, week]
         self.start_week = [self.lag_w] * self.n  # first week of the occupant's pay window
         self.original = [True] * self.n
         self.hires = [0] * self.n
@@ -138,8 +157,9 @@ class Dynamics:
     # ------------------------------------------------------------------ helpers
     def _ref_hours(self, i: int) -> None:
         b = self.sc.behaviour
-        self.ref_hours[i] = float(expectation(self.sc, self.st.skill[i],
-                                              np.array([b.comfortable_thoroughness])).hours[0])
+        self.ref_hours[i] = float(
+            expectation(self.sc, self.st.skill[i], np.array([b.comfortable_thoroughness])).hours[0]
+        )
 
     def _present(self, i: int) -> bool:
         return self.env.now >= self.st.present_from[i]
@@ -203,8 +223,16 @@ class Dynamics:
                 if e < lr.first_period[i] or (i, e) not in lr.worked or busy[i] <= 0:
                     continue
                 theta = lr.worked[(i, e)][0]
-                u = lr.utility(theta, st.lam[i], float(var[i]), float(busy[i]), float(ftf[i]),
-                               float(cb[i]), float(first[i]), self.ref_hours[i])
+                u = lr.utility(
+                    theta,
+                    st.lam[i],
+                    float(var[i]),
+                    float(busy[i]),
+                    float(ftf[i]),
+                    float(cb[i]),
+                    float(first[i]),
+                    self.ref_hours[i],
+                )
                 lr.judge(i, e, u)
         for i in range(self.n):
             if self._present(i):
@@ -230,10 +258,10 @@ class Dynamics:
             self.reference = attrition.baseline_reference(pay, self.lag_w, N)
             self.out.reference_pay = list(self.reference)
         eligible = [i for i in range(self.n) if self._present(i) and k - N >= self.start_week[i]]
-        recent = pay[:, max(0, k - N):k].mean(axis=1)
+        recent = pay[:, max(0, k - N) : k].mean(axis=1)
         for i in eligible:
             if self.own_ref[i] is None:
-                self.own_ref[i] = float(pay[i, self.start_week[i]:self.start_week[i] + N].mean())
+                self.own_ref[i] = float(pay[i, self.start_week[i] : self.start_week[i] + N].mean())
         for i in eligible:
             expected = self._expected(i, recent, eligible)
             if expected is None:
@@ -271,8 +299,9 @@ class Dynamics:
         self.hired_at[i] = now
         self.target[i] = float(w.hire_skill[i, h])
         st.lam[i] = float(w.hire_intrinsic[i, h])
-        st.skill[i] = attrition.skill_at(now, now, self.target[i], att.new_hire_skill_gap,
-                                         att.ramp_days * HOURS_PER_DAY)
+        st.skill[i] = attrition.skill_at(
+            now, now, self.target[i], att.new_hire_skill_gap, att.ramp_days * HOURS_PER_DAY
+        )
         week = math.ceil(now / HOURS_PER_WEEK - 1e-9)
         self.start_week[i] = week + self.lag_w
         self.own_ref[i] = None
@@ -301,8 +330,9 @@ class Dynamics:
             done = t - self.hired_at[i] > ramp + HOURS_PER_WEEK
             if self.original[i] or not self._present(i) or done:
                 continue
-            s = attrition.skill_at(t, self.hired_at[i], self.target[i],
-                                   self.att.new_hire_skill_gap, ramp)
+            s = attrition.skill_at(
+                t, self.hired_at[i], self.target[i], self.att.new_hire_skill_gap, ramp
+            )
             if s != self.st.skill[i]:
                 self.st.skill[i] = s
                 changed = True
@@ -314,4 +344,3 @@ class Dynamics:
                     self.st.refresh(i)
         if changed:
             self.st.requalify()
-

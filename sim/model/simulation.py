@@ -56,21 +56,21 @@ class Output:
     thoroughness: list[float] = field(default_factory=list)
     skill: list[float] = field(default_factory=list)
     annual_value: list[float] = field(default_factory=list)
-    jobs_created: int = 0           # visits that entered the queue
+    jobs_created: int = 0  # visits that entered the queue
     jobs_created_measured: int = 0  # ... after the warm-up
     jobs_completed: int = 0
-    jobs_waiting: int = 0           # in the queue at the end
-    jobs_in_service: int = 0        # travelling or on site at the end
-    jobs_scheduled: int = 0         # next visits scheduled but not yet ready at the end
+    jobs_waiting: int = 0  # in the queue at the end
+    jobs_in_service: int = 0  # travelling or on site at the end
+    jobs_scheduled: int = 0  # next visits scheduled but not yet ready at the end
     queue_area_measured: float = 0.0  # integral of queue length over the measured period
     end_time: float = 0.0
     # model options (docs/model.md section 11); empty or None when off
     intrinsic: list[float] = field(default_factory=list)  # intrinsic weight per technician
-    quits: list[tuple] = field(default_factory=list)      # (tech slot, t)
-    absences: list[tuple] = field(default_factory=list)   # (tech slot, vacant from, to)
+    quits: list[tuple] = field(default_factory=list)  # (tech slot, t)
+    absences: list[tuple] = field(default_factory=list)  # (tech slot, vacant from, to)
     reference_pay: list[float] | None = None  # expected weekly pay per slot (attrition)
     premature_closures: int = 0
-    theta_weeks: list[list[float]] | None = None      # [week][slot] habit at the week's start
+    theta_weeks: list[list[float]] | None = None  # [week][slot] habit at the week's start
     skill_weeks: list[list[float]] | None = None
     intrinsic_weeks: list[list[float]] | None = None
     present_weeks: list[list[int]] | None = None
@@ -118,7 +118,6 @@ class Calendar:
         return n
 
 
-
 def poisson_quantile(u: float, mean: float) -> int:
     """The smallest k with P(Poisson(mean) <= k) >= u (inverse transform, monotone in mean)."""
     k = 0
@@ -129,6 +128,7 @@ def poisson_quantile(u: float, mean: float) -> int:
         p *= mean / k
         cum += p
     return k
+
 
 def simulate(
     scenario: Scenario,
@@ -151,12 +151,21 @@ def simulate(
     if (dyn or cherry or closure) and formula is None:
         raise ValueError("simulate: learning, attrition and gaming need the pay formula")
     if closure and world.close_u is None:
-        raise ValueError("simulate: the world was built for a scenario without premature "
-                         "closure; build it with sim.world.draws.build_world(this scenario)")
-    lam = list(world.intrinsic) if world.intrinsic is not None else (
-        [beh.intrinsic_weight] * sc.workforce.technicians)
-    out = Output(thoroughness=list(thoroughness), skill=list(world.skill),
-                 annual_value=world.annual_value, intrinsic=list(lam))
+        raise ValueError(
+            "simulate: the world was built for a scenario without premature "
+            "closure; build it with sim.world.draws.build_world(this scenario)"
+        )
+    lam = (
+        list(world.intrinsic)
+        if world.intrinsic is not None
+        else ([beh.intrinsic_weight] * sc.workforce.technicians)
+    )
+    out = Output(
+        thoroughness=list(thoroughness),
+        skill=list(world.skill),
+        annual_value=world.annual_value,
+        intrinsic=list(lam),
+    )
     horizon = sc.horizon_days * HOURS_PER_DAY
     warmup = sc.warmup_days * HOURS_PER_DAY
     cal = Calendar(sc)
@@ -168,17 +177,31 @@ def simulate(
     extra = world.extra_stream()
 
     # per technician: fix probability per job type, detection and rushed probabilities
-    fixp = [[float(quality.fix_prob(q, world.skill[i], jt, thoroughness[i])) for jt in types]
-            for i in range(n_tech)]
+    fixp = [
+        [float(quality.fix_prob(q, world.skill[i], jt, thoroughness[i])) for jt in types]
+        for i in range(n_tech)
+    ]
     detp = [float(quality.detect_prob(q, th)) for th in thoroughness]
     rushp = [float(quality.rushed_prob(q, th)) for th in thoroughness]
     # a job type nobody is qualified for goes to the most skilled technician
     qualified, can_do = qualification([jt.min_skill for jt in types], list(world.skill))
     st = None
     if dyn or cherry or closure:
-        st = TechState(sc, formula, list(thoroughness), list(world.skill), lam, fixp, detp,
-                       rushp, qualified, can_do, [[0.0] * n_types for _ in range(n_tech)],
-                       [(0.0, 0.0)] * n_tech, [0.0] * n_tech)
+        st = TechState(
+            sc,
+            formula,
+            list(thoroughness),
+            list(world.skill),
+            lam,
+            fixp,
+            detp,
+            rushp,
+            qualified,
+            can_do,
+            [[0.0] * n_types for _ in range(n_tech)],
+            [(0.0, 0.0)] * n_tech,
+            [0.0] * n_tech,
+        )
         for i in range(n_tech):
             st.refresh(i)
         th, rates, pclose, present_from = st.th, st.rates, st.pclose, st.present_from
@@ -276,8 +299,11 @@ def simulate(
                         pick_r, pick_q = r[j], qj
             if urgent_q is None:
                 return None
-            if (pick_q is not urgent_q and urgent_q[0][2][3] - env.now > guard
-                    and pick_r - r[urgent_j] >= min_gain):
+            if (
+                pick_q is not urgent_q
+                and urgent_q[0][2][3] - env.now > guard
+                and pick_r - r[urgent_j] >= min_gain
+            ):
                 return heapq.heappop(pick_q)[2]
             return heapq.heappop(urgent_q)[2]
 
@@ -310,7 +336,8 @@ def simulate(
                 u_rush, u_surv, u_score = s_rush[p][k], s_surv[p][k], s_score[p][k]
             else:  # beyond the pre-drawn slots (rare)
                 dur, tr, u_part, u_fix, u_det, cb_delay, u_rush, u_surv, u_score = extra_slot(
-                    extra, sc, types[j])
+                    extra, sc, types[j]
+                )
             if visit_no == 1 and u_part >= part_on_van[j]:
                 outcome = PART_MISSING
                 work = diag * theta * dur
@@ -335,7 +362,7 @@ def simulate(
             c = f_cust[p]
             late = 1 if arrive > deadline else 0
             rushed = 1 if u_rush < rp else 0
-            unresolved = 1 if (outcome == PART_MISSING or outcome == NOT_FIXED) else 0
+            unresolved = 1 if (outcome in (PART_MISSING, NOT_FIXED)) else 0
             repeat = 1 if visit_no > 1 else 0
             survey = NO_RESPONSE
             if u_surv < resp_rate:
@@ -347,14 +374,40 @@ def simulate(
             if outcome == FIXED:
                 nxt = INF
             else:
-                delay = (part_lead if outcome == PART_MISSING
-                         else revisit if outcome == NOT_FIXED else cb_delay)
+                delay = (
+                    part_lead
+                    if outcome == PART_MISSING
+                    else revisit
+                    if outcome == NOT_FIXED
+                    else cb_delay
+                )
                 nxt = done + delay
                 if nxt < horizon:
-                    schedule((p, visit_no + 1, nxt, nxt + sla[c], i, outcome == LOOKED_FIXED),
-                             delay)
-            visits.append((p, c, visit_no, i, j, f_t[p], t_ready, now, arrive, done, outcome,
-                           late, rushed, survey, caused_by, 1 if is_cb else 0, nxt, theta))
+                    schedule(
+                        (p, visit_no + 1, nxt, nxt + sla[c], i, outcome == LOOKED_FIXED), delay
+                    )
+            visits.append(
+                (
+                    p,
+                    c,
+                    visit_no,
+                    i,
+                    j,
+                    f_t[p],
+                    t_ready,
+                    now,
+                    arrive,
+                    done,
+                    outcome,
+                    late,
+                    rushed,
+                    survey,
+                    caused_by,
+                    1 if is_cb else 0,
+                    nxt,
+                    theta,
+                )
+            )
 
     def failures():
         for p, t in enumerate(f_t):
@@ -395,8 +448,16 @@ def simulate(
                 q_area[0] = 0.0
                 reset_done = True
             if day % 7 == 0:
-                out.weeks.append((day // 7, env.now, c_cfg.count - churned, churned, qlen[0],
-                                  len(visits) - last_week_visits))
+                out.weeks.append(
+                    (
+                        day // 7,
+                        env.now,
+                        c_cfg.count - churned,
+                        churned,
+                        qlen[0],
+                        len(visits) - last_week_visits,
+                    )
+                )
                 last_week_visits = len(visits)
             # renewals due in [t, t + 24h), each at its exact renewal time, so a churned
             # account's later failures are dropped from the moment it leaves
@@ -417,8 +478,9 @@ def simulate(
                 if impute and r < term_h and cust_hours > 0.0:
                     # the term began before the run: impute its unseen part at the rate of
                     # bad experiences this run has shown so far (docs/model.md, "Memory")
-                    n_bad += poisson_quantile(W.history_u[c],
-                                              bad_total[0] / cust_hours * (term_h - r))
+                    n_bad += poisson_quantile(
+                        W.history_u[c], bad_total[0] / cust_hours * (term_h - r)
+                    )
                 p_churn = 1.0 - quality.renewal_prob(c_cfg, n_bad)
                 renewed = 0 if W.churn_u[c, term] < p_churn else 1
                 ur = W.relational_u[c, term]

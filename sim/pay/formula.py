@@ -27,15 +27,15 @@ from sim.config.schemes import (
 
 #: The measured quantities pay can depend on, in a fixed order.
 PAY_TERMS: tuple[str, ...] = (
-    "days",               # shift days in the period
-    "hours",              # paid shift hours in the period
-    "visits",             # completed visits (repeat visits count, as in piece-rate plans)
-    "first_time_fixes",   # first visits fixed with no return within the callback window
-    "repeat_visits",      # repeat visits caused by this technician's earlier visit
-    "callbacks",          # visits closed as fixed that came back within the window
-    "promoters",          # transactional survey answers 9-10 after this technician's visits
-    "detractors",         # transactional survey answers 0-6
-    "retained_value",     # annual value of renewing customers, attributed by visits in the term
+    "days",  # shift days in the period
+    "hours",  # paid shift hours in the period
+    "visits",  # completed visits (repeat visits count, as in piece-rate plans)
+    "first_time_fixes",  # first visits fixed with no return within the callback window
+    "repeat_visits",  # repeat visits caused by this technician's earlier visit
+    "callbacks",  # visits closed as fixed that came back within the window
+    "promoters",  # transactional survey answers 9-10 after this technician's visits
+    "detractors",  # transactional survey answers 0-6
+    "retained_value",  # annual value of renewing customers, attributed by visits in the term
 )
 
 

@@ -34,7 +34,12 @@ from sim.world.records import DETRACTOR, FIXED, LOOKED_FIXED, PROMOTER, VISIT_FI
 
 #: The pay terms counted from visit records, in `PAY_TERMS` order.
 VISIT_TERMS: tuple[str, ...] = (
-    "visits", "first_time_fixes", "repeat_visits", "callbacks", "promoters", "detractors",
+    "visits",
+    "first_time_fixes",
+    "repeat_visits",
+    "callbacks",
+    "promoters",
+    "detractors",
 )
 
 HOURS_PER_WEEK = 168.0
@@ -52,8 +57,8 @@ def columns(rows: Sequence[tuple], fields: tuple[str, ...]) -> dict[str, np.ndar
 class TermEvents:
     """Events of one pay term over an array of visit records."""
 
-    mask: np.ndarray    # the records that carry one unit of the term
-    who: np.ndarray     # technician credited (or charged), per record
+    mask: np.ndarray  # the records that carry one unit of the term
+    who: np.ndarray  # technician credited (or charged), per record
     booked: np.ndarray  # when the unit enters the pay statement (h), per record
     earned: np.ndarray  # when the visit that earned it was done (h), per record
 
@@ -107,8 +112,8 @@ class WeeklyLedger:
         self.cols = cols
         self.booked = {t: np.zeros((n_tech, cols)) for t in VISIT_TERMS}
         self.earned = {t: np.zeros((n_tech, cols)) for t in VISIT_TERMS}
-        self.busy = np.zeros((n_tech, cols))    # hours travelling and on site, by week done
-        self.first = np.zeros((n_tech, cols))   # first visits, by week done
+        self.busy = np.zeros((n_tech, cols))  # hours travelling and on site, by week done
+        self.first = np.zeros((n_tech, cols))  # first visits, by week done
         self._last_done: dict[int, float] = {}  # problem -> done time of its last visit
         self._seen = 0
         self.track_earned = track_earned
@@ -118,7 +123,7 @@ class WeeklyLedger:
 
     def add(self, rows: Sequence[tuple]) -> None:
         """Take in the records appended since the last call."""
-        new = rows[self._seen:]
+        new = rows[self._seen :]
         self._seen = len(rows)
         if not new:
             return

@@ -86,8 +86,9 @@ def _means_panels(res: Results, kpis: list[KPI], title: str) -> Figure:
     for ax, k in zip(panel_grid(fig, len(kpis)), kpis):
         for i, s in enumerate(schemes):
             m, lo, hi = _mean_ci_of(res, s, k)
-            ax.errorbar(i, m, yerr=_yerr(m, lo, hi), fmt="o", color=res.colours[s], ms=9,
-                        capsize=5, lw=2.5)
+            ax.errorbar(
+                i, m, yerr=_yerr(m, lo, hi), fmt="o", color=res.colours[s], ms=9, capsize=5, lw=2.5
+            )
         ax.set_xticks([])
         ax.set_xlim(-0.6, len(schemes) - 0.4)
         ax.set_title(k.label)
@@ -105,7 +106,8 @@ def fig_kpi_comparison(res: Results) -> FigureSpec | None:
         return None
     title = f"Pay schemes compared: mean and 95% CI over {_reps_text(res)}"
     return FigureSpec(
-        "kpi_comparison", "Headline KPIs per scheme",
+        "kpi_comparison",
+        "Headline KPIs per scheme",
         "Each headline KPI per pay scheme: the dot is the mean over replications, the "
         "whiskers its 95% confidence interval.",
         _means_panels(res, kpis, title),
@@ -124,14 +126,26 @@ def fig_paired_differences(res: Results) -> FigureSpec | None:
             row = _summary_row(res, s, k.name)
             if row is None:
                 continue
-            d, lo, hi = (float(row[c]) * k.scale for c in ("diff_mean", "diff_ci_low",
-                                                             "diff_ci_high"))
+            d, lo, hi = (
+                float(row[c]) * k.scale for c in ("diff_mean", "diff_ci_low", "diff_ci_high")
+            )
             sig = lo > 0 or hi < 0
             c = res.colours[s]
             y = len(others) - 1 - j
             xerr = None if math.isnan(lo) else [[d - lo], [hi - d]]
-            ax.errorbar(d, y, xerr=xerr, fmt="o", color=c, mec=c, mfc=c if sig else "white",
-                        mew=2, ms=9, capsize=4, lw=2.5)
+            ax.errorbar(
+                d,
+                y,
+                xerr=xerr,
+                fmt="o",
+                color=c,
+                mec=c,
+                mfc=c if sig else "white",
+                mew=2,
+                ms=9,
+                capsize=4,
+                lw=2.5,
+            )
             lows.append(lo if not math.isnan(lo) else d)
             highs.append(hi if not math.isnan(hi) else d)
         ax.axvline(0, color="0.35", ls="--", lw=1.2)
@@ -142,12 +156,22 @@ def fig_paired_differences(res: Results) -> FigureSpec | None:
         ax.set_title(k.label)
         ax.set_xlabel(k.diff_unit)
         thousands(ax, "x")
-    hollow = Line2D([], [], color="0.3", marker="o", mfc="white", mew=2, ms=9, lw=0,
-                    label="CI includes 0 (not significant)")
+    hollow = Line2D(
+        [],
+        [],
+        color="0.3",
+        marker="o",
+        mfc="white",
+        mew=2,
+        ms=9,
+        lw=0,
+        label="CI includes 0 (not significant)",
+    )
     fig.suptitle(f"Change against {res.label(res.baseline)}: paired difference, 95% CI")
     scheme_legend(fig, res, others, [hollow])
     return FigureSpec(
-        "paired_differences", f"Paired differences against {res.label(res.baseline)}",
+        "paired_differences",
+        f"Paired differences against {res.label(res.baseline)}",
         "Forest plot: the change of each KPI against the baseline scheme, paired replication "
         "by replication (the schemes face the same customers, failures and technicians). A "
         "hollow dot marks a difference whose 95% CI includes zero.",
@@ -179,21 +203,32 @@ def fig_tradeoff(res: Results) -> FigureSpec | None:
         for s in res.schemes:
             xm, xlo, xhi = _mean_ci_of(res, s, xk)
             ym, ylo, yhi = _mean_ci_of(res, s, k)
-            ax.errorbar(xm, ym, xerr=_yerr(xm, xlo, xhi), yerr=_yerr(ym, ylo, yhi), fmt="o",
-                        color=res.colours[s], ms=10, capsize=4, lw=2)
+            ax.errorbar(
+                xm,
+                ym,
+                xerr=_yerr(xm, xlo, xhi),
+                yerr=_yerr(ym, ylo, yhi),
+                fmt="o",
+                color=res.colours[s],
+                ms=10,
+                capsize=4,
+                lw=2,
+            )
         ax.margins(0.15)
     fig.suptitle("Trade-off: productivity against quality (mean, 95% CI)")
     scheme_legend(fig, res, res.schemes)
     return FigureSpec(
-        "tradeoff", "Trade-off: productivity against quality",
+        "tradeoff",
+        "Trade-off: productivity against quality",
         "Jobs per technician-day against first-time fix and against retention, one point per "
         "scheme with its 95% CI in both directions. Up and to the right is better on both.",
         fig,
     )
 
 
-def _over_time(res: Results, table: pd.DataFrame, value: str, ylabel: str, title: str,
-               agg_techs: bool = False) -> Figure:
+def _over_time(
+    res: Results, table: pd.DataFrame, value: str, ylabel: str, title: str, agg_techs: bool = False
+) -> Figure:
     fig = new_figure()
     ax = fig.subplots()
     warm = res.scenario.get("warmup_days")
@@ -225,10 +260,16 @@ def fig_customers_over_time(res: Results) -> FigureSpec | None:
     ts = res.timeseries
     if ts is None or ts.empty:
         return None
-    fig = _over_time(res, ts, "active_customers", "Active customers (accounts)",
-                     f"Active customers over time (band: 95% CI over {_reps_text(res)})")
+    fig = _over_time(
+        res,
+        ts,
+        "active_customers",
+        "Active customers (accounts)",
+        f"Active customers over time (band: 95% CI over {_reps_text(res)})",
+    )
     return FigureSpec(
-        "customers_over_time", "Active customers over time",
+        "customers_over_time",
+        "Active customers over time",
         "The number of customers still under contract, week by week (the retention curve): "
         "the line is the mean over replications, the band its 95% confidence interval. The "
         "grey area is the warm-up, which the KPIs leave out.",
@@ -243,8 +284,7 @@ def _box(ax: Any, d: np.ndarray, y: float, h: float = 0.6) -> None:
     """
     p5, q1, med, q3, p95 = np.percentile(d, [5, 25, 50, 75, 95])
     k = {"color": "0.15", "zorder": 3}
-    ax.add_patch(Rectangle((q1, y - h / 2), q3 - q1, h, fill=False, ec="0.15", lw=1.8,
-                           zorder=3))
+    ax.add_patch(Rectangle((q1, y - h / 2), q3 - q1, h, fill=False, ec="0.15", lw=1.8, zorder=3))
     ax.plot([med, med], [y - h / 2, y + h / 2], lw=2.8, **k)
     ax.plot([p5, q1], [y, y], lw=1.5, **k)
     ax.plot([q3, p95], [y, y], lw=1.5, **k)
@@ -270,20 +310,22 @@ def fig_tech_pay_change(res: Results) -> FigureSpec | None:
         ax.scatter(d, y + jit, s=14, color=c, alpha=0.45, lw=0)
         _box(ax, d, y)
         r = summ.loc[s]
-        label = (f"{res.label(s)}\n{100 * r.share_rises:.0f}% gain, "
-                 f"{100 * r.share_falls:.0f}% lose")
+        label = f"{res.label(s)}\n{100 * r.share_rises:.0f}% gain, {100 * r.share_falls:.0f}% lose"
         ticks.append((y, label))
     ax.axvline(0, color="0.35", ls="--", lw=1.2)
     ax.set_yticks([y for y, _ in ticks], [t for _, t in ticks])
     ax.set_ylim(-0.7, len(others) - 0.3)
-    ax.set_xlabel(f"Change in each technician's pay against {res.label(res.baseline)} "
-                  f"({CURRENCY} per day worked)")
+    ax.set_xlabel(
+        f"Change in each technician's pay against {res.label(res.baseline)} "
+        f"({CURRENCY} per day worked)"
+    )
     ax.grid(axis="y", visible=False)
     thousands(ax, "x")
     n_rep = ch["replication"].nunique()
     fig.suptitle(f"Who wins, who loses: technicians' pay vs {res.label(res.baseline)}")
     return FigureSpec(
-        "tech_pay_change", "Technicians' pay: who wins, who loses",
+        "tech_pay_change",
+        "Technicians' pay: who wins, who loses",
         f"Each dot is one technician in one replication ({n_rep} replications): the change in "
         f"their pay per day worked against the baseline scheme, the same person under both "
         f"schemes. Boxes span the middle half, whiskers the 5th to 95th percentile; gain or "
@@ -301,11 +343,17 @@ def fig_thoroughness_over_time(res: Results) -> FigureSpec | None:
         b = b[b["present"] != 0]
     if b.groupby(["scheme", "replication", "tech"])["thoroughness"].nunique().max() <= 1:
         return None  # static: the KPI tables already hold each scheme's thoroughness
-    fig = _over_time(res, b, "thoroughness", "Thoroughness (1 = comfortable pace)",
-                     "Thoroughness over time (mean over technicians, 95% CI band)",
-                     agg_techs=True)
+    fig = _over_time(
+        res,
+        b,
+        "thoroughness",
+        "Thoroughness (1 = comfortable pace)",
+        "Thoroughness over time (mean over technicians, 95% CI band)",
+        agg_techs=True,
+    )
     return FigureSpec(
-        "thoroughness_over_time", "Thoroughness over time",
+        "thoroughness_over_time",
+        "Thoroughness over time",
         "How thorough technicians are, week by week, under each scheme: the mean over "
         "technicians, with a band for the 95% confidence interval over replications.",
         fig,
@@ -322,10 +370,12 @@ def fig_quits(res: Results) -> FigureSpec | None:
         return None
     if not runs[[k.name for k in kpis]].fillna(0).to_numpy().any():
         return None  # attrition off (or nobody quit anywhere): nothing to compare
-    fig = _means_panels(res, kpis, f"Technician attrition per scheme: mean and 95% CI over "
-                                   f"{_reps_text(res)}")
+    fig = _means_panels(
+        res, kpis, f"Technician attrition per scheme: mean and 95% CI over {_reps_text(res)}"
+    )
     return FigureSpec(
-        "quits_per_scheme", "Technician attrition per scheme",
+        "quits_per_scheme",
+        "Technician attrition per scheme",
         "Technicians who quit during the measured period, and the days their posts stood "
         "empty, per scheme (mean and 95% CI over replications).",
         fig,
@@ -333,8 +383,13 @@ def fig_quits(res: Results) -> FigureSpec | None:
 
 
 RUN_FIGURES: tuple[Callable[[Results], FigureSpec | None], ...] = (
-    fig_kpi_comparison, fig_paired_differences, fig_tradeoff, fig_customers_over_time,
-    fig_tech_pay_change, fig_thoroughness_over_time, fig_quits,
+    fig_kpi_comparison,
+    fig_paired_differences,
+    fig_tradeoff,
+    fig_customers_over_time,
+    fig_tech_pay_change,
+    fig_thoroughness_over_time,
+    fig_quits,
 )
 
 

@@ -29,10 +29,20 @@ CURRENCY = "$"
 #: Text >= 12 pt, no mathtext (a "$" in a scheme name stays a "$"), light grid,
 #: reproducible SVG.
 STYLE: dict[str, Any] = {
-    "font.size": 13, "axes.titlesize": 14, "axes.labelsize": 13, "xtick.labelsize": 12,
-    "ytick.labelsize": 12, "legend.fontsize": 12, "figure.titlesize": 16,
-    "text.parse_math": False, "axes.spines.top": False, "axes.spines.right": False,
-    "axes.grid": True, "grid.alpha": 0.3, "svg.fonttype": "path", "pdf.fonttype": 42,
+    "font.size": 13,
+    "axes.titlesize": 14,
+    "axes.labelsize": 13,
+    "xtick.labelsize": 12,
+    "ytick.labelsize": 12,
+    "legend.fontsize": 12,
+    "figure.titlesize": 16,
+    "text.parse_math": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "svg.fonttype": "path",
+    "pdf.fonttype": 42,
     "legend.frameon": False,
     "svg.hashsalt": "techsim",  # SVG element ids from a fixed salt, not uuid4: same file
 }
@@ -73,6 +83,7 @@ def present_kpis(res: Results, candidates: tuple[KPI, ...] = PLOT_KPIS) -> list[
     present = set(res.summary["kpi"])
     return [k for k in candidates if k.name in present]
 
+
 @dataclass
 class FigureSpec:
     """One figure: file stem, title and caption (for the report), the figure itself."""
@@ -97,15 +108,25 @@ def panel_grid(fig: Figure, n: int, **kw: Any) -> list[Any]:
     return list(axes[:n])
 
 
-def scheme_legend(fig: Figure, res: Results, schemes: list[str], extra: list[Any] = (),
-                  title: str | None = None) -> None:
+def scheme_legend(
+    fig: Figure, res: Results, schemes: list[str], extra: list[Any] = (), title: str | None = None
+) -> None:
     """The scheme legend below the panels; with `title`, above them, carrying the title.
 
     (Constrained layout places one artist above the panels well, not a title and a legend.)
     """
-    handles = [Line2D([], [], color=res.colours[s], marker="o", ms=9, lw=2.5,
-                      label=res.label(s) + (" (baseline)" if s == res.baseline else ""))
-               for s in schemes]
+    handles = [
+        Line2D(
+            [],
+            [],
+            color=res.colours[s],
+            marker="o",
+            ms=9,
+            lw=2.5,
+            label=res.label(s) + (" (baseline)" if s == res.baseline else ""),
+        )
+        for s in schemes
+    ]
     handles += list(extra)
     ncols = min(len(handles), 4)
     # matplotlib fills legend columns first; reorder so the entries read row by row
@@ -113,8 +134,13 @@ def scheme_legend(fig: Figure, res: Results, schemes: list[str], extra: list[Any
     if title is None:
         fig.legend(handles=handles, loc="outside lower center", ncols=ncols)
     else:
-        fig.legend(handles=handles, loc="outside upper center", ncols=ncols, title=title,
-                   title_fontproperties={"size": mpl.rcParams["figure.titlesize"]})
+        fig.legend(
+            handles=handles,
+            loc="outside upper center",
+            ncols=ncols,
+            title=title,
+            title_fontproperties={"size": mpl.rcParams["figure.titlesize"]},
+        )
 
 
 def thousands(ax: Any, axis: str = "y") -> None:

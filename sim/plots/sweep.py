@@ -96,7 +96,8 @@ def _table(res: Results, kpi: str, params: list[str]) -> tuple[pd.DataFrame, boo
         return pd.DataFrame(columns=["scheme", *params, "value"]), False
     s = s[s["kpi"] == kpi]
     return s[["scheme", *params, "mean", "ci_low", "ci_high"]].rename(
-        columns={"mean": "value"}), False
+        columns={"mean": "value"}
+    ), False
 
 
 def curve(res: Results, kpi: str, param: str, scheme: str) -> pd.DataFrame:
@@ -119,8 +120,11 @@ def curve(res: Results, kpi: str, param: str, scheme: str) -> pd.DataFrame:
 def _sweep_kpis(res: Results) -> list[KPI]:
     """The headline KPIs, and the attrition KPIs only where someone quit at some point."""
     s = res.summary
-    quits = [k for k in present_kpis(res, ATTRITION_KPIS)
-             if s.loc[s["kpi"] == k.name, "mean"].abs().max() > 0]
+    quits = [
+        k
+        for k in present_kpis(res, ATTRITION_KPIS)
+        if s.loc[s["kpi"] == k.name, "mean"].abs().max() > 0
+    ]
     return present_kpis(res, PLOT_KPIS) + quits
 
 
@@ -139,8 +143,9 @@ def fig_sweep_param(res: Results, param: str) -> FigureSpec | None:
             numeric = pd.api.types.is_numeric_dtype(cv["x"])
             xs = cv["x"].to_numpy(dtype=float) if numeric else np.arange(len(cv))
             c = res.colours[s]
-            ax.fill_between(xs, cv["low"] * k.scale, cv["high"] * k.scale, color=c, alpha=0.22,
-                            lw=0)
+            ax.fill_between(
+                xs, cv["low"] * k.scale, cv["high"] * k.scale, color=c, alpha=0.22, lw=0
+            )
             ax.plot(xs, cv["mean"] * k.scale, color=c, lw=2.2, marker="o", ms=4)
             if not numeric:
                 ax.set_xticks(xs, [str(v) for v in cv["x"]])
@@ -153,10 +158,12 @@ def fig_sweep_param(res: Results, param: str) -> FigureSpec | None:
     if not drawn:
         return None
     fig.supxlabel(param, fontsize=13)
-    scheme_legend(fig, res, res.schemes,
-                  title=f"KPIs against {param} (mean, 95% CI band per scheme)")
+    scheme_legend(
+        fig, res, res.schemes, title=f"KPIs against {param} (mean, 95% CI band per scheme)"
+    )
     return FigureSpec(
-        f"sweep_{safe_name(param)}", f"KPIs against {param}",
+        f"sweep_{safe_name(param)}",
+        f"KPIs against {param}",
         f"Each headline KPI against the swept parameter {param}, one line per scheme: the mean "
         "over replications (and over the other swept parameters, if any) at each value, with "
         "its 95% confidence band.",
@@ -172,8 +179,9 @@ def _bin_labels(x: pd.Series) -> tuple[pd.Series, list[str]]:
         return pd.Series(codes, index=x.index), labels
     vals = sorted(x.dropna().unique())
     pos = {v: i for i, v in enumerate(vals)}
-    return x.map(pos), [f"{v:.3g}" if isinstance(v, (int, float, np.number)) else str(v)
-                        for v in vals]
+    return x.map(pos), [
+        f"{v:.3g}" if isinstance(v, (int, float, np.number)) else str(v) for v in vals
+    ]
 
 
 def fig_heatmap(res: Results, kpi: str, p1: str, p2: str) -> FigureSpec | None:
@@ -204,21 +212,33 @@ def fig_heatmap(res: Results, kpi: str, p1: str, p2: str) -> FigureSpec | None:
         g = grids[s]
         im = ax.imshow(g, origin="lower", aspect="auto", cmap="cividis", norm=norm)
         ax.set_title(res.label(s), color=res.colours[s], fontweight="bold")
-        ax.set_xticks(range(len(xl)), xl, rotation=45 if len(xl) > 4 else 0, ha="right"
-                      if len(xl) > 4 else "center")
+        ax.set_xticks(
+            range(len(xl)),
+            xl,
+            rotation=45 if len(xl) > 4 else 0,
+            ha="right" if len(xl) > 4 else "center",
+        )
         ax.set_yticks(range(len(yl)), yl)
         ax.grid(False)
         if annotate:
             for (r, c), v in np.ndenumerate(g):
                 if not math.isnan(v):
-                    ax.text(c, r, f"{v:,.3g}", ha="center", va="center", fontsize=12,
-                            color="black" if norm(v) > 0.55 else "white")
+                    ax.text(
+                        c,
+                        r,
+                        f"{v:,.3g}",
+                        ha="center",
+                        va="center",
+                        fontsize=12,
+                        color="black" if norm(v) > 0.55 else "white",
+                    )
     axes[0].set_ylabel(short(p2))
     fig.supxlabel(p1, fontsize=13)
     fig.colorbar(im, ax=axes, label=f"{k.label} ({k.unit})", shrink=0.9)
     fig.suptitle(f"{k.label} by {p1} and {p2}")
     return FigureSpec(
-        f"heatmap_{kpi}", f"{k.label} by {p1} and {p2}",
+        f"heatmap_{kpi}",
+        f"{k.label} by {p1} and {p2}",
         f"Mean {k.label.lower()} ({k.unit}) over replications for each combination of "
         f"{p1} (across) and {p2} (up), one panel per scheme, on one colour scale.",
         fig,
@@ -232,8 +252,9 @@ def _sens_columns(method: str) -> tuple[str, str | None, str | None, str | None]
     return "mu_star", "mu_star_conf", "sigma", None
 
 
-def fig_sensitivity(res: Results, method: str, scheme: str | None, part: int,
-                    kpis: list[str]) -> FigureSpec | None:
+def fig_sensitivity(
+    res: Results, method: str, scheme: str | None, part: int, kpis: list[str]
+) -> FigureSpec | None:
     sens = res.sensitivity
     d = sens[sens["method"] == method]
     if scheme is not None:
@@ -242,8 +263,13 @@ def fig_sensitivity(res: Results, method: str, scheme: str | None, part: int,
     if main not in d.columns:
         return None
     # one parameter order for every panel: by the largest main index over the KPIs
-    order = (d[d["kpi"].isin(kpis)].groupby("parameter")[main].max()
-             .sort_values(ascending=True).index.tolist())
+    order = (
+        d[d["kpi"].isin(kpis)]
+        .groupby("parameter")[main]
+        .max()
+        .sort_values(ascending=True)
+        .index.tolist()
+    )
     if not order:
         return None
     height = max(FIGSIZE[1], 1.6 + 0.45 * len(order))
@@ -255,12 +281,26 @@ def fig_sensitivity(res: Results, method: str, scheme: str | None, part: int,
         g = d[d["kpi"] == kpi].set_index("parameter").reindex(order)
         h = 0.38 if has2 else 0.7
         err = g[main_conf] if main_conf and main_conf in g.columns else None
-        ax.barh(y + (h / 2 if has2 else 0), g[main], height=h, color="#0072B2",
-                xerr=err, capsize=3, error_kw={"lw": 1.2})
+        ax.barh(
+            y + (h / 2 if has2 else 0),
+            g[main],
+            height=h,
+            color="#0072B2",
+            xerr=err,
+            capsize=3,
+            error_kw={"lw": 1.2},
+        )
         if has2:
             err2 = g[second_conf] if second_conf and second_conf in g.columns else None
-            ax.barh(y - h / 2, g[second], height=h, color="#56B4E9", xerr=err2, capsize=3,
-                    error_kw={"lw": 1.2})
+            ax.barh(
+                y - h / 2,
+                g[second],
+                height=h,
+                color="#56B4E9",
+                xerr=err2,
+                capsize=3,
+                error_kw={"lw": 1.2},
+            )
         k = KPI_BY_NAME.get(kpi)
         ax.set_title(k.label if k else kpi)
         if method == "sobol":
@@ -285,13 +325,16 @@ def fig_sensitivity(res: Results, method: str, scheme: str | None, part: int,
     if part:
         stem += f"_{part + 1}"
     return FigureSpec(
-        stem, title,
+        stem,
+        title,
         "Sensitivity indices of each KPI to each swept parameter, largest at the top"
-        + (": ST is the share of the KPI's variance due to the parameter including its "
-           "interactions, S1 without them; whiskers are 95% CIs."
-           if method == "sobol" else
-           ": mu* is the mean absolute elementary effect, sigma its spread (interactions "
-           "and non-linearity); whiskers are 95% CIs."),
+        + (
+            ": ST is the share of the KPI's variance due to the parameter including its "
+            "interactions, S1 without them; whiskers are 95% CIs."
+            if method == "sobol"
+            else ": mu* is the mean absolute elementary effect, sigma its spread (interactions "
+            "and non-linearity); whiskers are 95% CIs."
+        ),
         fig,
     )
 
@@ -303,9 +346,11 @@ def fig_sweep_tradeoff(res: Results) -> FigureSpec | None:
     means = s.pivot_table(index=["point", "scheme"], columns="kpi", values="mean").reset_index()
     ys = [KPI_BY_NAME[k] for k in ("first_time_fix_rate", "retention_rate") if k in means]
     xk = KPI_BY_NAME["jobs_per_tech_day"]
-    weights = {m.group(1): p for p in res.parameters
-               if (m := re.fullmatch(r"schemes\.([^.]+)\.weight", p)) and m.group(1)
-               in res.schemes}
+    weights = {
+        m.group(1): p
+        for p in res.parameters
+        if (m := re.fullmatch(r"schemes\.([^.]+)\.weight", p)) and m.group(1) in res.schemes
+    }
     fig = new_figure()
     extra = []
     for ax, k in zip(panel_grid(fig, len(ys)), ys):
@@ -317,32 +362,55 @@ def fig_sweep_tradeoff(res: Results) -> FigureSpec | None:
                 cx = curve(res, xk.name, wcol, sch)
                 cy = curve(res, k.name, wcol, sch)
                 if not cx.empty and not cy.empty:
-                    ax.plot(cx["mean"] * xk.scale, cy["mean"] * k.scale, color=c, lw=2.5,
-                            marker="o", ms=7)
+                    ax.plot(
+                        cx["mean"] * xk.scale,
+                        cy["mean"] * k.scale,
+                        color=c,
+                        lw=2.5,
+                        marker="o",
+                        ms=7,
+                    )
                     for idx in sorted({0, len(cx) - 1}):
-                        ax.annotate(f"weight {cx['x'].iloc[idx]:g}",
-                                    (cx["mean"].iloc[idx] * xk.scale,
-                                     cy["mean"].iloc[idx] * k.scale),
-                                    textcoords="offset points", xytext=(6, 6), fontsize=12,
-                                    color=c)
+                        ax.annotate(
+                            f"weight {cx['x'].iloc[idx]:g}",
+                            (cx["mean"].iloc[idx] * xk.scale, cy["mean"].iloc[idx] * k.scale),
+                            textcoords="offset points",
+                            xytext=(6, 6),
+                            fontsize=12,
+                            color=c,
+                        )
                     continue
-            ax.scatter(m[xk.name] * xk.scale, m[k.name] * k.scale, color=c, s=90, alpha=0.8,
-                       edgecolors="white", lw=1, zorder=3)
+            ax.scatter(
+                m[xk.name] * xk.scale,
+                m[k.name] * k.scale,
+                color=c,
+                s=90,
+                alpha=0.8,
+                edgecolors="white",
+                lw=1,
+                zorder=3,
+            )
         ax.set_xlabel(f"{xk.label} ({xk.unit})")
         ax.set_ylabel(f"{k.label} ({k.unit})")
         ax.set_title(f"{xk.label} vs {k.label.lower()}")
         ax.margins(0.12)
     if weights:
-        extra.append(Line2D([], [], color="0.3", lw=2.5, marker="o",
-                            label="curve: hybrid weight swept"))
+        extra.append(
+            Line2D([], [], color="0.3", lw=2.5, marker="o", label="curve: hybrid weight swept")
+        )
     fig.suptitle("Trade-off across the sweep: productivity against quality")
     scheme_legend(fig, res, res.schemes, extra)
     return FigureSpec(
-        "tradeoff", "Trade-off across the sweep",
+        "tradeoff",
+        "Trade-off across the sweep",
         "Jobs per technician-day against first-time fix and retention: one dot per sweep point "
         "and scheme (mean over replications)"
-        + ("; a hybrid scheme whose weight was swept is drawn as a curve from one weight to "
-           "the other." if weights else "."),
+        + (
+            "; a hybrid scheme whose weight was swept is drawn as a curve from one weight to "
+            "the other."
+            if weights
+            else "."
+        ),
         fig,
     )
 
@@ -350,13 +418,19 @@ def fig_sweep_tradeoff(res: Results) -> FigureSpec | None:
 def sweep_figures(res: Results) -> list[Any]:
     """The figure makers that apply to this sweep, in report order."""
     makers: list[Any] = [fig_sweep_tradeoff]
-    params = [p for p in res.parameters if p in res.summary.columns
-              or (res.runs is not None and p in res.runs.columns)]
+    params = [
+        p
+        for p in res.parameters
+        if p in res.summary.columns or (res.runs is not None and p in res.runs.columns)
+    ]
     makers += [partial(fig_sweep_param, param=p) for p in params]
     if len(params) >= 2:
         present = set(res.summary["kpi"])
-        makers += [partial(fig_heatmap, kpi=k, p1=params[0], p2=params[1])
-                   for k in HEATMAP_KPIS if k in present]
+        makers += [
+            partial(fig_heatmap, kpi=k, p1=params[0], p2=params[1])
+            for k in HEATMAP_KPIS
+            if k in present
+        ]
     sens = res.sensitivity
     if sens is not None and not sens.empty:
         order = [k.name for k in PLOT_KPIS + ATTRITION_KPIS]
@@ -365,10 +439,12 @@ def sweep_figures(res: Results) -> list[Any]:
         kpis = kpis[:8]
         scoped = "scheme" in sens.columns
         for method in dict.fromkeys(sens["method"].astype(str)):
-            for sch in (list(dict.fromkeys(sens["scheme"].astype(str))) if scoped else [None]):
+            for sch in list(dict.fromkeys(sens["scheme"].astype(str))) if scoped else [None]:
                 for part in range(math.ceil(len(kpis) / SENSITIVITY_PER_FIGURE)):
-                    chunk = kpis[part * SENSITIVITY_PER_FIGURE:(part + 1)
-                                 * SENSITIVITY_PER_FIGURE]
-                    makers.append(partial(fig_sensitivity, method=method, scheme=sch,
-                                          part=part, kpis=chunk))
+                    chunk = kpis[
+                        part * SENSITIVITY_PER_FIGURE : (part + 1) * SENSITIVITY_PER_FIGURE
+                    ]
+                    makers.append(
+                        partial(fig_sensitivity, method=method, scheme=sch, part=part, kpis=chunk)
+                    )
     return makers

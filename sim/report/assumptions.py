@@ -25,8 +25,11 @@ def _fmt_value(v: Any) -> str:
 
 
 SECTION_TITLES = {
-    "customers": "Customers (demand, contracts, churn)", "jobs": "Jobs",
-    "workforce": "Workforce", "quality": "Quality of work", "nps": "Customer surveys (NPS)",
+    "customers": "Customers (demand, contracts, churn)",
+    "jobs": "Jobs",
+    "workforce": "Workforce",
+    "quality": "Quality of work",
+    "nps": "Customer surveys (NPS)",
     "behaviour": "Technician behaviour",
 }
 
@@ -37,9 +40,15 @@ def assumption_tables(sc: dict[str, Any]) -> list[Any]:
         return [Paragraph("The manifest does not hold the resolved scenario.")]
     out: list[Any] = []
     top = [(k, v) for k, v in sc.items() if not isinstance(v, dict)]
-    out.append(Table(cells("Setting", "Value"),
-                     [[Cell(k, "key"), Cell(_fmt_value(v), "long")] for k, v in top],
-                     "Scenario", "", "assumptions"))
+    out.append(
+        Table(
+            cells("Setting", "Value"),
+            [[Cell(k, "key"), Cell(_fmt_value(v), "long")] for k, v in top],
+            "Scenario",
+            "",
+            "assumptions",
+        )
+    )
     for sec, body in sc.items():
         if not isinstance(body, dict):
             continue
@@ -48,31 +57,66 @@ def assumption_tables(sc: dict[str, Any]) -> list[Any]:
             for name, spec in body.items():
                 spec = spec if isinstance(spec, dict) else {"value": spec}
                 params = {k: v for k, v in spec.items() if k not in ("type", "label")}
-                rows.append([Cell(str(name), "key"), Cell(str(spec.get("type", ""))),
-                             Cell(_fmt_value(spec.get("label"))),
-                             Cell(_fmt_value(params), "long")])
-            out.append(Table(cells("Scheme", "Type", "Label", "Pay formula parameters"), rows,
-                             "Pay schemes (the levers)", "", "assumptions"))
+                rows.append(
+                    [
+                        Cell(str(name), "key"),
+                        Cell(str(spec.get("type", ""))),
+                        Cell(_fmt_value(spec.get("label"))),
+                        Cell(_fmt_value(params), "long"),
+                    ]
+                )
+            out.append(
+                Table(
+                    cells("Scheme", "Type", "Label", "Pay formula parameters"),
+                    rows,
+                    "Pay schemes (the levers)",
+                    "",
+                    "assumptions",
+                )
+            )
             continue
         scalars = [(k, v) for k, v in body.items() if not isinstance(v, dict)]
         if scalars:
-            out.append(Table(cells("Setting", "Value"),
-                             [[Cell(f"{sec}.{k}", "key"), Cell(_fmt_value(v), "long")]
-                              for k, v in scalars], SECTION_TITLES.get(sec, sec), "",
-                             "assumptions"))
+            out.append(
+                Table(
+                    cells("Setting", "Value"),
+                    [[Cell(f"{sec}.{k}", "key"), Cell(_fmt_value(v), "long")] for k, v in scalars],
+                    SECTION_TITLES.get(sec, sec),
+                    "",
+                    "assumptions",
+                )
+            )
         for sub, group in body.items():
             if not isinstance(group, dict):
                 continue
             if all(isinstance(g, dict) for g in group.values()) and group:
                 cols = list(dict.fromkeys(k for g in group.values() for k in g))
-                rows = [[Cell(str(n), "key")] + [Cell(_fmt_value(g.get(c)), "num") for c in cols]
-                        for n, g in group.items()]
-                out.append(Table([Cell("Name")] + [Cell(c, "num") for c in cols], rows,
-                                 f"{sec}.{sub}", "", "assumptions"))
+                rows = [
+                    [Cell(str(n), "key")] + [Cell(_fmt_value(g.get(c)), "num") for c in cols]
+                    for n, g in group.items()
+                ]
+                out.append(
+                    Table(
+                        [Cell("Name")] + [Cell(c, "num") for c in cols],
+                        rows,
+                        f"{sec}.{sub}",
+                        "",
+                        "assumptions",
+                    )
+                )
             else:
-                out.append(Table(cells("Setting", "Value"),
-                                 [[Cell(f"{sec}.{sub}.{k}", "key"), Cell(_fmt_value(v), "long")]
-                                  for k, v in group.items()], f"{sec}.{sub}", "", "assumptions"))
+                out.append(
+                    Table(
+                        cells("Setting", "Value"),
+                        [
+                            [Cell(f"{sec}.{sub}.{k}", "key"), Cell(_fmt_value(v), "long")]
+                            for k, v in group.items()
+                        ],
+                        f"{sec}.{sub}",
+                        "",
+                        "assumptions",
+                    )
+                )
     return out
 
 
@@ -99,6 +143,10 @@ def provenance_table(res: Results, generated: str) -> Table:
     ]
     if res.kind == "sweep":
         rows.insert(5, ("Design", design_method(res)))
-    return Table(cells("Item", "Value"),
-                 [[Cell(k), Cell(_fmt_value(v), "long")] for k, v in rows if v is not None],
-                 "", "", "provenance")
+    return Table(
+        cells("Item", "Value"),
+        [[Cell(k), Cell(_fmt_value(v), "long")] for k, v in rows if v is not None],
+        "",
+        "",
+        "provenance",
+    )

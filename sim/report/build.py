@@ -64,7 +64,7 @@ FIGURE_DPI = 110
 
 
 def change_clause(res: Results, scheme: str, kpi: str, kind: str) -> str | None:
-    """"raises first-time fix from 74.0% to 83.7% (+9.7 pts, 95% CI +9.2 to +10.2)"."""
+    """ "raises first-time fix from 74.0% to 83.7% (+9.7 pts, 95% CI +9.2 to +10.2)"."""
     r, b = summary_row(res, scheme, kpi), summary_row(res, res.baseline, kpi)
     if r is None or b is None or "diff_mean" not in r.index:
         return None
@@ -77,8 +77,10 @@ def change_clause(res: Results, scheme: str, kpi: str, kind: str) -> str | None:
     if significant(lo, hi):
         verb = "raises" if d > 0 else "lowers"
         return f"{verb} {lab} from {before} to {after} ({change}, {ci})"
-    return (f"does not change {lab} significantly: {before} against {after} ({change}, {ci}; "
-            f"the CI includes 0)")
+    return (
+        f"does not change {lab} significantly: {before} against {after} ({change}, {ci}; "
+        f"the CI includes 0)"
+    )
 
 
 def _paired(res: Results, a: str, b: str, kpi: str) -> tuple[float, float, float] | None:
@@ -108,29 +110,37 @@ def _at_a_glance(res: Results) -> list[str]:
         vals.sort(key=lambda t: t[1], reverse=hi)
         best = vals[0]
         word = "Highest" if hi else "Lowest"
-        text = (f"{word} {KPI_LABELS.get(kpi, kpi)}: {res.label(best[0])} "
-                f"({num(best[1], kind, unit=True)})")
+        text = (
+            f"{word} {KPI_LABELS.get(kpi, kpi)}: {res.label(best[0])} "
+            f"({num(best[1], kind, unit=True)})"
+        )
         d = _paired(res, best[0], vals[1][0], kpi) if len(vals) > 1 else None
         if d is not None:
             m, lo, h = d
             dd = diff_decimals(kind, lo, h)
-            gap = (f"{num(m, kind, True, True, dd)}, 95% CI {num(lo, kind, True, False, dd)} "
-                   f"to {num(h, kind, True, False, dd)}")
+            gap = (
+                f"{num(m, kind, True, True, dd)}, 95% CI {num(lo, kind, True, False, dd)} "
+                f"to {num(h, kind, True, False, dd)}"
+            )
             if significant(lo, h):
                 text += f", ahead of the next best, {res.label(vals[1][0])}, by {gap}"
             else:
-                text += (f", but not significantly different from the next best, "
-                         f"{res.label(vals[1][0])} ({gap})")
+                text += (
+                    f", but not significantly different from the next best, "
+                    f"{res.label(vals[1][0])} ({gap})"
+                )
         out.append(text + ".")
     return out
 
 
 def _tech_sentence(row: pd.Series) -> str:
-    return (f"For the technicians, {share_text(row['share_rises'])} would earn more per day worked "
-            f"(median {num(row['median_rise'], 'money', True, True)}), "
-            f"{share_text(row['share_falls'])} less (median "
-            f"{num(row['median_fall'], 'money', True, True)}), and {share_text(row['share_same'])} "
-            f"about the same (within {100 * PAY_TOLERANCE:.0f}%).")
+    return (
+        f"For the technicians, {share_text(row['share_rises'])} would earn more per day worked "
+        f"(median {num(row['median_rise'], 'money', True, True)}), "
+        f"{share_text(row['share_falls'])} less (median "
+        f"{num(row['median_fall'], 'money', True, True)}), and {share_text(row['share_same'])} "
+        f"about the same (within {100 * PAY_TOLERANCE:.0f}%)."
+    )
 
 
 # --------------------------------------------------------------------------- run sections
@@ -143,27 +153,37 @@ def run_summary_section(res: Results, changes: pd.DataFrame | None) -> Section:
         period = f" of a {horizon - warm:g}-day measured period after a {warm:g}-day warm-up"
     reps = res.replications
     desc = str(sc.get("description") or "").strip()
-    lead = (f"This report compares {len(res.schemes)} pay scheme"
-            f"{'s' if len(res.schemes) != 1 else ''} ({', '.join(map(res.label, res.schemes))})"
-            f" for the scenario {res.name}" + (f" ({desc})" if desc else "") +
-            f", over {reps if reps else 'several'} replications{period}. In each replication "
-            "every scheme faces the same customers, failures and technicians (common random "
-            f"numbers), so each scheme is compared with the baseline, "
-            f"{res.label(res.baseline)}, replication by replication. A difference is called "
-            "significant when its 95% confidence interval (CI) excludes zero; where it does "
-            "not, the report says so.")
+    lead = (
+        f"This report compares {len(res.schemes)} pay scheme"
+        f"{'s' if len(res.schemes) != 1 else ''} ({', '.join(map(res.label, res.schemes))})"
+        f" for the scenario {res.name}"
+        + (f" ({desc})" if desc else "")
+        + f", over {reps if reps else 'several'} replications{period}. In each replication "
+        "every scheme faces the same customers, failures and technicians (common random "
+        f"numbers), so each scheme is compared with the baseline, "
+        f"{res.label(res.baseline)}, replication by replication. A difference is called "
+        "significant when its 95% confidence interval (CI) excludes zero; where it does "
+        "not, the report says so."
+    )
     blocks: list[Any] = [Paragraph(lead, "lead")]
     bn = res.manifest.get("budget_neutral")
     if isinstance(bn, dict) and isinstance(bn.get("factors"), dict):
-        factors = ", ".join(f"{res.label(str(k))} x{float(v):.3f}"
-                            for k, v in bn["factors"].items())
+        factors = ", ".join(
+            f"{res.label(str(k))} x{float(v):.3f}" for k, v in bn["factors"].items()
+        )
         target = bn.get("baseline_pay_per_tech_day")
-        blocks.append(Paragraph(
-            "Budget-neutral comparison: each scheme's variable pay was scaled so that mean "
-            "technician pay matches the baseline's"
-            + (f" ({num(float(target), 'money', unit=True)} per technician-day)"
-               if isinstance(target, (int, float)) else "")
-            + f"; scale factors: {factors}."))
+        blocks.append(
+            Paragraph(
+                "Budget-neutral comparison: each scheme's variable pay was scaled so that mean "
+                "technician pay matches the baseline's"
+                + (
+                    f" ({num(float(target), 'money', unit=True)} per technician-day)"
+                    if isinstance(target, (int, float))
+                    else ""
+                )
+                + f"; scale factors: {factors}."
+            )
+        )
     tech = pay_change_summary(changes).set_index("scheme") if changes is not None else None
     shown = dict(report_kpis(res))
     for s in others:
@@ -175,8 +195,7 @@ def run_summary_section(res: Results, changes: pd.DataFrame | None) -> Section:
                 items.append(capitalise(clause) + ".")
         if tech is not None and s in tech.index:
             items.append(_tech_sentence(tech.loc[s]))
-        blocks.append(Bullets(items, f"Moving from {res.label(res.baseline)} to "
-                                     f"{res.label(s)}:"))
+        blocks.append(Bullets(items, f"Moving from {res.label(res.baseline)} to {res.label(s)}:"))
     glance = _at_a_glance(res)
     if glance:
         blocks.append(Bullets(glance, "At a glance, over all schemes:"))
@@ -187,8 +206,9 @@ def run_summary_section(res: Results, changes: pd.DataFrame | None) -> Section:
 
 def kpi_tables(res: Results) -> list[Table]:
     kpis = report_kpis(res)
-    head = [Cell("KPI")] + [scheme_cell(res, s, " (baseline)" if s == res.baseline else "")
-                            for s in res.schemes]
+    head = [Cell("KPI")] + [
+        scheme_cell(res, s, " (baseline)" if s == res.baseline else "") for s in res.schemes
+    ]
     for c in head[1:]:
         c.cls = "num"
     rows = []
@@ -199,12 +219,24 @@ def kpi_tables(res: Results) -> list[Table]:
             if r is None:
                 row.append(Cell("n/a", "num"))
                 continue
-            row.append(Cell(num(r["mean"], kind), "num",
-                            sub=f"[{num(r['ci_low'], kind)}, {num(r['ci_high'], kind)}]"))
+            row.append(
+                Cell(
+                    num(r["mean"], kind),
+                    "num",
+                    sub=f"[{num(r['ci_low'], kind)}, {num(r['ci_high'], kind)}]",
+                )
+            )
         rows.append(row)
-    out = [Table(head, rows, "KPIs per scheme: mean and [95% CI] over replications",
-                 "Rates in %, money in $ over the measured period (pay per technician-day "
-                 "in $ per day).", "kpis")]
+    out = [
+        Table(
+            head,
+            rows,
+            "KPIs per scheme: mean and [95% CI] over replications",
+            "Rates in %, money in $ over the measured period (pay per technician-day "
+            "in $ per day).",
+            "kpis",
+        )
+    ]
     others = [s for s in res.schemes if s != res.baseline]
     if others and "diff_mean" in res.summary.columns:
         head = [Cell("KPI")] + [scheme_cell(res, s) for s in others]
@@ -221,25 +253,42 @@ def kpi_tables(res: Results) -> list[Table]:
                 lo, hi = r["diff_ci_low"], r["diff_ci_high"]
                 dd = diff_decimals(kind, lo, hi)
                 sig = significant(lo, hi)
-                row.append(Cell(num(r["diff_mean"], kind, True, dec=dd)
-                                + ("" if sig else " n.s."), "num sig" if sig else "num ns",
-                                sub=f"[{num(lo, kind, True, dec=dd)}, "
-                                    f"{num(hi, kind, True, dec=dd)}]"))
+                row.append(
+                    Cell(
+                        num(r["diff_mean"], kind, True, dec=dd) + ("" if sig else " n.s."),
+                        "num sig" if sig else "num ns",
+                        sub=f"[{num(lo, kind, True, dec=dd)}, {num(hi, kind, True, dec=dd)}]",
+                    )
+                )
             rows.append(row)
-        out.append(Table(head, rows, f"Paired difference against {res.label(res.baseline)}: "
-                                     "mean and [95% CI]",
-                         "Bold: the CI excludes 0. n.s.: not significant (the CI includes 0).",
-                         "diffs"))
+        out.append(
+            Table(
+                head,
+                rows,
+                f"Paired difference against {res.label(res.baseline)}: mean and [95% CI]",
+                "Bold: the CI excludes 0. n.s.: not significant (the CI includes 0).",
+                "diffs",
+            )
+        )
     return out
 
 
-def technicians_section(res: Results, changes: pd.DataFrame | None,
-                        fig: FigureBlock | None) -> Section | None:
+def technicians_section(
+    res: Results, changes: pd.DataFrame | None, fig: FigureBlock | None
+) -> Section | None:
     if changes is None or changes.empty:
         return None
     summ = pay_change_summary(changes)
-    head = cells("Scheme", "Pairs", "Earn more", "Earn less", "About the same",
-                 "Mean change", "5th to 95th percentile", "Mean skill of winners / losers")
+    head = cells(
+        "Scheme",
+        "Pairs",
+        "Earn more",
+        "Earn less",
+        "About the same",
+        "Mean change",
+        "5th to 95th percentile",
+        "Mean skill of winners / losers",
+    )
     for c in head[1:]:
         c.cls = "num"
     rows = []
@@ -251,19 +300,29 @@ def technicians_section(res: Results, changes: pd.DataFrame | None,
         return f"median\u00a0{money}/day ({num(pct, 'num1', True)}%)"
 
     for _, r in summ.iterrows():
-        rows.append([
-            scheme_cell(res, r["scheme"]),
-            Cell(f"{int(r['n'])}", "num"),
-            Cell(share_text(r["share_rises"]), "num",
-                 sub=median(r["share_rises"], r["median_rise"], r["median_rise_pct"])),
-            Cell(share_text(r["share_falls"]), "num",
-                 sub=median(r["share_falls"], r["median_fall"], r["median_fall_pct"])),
-            Cell(share_text(r["share_same"]), "num"),
-            Cell(num(r["mean_change"], "money", True, True) + "/day", "num"),
-            Cell(f"{num(r['p05'], 'money', True, True)} to {num(r['p95'], 'money', True, True)}",
-                 "num"),
-            Cell(f"{num(r['skill_rises'], 'num2')} / {num(r['skill_falls'], 'num2')}", "num"),
-        ])
+        rows.append(
+            [
+                scheme_cell(res, r["scheme"]),
+                Cell(f"{int(r['n'])}", "num"),
+                Cell(
+                    share_text(r["share_rises"]),
+                    "num",
+                    sub=median(r["share_rises"], r["median_rise"], r["median_rise_pct"]),
+                ),
+                Cell(
+                    share_text(r["share_falls"]),
+                    "num",
+                    sub=median(r["share_falls"], r["median_fall"], r["median_fall_pct"]),
+                ),
+                Cell(share_text(r["share_same"]), "num"),
+                Cell(num(r["mean_change"], "money", True, True) + "/day", "num"),
+                Cell(
+                    f"{num(r['p05'], 'money', True, True)} to {num(r['p95'], 'money', True, True)}",
+                    "num",
+                ),
+                Cell(f"{num(r['skill_rises'], 'num2')} / {num(r['skill_falls'], 'num2')}", "num"),
+            ]
+        )
     n_rep = changes["replication"].nunique()
     blocks: list[Any] = [
         Paragraph(
@@ -272,11 +331,17 @@ def technicians_section(res: Results, changes: pd.DataFrame | None,
             "same failures), so each technician's pay per day worked under a scheme is "
             f"compared with their own pay under {res.label(res.baseline)}: one pair per "
             f"technician and replication ({n_rep} replications). A rise or fall means a change "
-            f"of more than {100 * PAY_TOLERANCE:.0f}% of their baseline pay."),
-        Table(head, rows, f"Technicians' pay per day worked against {res.label(res.baseline)}",
-              "Pairs: technicians x replications. Changes are in $ per day worked (and in % "
-              "of the technician's own baseline pay); skill is on the scenario's 0 to 1 "
-              "scale.", "techs"),
+            f"of more than {100 * PAY_TOLERANCE:.0f}% of their baseline pay."
+        ),
+        Table(
+            head,
+            rows,
+            f"Technicians' pay per day worked against {res.label(res.baseline)}",
+            "Pairs: technicians x replications. Changes are in $ per day worked (and in % "
+            "of the technician's own baseline pay); skill is on the scenario's 0 to 1 "
+            "scale.",
+            "techs",
+        ),
     ]
     if fig is not None:
         blocks.append(fig)
@@ -286,8 +351,10 @@ def technicians_section(res: Results, changes: pd.DataFrame | None,
 def build_document(res: Results, dpi: int = FIGURE_DPI) -> Document:
     """The report's content, from the result files only."""
     generated = now_iso()
-    figs = [FigureBlock(spec.name, spec.title, spec.caption, render(spec, "png", dpi))
-            for spec in figures(res)]
+    figs = [
+        FigureBlock(spec.name, spec.title, spec.caption, render(spec, "png", dpi))
+        for spec in figures(res)
+    ]
     sections: list[Section] = []
     if res.kind == "sweep":
         sections.append(sweep_summary_section(res))
@@ -306,31 +373,43 @@ def build_document(res: Results, dpi: int = FIGURE_DPI) -> Document:
     blocks: list[Any] = []
     if sc.get("source"):
         blocks.append(Paragraph(f"Where the numbers come from: {str(sc['source']).strip()}"))
-    blocks.append(Paragraph("The resolved scenario as run (every default filled in), from the "
-                            "manifest; the setting names are the paths a sweep's --param takes. "
-                            "Replications and seed given on the command line override the "
-                            "scenario's: the Provenance section has the ones used.", "note"))
+    blocks.append(
+        Paragraph(
+            "The resolved scenario as run (every default filled in), from the "
+            "manifest; the setting names are the paths a sweep's --param takes. "
+            "Replications and seed given on the command line override the "
+            "scenario's: the Provenance section has the ones used.",
+            "note",
+        )
+    )
     blocks += assumption_tables(sc)
     sections.append(Section("assumptions", "Assumptions", blocks))
     sections.append(Section("provenance", "Provenance", [provenance_table(res, generated)]))
     kind = "Parameter sweep" if res.kind == "sweep" else "Compensation proposal"
-    subtitle = (f"{len(res.schemes)} pay schemes against {res.label(res.baseline)}, "
-                f"{res.replications or '?'} replications, seed {res.manifest.get('seed', '?')}")
-    return Document(f"{kind}: {res.name}", subtitle, sections,
-                    f"Generated {generated} by techsim {__version__} from {res.path.name}/. "
-                    "All numbers are computed from the result files.")
+    subtitle = (
+        f"{len(res.schemes)} pay schemes against {res.label(res.baseline)}, "
+        f"{res.replications or '?'} replications, seed {res.manifest.get('seed', '?')}"
+    )
+    return Document(
+        f"{kind}: {res.name}",
+        subtitle,
+        sections,
+        f"Generated {generated} by techsim {__version__} from {res.path.name}/. "
+        "All numbers are computed from the result files.",
+    )
 
 
 # --------------------------------------------------------------------------- output
 @dataclass
 class ReportOutput:
     path: Path
-    engine: str     # "html", "chromium" or "matplotlib"
+    engine: str  # "html", "chromium" or "matplotlib"
     note: str = ""  # how the PDF was rendered
 
 
-def write_report(results: str | Path | Results, fmt: str = "html",
-                 pdf_engine: str = "auto") -> ReportOutput:
+def write_report(
+    results: str | Path | Results, fmt: str = "html", pdf_engine: str = "auto"
+) -> ReportOutput:
     """Build the report of a results directory (or loaded `Results`) into RESULTS/report.html
     or RESULTS/report.pdf."""
     if fmt not in FORMATS:

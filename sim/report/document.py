@@ -16,9 +16,9 @@ WJ = "\u2060"
 @dataclass
 class Cell:
     text: str
-    cls: str = ""          # a CSS class: "sig", "ns", "num", ...
-    swatch: str = ""       # a colour shown before the text (scheme colour)
-    sub: str = ""          # a second, smaller line (e.g. the 95% CI under a mean)
+    cls: str = ""  # a CSS class: "sig", "ns", "num", ...
+    swatch: str = ""  # a colour shown before the text (scheme colour)
+    sub: str = ""  # a second, smaller line (e.g. the 95% CI under a mean)
 
 
 @dataclass

@@ -22,7 +22,8 @@ h1 { font-size: 30px; margin: 0 0 6px; line-height: 1.2; }
 .subtitle { color: var(--muted); font-size: 16px; margin: 0; }
 nav { background: var(--band); padding: 10px 16px; border-radius: 6px; margin: 12px 0 8px; }
 nav a { color: var(--accent); text-decoration: none; margin-right: 18px; white-space: nowrap; }
-h2 { font-size: 22px; margin: 34px 0 10px; padding-bottom: 4px; border-bottom: 1px solid var(--rule); }
+h2 { font-size: 22px; margin: 34px 0 10px; padding-bottom: 4px;
+     border-bottom: 1px solid var(--rule); }
 h3 { font-size: 17px; margin: 20px 0 6px; }
 p { margin: 8px 0; }
 p.lead { font-size: 16.5px; }
@@ -69,8 +70,11 @@ CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 def _cell(c: Cell, tag: str) -> str:
     cls = f' class="{escape(c.cls)}"' if c.cls else ""
-    sw = (f'<span class="swatch" style="background:{escape(c.swatch)}"></span>'
-          if c.swatch.startswith("#") and len(c.swatch) in (4, 7) else "")
+    sw = (
+        f'<span class="swatch" style="background:{escape(c.swatch)}"></span>'
+        if c.swatch.startswith("#") and len(c.swatch) in (4, 7)
+        else ""
+    )
     sub = f'<span class="sub">{escape(c.sub)}</span>' if c.sub else ""
     return f"<{tag}{cls}>{sw}{escape(c.text)}{sub}</{tag}>"
 
@@ -91,9 +95,11 @@ def _table(t: Table) -> str:
 
 def _figure(f: FigureBlock) -> str:
     data = base64.b64encode(f.png).decode("ascii")
-    return (f'<figure id="fig-{escape(f.name)}"><img alt="{escape(f.title)}" '
-            f'src="data:image/png;base64,{data}"><figcaption><b>{escape(f.title)}</b>'
-            f'<span class="caption">{escape(f.caption)}</span></figcaption></figure>')
+    return (
+        f'<figure id="fig-{escape(f.name)}"><img alt="{escape(f.title)}" '
+        f'src="data:image/png;base64,{data}"><figcaption><b>{escape(f.title)}</b>'
+        f'<span class="caption">{escape(f.caption)}</span></figcaption></figure>'
+    )
 
 
 def _block(b: object) -> str:

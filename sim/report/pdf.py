@@ -30,9 +30,16 @@ log = logging.getLogger(__name__)
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--hide-scrollbars",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
 )
 TIMEOUT_S = 120
 
@@ -49,8 +56,9 @@ def run_chromium(browser: str, args: list[str], timeout: float = TIMEOUT_S) -> N
     """Run headless Chromium with a throw-away profile; RuntimeError when it fails."""
     with tempfile.TemporaryDirectory(prefix="techsim-chromium-") as profile:
         cmd = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        )
         try:
             _out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -70,8 +78,15 @@ def pdf_with_chromium(html: str, out: Path, browser: str) -> None:
         src = Path(tmp) / "report.html"
         src.write_text(html, encoding="utf-8")
         pdf = Path(tmp) / "report.pdf"
-        run_chromium(browser, ["--no-pdf-header-footer", "--print-to-pdf-no-header",
-                               f"--print-to-pdf={pdf}", src.as_uri()])
+        run_chromium(
+            browser,
+            [
+                "--no-pdf-header-footer",
+                "--print-to-pdf-no-header",
+                f"--print-to-pdf={pdf}",
+                src.as_uri(),
+            ],
+        )
         if not pdf.exists() or pdf.stat().st_size == 0:
             raise RuntimeError(f"{browser} wrote no PDF")
         atomic_write_bytes(out, pdf.read_bytes())
@@ -80,7 +95,7 @@ def pdf_with_chromium(html: str, out: Path, browser: str) -> None:
 # --------------------------------------------------------------------------- matplotlib
 A4 = (8.27, 11.69)
 MARGIN = 0.6
-CHAR_W = 0.52        # average glyph width as a share of the font size (DejaVu Sans text)
+CHAR_W = 0.52  # average glyph width as a share of the font size (DejaVu Sans text)
 TABLE_CHAR_W = 0.62  # tables are mostly digits, which are wider
 
 
@@ -98,8 +113,9 @@ class _Pages:
         self.close()
         self.fig = Figure(figsize=A4)
         self.page += 1
-        self.fig.text(0.5, 0.35 / A4[1], str(self.page), ha="center", va="bottom", fontsize=8,
-                      color="0.4")
+        self.fig.text(
+            0.5, 0.35 / A4[1], str(self.page), ha="center", va="bottom", fontsize=8, color="0.4"
+        )
         self.y = A4[1] - MARGIN
 
     def close(self) -> None:
@@ -116,8 +132,14 @@ class _Pages:
         h = size * 1.45 / 72
         self.need(h)
         assert self.fig is not None
-        self.fig.text((MARGIN + x) / A4[0], (self.y - h * 0.8) / A4[1], text, fontsize=size,
-                      va="baseline", **kw)
+        self.fig.text(
+            (MARGIN + x) / A4[0],
+            (self.y - h * 0.8) / A4[1],
+            text,
+            fontsize=size,
+            va="baseline",
+            **kw,
+        )
         self.y -= h
 
     def text(self, text: str, size: float = 10, indent: float = 0.0, **kw: object) -> None:
@@ -133,14 +155,16 @@ class _Pages:
         if t.caption:
             self.space(0.06)
             self.text(t.caption, 10, weight="bold")
-        rows = [t.header] + t.rows
+        rows = [t.header, *t.rows]
         ncol = max(len(r) for r in rows)
 
         def lines(c: Cell) -> list[str]:
             return [x.replace(WJ, "") for x in (c.text, c.sub) if x]
 
-        widths = [min(40, max((len(x) for r in rows if i < len(r) for x in lines(r[i])),
-                              default=1)) + 2 for i in range(ncol)]
+        widths = [
+            min(40, max((len(x) for r in rows if i < len(r) for x in lines(r[i])), default=1)) + 2
+            for i in range(ncol)
+        ]
         size = max(5.5, min(8.5, self.width * 72 / (TABLE_CHAR_W * sum(widths))))
         scale = self.width / sum(widths)
         xs = [sum(widths[:i]) * scale for i in range(ncol)]
@@ -152,20 +176,31 @@ class _Pages:
                 main = textwrap.wrap(c.text.replace(WJ, ""), cap[i]) or [""]
                 sub = textwrap.wrap(c.sub.replace(WJ, ""), cap[i]) if c.sub else []
                 bold = k == 0 or "sig" in c.cls.split()
-                cells_.append([(x, bold, "black") for x in main] + [(x, False, "0.4")
-                                                                     for x in sub])
+                cells_.append([(x, bold, "black") for x in main] + [(x, False, "0.4") for x in sub])
             n = max(len(c) for c in cells_)
             self.need(n * h + 0.04)
             assert self.fig is not None
             top = self.y
             for i, cl in enumerate(cells_):
                 for j, (ln, bold, colour) in enumerate(cl):
-                    self.fig.text((MARGIN + xs[i]) / A4[0], (top - (j + 0.8) * h) / A4[1], ln,
-                                  fontsize=size, va="baseline", color=colour,
-                                  weight="bold" if bold else "normal")
+                    self.fig.text(
+                        (MARGIN + xs[i]) / A4[0],
+                        (top - (j + 0.8) * h) / A4[1],
+                        ln,
+                        fontsize=size,
+                        va="baseline",
+                        color=colour,
+                        weight="bold" if bold else "normal",
+                    )
             self.y = top - n * h - 0.02
-            self.fig.add_artist(Line2D([MARGIN / A4[0], (A4[0] - MARGIN) / A4[0]],
-                                       [(self.y + 0.01) / A4[1]] * 2, color="0.8", lw=0.5))
+            self.fig.add_artist(
+                Line2D(
+                    [MARGIN / A4[0], (A4[0] - MARGIN) / A4[0]],
+                    [(self.y + 0.01) / A4[1]] * 2,
+                    color="0.8",
+                    lw=0.5,
+                )
+            )
         if t.note:
             self.text(t.note, 8, color="0.35")
         self.space(0.08)
@@ -176,8 +211,9 @@ class _Pages:
         self.need(h + 0.6)
         self.text(f.title, 10.5, weight="bold")
         assert self.fig is not None
-        ax = self.fig.add_axes((MARGIN / A4[0], (self.y - h) / A4[1], self.width / A4[0],
-                                h / A4[1]))
+        ax = self.fig.add_axes(
+            (MARGIN / A4[0], (self.y - h) / A4[1], self.width / A4[0], h / A4[1])
+        )
         ax.imshow(img)
         ax.set_axis_off()
         self.y -= h + 0.05
@@ -188,8 +224,10 @@ class _Pages:
 def pdf_with_matplotlib(doc: Document, out: Path) -> None:
     buf = io.BytesIO()
     style = {"text.parse_math": False, "pdf.fonttype": 42, "font.family": "DejaVu Sans"}
-    with mpl.rc_context(style), PdfPages(buf, metadata={"Title": doc.title,
-                                                        "CreationDate": None}) as pdf:
+    with (
+        mpl.rc_context(style),
+        PdfPages(buf, metadata={"Title": doc.title, "CreationDate": None}) as pdf,
+    ):
         pages = _Pages(pdf)
         pages.text(doc.title, 18, weight="bold")
         pages.text(doc.subtitle, 11, color="0.35")
@@ -200,8 +238,11 @@ def pdf_with_matplotlib(doc: Document, out: Path) -> None:
             pages.text(sec.title, 14, weight="bold", color="#0072B2")
             for b in sec.blocks:
                 if isinstance(b, Paragraph):
-                    pages.text(b.text, 11 if b.cls == "h3" else 9.5,
-                               weight="bold" if b.cls == "h3" else "normal")
+                    pages.text(
+                        b.text,
+                        11 if b.cls == "h3" else 9.5,
+                        weight="bold" if b.cls == "h3" else "normal",
+                    )
                     pages.space(0.05)
                 elif isinstance(b, Bullets):
                     if b.lead:

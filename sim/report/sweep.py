@@ -22,8 +22,7 @@ from sim.store.results import Results
 def _param_values(p: dict[str, Any]) -> str:
     for key in ("values", "levels"):
         if isinstance(p.get(key), list):
-            return ", ".join(f"{v:g}" if isinstance(v, (int, float)) else str(v)
-                             for v in p[key])
+            return ", ".join(f"{v:g}" if isinstance(v, (int, float)) else str(v) for v in p[key])
     lo, hi = p.get("low", p.get("lo")), p.get("high", p.get("hi"))
     if lo is not None and hi is not None:
         return f"{lo:g} to {hi:g}" if isinstance(lo, (int, float)) else f"{lo} to {hi}"
@@ -36,13 +35,15 @@ def sweep_summary_section(res: Results) -> Section:
     params = res.parameters
     reps = res.replications
     design = design_method(res)
-    lead = (f"This sweep of the scenario {res.name} varied {len(params)} parameter"
-            f"{'s' if len(params) != 1 else ''} ({', '.join(params)})"
-            + (f" with a {design} design" if design else "") +
-            f" over {points} points; at each point every scheme "
-            f"({', '.join(map(res.label, res.schemes))}) ran "
-            f"{reps if reps else 'the same'} replications with common random numbers, and is "
-            f"compared with the baseline, {res.label(res.baseline)}, point by point.")
+    lead = (
+        f"This sweep of the scenario {res.name} varied {len(params)} parameter"
+        f"{'s' if len(params) != 1 else ''} ({', '.join(params)})"
+        + (f" with a {design} design" if design else "")
+        + f" over {points} points; at each point every scheme "
+        f"({', '.join(map(res.label, res.schemes))}) ran "
+        f"{reps if reps else 'the same'} replications with common random numbers, and is "
+        f"compared with the baseline, {res.label(res.baseline)}, point by point."
+    )
     blocks: list[Any] = [Paragraph(lead, "lead")]
     others = [x for x in res.schemes if x != res.baseline]
     if "diff_mean" in s.columns:
@@ -61,7 +62,8 @@ def sweep_summary_section(res: Results) -> Section:
                     f"{capitalise(KPI_LABELS.get(kpi, kpi))}: significantly higher at {up} of {n} "
                     f"points, lower at {down}, not significantly different at "
                     f"{n - up - down}; the mean change ranges from "
-                    f"{num(lo, kind, True, True)} to {num(hi, kind, True, True)}.")
+                    f"{num(lo, kind, True, True)} to {num(hi, kind, True, True)}."
+                )
             blocks.append(Bullets(items, f"{res.label(sch)} against {res.label(res.baseline)}:"))
     sens = res.sensitivity
     if sens is not None and not sens.empty:
@@ -72,8 +74,10 @@ def sweep_summary_section(res: Results) -> Section:
                 continue
             top = g.sort_values(col, ascending=False).iloc[0]
             what = "total Sobol index ST" if method == "sobol" else "Morris mu*"
-            items.append(f"{capitalise(KPI_LABELS.get(kpi, kpi))} depends most on "
-                         f"{top['parameter']} ({what} {float(top[col]):.3g}).")
+            items.append(
+                f"{capitalise(KPI_LABELS.get(kpi, kpi))} depends most on "
+                f"{top['parameter']} ({what} {float(top[col]):.3g})."
+            )
         if items:
             blocks.append(Bullets(items, "Which assumptions drive the answer:"))
     return Section("summary", "Executive summary", blocks)
@@ -81,8 +85,9 @@ def sweep_summary_section(res: Results) -> Section:
 
 def sweep_tables(res: Results) -> list[Table]:
     s = res.summary
-    head = [Cell("KPI")] + [scheme_cell(res, x, " (baseline)" if x == res.baseline else "")
-                            for x in res.schemes]
+    head = [Cell("KPI")] + [
+        scheme_cell(res, x, " (baseline)" if x == res.baseline else "") for x in res.schemes
+    ]
     for c in head[1:]:
         c.cls = "num"
     rows = []
@@ -90,15 +95,36 @@ def sweep_tables(res: Results) -> list[Table]:
         row = [Cell(kpi_label(kpi, kind))]
         for sch in res.schemes:
             g = s[(s["scheme"] == sch) & (s["kpi"] == kpi)]["mean"]
-            row.append(Cell(f"{num(g.min(), kind)} to {num(g.max(), kind)}" if len(g) else "n/a",
-                            "num"))
+            row.append(
+                Cell(f"{num(g.min(), kind)} to {num(g.max(), kind)}" if len(g) else "n/a", "num")
+            )
         rows.append(row)
-    out = [Table(head, rows, "KPIs per scheme: lowest to highest mean over the sweep's points",
-                 "Each point's mean is over replications; the figures show the CIs.", "kpis")]
+    out = [
+        Table(
+            head,
+            rows,
+            "KPIs per scheme: lowest to highest mean over the sweep's points",
+            "Each point's mean is over replications; the figures show the CIs.",
+            "kpis",
+        )
+    ]
     specs = [p for p in res.manifest.get("parameters") or [] if isinstance(p, dict)]
     if specs:
-        prow = [[Cell(str(p.get("path", "")), "key"), Cell(str(p.get("type", ""))),
-                 Cell(_param_values(p), "long")] for p in specs]
-        out.append(Table(cells("Parameter", "Type", "Values or range"), prow,
-                         "Swept parameters", "", "params"))
+        prow = [
+            [
+                Cell(str(p.get("path", "")), "key"),
+                Cell(str(p.get("type", ""))),
+                Cell(_param_values(p), "long"),
+            ]
+            for p in specs
+        ]
+        out.append(
+            Table(
+                cells("Parameter", "Type", "Values or range"),
+                prow,
+                "Swept parameters",
+                "",
+                "params",
+            )
+        )
     return out

@@ -19,21 +19,50 @@ from sim.store.results import Results
 MINUS = "\u2212"
 
 #: KPIs of the tables, with their number format (sim.cli.display kinds).
-REPORT_KPIS: tuple[tuple[str, str], ...] = HEADLINE + (("tech_quits", "num1"),
-                                                       ("vacancy_days", "num1"))
+REPORT_KPIS: tuple[tuple[str, str], ...] = (
+    *HEADLINE,
+    ("tech_quits", "num1"),
+    ("vacancy_days", "num1"),
+)
 ATTRITION = ("tech_quits", "vacancy_days")
 KPI_LABELS = {**LABELS, "tech_quits": "technicians who quit", "vacancy_days": "vacancy days"}
 #: The KPIs the executive summary talks about, in order.
-SUMMARY_KPIS = ("first_time_fix_rate", "repeat_visit_rate", "retention_rate", "nps",
-                "sla_compliance", "jobs_per_tech_day", "tech_pay_per_day", "margin",
-                "tech_quits")
-HIGHER_IS_BETTER = {"first_time_fix_rate", "retention_rate", "nps", "relational_nps",
-                    "sla_compliance", "jobs_per_tech_day", "revenue", "margin"}
-LOWER_IS_BETTER = {"repeat_visit_rate", "callback_rate", "labour_cost_per_job", "tech_quits",
-                   "vacancy_days"}
-UNITS = {"nps": "score", "relational_nps": "score", "jobs_per_tech_day": "visits per day",
-         "mean_thoroughness": "1 = comfortable pace", "tech_quits": "per run",
-         "vacancy_days": "days"}
+SUMMARY_KPIS = (
+    "first_time_fix_rate",
+    "repeat_visit_rate",
+    "retention_rate",
+    "nps",
+    "sla_compliance",
+    "jobs_per_tech_day",
+    "tech_pay_per_day",
+    "margin",
+    "tech_quits",
+)
+HIGHER_IS_BETTER = {
+    "first_time_fix_rate",
+    "retention_rate",
+    "nps",
+    "relational_nps",
+    "sla_compliance",
+    "jobs_per_tech_day",
+    "revenue",
+    "margin",
+}
+LOWER_IS_BETTER = {
+    "repeat_visit_rate",
+    "callback_rate",
+    "labour_cost_per_job",
+    "tech_quits",
+    "vacancy_days",
+}
+UNITS = {
+    "nps": "score",
+    "relational_nps": "score",
+    "jobs_per_tech_day": "visits per day",
+    "mean_thoroughness": "1 = comfortable pace",
+    "tech_quits": "per run",
+    "vacancy_days": "days",
+}
 
 
 # --------------------------------------------------------------------------- numbers
@@ -41,8 +70,9 @@ def is_nan(v: Any) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
 
 
-def num(v: float, kind: str, signed: bool = False, unit: bool = False,
-        dec: int | None = None) -> str:
+def num(
+    v: float, kind: str, signed: bool = False, unit: bool = False, dec: int | None = None
+) -> str:
     """A KPI value as text: pct as % (or pts when signed), money with $, minus as U+2212."""
     if is_nan(v):
         return "n/a"
@@ -65,7 +95,7 @@ def diff_decimals(kind: str, lo: float, hi: float) -> int:
         return base
     span = abs(hi - lo) * (100.0 if kind == "pct" else 1.0)
     d = base
-    while d < base + 2 and 0 < span < 5 * 10.0 ** -d:
+    while d < base + 2 and 0 < span < 5 * 10.0**-d:
         d += 1
     return d
 
@@ -75,7 +105,7 @@ def significant(lo: float, hi: float) -> bool:
 
 
 def kpi_label(kpi: str, kind: str, diff: bool = False) -> str:
-    """"first-time fix, %" (or ", pts" for a difference), "margin, $", ..."""
+    """ "first-time fix, %" (or ", pts" for a difference), "margin, $", ..."""
     lab = KPI_LABELS.get(kpi, kpi)
     if kind == "pct":
         return f"{lab}, {'pts' if diff else '%'}"
@@ -97,8 +127,11 @@ def report_kpis(res: Results) -> list[tuple[str, str]]:
     """The report's KPIs that summary.csv holds; attrition only when anybody quit."""
     s = res.summary
     have = set(s["kpi"])
-    quiet = {k for k in ATTRITION if k in have
-             and not s.loc[s["kpi"] == k, "mean"].fillna(0).astype(bool).any()}
+    quiet = {
+        k
+        for k in ATTRITION
+        if k in have and not s.loc[s["kpi"] == k, "mean"].fillna(0).astype(bool).any()
+    }
     return [(k, kind) for k, kind in REPORT_KPIS if k in have and k not in quiet]
 
 

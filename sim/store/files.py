@@ -7,6 +7,7 @@ half-written file and an interrupted run leaves either the old file or the new o
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import os
@@ -23,8 +24,14 @@ from sim.config.scenario import Scenario
 if TYPE_CHECKING:  # pandas is imported where a table is written: `techsim --help` stays fast
     import pandas as pd
 
-RESULT_FILES = ("runs.csv", "summary.csv", "technicians.csv", "timeseries.csv", "behaviour.csv",
-                "manifest.json")
+RESULT_FILES = (
+    "runs.csv",
+    "summary.csv",
+    "technicians.csv",
+    "timeseries.csv",
+    "behaviour.csv",
+    "manifest.json",
+)
 
 
 def safe_filename(name: str, default: str = "x") -> str:
@@ -44,10 +51,8 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
 
 
@@ -69,7 +74,10 @@ def git_commit() -> str | None:
     try:
         out = subprocess.run(
             ["git", "-C", str(here), "rev-parse", "HEAD"],
-            capture_output=True, text=True, timeout=5, check=False,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -103,8 +111,11 @@ def manifest(
         "baseline": scenario.baseline_scheme,
         "techsim_version": __version__,
         "git_commit": git_commit(),
-        "versions": {"simpy": simpy.__version__, "numpy": numpy.__version__,
-                     "pandas": pd.__version__},
+        "versions": {
+            "simpy": simpy.__version__,
+            "numpy": numpy.__version__,
+            "pandas": pd.__version__,
+        },
         "workers": workers,
         "started": started,
         "finished": now_iso(),

@@ -31,7 +31,8 @@ def pay_changes(res: Results) -> pd.DataFrame | None:
     keys = ["replication", "tech"]
     cols = keys + ["pay_per_day"] + (["skill"] if "skill" in t.columns else [])
     base = t.loc[t["scheme"] == res.baseline, cols].rename(
-        columns={"pay_per_day": "base_pay_per_day"})
+        columns={"pay_per_day": "base_pay_per_day"}
+    )
     if base.empty:
         return None
     base = base.drop(columns=["skill"], errors="ignore")
@@ -52,11 +53,13 @@ def pay_changes(res: Results) -> pd.DataFrame | None:
         df["skill"] = np.nan
     df["change"] = df["pay_per_day"] - df["base_pay_per_day"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        df["change_pct"] = 100.0 * df["change"] / df["base_pay_per_day"].where(
-            df["base_pay_per_day"] != 0)
+        df["change_pct"] = (
+            100.0 * df["change"] / df["base_pay_per_day"].where(df["base_pay_per_day"] != 0)
+        )
     tol = PAY_TOLERANCE * df["base_pay_per_day"].abs()
-    df["outcome"] = np.where(df["change"] > tol, "rises",
-                             np.where(df["change"] < -tol, "falls", "same"))
+    df["outcome"] = np.where(
+        df["change"] > tol, "rises", np.where(df["change"] < -tol, "falls", "same")
+    )
     return df
 
 
@@ -66,17 +69,22 @@ def pay_change_summary(changes: pd.DataFrame) -> pd.DataFrame:
     for s, g in changes.groupby("scheme", sort=False):
         up, down = g[g["outcome"] == "rises"], g[g["outcome"] == "falls"]
         n = len(g)
-        rows.append({
-            "scheme": s, "n": n,
-            "share_rises": len(up) / n, "share_falls": len(down) / n,
-            "share_same": (n - len(up) - len(down)) / n,
-            "median_rise": float(up["change"].median()) if len(up) else math.nan,
-            "median_fall": float(down["change"].median()) if len(down) else math.nan,
-            "median_rise_pct": float(up["change_pct"].median()) if len(up) else math.nan,
-            "median_fall_pct": float(down["change_pct"].median()) if len(down) else math.nan,
-            "mean_change": float(g["change"].mean()),
-            "p05": float(g["change"].quantile(0.05)), "p95": float(g["change"].quantile(0.95)),
-            "skill_rises": float(up["skill"].mean()) if len(up) else math.nan,
-            "skill_falls": float(down["skill"].mean()) if len(down) else math.nan,
-        })
+        rows.append(
+            {
+                "scheme": s,
+                "n": n,
+                "share_rises": len(up) / n,
+                "share_falls": len(down) / n,
+                "share_same": (n - len(up) - len(down)) / n,
+                "median_rise": float(up["change"].median()) if len(up) else math.nan,
+                "median_fall": float(down["change"].median()) if len(down) else math.nan,
+                "median_rise_pct": float(up["change_pct"].median()) if len(up) else math.nan,
+                "median_fall_pct": float(down["change_pct"].median()) if len(down) else math.nan,
+                "mean_change": float(g["change"].mean()),
+                "p05": float(g["change"].quantile(0.05)),
+                "p95": float(g["change"].quantile(0.95)),
+                "skill_rises": float(up["skill"].mean()) if len(up) else math.nan,
+                "skill_falls": float(down["skill"].mean()) if len(down) else math.nan,
+            }
+        )
     return pd.DataFrame(rows)

@@ -17,7 +17,14 @@ import pandas as pd
 
 #: Okabe & Ito (2008), reordered so the first colours are the most distinct on white.
 OKABE_ITO: tuple[str, ...] = (
-    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000", "#F0E442",
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#D55E00",
+    "#56B4E9",
+    "#000000",
+    "#F0E442",
 )
 
 
@@ -61,8 +68,9 @@ class Results:
     @property
     def name(self) -> str:
         """The scenario's name (else the directory's)."""
-        return str(self.manifest.get("scenario_name") or self.scenario.get("name")
-                   or self.path.name)
+        return str(
+            self.manifest.get("scenario_name") or self.scenario.get("name") or self.path.name
+        )
 
     def label(self, scheme: str) -> str:
         return self.labels.get(scheme, scheme)
@@ -80,7 +88,7 @@ def _read_table(path: Path, name: str, required: bool = False) -> pd.DataFrame |
         if p.exists():
             try:
                 return pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p)
-            except Exception as exc:  # noqa: BLE001 - any unreadable table is bad input
+            except Exception as exc:
                 raise ResultsError(f"{p}: cannot be read ({type(exc).__name__}: {exc})") from None
     if required:
         raise ResultsError(f"{path}: not a techsim results directory (no {name}.csv)")
@@ -115,8 +123,11 @@ def load_results(path: str | Path) -> Results:
     kind = man.get("kind", "run")
     if kind not in ("run", "sweep"):
         raise ResultsError(f"{mpath}: kind: unknown kind {kind!r} (expected run or sweep)")
-    summary = _need(_read_table(p, "summary", required=True),
-                    ("scheme", "kpi", "mean", "ci_low", "ci_high"), p / "summary.csv")
+    summary = _need(
+        _read_table(p, "summary", required=True),
+        ("scheme", "kpi", "mean", "ci_low", "ci_high"),
+        p / "summary.csv",
+    )
     if summary is None or summary.empty:
         raise ResultsError(f"{p / 'summary.csv'}: no rows")
     scenario = man.get("scenario") if isinstance(man.get("scenario"), dict) else {}
@@ -137,19 +148,35 @@ def load_results(path: str | Path) -> Results:
         if name is not None:
             params.append(str(name))
     summary = summary.assign(scheme=summary["scheme"].astype(str))
-    res = Results(path=p, manifest=man, kind=kind, schemes=schemes, baseline=baseline,
-                  labels=labels, summary=summary, parameters=params)
+    res = Results(
+        path=p,
+        manifest=man,
+        kind=kind,
+        schemes=schemes,
+        baseline=baseline,
+        labels=labels,
+        summary=summary,
+        parameters=params,
+    )
     res.runs = _read_table(p, "runs")
-    res.technicians = _need(_read_table(p, "technicians"),
-                            ("scheme", "replication", "tech", "pay_per_day"), p / "technicians.csv")
-    res.timeseries = _need(_read_table(p, "timeseries"),
-                           ("scheme", "replication", "week", "active_customers"),
-                           p / "timeseries.csv")
-    res.behaviour = _need(_read_table(p, "behaviour"),
-                          ("scheme", "replication", "week", "tech", "thoroughness"),
-                          p / "behaviour.csv")
-    res.sensitivity = _need(_read_table(p, "sensitivity"), ("kpi", "parameter", "method"),
-                            p / "sensitivity.csv")
+    res.technicians = _need(
+        _read_table(p, "technicians"),
+        ("scheme", "replication", "tech", "pay_per_day"),
+        p / "technicians.csv",
+    )
+    res.timeseries = _need(
+        _read_table(p, "timeseries"),
+        ("scheme", "replication", "week", "active_customers"),
+        p / "timeseries.csv",
+    )
+    res.behaviour = _need(
+        _read_table(p, "behaviour"),
+        ("scheme", "replication", "week", "tech", "thoroughness"),
+        p / "behaviour.csv",
+    )
+    res.sensitivity = _need(
+        _read_table(p, "sensitivity"), ("kpi", "parameter", "method"), p / "sensitivity.csv"
+    )
     for df in (res.runs, res.technicians, res.timeseries, res.behaviour, res.sensitivity):
         if df is not None and "scheme" in df.columns:
             df["scheme"] = df["scheme"].astype(str)

@@ -56,9 +56,9 @@ class Parameter:
     """A swept scenario field: `values` (grid) or `lo`, `hi` (sampled designs)."""
 
     path: str
-    kind: str                      # "int", "float", "bool" or "str": the field's type
-    values: tuple[Any, ...] = ()   # grid
-    lo: float | None = None        # sampled designs
+    kind: str  # "int", "float", "bool" or "str": the field's type
+    values: tuple[Any, ...] = ()  # grid
+    lo: float | None = None  # sampled designs
     hi: float | None = None
     log: bool = False
 
@@ -66,8 +66,12 @@ class Parameter:
         """The JSON form recorded in the manifest."""
         if self.values:
             return {"path": self.path, "type": self.kind, "values": list(self.values)}
-        return {"path": self.path, "type": self.kind, "range": [self.lo, self.hi],
-                "scale": "log" if self.log else "linear"}
+        return {
+            "path": self.path,
+            "type": self.kind,
+            "range": [self.lo, self.hi],
+            "scale": "log" if self.log else "linear",
+        }
 
 
 @dataclass(frozen=True)
@@ -102,8 +106,10 @@ class Design:
             "rebalance_shares": self.rebalance_shares,
             "morris_levels": MORRIS_LEVELS if self.method == "morris" else None,
             "problem": self.problem or None,
-            "points": [{"point": p.index, "values": p.values, **({"x": list(p.x)} if p.x else {})}
-                       for p in self.points],
+            "points": [
+                {"point": p.index, "values": p.values, **({"x": list(p.x)} if p.x else {})}
+                for p in self.points
+            ],
         }
 
 
@@ -121,7 +127,7 @@ def _lookup(data: dict[str, Any], path: str) -> Any:
             where = ".".join(parts[:k]) or "the scenario"
             keys = list(cur) if isinstance(cur, dict) else []
             close = difflib.get_close_matches(part, keys, n=1)
-            hint = f"; did you mean {'.'.join(parts[:k] + [close[0]])!r}?" if close else ""
+            hint = f"; did you mean {'.'.join([*parts[:k], close[0]])!r}?" if close else ""
             if not isinstance(cur, dict):
                 raise SweepInputError(f"--param {path}: no such field ({where} is a value){hint}")
             raise SweepInputError(f"--param {path}: no such field in {where}{hint}")
@@ -132,8 +138,10 @@ def _lookup(data: dict[str, Any], path: str) -> Any:
     if isinstance(cur, (list, tuple)):
         raise SweepInputError(f"--param {path}: is a list; only single values can be swept")
     if parts[-1] == "type" and parts[0] == "schemes":
-        raise SweepInputError(f"--param {path}: a scheme's type cannot be swept; "
-                              "add a scheme of each type to the scenario instead")
+        raise SweepInputError(
+            f"--param {path}: a scheme's type cannot be swept; "
+            "add a scheme of each type to the scenario instead"
+        )
     return cur
 
 
@@ -168,8 +176,9 @@ def _number(path: str, token: str) -> float:
 
 def _whole(path: str, v: float, token: str) -> int:
     if abs(v - round(v)) > 1e-9 * max(1.0, abs(v)):
-        raise SweepInputError(f"--param {path}: {token!r} is not a whole number "
-                              "(the field is an integer)")
+        raise SweepInputError(
+            f"--param {path}: {token!r} is not a whole number (the field is an integer)"
+        )
     return round(v)
 
 
@@ -194,8 +203,9 @@ def _list_value(path: str, kind: str, token: str) -> Any:
 def parse_param(text: str, base: dict[str, Any], design: str) -> Parameter:
     """`PATH=VALUES` -> Parameter, checked against the resolved scenario dict `base`."""
     if "=" not in text:
-        raise SweepInputError(f"--param {text!r}: expected PATH=VALUES, "
-                              "e.g. schemes.hybrid.weight=0,0.25,0.5")
+        raise SweepInputError(
+            f"--param {text!r}: expected PATH=VALUES, e.g. schemes.hybrid.weight=0,0.25,0.5"
+        )
     path, _, values = text.partition("=")
     path, values = path.strip(), values.strip()
     kind = _kind(_lookup(base, path))
@@ -203,24 +213,29 @@ def parse_param(text: str, base: dict[str, Any], design: str) -> Parameter:
         raise SweepInputError(f"--param {path}: no values given")
     if ":" not in values:
         if design in SAMPLED:
-            raise SweepInputError(f"--param {path}: the {design} design draws points inside a "
-                                  "range; give lo:hi or lo:hi:log, not a list")
+            raise SweepInputError(
+                f"--param {path}: the {design} design draws points inside a "
+                "range; give lo:hi or lo:hi:log, not a list"
+            )
         vals = tuple(_list_value(path, kind, t) for t in values.split(","))
         if len(set(vals)) != len(vals):
             raise SweepInputError(f"--param {path}: repeated values in {values!r}")
         return Parameter(path, kind, values=vals)
     # a range
     if kind not in ("int", "float"):
-        raise SweepInputError(f"--param {path}: a range needs a numeric field "
-                              f"(this one is {kind}); give a list a,b,c")
+        raise SweepInputError(
+            f"--param {path}: a range needs a numeric field (this one is {kind}); give a list a,b,c"
+        )
     parts = [p.strip() for p in values.split(":")]
     log = bool(parts) and parts[-1].lower() == "log"
     if log:
         parts = parts[:-1]
     if design in SAMPLED:
         if len(parts) != 2:
-            raise SweepInputError(f"--param {path}: the {design} design takes lo:hi or "
-                                  f"lo:hi:log (got {values!r}; --samples sets how many points)")
+            raise SweepInputError(
+                f"--param {path}: the {design} design takes lo:hi or "
+                f"lo:hi:log (got {values!r}; --samples sets how many points)"
+            )
         lo, hi = (_number(path, p) for p in parts)
         if not lo < hi:
             raise SweepInputError(f"--param {path}: the range needs lo < hi (got {values!r})")
@@ -228,14 +243,16 @@ def parse_param(text: str, base: dict[str, Any], design: str) -> Parameter:
             raise SweepInputError(f"--param {path}: a log range needs lo > 0 (got {values!r})")
         return Parameter(path, kind, lo=lo, hi=hi, log=log)
     if len(parts) != 3:
-        raise SweepInputError(f"--param {path}: a grid range is lo:hi:n or lo:hi:n:log "
-                              f"(got {values!r})")
+        raise SweepInputError(
+            f"--param {path}: a grid range is lo:hi:n or lo:hi:n:log (got {values!r})"
+        )
     lo, hi = _number(path, parts[0]), _number(path, parts[1])
     try:
         n = int(parts[2])
     except ValueError:
-        raise SweepInputError(f"--param {path}: n in lo:hi:n must be a whole number "
-                              f"(got {parts[2]!r})") from None
+        raise SweepInputError(
+            f"--param {path}: n in lo:hi:n must be a whole number (got {parts[2]!r})"
+        ) from None
     if n < 2:
         raise SweepInputError(f"--param {path}: n in lo:hi:n must be at least 2 (got {n})")
     if lo == hi:
@@ -249,8 +266,10 @@ def parse_param(text: str, base: dict[str, Any], design: str) -> Parameter:
     if kind == "int":
         vals = tuple(round(v) for v in grid)
         if len(set(vals)) != len(vals):
-            raise SweepInputError(f"--param {path}: {values!r} gives repeated whole numbers "
-                                  f"{list(vals)}; use fewer points")
+            raise SweepInputError(
+                f"--param {path}: {values!r} gives repeated whole numbers "
+                f"{list(vals)}; use fewer points"
+            )
     else:
         vals = tuple(float(v) for v in grid)
     return Parameter(path, kind, values=vals)
@@ -265,7 +284,7 @@ def _problem(params: list[Parameter]) -> dict[str, Any]:
 def _sampled_values(params: list[Parameter], x: np.ndarray) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for p, v in zip(params, x):
-        v = float(10.0 ** v) if p.log else float(v)
+        v = float(10.0**v) if p.log else float(v)
         out[p.path] = round(v) if p.kind == "int" else v
     return out
 
@@ -306,22 +325,29 @@ def make_design(
         seen.add(p.path)
     if method == "grid":
         if samples is not None:
-            raise SweepInputError("--samples: only for lhs, sobol and morris (a grid crosses "
-                                  "the values given)")
-        points = [Point(i, dict(zip([p.path for p in params], combo)))
-                  for i, combo in enumerate(itertools.product(*(p.values for p in params)))]
+            raise SweepInputError(
+                "--samples: only for lhs, sobol and morris (a grid crosses the values given)"
+            )
+        points = [
+            Point(i, dict(zip([p.path for p in params], combo)))
+            for i, combo in enumerate(itertools.product(*(p.values for p in params)))
+        ]
         return Design(method, params, points, None, seed, rebalance_shares)
     n = DEFAULT_SAMPLES[method] if samples is None else samples
     if n < 2:
         raise SweepInputError(f"--samples: at least 2 for {method} (got {n})")
     if method == "sobol" and n & (n - 1):
-        raise SweepInputError(f"--samples: the sobol design needs a power of 2 (got {n}; "
-                              f"try {1 << (n - 1).bit_length()})")
+        raise SweepInputError(
+            f"--samples: the sobol design needs a power of 2 (got {n}; "
+            f"try {1 << (n - 1).bit_length()})"
+        )
     if method == "morris" and len(params) < 2:
         raise SweepInputError("--design morris: needs at least 2 parameters")
     x = sample(method, params, n, seed)
-    points = [Point(i, _sampled_values(params, row), tuple(float(v) for v in row))
-              for i, row in enumerate(x)]
+    points = [
+        Point(i, _sampled_values(params, row), tuple(float(v) for v in row))
+        for i, row in enumerate(x)
+    ]
     return Design(method, params, points, n, seed, rebalance_shares, _problem(params))
 
 
@@ -342,7 +368,9 @@ def _rebalance(data: dict[str, Any], swept: set[str]) -> None:
                 members[k]["share"] = members[k]["share"] * rest / free_total
 
 
-def apply_point(base: dict[str, Any], point: Point, rebalance_shares: bool = False) -> dict[str, Any]:
+def apply_point(
+    base: dict[str, Any], point: Point, rebalance_shares: bool = False
+) -> dict[str, Any]:
     """The scenario dict of one point: `base` with the point's values set (a copy)."""
     data = copy.deepcopy(base)
     for path, value in point.values.items():
@@ -353,8 +381,9 @@ def apply_point(base: dict[str, Any], point: Point, rebalance_shares: bool = Fal
 
 
 def describe(point: Point) -> str:
-    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                     for k, v in point.values.items())
+    return ", ".join(
+        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in point.values.items()
+    )
 
 
 def point_scenarios(base: Scenario, design: Design) -> list[dict[str, Any]]:
@@ -378,6 +407,7 @@ def point_scenarios(base: Scenario, design: Design) -> list[dict[str, Any]]:
             raise SweepInputError(
                 f"point {point.index} ({describe(point)}): budget_neutral: sweeps do not run "
                 "the budget-neutral search; set budget_neutral: false and give the factors "
-                "in pay_scale (e.g. from the manifest of 'techsim run --budget-neutral')")
+                "in pay_scale (e.g. from the manifest of 'techsim run --budget-neutral')"
+            )
         out.append(d)
     return out

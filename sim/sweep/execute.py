@@ -37,7 +37,7 @@ class InlineExecutor(Executor):
         fut: Future = Future()
         try:
             fut.set_result(fn(*args, **kwargs))
-        except Exception as exc:  # noqa: BLE001 - reported as a failed task
+        except Exception as exc:
             fut.set_exception(exc)
         return fut
 
@@ -51,9 +51,9 @@ def _ignore_sigint() -> None:
 class Backend:
     """Where tasks run: makes executors, says whether a broken one can be restarted."""
 
-    kind: str                       # "local" or "dask"
-    workers: int                    # worker slots (processes or Dask threads)
-    window: int                     # tasks in flight at once
+    kind: str  # "local" or "dask"
+    workers: int  # worker slots (processes or Dask threads)
+    window: int  # tasks in flight at once
     make: Callable[[], Executor]
     restartable: bool
     address: str | None = None
@@ -67,8 +67,13 @@ def local_backend(workers: int | None = None) -> Backend:
     n = workers or default_workers()
     if n <= 1:
         return Backend("local", 1, 1, InlineExecutor, False)
-    return Backend("local", n, 2 * n,
-                   lambda: ProcessPoolExecutor(max_workers=n, initializer=_ignore_sigint), True)
+    return Backend(
+        "local",
+        n,
+        2 * n,
+        lambda: ProcessPoolExecutor(max_workers=n, initializer=_ignore_sigint),
+        True,
+    )
 
 
 def dask_backend(address: str) -> Backend:
@@ -83,8 +88,9 @@ def dask_backend(address: str) -> Backend:
         raise BackendError(f"cannot connect to the Dask scheduler at {address}: {exc}") from None
     slots = sum(client.nthreads().values())
     executor = client.get_executor(pure=False, retries=2)
-    return Backend("dask", slots, max(64, 4 * slots), lambda: executor, False, address,
-                   client.close)
+    return Backend(
+        "dask", slots, max(64, 4 * slots), lambda: executor, False, address, client.close
+    )
 
 
 def choose_backend(workers: int | None = None, scheduler: str | None = None) -> Backend:

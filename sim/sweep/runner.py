@@ -58,7 +58,7 @@ TARGET_TASK_SECONDS = 2.0
 COST_PER_FAILURE_S = 20e-6
 COST_PER_SCHEME_S = 0.01
 SWEEP_FILES = ("runs.parquet", "summary.parquet", "summary.csv", "manifest.json")
-PART_COLUMNS = ("point",) + RUN_ID_COLUMNS + KPI_COLUMNS
+PART_COLUMNS = ("point", *RUN_ID_COLUMNS, *KPI_COLUMNS)
 
 
 class ResumeError(ValueError):
@@ -177,14 +177,22 @@ def _check_resume(out: Path, ident: dict[str, Any]) -> dict[str, Any] | None:
     except (OSError, ValueError):
         raise ResumeError(f"{mpath}: unreadable; use another --out or drop --resume") from None
     if old.get("kind") != "sweep":
-        raise ResumeError(f"{out}: holds results of 'techsim {old.get('kind', '?')}', not of a "
-                          "sweep; use another --out or drop --resume")
-    what = {"scenario_hash": "the scenario", "design_hash": "the design (parameters, values, "
-            "--design or --samples)", "replications": "--reps", "seed": "--seed"}
+        raise ResumeError(
+            f"{out}: holds results of 'techsim {old.get('kind', '?')}', not of a "
+            "sweep; use another --out or drop --resume"
+        )
+    what = {
+        "scenario_hash": "the scenario",
+        "design_hash": "the design (parameters, values, --design or --samples)",
+        "replications": "--reps",
+        "seed": "--seed",
+    }
     changed = [what[k] for k in what if old.get(k) != ident[k]]
     if changed:
-        raise ResumeError(f"{out}: cannot resume: {' and '.join(changed)} changed since the "
-                          "sweep was started; use another --out, or drop --resume to start over")
+        raise ResumeError(
+            f"{out}: cannot resume: {' and '.join(changed)} changed since the "
+            "sweep was started; use another --out, or drop --resume to start over"
+        )
     return old
 
 
@@ -226,8 +234,9 @@ def run_sweep(
     old = _check_resume(out, ident) if resume else None
     backend = backend or choose_backend(workers, scheduler)  # before anything is written
     try:
-        return _run(scenario, design, out, reps, seed, chunk, points, ident, old, backend,
-                    on_start, on_task)
+        return _run(
+            scenario, design, out, reps, seed, chunk, points, ident, old, backend, on_start, on_task
+        )
     finally:
         backend.close()
 
@@ -304,14 +313,30 @@ def _run(
         if on_task:
             on_task(t, False)
 
-    stats = execute(todo, run_chunk, lambda t: (points[t.point], seed, t.point, t.first, t.last),
-                    backend, keep, failed)
+    stats = execute(
+        todo,
+        run_chunk,
+        lambda t: (points[t.point], seed, t.point, t.first, t.last),
+        backend,
+        keep,
+        failed,
+    )
     wall = time.perf_counter() - t0
-    man.update({"finished": now_iso(), "wall_time_s": round(wall, 3), "resumed_tasks": resumed,
-                "pool_restarts": stats.restarts})
+    man.update(
+        {
+            "finished": now_iso(),
+            "wall_time_s": round(wall, 3),
+            "resumed_tasks": resumed,
+            "pool_restarts": stats.restarts,
+        }
+    )
     if stats.failures:
-        man.update({"status": "incomplete",
-                    "failed_tasks": [{"id": i, "error": e} for i, e in stats.failures]})
+        man.update(
+            {
+                "status": "incomplete",
+                "failed_tasks": [{"id": i, "error": e} for i, e in stats.failures],
+            }
+        )
         write_json(out / "manifest.json", man)
         first_id, first_err = stats.failures[0]
         raise SweepFailed(
@@ -350,8 +375,10 @@ def assemble(
         if df is None:
             df = pd.read_parquet(part_path(out, t))
         if len(df) != t.n_reps * len(scenario.schemes):
-            raise SweepFailed(f"{part_path(out, t)}: holds {len(df)} rows, expected "
-                              f"{t.n_reps * len(scenario.schemes)}; delete it and --resume")
+            raise SweepFailed(
+                f"{part_path(out, t)}: holds {len(df)} rows, expected "
+                f"{t.n_reps * len(scenario.schemes)}; delete it and --resume"
+            )
         parts.append(df)
     runs = pd.concat(parts, ignore_index=True)
     if runs.duplicated(["point", "scheme", "replication"]).any():
@@ -363,5 +390,3 @@ def assemble(
     params = point_table(design)
     runs = params.merge(runs, on="point", how="right", validate="one_to_many")
     return runs[["point", *design.paths, *RUN_ID_COLUMNS, *KPI_COLUMNS]]
-
-

@@ -29,7 +29,11 @@ from sim.metrics.kpis import KPI_COLUMNS
 
 #: KPIs analysed when none are named.
 DEFAULT_KPIS: tuple[str, ...] = (
-    "first_time_fix_rate", "repeat_visit_rate", "retention_rate", "nps", "margin",
+    "first_time_fix_rate",
+    "repeat_visit_rate",
+    "retention_rate",
+    "nps",
+    "margin",
     "tech_pay_per_day",
 )
 SOBOL_COLUMNS = ("S1", "S1_conf", "ST", "ST_conf")
@@ -56,10 +60,15 @@ def sobol_indices(problem: dict[str, Any], y: np.ndarray, seed: int = 0) -> pd.D
     y = np.asarray(y, dtype=float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        si = sobol.analyze(problem, y, calc_second_order=False, num_resamples=RESAMPLES,
-                           conf_level=0.95, seed=seed)
-    return pd.DataFrame({"parameter": problem["names"],
-                         **{c: np.asarray(si[c], dtype=float) for c in SOBOL_COLUMNS}})
+        si = sobol.analyze(
+            problem, y, calc_second_order=False, num_resamples=RESAMPLES, conf_level=0.95, seed=seed
+        )
+    return pd.DataFrame(
+        {
+            "parameter": problem["names"],
+            **{c: np.asarray(si[c], dtype=float) for c in SOBOL_COLUMNS},
+        }
+    )
 
 
 def morris_indices(
@@ -71,17 +80,29 @@ def morris_indices(
     y = np.asarray(y, dtype=float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        si = morris.analyze(problem, np.asarray(x, dtype=float), y, num_resamples=RESAMPLES,
-                            conf_level=0.95, num_levels=levels, seed=seed)
-    return pd.DataFrame({"parameter": problem["names"],
-                         **{c: np.asarray(si[c], dtype=float) for c in MORRIS_COLUMNS}})
+        si = morris.analyze(
+            problem,
+            np.asarray(x, dtype=float),
+            y,
+            num_resamples=RESAMPLES,
+            conf_level=0.95,
+            num_levels=levels,
+            seed=seed,
+        )
+    return pd.DataFrame(
+        {
+            "parameter": problem["names"],
+            **{c: np.asarray(si[c], dtype=float) for c in MORRIS_COLUMNS},
+        }
+    )
 
 
 def _read(results: Path) -> tuple[dict[str, Any], pd.DataFrame]:
     mpath = results / "manifest.json"
     if not mpath.exists():
-        raise SensitivityError(f"{results}: no manifest.json; give the --out directory of "
-                               "a finished 'techsim sweep'")
+        raise SensitivityError(
+            f"{results}: no manifest.json; give the --out directory of a finished 'techsim sweep'"
+        )
     try:
         man = json.loads(mpath.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -89,19 +110,23 @@ def _read(results: Path) -> tuple[dict[str, Any], pd.DataFrame]:
     if not isinstance(man, dict):
         raise SensitivityError(f"{mpath}: not a techsim manifest (not a JSON object)")
     if man.get("kind") != "sweep":
-        raise SensitivityError(f"{results}: holds results of 'techsim {man.get('kind', '?')}', "
-                               "not of a sweep")
+        raise SensitivityError(
+            f"{results}: holds results of 'techsim {man.get('kind', '?')}', not of a sweep"
+        )
     design = man.get("design")
     method = design.get("method") if isinstance(design, dict) else None
     if method is None:
         raise SensitivityError(f"{mpath}: design.method: missing")
     if method not in ("sobol", "morris"):
-        raise SensitivityError(f"{results}: a {method} sweep; sensitivity indices need a sweep "
-                               "run with --design sobol or --design morris")
+        raise SensitivityError(
+            f"{results}: a {method} sweep; sensitivity indices need a sweep "
+            "run with --design sobol or --design morris"
+        )
     spath = results / "summary.parquet"
     if man.get("status") != "complete" or not spath.exists():
-        raise SensitivityError(f"{results}: the sweep is not complete; finish it with "
-                               "'techsim sweep ... --resume'")
+        raise SensitivityError(
+            f"{results}: the sweep is not complete; finish it with 'techsim sweep ... --resume'"
+        )
     return man, pd.read_parquet(spath)
 
 
@@ -123,8 +148,9 @@ def analyse(
     schemes = list(schemes or all_schemes)
     for s in schemes:
         if s not in all_schemes:
-            raise SensitivityError(f"--scheme {s}: not a scheme of the sweep "
-                                   f"({', '.join(all_schemes)})")
+            raise SensitivityError(
+                f"--scheme {s}: not a scheme of the sweep ({', '.join(all_schemes)})"
+            )
     if measure not in ("mean", "diff"):
         raise SensitivityError(f"measure {measure!r}: 'mean' or 'diff'")
     problem = man["design"]["problem"]

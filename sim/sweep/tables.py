@@ -18,8 +18,9 @@ from sim.sweep.design import Design
 
 def point_table(design: Design) -> pd.DataFrame:
     """One row per point: `point` and the value of each swept parameter."""
-    return pd.DataFrame([{"point": p.index, **p.values} for p in design.points],
-                        columns=["point", *design.paths])
+    return pd.DataFrame(
+        [{"point": p.index, **p.values} for p in design.points], columns=["point", *design.paths]
+    )
 
 
 def summarise_points(
@@ -56,8 +57,24 @@ def summarise_points(
                     p = paired_p_value(d)
                 else:
                     dm = dlo = dhi = p = math.nan
-                rows.append((point, scen, scheme, kpi, int(np.count_nonzero(~np.isnan(x[:, j]))),
-                             m, sd, lo, hi, baseline, dm, dlo, dhi, p))
+                rows.append(
+                    (
+                        point,
+                        scen,
+                        scheme,
+                        kpi,
+                        int(np.count_nonzero(~np.isnan(x[:, j]))),
+                        m,
+                        sd,
+                        lo,
+                        hi,
+                        baseline,
+                        dm,
+                        dlo,
+                        dhi,
+                        p,
+                    )
+                )
     summary = pd.DataFrame(rows, columns=["point", *SUMMARY_COLUMNS])
     summary = point_table(design).merge(summary, on="point", how="right")
     return summary[["point", *design.paths, *SUMMARY_COLUMNS]]
@@ -73,9 +90,7 @@ MAIN_KPIS: tuple[tuple[str, bool], ...] = (
 )
 
 
-def extremes(
-    summary: pd.DataFrame, kpis: tuple[tuple[str, bool], ...] = MAIN_KPIS
-) -> pd.DataFrame:
+def extremes(summary: pd.DataFrame, kpis: tuple[tuple[str, bool], ...] = MAIN_KPIS) -> pd.DataFrame:
     """The best and the worst (point, scheme) by mean for each main KPI.
 
     `ties` counts the other (point, scheme) pairs with exactly the same mean (common random

@@ -1,1 +1,2 @@
-"""The world a replication draws: random streams, pre-drawn draws, visit-outcome probabilities, record schema."""
+"""The world a replication draws: random streams, pre-drawn draws, visit-outcome
+probabilities, and the schema of the records the model emits."""

@@ -29,16 +29,16 @@ class World:
     tier: list[int]
     sla_hours: list[float]
     annual_value: list[float]
-    renewal_offset_h: list[float]   # first renewal, in hours from the start
-    churn_u: np.ndarray             # [customer, term] uniforms
-    history_u: list[float]          # per customer: imputed history of the first term
-    relational_u: np.ndarray        # [customer, term] uniforms
+    renewal_offset_h: list[float]  # first renewal, in hours from the start
+    churn_u: np.ndarray  # [customer, term] uniforms
+    history_u: list[float]  # per customer: imputed history of the first term
+    relational_u: np.ndarray  # [customer, term] uniforms
     # failures (problems), in time order
     failure_t: list[float]
     failure_customer: list[int]
     failure_type: list[int]
     # per problem x visit slot
-    duration: list[list[float]]     # base on-site hours (before thoroughness)
+    duration: list[list[float]]  # base on-site hours (before thoroughness)
     travel: list[list[float]]
     part_u: list[list[float]]
     fix_u: list[list[float]]
@@ -52,11 +52,11 @@ class World:
     seed: int
     replication: int
     # model options (None when the option is off; each from its own stream)
-    intrinsic: list[float] | None = None      # intrinsic weight per technician ("behaviour")
-    learn_sign: np.ndarray | None = None      # [tech, period] exploration signs +-1 ("learning")
+    intrinsic: list[float] | None = None  # intrinsic weight per technician ("behaviour")
+    learn_sign: np.ndarray | None = None  # [tech, period] exploration signs +-1 ("learning")
     close_u: list[list[float]] | None = None  # [problem, visit slot] uniforms ("gaming")
-    quit_u: np.ndarray | None = None          # [tech, week] uniforms ("attrition")
-    hire_skill: np.ndarray | None = None      # [tech, hire] skill of replacements ("hiring")
+    quit_u: np.ndarray | None = None  # [tech, week] uniforms ("attrition")
+    hire_skill: np.ndarray | None = None  # [tech, hire] skill of replacements ("hiring")
     hire_intrinsic: np.ndarray | None = None  # [tech, hire] their intrinsic weights ("hiring")
 
     def extra_stream(self) -> np.random.Generator:
@@ -183,8 +183,9 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
     rng = stream(seed, replication, "durations")
     dur = draw_duration(rng, jobs.duration_distribution, mean, cv, shape)
     if wf.travel_hours_mean > 0 and wf.travel_hours_cv > 0:
-        travel = lognormal(stream(seed, replication, "travel"), wf.travel_hours_mean,
-                           wf.travel_hours_cv, shape)
+        travel = lognormal(
+            stream(seed, replication, "travel"), wf.travel_hours_mean, wf.travel_hours_cv, shape
+        )
     else:
         travel = np.full(shape, wf.travel_hours_mean)
     cb = stream(seed, replication, "callbacks").exponential(
@@ -193,9 +194,7 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
     surveys = stream(seed, replication, "surveys")
 
     skill_rng = stream(seed, replication, "workforce")
-    skill = np.clip(
-        skill_rng.normal(wf.skill_mean, wf.skill_sd, size=wf.technicians), 0.05, 1.0
-    )
+    skill = np.clip(skill_rng.normal(wf.skill_mean, wf.skill_sd, size=wf.technicians), 0.05, 1.0)
 
     return World(
         tier=tier.tolist(),

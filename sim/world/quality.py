@@ -71,4 +71,3 @@ def renewal_prob(customers: Customers, bad_experiences: float | np.ndarray):
     b = customers.churn_base
     e = 1.0 - (1.0 - customers.churn_after_bad_experience) / (1.0 - b) if b < 1.0 else 1.0
     return (1.0 - b) * (1.0 - e) ** bad_experiences
-

@@ -12,27 +12,27 @@ import numpy as np
 
 #: Stable ids: append new streams at the end, never renumber.
 STREAMS: dict[str, int] = {
-    "customers": 0,   # tiers, renewal dates
-    "failures": 1,    # failure times and which customer
-    "job_mix": 2,     # job type per failure
-    "durations": 3,   # on-site time per visit
-    "travel": 4,      # travel time per visit
-    "parts": 5,       # part on the van
-    "fix": 6,         # fix outcome per visit
-    "detect": 7,      # whether a non-fix is noticed
-    "callbacks": 8,   # delay before an unnoticed non-fix comes back
-    "surveys": 9,     # transactional NPS responses
-    "churn": 10,      # renewal decisions
+    "customers": 0,  # tiers, renewal dates
+    "failures": 1,  # failure times and which customer
+    "job_mix": 2,  # job type per failure
+    "durations": 3,  # on-site time per visit
+    "travel": 4,  # travel time per visit
+    "parts": 5,  # part on the van
+    "fix": 6,  # fix outcome per visit
+    "detect": 7,  # whether a non-fix is noticed
+    "callbacks": 8,  # delay before an unnoticed non-fix comes back
+    "surveys": 9,  # transactional NPS responses
+    "churn": 10,  # renewal decisions
     "workforce": 11,  # technician skills
-    "rushed": 12,     # whether the customer perceives a visit as rushed
-    "relational": 13, # relational NPS at renewal
+    "rushed": 12,  # whether the customer perceives a visit as rushed
+    "relational": 13,  # relational NPS at renewal
     "behaviour": 14,  # intrinsic weights of the technicians (model options)
-    "extra": 15,      # draws beyond the pre-drawn visit slots
-    "learning": 16,   # exploration signs of the learning technicians
-    "gaming": 17,     # premature-closure decisions
+    "extra": 15,  # draws beyond the pre-drawn visit slots
+    "learning": 16,  # exploration signs of the learning technicians
+    "gaming": 17,  # premature-closure decisions
     "attrition": 18,  # quit decisions
-    "hiring": 19,     # skill and intrinsic weight of replacement technicians
-    "history": 20,    # bad experiences of the part of the first term before the run
+    "hiring": 19,  # skill and intrinsic weight of replacement technicians
+    "history": 20,  # bad experiences of the part of the first term before the run
 }
 
 
@@ -40,4 +40,3 @@ def stream(seed: int, replication: int, name: str) -> np.random.Generator:
     """The generator for one random process of one replication."""
     ss = np.random.SeedSequence(entropy=seed, spawn_key=(replication, STREAMS[name]))
     return np.random.Generator(np.random.PCG64(ss))
-
