@@ -2,6 +2,7 @@
 # The test command: set up everything the tests need on a fresh machine, then run them.
 #   bash scripts/test.sh [pytest args]
 # - a virtual environment in .venv with techsim and its test extras
+# - lint (ruff check), format (ruff format --check) and types (mypy) first: any failure stops
 # - Debian's chromium and poppler-utils (pdftoppm) for the report-rendering tests, where
 #   apt-get is available and we may use it (root or passwordless sudo); otherwise those
 #   tests are skipped with a reason.
@@ -25,4 +26,8 @@ if [ ${#need[@]} -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
       || echo "could not install ${need[*]}; the rendering tests will be skipped" >&2
   fi
 fi
+echo "ruff check, ruff format --check, mypy" >&2
+.venv/bin/ruff check sim tests benchmarks
+.venv/bin/ruff format --check --quiet sim tests benchmarks
+.venv/bin/mypy
 exec .venv/bin/python -m pytest "$@"
