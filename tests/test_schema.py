@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import get_args, get_type_hints
 
 import numpy as np
 import pandas as pd
@@ -14,8 +15,21 @@ from sim.experiment.runner import run_scenario
 from sim.experiment.tasks import RUN_ID_COLUMNS, run_experiment
 from sim.metrics.kpis import KPI_COLUMNS, TECH_COLUMNS, WEEK_COLUMNS
 from sim.metrics.stats import SUMMARY_COLUMNS, summarise
+from sim.model.simulation import simulate
 from sim.pay.formula import PAY_TERMS
-from sim.world.records import OUTCOMES, RENEWAL_FIELDS, VISIT_FIELDS, WEEK_FIELDS
+from sim.world.draws import build_world
+from sim.world.records import (
+    OUTCOMES,
+    RENEWAL_FIELDS,
+    VISIT_FIELDS,
+    WEEK_FIELDS,
+    Renewal,
+    RenewalRow,
+    Visit,
+    VisitRow,
+    WeekRow,
+    WeekSnapshot,
+)
 
 #: The KPI names the issue requires, exactly.
 REQUIRED_KPIS = (
@@ -152,6 +166,18 @@ def test_record_fields_pinned():
     )
     assert WEEK_FIELDS == PINNED_WEEK_COLUMNS
     assert OUTCOMES == ("fixed", "part_missing", "not_fixed", "looked_fixed")
+
+
+def test_record_rows_have_the_types_of_their_schemas(make_tiny):
+    for schema, row in ((Visit, VisitRow), (Renewal, RenewalRow), (WeekSnapshot, WeekRow)):
+        assert tuple(get_type_hints(schema).values()) == get_args(row)
+    # and the simulation emits rows of these lengths
+    sc = make_tiny()
+    out = simulate(sc, build_world(sc, sc.seed, 0), [1.0] * sc.workforce.technicians)
+    for rows, fields in ((out.visits, VISIT_FIELDS), (out.renewals, RENEWAL_FIELDS)):
+        assert rows and all(type(r) is tuple and len(r) == len(fields) for r in rows)
+    assert all(len(w) == len(WEEK_FIELDS) for w in out.weeks)
+    assert Visit._make(out.visits[0]).visit_no == out.visits[0][VISIT_FIELDS.index("visit_no")]
 
 
 def test_summary_and_pay_columns_pinned():

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.pay.formula import PayFormula
-from sim.world.records import DETRACTOR, FIXED, LOOKED_FIXED, PROMOTER, VISIT_FIELDS
+from sim.world.records import DETRACTOR, FIXED, LOOKED_FIXED, PROMOTER, VISIT_FIELDS, VisitRow
 
 #: The pay terms counted from visit records, in `PAY_TERMS` order.
 VISIT_TERMS: tuple[str, ...] = (
@@ -43,8 +43,6 @@ VISIT_TERMS: tuple[str, ...] = (
 )
 
 HOURS_PER_WEEK = 168.0
-
-_F = {f: k for k, f in enumerate(VISIT_FIELDS)}
 
 
 def columns(rows: Sequence[tuple], fields: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -121,22 +119,22 @@ class WeeklyLedger:
     def _week(self, t: np.ndarray) -> np.ndarray:
         return np.clip(np.floor(t / HOURS_PER_WEEK), 0, self.cols - 1).astype(int)
 
-    def add(self, rows: Sequence[tuple]) -> None:
+    def add(self, rows: Sequence[VisitRow]) -> None:
         """Take in the records appended since the last call."""
         new = rows[self._seen :]
         self._seen = len(rows)
         if not new:
             return
+        v = columns(new, VISIT_FIELDS)
         cause = None
         if self.track_earned:
             last = self._last_done
             cause = np.empty(len(new))
-            ip, idone = _F["problem"], _F["t_done"]
-            for k, row in enumerate(new):
-                p = row[ip]
+            problems = v["problem"].astype(int).tolist()
+            for k, (p, done) in enumerate(zip(problems, v["t_done"].tolist())):
                 cause[k] = last.get(p, math.nan)
-                last[p] = row[idone]
-        self.add_columns(columns(new, VISIT_FIELDS), cause)
+                last[p] = done
+        self.add_columns(v, cause)
 
     def add_columns(self, v: dict[str, np.ndarray], cause: np.ndarray | None = None) -> None:
         """Take in visit records given as columns (`cause`: see `term_events`)."""
