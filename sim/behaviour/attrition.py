@@ -37,6 +37,7 @@ import math
 import numpy as np
 
 from sim.config.parts import Attrition
+from sim.world.calendar import Calendar
 
 
 def feedback_weeks(callback_window_days: float) -> int:
@@ -62,9 +63,10 @@ def baseline_reference(weekly_pay: np.ndarray, lag: int, window: int) -> list[fl
     return [float(x) for x in weekly_pay[:, lag : lag + window].mean(axis=1)]
 
 
-def vacant_shift_days(cal, absences, n_tech: int, t0: float, t1: float) -> np.ndarray:
-    """Shift days in [t0, t1) that each slot stood vacant; `absences` are (slot, from, to),
-    `cal` a `sim.model.simulation.Calendar`."""
+def vacant_shift_days(
+    cal: Calendar, absences: list[tuple[int, float, float]], n_tech: int, t0: float, t1: float
+) -> np.ndarray:
+    """Shift days in [t0, t1) that each slot stood vacant; `absences` are (slot, from, to)."""
     days = np.zeros(n_tech)
     for tech, a0, a1 in absences:
         lo, hi = max(a0, t0), min(a1, t1)

@@ -12,9 +12,10 @@ import numpy as np
 from sim.behaviour.attrition import vacant_shift_days
 from sim.config.base import DAYS_PER_YEAR, HOURS_PER_DAY
 from sim.config.scenario import Scenario
-from sim.model.simulation import Calendar, Output
+from sim.model.output import Output
 from sim.pay.formula import PAY_TERMS, PayFormula
 from sim.pay.ledger import HOURS_PER_WEEK, TermEvents, WeeklyLedger, columns, counts_in, term_events
+from sim.world.calendar import Calendar
 from sim.world.draws import n_weeks
 from sim.world.records import (
     DETRACTOR,

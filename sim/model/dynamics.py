@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import simpy
@@ -25,9 +24,11 @@ from sim.behaviour.best_response import best_response, expectation
 from sim.behaviour.learning import Learners, lag_periods
 from sim.config.base import HOURS_PER_DAY
 from sim.config.scenario import Scenario
+from sim.model.output import Output
 from sim.pay.formula import PayFormula
 from sim.pay.ledger import HOURS_PER_WEEK, WeeklyLedger
 from sim.world import quality
+from sim.world.calendar import Calendar
 from sim.world.draws import World, n_weeks
 
 
@@ -100,13 +101,11 @@ class Dynamics:
         world: World,
         formula: PayFormula,
         st: TechState,
-        out: Any,
-        idle: dict,
-        cal: Any,
+        out: Output,
+        idle: dict[int, simpy.Event],
+        cal: Calendar,
         reference_pay: list[float] | None,
     ) -> None:
-        # out: sim.model.simulation.Output, cal: sim.model.simulation.Calendar
-        # (not imported: sim.model.simulation imports this)
         self.env, self.sc, self.world, self.formula = env, scenario, world, formula
         self.st, self.out, self.idle, self.cal = st, out, idle, cal
         sc = scenario

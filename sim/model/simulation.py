@@ -22,15 +22,16 @@ from __future__ import annotations
 
 import heapq
 import math
-from dataclasses import dataclass, field
 
 import simpy
 
 from sim.config.base import HOURS_PER_DAY
 from sim.config.scenario import Scenario
 from sim.model.dynamics import Dynamics, TechState, qualification
+from sim.model.output import Output
 from sim.pay.formula import PayFormula
 from sim.world import quality
+from sim.world.calendar import Calendar
 from sim.world.draws import VISIT_SLOTS, World, extra_slot
 from sim.world.records import (
     DETRACTOR,
@@ -44,78 +45,6 @@ from sim.world.records import (
 )
 
 INF = math.inf
-
-
-@dataclass
-class Output:
-    """Everything one simulation emits: flat records and the end state."""
-
-    visits: list[tuple] = field(default_factory=list)
-    renewals: list[tuple] = field(default_factory=list)
-    weeks: list[tuple] = field(default_factory=list)
-    thoroughness: list[float] = field(default_factory=list)
-    skill: list[float] = field(default_factory=list)
-    annual_value: list[float] = field(default_factory=list)
-    jobs_created: int = 0  # visits that entered the queue
-    jobs_created_measured: int = 0  # ... after the warm-up
-    jobs_completed: int = 0
-    jobs_waiting: int = 0  # in the queue at the end
-    jobs_in_service: int = 0  # travelling or on site at the end
-    jobs_scheduled: int = 0  # next visits scheduled but not yet ready at the end
-    queue_area_measured: float = 0.0  # integral of queue length over the measured period
-    end_time: float = 0.0
-    # model options (docs/model.md section 11); empty or None when off
-    intrinsic: list[float] = field(default_factory=list)  # intrinsic weight per technician
-    quits: list[tuple] = field(default_factory=list)  # (tech slot, t)
-    absences: list[tuple] = field(default_factory=list)  # (tech slot, vacant from, to)
-    reference_pay: list[float] | None = None  # expected weekly pay per slot (attrition)
-    premature_closures: int = 0
-    theta_weeks: list[list[float]] | None = None  # [week][slot] habit at the week's start
-    skill_weeks: list[list[float]] | None = None
-    intrinsic_weeks: list[list[float]] | None = None
-    present_weeks: list[list[int]] | None = None
-    cache: dict = field(default_factory=dict, repr=False)  # derived arrays (sim.metrics.kpis)
-
-
-class Calendar:
-    """The common shift pattern: `days_per_week` days from Monday, `shift_hours` from start."""
-
-    def __init__(self, scenario: Scenario) -> None:
-        wf = scenario.workforce
-        self.start = wf.shift_start_hour
-        self.hours = wf.shift_hours
-        self.days = wf.days_per_week
-        self.always = wf.shift_hours >= 24.0 and wf.days_per_week == 7
-
-    def on_shift(self, t: float) -> bool:
-        if self.always:
-            return True
-        day = int(t // HOURS_PER_DAY)
-        h = t - day * HOURS_PER_DAY
-        return day % 7 < self.days and self.start <= h < self.start + self.hours
-
-    def next_start(self, t: float) -> float:
-        """The start of the next shift strictly after `t` (or `t` itself if always on)."""
-        if self.always:
-            return t
-        day = int(t // HOURS_PER_DAY)
-        while True:
-            s = day * HOURS_PER_DAY + self.start
-            if s > t and day % 7 < self.days:
-                return s
-            day += 1
-
-    def shift_days(self, t0: float, t1: float) -> int:
-        """Shift starts in [t0, t1)."""
-        if self.always:
-            return round((t1 - t0) / HOURS_PER_DAY)
-        n = 0
-        day = int(t0 // HOURS_PER_DAY)
-        while day * HOURS_PER_DAY + self.start < t1:
-            if day % 7 < self.days and day * HOURS_PER_DAY + self.start >= t0:
-                n += 1
-            day += 1
-        return n
 
 
 def poisson_quantile(u: float, mean: float) -> int:

@@ -1,0 +1,42 @@
+"""What one simulation emits: the flat records (`sim.world.records`) and its end state.
+
+`sim.metrics.kpis` computes every KPI and all pay from an `Output`; the job counters let
+tests check that the run conserves jobs (created = completed + waiting + in service).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sim.world.records import RenewalRow, VisitRow, WeekRow
+
+
+@dataclass
+class Output:
+    """Everything one simulation emits: flat records and the end state."""
+
+    visits: list[VisitRow] = field(default_factory=list)  # in order of completion
+    renewals: list[RenewalRow] = field(default_factory=list)  # in time order
+    weeks: list[WeekRow] = field(default_factory=list)
+    thoroughness: list[float] = field(default_factory=list)
+    skill: list[float] = field(default_factory=list)
+    annual_value: list[float] = field(default_factory=list)
+    jobs_created: int = 0  # visits that entered the queue
+    jobs_created_measured: int = 0  # ... after the warm-up
+    jobs_completed: int = 0
+    jobs_waiting: int = 0  # in the queue at the end
+    jobs_in_service: int = 0  # travelling or on site at the end
+    jobs_scheduled: int = 0  # next visits scheduled but not yet ready at the end
+    queue_area_measured: float = 0.0  # integral of queue length over the measured period
+    end_time: float = 0.0
+    # model options (docs/model.md section 11); empty or None when off
+    intrinsic: list[float] = field(default_factory=list)  # intrinsic weight per technician
+    quits: list[tuple[int, float]] = field(default_factory=list)  # (tech slot, t)
+    absences: list[tuple[int, float, float]] = field(default_factory=list)  # (slot, from, to)
+    reference_pay: list[float] | None = None  # expected weekly pay per slot (attrition)
+    premature_closures: int = 0
+    theta_weeks: list[list[float]] | None = None  # [week][slot] habit at the week's start
+    skill_weeks: list[list[float]] | None = None
+    intrinsic_weeks: list[list[float]] | None = None
+    present_weeks: list[list[int]] | None = None
+    cache: dict = field(default_factory=dict, repr=False)  # derived arrays (sim.metrics.kpis)
