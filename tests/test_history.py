@@ -5,7 +5,7 @@ from conftest import tiny_scenario
 from scipy import stats
 
 from sim.experiment.tasks import run_experiment
-from sim.model.simulation import poisson_quantile
+from sim.model.renewals import poisson_quantile
 
 
 def test_poisson_quantile_is_the_inverse_cdf():

@@ -1,12 +1,12 @@
 """The workforce during a run: weekly learning, quits, hires and ramp-up.
 
-`TechState` is built by `sim.model.simulation.simulate` only when a model option needs it
-(`behaviour.model: learning`, `attrition.enabled`, `gaming.*`), `Dynamics` only for
-learning and attrition; with the options off the simulation builds neither (it still
-uses `qualification`). Every week (at midnight before Monday) `Dynamics.weekly` takes in the
-visit records of the week into a `sim.pay.ledger.WeeklyLedger`, lets technicians quit over
-their pay (`sim.behaviour.attrition`), judges the learning technicians' pay statements and sets
-their thoroughness for the next period (`sim.behaviour.learning`), ramps up new hires' skill, and
+`sim.model.simulation.simulate` builds `Dynamics` only for learning and attrition
+(`behaviour.model: learning`, `attrition.enabled`); it changes the technicians' state in
+`sim.model.crew.Crew`, which the technician processes read at every visit. Every week (at
+midnight before Monday) `Dynamics.weekly` takes in the visit records of the week into a
+`sim.pay.ledger.WeeklyLedger`, lets technicians quit over their pay
+(`sim.behaviour.attrition`), judges the learning technicians' pay statements and sets their
+thoroughness for the next period (`sim.behaviour.learning`), ramps up new hires' skill, and
 records a snapshot of every slot (thoroughness habit, skill, intrinsic weight, presence)
 for behaviour.csv. Hires arrive by their own timer after the hiring lag.
 """
@@ -14,81 +14,21 @@ for behaviour.csv. Hires arrive by their own timer after the hiring lag.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
 
-from sim.behaviour import attrition, gaming
+from sim.behaviour import attrition
 from sim.behaviour.best_response import best_response, expectation
 from sim.behaviour.learning import Learners, lag_periods
 from sim.config.base import HOURS_PER_DAY
 from sim.config.scenario import Scenario
+from sim.model.crew import Crew
 from sim.model.output import Output
 from sim.pay.formula import PayFormula
 from sim.pay.ledger import HOURS_PER_WEEK, WeeklyLedger
-from sim.world import quality
 from sim.world.calendar import Calendar
 from sim.world.draws import World, n_weeks
-
-
-def qualification(
-    min_skills: list[float], skills: list[float]
-) -> tuple[list[list[int]], list[list[bool]]]:
-    """Job types each technician may take, and who may take each type; a job type nobody
-    is qualified for goes to the most skilled technician."""
-    n_tech, n_types = len(skills), len(min_skills)
-    qualified = [[j for j, m in enumerate(min_skills) if skills[i] >= m] for i in range(n_tech)]
-    best = max(range(n_tech), key=lambda i: skills[i])
-    for j, m in enumerate(min_skills):
-        if not any(skills[i] >= m for i in range(n_tech)):
-            qualified[best].append(j)
-    can_do = [[j in qualified[i] for i in range(n_tech)] for j in range(n_types)]
-    return qualified, can_do
-
-
-@dataclass
-class TechState:
-    """Per-technician state the simulation reads at every visit (lists shared with it)."""
-
-    scenario: Scenario
-    formula: PayFormula | None
-    th: list[float]  # thoroughness worked now
-    skill: list[float]
-    lam: list[float]  # intrinsic weight
-    fixp: list[list[float]]  # P(fix) per job type
-    detp: list[float]
-    rushp: list[float]
-    qualified: list[list[int]]
-    can_do: list[list[bool]]
-    rates: list[list[float]]  # cherry-picking pay per hour per job type
-    pclose: list[tuple[float, float]]  # P(premature closure) on first / repeat visits
-    present_from: list[float]  # the slot is vacant before this time
-    _tables: dict = field(default_factory=dict)  # skill -> gaming.PickTable
-
-    def refresh(self, i: int) -> None:
-        """Recompute technician i's probabilities after a change of thoroughness or skill."""
-        sc, s, t = self.scenario, self.skill[i], self.th[i]
-        q = sc.quality
-        self.fixp[i] = [float(quality.fix_prob(q, s, jt, t)) for jt in sc.jobs.types.values()]
-        self.detp[i] = float(quality.detect_prob(q, t))
-        self.rushp[i] = float(quality.rushed_prob(q, t))
-        if sc.gaming.cherry_picking:
-            table = self._tables.get(s)
-            if table is None:
-                table = self._tables[s] = gaming.PickTable(sc, self.formula, s)
-            self.rates[i] = table.pick_rates(t, self.lam[i])
-        if sc.gaming.premature_closure:
-            self.pclose[i] = (
-                gaming.closure_prob(sc, self.formula, self.lam[i], True),
-                gaming.closure_prob(sc, self.formula, self.lam[i], False),
-            )
-
-    def requalify(self) -> None:
-        mins = [jt.min_skill for jt in self.scenario.jobs.types.values()]
-        qualified, can_do = qualification(mins, self.skill)
-        self.qualified[:] = qualified
-        self.can_do[:] = can_do
 
 
 class Dynamics:
@@ -100,7 +40,7 @@ class Dynamics:
         scenario: Scenario,
         world: World,
         formula: PayFormula,
-        st: TechState,
+        st: Crew,
         out: Output,
         idle: dict[int, simpy.Event],
         cal: Calendar,

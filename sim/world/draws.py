@@ -84,7 +84,9 @@ def draw_duration(
     return lognormal(rng, mean, cv, size)
 
 
-def extra_slot(rng: np.random.Generator, scenario: Scenario, job: JobType) -> tuple:
+def extra_slot(
+    rng: np.random.Generator, scenario: Scenario, job: JobType
+) -> tuple[float, float, float, float, float, float, float, float, float]:
     """The numbers of one visit beyond the pre-drawn slots, drawn now from `rng` (the
     "extra" stream), in the order of the `World` slot fields: duration, travel, part, fix,
     detect, callback delay, rushed, survey, score."""

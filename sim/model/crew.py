@@ -1,0 +1,117 @@
+"""The technicians' state the simulation reads at every visit.
+
+`Crew` holds, per technician slot, the thoroughness worked now, skill, intrinsic weight,
+the visit-outcome probabilities they imply (`sim.world.quality`), the job types the slot
+may take, and the inputs of the gaming options (`sim.behaviour.gaming`). The technician
+processes and the dispatcher read its lists; `sim.model.dynamics` changes them during the
+run (learning, quits and hires) and calls `refresh` and `requalify`, which update the lists
+in place so every reader sees the change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sim.behaviour import gaming
+from sim.config.scenario import Scenario
+from sim.pay.formula import PayFormula
+from sim.world import quality
+
+
+def qualification(
+    min_skills: list[float], skills: list[float]
+) -> tuple[list[list[int]], list[list[bool]]]:
+    """Job types each technician may take, and who may take each type; a job type nobody
+    is qualified for goes to the most skilled technician."""
+    n_tech, n_types = len(skills), len(min_skills)
+    qualified = [[j for j, m in enumerate(min_skills) if skills[i] >= m] for i in range(n_tech)]
+    best = max(range(n_tech), key=lambda i: skills[i])
+    for j, m in enumerate(min_skills):
+        if not any(skills[i] >= m for i in range(n_tech)):
+            qualified[best].append(j)
+    can_do = [[j in qualified[i] for i in range(n_tech)] for j in range(n_types)]
+    return qualified, can_do
+
+
+@dataclass
+class Crew:
+    """Per-technician state the simulation reads at every visit (lists indexed by slot)."""
+
+    scenario: Scenario
+    formula: PayFormula | None  # the scheme's pay formula (needed by the gaming options)
+    th: list[float]  # thoroughness worked now
+    skill: list[float]
+    lam: list[float]  # intrinsic weight
+    fixp: list[list[float]]  # P(fix) per job type
+    detp: list[float]  # P(detect that a visit did not fix)
+    rushp: list[float]  # P(the customer finds the visit rushed)
+    qualified: list[list[int]]  # job types each technician may take
+    can_do: list[list[bool]]  # [job type][technician]: may take it
+    rates: list[list[float]]  # cherry-picking pay per hour per job type
+    pclose: list[tuple[float, float]]  # P(premature closure) on first / repeat visits
+    present_from: list[float]  # the slot is vacant before this time
+    _tables: dict[float, gaming.PickTable] = field(default_factory=dict)  # by skill
+
+    @classmethod
+    def start(
+        cls,
+        scenario: Scenario,
+        formula: PayFormula | None,
+        thoroughness: list[float],
+        skill: list[float],
+        lam: list[float],
+    ) -> Crew:
+        """The crew at the start of a run; the gaming inputs are zero until `refresh`."""
+        q = scenario.quality
+        types = list(scenario.jobs.types.values())
+        n_tech, n_types = len(skill), len(types)
+        qualified, can_do = qualification([jt.min_skill for jt in types], skill)
+        return cls(
+            scenario,
+            formula,
+            list(thoroughness),
+            list(skill),
+            list(lam),
+            [
+                [float(quality.fix_prob(q, skill[i], jt, thoroughness[i])) for jt in types]
+                for i in range(n_tech)
+            ],
+            [float(quality.detect_prob(q, th)) for th in thoroughness],
+            [float(quality.rushed_prob(q, th)) for th in thoroughness],
+            qualified,
+            can_do,
+            [[0.0] * n_types for _ in range(n_tech)],
+            [(0.0, 0.0)] * n_tech,
+            [0.0] * n_tech,
+        )
+
+    def refresh(self, i: int) -> None:
+        """Recompute technician i's probabilities after a change of thoroughness or skill."""
+        sc, s, t = self.scenario, self.skill[i], self.th[i]
+        q = sc.quality
+        self.fixp[i] = [float(quality.fix_prob(q, s, jt, t)) for jt in sc.jobs.types.values()]
+        self.detp[i] = float(quality.detect_prob(q, t))
+        self.rushp[i] = float(quality.rushed_prob(q, t))
+        gm = sc.gaming
+        if not (gm.cherry_picking or gm.premature_closure):
+            return
+        f = self.formula
+        if f is None:
+            raise ValueError("simulate: gaming needs the pay formula")
+        if gm.cherry_picking:
+            table = self._tables.get(s)
+            if table is None:
+                table = self._tables[s] = gaming.PickTable(sc, f, s)
+            self.rates[i] = table.pick_rates(t, self.lam[i])
+        if gm.premature_closure:
+            self.pclose[i] = (
+                gaming.closure_prob(sc, f, self.lam[i], True),
+                gaming.closure_prob(sc, f, self.lam[i], False),
+            )
+
+    def requalify(self) -> None:
+        """Recompute who may take which job type after a change of skill."""
+        mins = [jt.min_skill for jt in self.scenario.jobs.types.values()]
+        qualified, can_do = qualification(mins, self.skill)
+        self.qualified[:] = qualified
+        self.can_do[:] = can_do

@@ -1,0 +1,138 @@
+"""The state the processes of one simulation share: jobs on their way, and the accounts.
+
+`Jobs` keeps the jobs waiting for a technician (one priority queue per job type, ordered
+by the dispatcher's `priority`), the technicians idle for want of one, the integral of
+the queue length (for the mean queue length) and the counters that let tests check the
+run conserves jobs. `Accounts` keeps who is still a customer and the bad experiences of
+each account in its current term (docs/model.md section 1, "Memory").
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import simpy
+
+from sim.world.calendar import Calendar
+
+#: One visit to a problem, waiting or scheduled: (problem, visit_no, t_ready, deadline,
+#: caused_by, is_callback), with visit_no 1 for the first visit, deadline = t_ready + the
+#: customer's SLA hours, caused_by the technician whose visit made this one necessary (-1
+#: for a first visit), and is_callback whether the problem had been closed as fixed. A
+#: plain tuple, like `sim.world.records.VisitRow`, for the speed of the hot loop.
+Job = tuple[int, int, float, float, int, bool]
+
+#: A queue entry: (priority, arrival number, job); heaps order by the first two.
+Entry = tuple[float, int, Job]
+
+
+class Jobs:
+    """Jobs waiting per job type, technicians idle for want of a job, and job counters."""
+
+    __slots__ = (
+        "_last",
+        "area",
+        "cal",
+        "can_do",
+        "created",
+        "created_measured",
+        "env",
+        "idle",
+        "in_service",
+        "job_type",
+        "priority",
+        "queues",
+        "scheduled",
+        "seq",
+        "waiting",
+        "warmup",
+    )
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        cal: Calendar,
+        job_type: list[int],
+        can_do: list[list[bool]],
+        priority: Callable[[Job], float],
+        warmup: float,
+    ) -> None:
+        """`job_type`: the job type of each problem; `can_do[j][i]`: technician i may take
+        job type j (the crew's list, changed in place when skills change); `priority`: the
+        order within a job type's queue (smaller first)."""
+        self.env, self.cal, self.job_type, self.can_do = env, cal, job_type, can_do
+        self.priority, self.warmup = priority, warmup
+        self.queues: list[list[Entry]] = [[] for _ in can_do]
+        self.idle: dict[int, simpy.Event] = {}  # technician -> the event that wakes them
+        self.seq = 0  # jobs queued so far (ties in priority go first come, first served)
+        self.waiting = 0  # jobs in the queues
+        self.area = 0.0  # integral of `waiting` over time, since the start or the warm-up
+        self._last = 0.0  # when `waiting` last changed
+        self.created = 0  # visits that entered the queues
+        self.created_measured = 0  # ... after the warm-up
+        self.scheduled = 0  # next visits scheduled but not yet ready
+        self.in_service = 0  # travelling or on site
+
+    def count(self, now: float, delta: int) -> None:
+        """Change the number waiting by `delta` at `now`, integrating the queue length."""
+        self.area += self.waiting * (now - self._last)
+        self._last = now
+        self.waiting += delta
+
+    def restart_area(self, now: float) -> None:
+        """Start the queue-length integral afresh at `now` (the end of the warm-up)."""
+        self.count(now, 0)
+        self.area = 0.0
+
+    def ready(self, job: Job) -> None:
+        """Queue a visit under its job type and wake an idle technician who may take it."""
+        now = self.env.now
+        self.created += 1
+        if now >= self.warmup:
+            self.created_measured += 1
+        j = self.job_type[job[0]]  # the problem's job type
+        self.seq += 1
+        heapq.heappush(self.queues[j], (self.priority(job), self.seq, job))
+        self.area += self.waiting * (now - self._last)  # self.count(now, 1), inlined
+        self._last = now
+        self.waiting += 1
+        idle = self.idle
+        if idle and self.cal.on_shift(now):
+            ok = self.can_do[j]
+            for i in idle:
+                if ok[i]:
+                    idle.pop(i).succeed()
+                    break
+
+    def schedule(self, job: Job, delay: float) -> None:
+        """Queue `job` after `delay` hours."""
+        self.scheduled += 1
+        self.env.timeout(delay).callbacks.append(partial(self._scheduled_ready, job))
+
+    def _scheduled_ready(self, job: Job, _event: simpy.Event) -> None:
+        self.scheduled -= 1
+        self.ready(job)
+
+    def wake_all(self) -> None:
+        """Wake every idle technician (at a shift start: jobs may have queued overnight)."""
+        idle = self.idle
+        for i in list(idle):
+            idle.pop(i).succeed()
+
+
+@dataclass
+class Accounts:
+    """Who is still a customer, and each account's bad experiences in its current term."""
+
+    active: list[bool]
+    bad: list[int]
+    bad_total: int = 0  # bad experiences of all accounts so far (to impute history)
+    churned: int = 0  # accounts lost so far
+
+    @classmethod
+    def start(cls, count: int) -> Accounts:
+        """`count` active accounts with a clean record."""
+        return cls([True] * count, [0] * count)

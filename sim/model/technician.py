@@ -1,0 +1,168 @@
+"""The technician process and the rules of a visit (docs/model.md sections 2 to 4).
+
+Each technician slot is one SimPy process (`technician`): when on shift (and, with
+attrition, while the slot is filled) take a job (the dispatcher, `sim.model.dispatch`),
+travel, work, then record the visit. The outcome follows from the problem's pre-drawn
+numbers for this visit (`sim.world.draws`) and the technician's probabilities
+(`sim.model.crew`): part missing (first visits only), fixed, known not fixed, or looked
+fixed. A visit that does not fix schedules the problem's next visit (`VisitRules.next_visit`)
+after the part lead time, the revisit delay, or the callback delay. A visit is a bad
+experience for the customer if it was late, left the problem unresolved, was a repeat
+visit or felt rushed.
+
+The process is the simulation's hot loop: it binds what it reads to local names once,
+and keeps the per-visit work inline; the rare paths are methods of `VisitRules`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from simpy.events import ProcessGenerator
+
+from sim.model.context import Context
+from sim.world import quality
+from sim.world.draws import VISIT_SLOTS, extra_slot
+from sim.world.records import (
+    DETRACTOR,
+    FIXED,
+    LOOKED_FIXED,
+    NO_RESPONSE,
+    NOT_FIXED,
+    PART_MISSING,
+    PASSIVE,
+    PROMOTER,
+)
+
+#: The pre-drawn numbers of a visit: base on-site hours, travel hours, and the uniforms
+#: of part, fix and detection; then callback delay and the rushed, survey, score uniforms.
+Draws = tuple[float, float, float, float, float, float, float, float, float]
+
+
+class VisitRules:
+    """What every visit of a simulation shares: the scenario's visit parameters, the
+    problems' pre-drawn numbers, and the rarer steps of a visit."""
+
+    def __init__(self, ctx: Context) -> None:
+        sc, w = ctx.scenario, ctx.world
+        self.ctx = ctx
+        self.types = list(sc.jobs.types.values())
+        self.part_on_van = [jt.part_on_van for jt in self.types]
+        self.diag = sc.jobs.diagnosis_fraction
+        self.response_rate = sc.nps.response_rate
+        self.survey_p = self._survey_table()
+        self.closure = sc.gaming.premature_closure
+        # per problem: failure time, customer, job type
+        self.problems = (w.failure_t, w.failure_customer, w.failure_type)
+        # per problem and visit slot, in `Draws` order
+        slots = w.duration, w.travel, w.part_u, w.fix_u, w.detect_u, w.callback_delay_h
+        self.slots = (*slots, w.rushed_u, w.survey_u, w.score_u)
+
+    def _survey_table(self) -> list[tuple[float, float]]:
+        """(P(promoter), 1 - P(detractor)) of a survey answer, at index
+        8 * unresolved + 4 * repeat + 2 * late + rushed."""
+        nps, table = self.ctx.scenario.nps, []
+        for unres in (0, 1):
+            for rep in (0, 1):
+                for late in (0, 1):
+                    for rushed in (0, 1):
+                        pp, pd = quality.promoter_detractor(nps, unres, rep, late, rushed)
+                        table.append((float(pp), 1.0 - float(pd)))
+        return table
+
+    def extra(self, j: int) -> Draws:
+        """The numbers of a visit beyond the pre-drawn slots (rare), drawn now."""
+        return extra_slot(self.ctx.extra, self.ctx.scenario, self.types[j])
+
+    def closed(self, i: int, p: int, k: int) -> int:
+        """Premature closure (`gaming.premature_closure`, sim.behaviour.gaming): technician
+        i closes visit k of problem p, known not to have fixed it, as fixed with their
+        probability; returns the outcome."""
+        ctx = self.ctx
+        close_u = ctx.world.close_u
+        assert close_u is not None  # simulate checks that the world has these draws
+        u = close_u[p][k] if k < VISIT_SLOTS else float(ctx.extra.random())
+        if u < ctx.crew.pclose[i][0 if k == 0 else 1]:
+            ctx.out.premature_closures += 1
+            return LOOKED_FIXED
+        return NOT_FIXED
+
+    def next_visit(self, i: int, p: int, visit_no: int, outcome: int, cb_delay: float) -> float:
+        """When the next visit to problem p, not fixed by technician i's visit, is ready;
+        it is queued then if that is within the horizon."""
+        ctx = self.ctx
+        jobs = ctx.scenario.jobs
+        if outcome == PART_MISSING:
+            delay = jobs.part_lead_time_hours
+        elif outcome == NOT_FIXED:
+            delay = jobs.revisit_delay_hours
+        else:
+            delay = cb_delay
+        nxt = ctx.env.now + delay
+        if nxt < ctx.horizon:
+            deadline = nxt + ctx.world.sla_hours[ctx.world.failure_customer[p]]
+            ctx.jobs.schedule((p, visit_no + 1, nxt, deadline, i, outcome == LOOKED_FIXED), delay)
+        return nxt
+
+
+def technician(ctx: Context, rules: VisitRules, i: int) -> ProcessGenerator:
+    """Technician slot i: on shift and present, take a job, travel, work, record the visit."""
+    env, cal, crew, jobs, accounts = ctx.env, ctx.cal, ctx.crew, ctx.jobs, ctx.accounts
+    take, queues, idle, timeout = ctx.dispatcher.take, jobs.queues, jobs.idle, env.timeout
+    visits, bad, dynamic = ctx.out.visits, accounts.bad, ctx.dynamic
+    f_t, f_cust, f_type = rules.problems
+    s_dur, s_tr, s_part, s_fix, s_det, s_cb, s_rush, s_surv, s_score = rules.slots
+    part_on_van, diag, closure = rules.part_on_van, rules.diag, rules.closure
+    resp_rate, survey_p = rules.response_rate, rules.survey_p
+    theta, fp, dp, rp = crew.th[i], crew.fixp[i], crew.detp[i], crew.rushp[i]
+    while True:
+        now = env.now
+        if dynamic:
+            if now < crew.present_from[i]:  # the slot stands vacant
+                yield timeout(crew.present_from[i] - now)
+                continue
+            theta, fp, dp, rp = crew.th[i], crew.fixp[i], crew.detp[i], crew.rushp[i]
+        if not cal.on_shift(now):
+            yield timeout(cal.next_start(now) - now)
+            continue
+        job = take(i, queues, now)
+        if job is None:
+            ev = idle[i] = env.event()
+            yield ev
+            continue
+        jobs.count(now, -1)
+        p, visit_no, t_ready, deadline, caused_by, is_cb = job
+        k, j = visit_no - 1, f_type[p]
+        if k < VISIT_SLOTS:
+            dur, tr, u_part = s_dur[p][k], s_tr[p][k], s_part[p][k]
+            u_fix, u_det, cb_delay = s_fix[p][k], s_det[p][k], s_cb[p][k]
+            u_rush, u_surv, u_score = s_rush[p][k], s_surv[p][k], s_score[p][k]
+        else:  # beyond the pre-drawn slots (rare)
+            dur, tr, u_part, u_fix, u_det, cb_delay, u_rush, u_surv, u_score = rules.extra(j)
+        if k == 0 and u_part >= part_on_van[j]:
+            outcome, work = PART_MISSING, diag * theta * dur
+        else:
+            outcome = FIXED if u_fix < fp[j] else NOT_FIXED if u_det < dp else LOOKED_FIXED
+            if closure and outcome == NOT_FIXED:
+                outcome = rules.closed(i, p, k)
+            work = theta * dur
+        arrive = now + tr
+        jobs.in_service += 1
+        yield timeout(tr + work)
+        jobs.in_service -= 1
+        c = f_cust[p]
+        late = 1 if arrive > deadline else 0
+        rushed = 1 if u_rush < rp else 0
+        unresolved = 1 if outcome in (PART_MISSING, NOT_FIXED) else 0
+        repeat = 1 if k else 0
+        survey = NO_RESPONSE
+        if u_surv < resp_rate:
+            pp, pd_lo = survey_p[8 * unresolved + 4 * repeat + 2 * late + rushed]
+            survey = PROMOTER if u_score < pp else (DETRACTOR if u_score >= pd_lo else PASSIVE)
+        if late or unresolved or repeat or rushed:
+            bad[c] += 1
+            accounts.bad_total += 1
+        nxt = math.inf if outcome == FIXED else rules.next_visit(i, p, visit_no, outcome, cb_delay)
+        # the `Visit` row, one tuple literal (the cheapest way to build it)
+        visits.append((p, c, visit_no, i, j, f_t[p], t_ready, now, arrive, env.now, outcome, late,
+                       rushed, survey, caused_by, 1 if is_cb else 0, nxt, theta))  # fmt: skip
