@@ -14,14 +14,17 @@ for behaviour.csv. Hires arrive by their own timer after the hiring lag.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import simpy
+from simpy.events import ProcessGenerator
 
 from sim.behaviour import attrition
 from sim.behaviour.best_response import best_response, expectation
 from sim.behaviour.learning import Learners, lag_periods
 from sim.config.base import HOURS_PER_DAY
+from sim.config.parts import Attrition
 from sim.config.scenario import Scenario
 from sim.model.crew import Crew
 from sim.model.output import Output
@@ -29,6 +32,28 @@ from sim.pay.formula import PayFormula
 from sim.pay.ledger import HOURS_PER_WEEK, WeeklyLedger
 from sim.world.calendar import Calendar
 from sim.world.draws import World, n_weeks
+
+
+def _check_world(scenario: Scenario, world: World) -> None:
+    """The world holds the draws of the options that are on."""
+    if (scenario.behaviour.model == "learning" and world.learn_sign is None) or (
+        scenario.attrition.enabled and world.quit_u is None
+    ):
+        raise ValueError(
+            "simulate: the world was built for a scenario without these "
+            "options; build it with sim.world.draws.build_world(this scenario)"
+        )
+
+
+def _week_shift_days(cal: Calendar, weeks: int, horizon: float) -> np.ndarray:
+    """Shift days in each of the first `weeks` weeks, cut at the horizon."""
+    return np.array(
+        [
+            cal.shift_days(w * HOURS_PER_WEEK, min((w + 1) * HOURS_PER_WEEK, horizon))
+            for w in range(weeks)
+        ],
+        dtype=float,
+    )
 
 
 class Dynamics:
@@ -49,29 +74,17 @@ class Dynamics:
         self.env, self.sc, self.world, self.formula = env, scenario, world, formula
         self.st, self.out, self.idle, self.cal = st, out, idle, cal
         sc = scenario
-        if (sc.behaviour.model == "learning" and world.learn_sign is None) or (
-            sc.attrition.enabled and world.quit_u is None
-        ):
-            raise ValueError(
-                "simulate: the world was built for a scenario without these "
-                "options; build it with sim.world.draws.build_world(this scenario)"
-            )
+        _check_world(sc, world)
         self.n = sc.workforce.technicians
         self.weeks = n_weeks(sc)
         self.horizon = sc.horizon_days * HOURS_PER_DAY
         self.learning = sc.behaviour.model == "learning"
-        self.att = sc.attrition if sc.attrition.enabled else None
+        self.att: Attrition | None = sc.attrition if sc.attrition.enabled else None
         self.ledger = WeeklyLedger(
             self.n, self.weeks, sc.callback_window_days * HOURS_PER_DAY, track_earned=self.learning
         )
         self.lag_w = attrition.feedback_weeks(sc.callback_window_days)
-        self.week_days = np.array(
-            [
-                cal.shift_days(w * HOURS_PER_WEEK, min((w + 1) * HOURS_PER_WEEK, self.horizon))
-                for w in range(self.ledger.cols)
-            ],
-            dtype=float,
-        )
+        self.week_days = _week_shift_days(cal, self.ledger.cols, self.horizon)
         self.pdays = np.tile(self.week_days, (self.n, 1))  # present shift days [slot, week]
         self.start_week = [self.lag_w] * self.n  # first week of the occupant's pay window
         self.original = [True] * self.n
@@ -81,16 +94,22 @@ class Dynamics:
         self.reference = list(reference_pay) if reference_pay is not None else None
         self.own_ref: list[float | None] = [None] * self.n
         self.ref_hours = [0.0] * self.n
-        self.learners = None
-        if self.learning:
+        self.pw = sc.behaviour.learning.period_weeks
+        self.lag_p = lag_periods(sc)
+        self.learners: Learners | None = None
+        if self.learning and world.learn_sign is not None:
             self.learners = Learners(sc, formula, world.learn_sign)
-            self.pw = sc.behaviour.learning.period_weeks
-            self.lag_p = lag_periods(sc)
             for i in range(self.n):
                 self._ref_hours(i)
                 st.th[i] = self.learners.start(i, 0)
                 st.refresh(i)
-        out.theta_weeks, out.skill_weeks, out.intrinsic_weeks, out.present_weeks = [], [], [], []
+        # snapshots of every slot at the start of each week [week][slot] (behaviour.csv)
+        self.theta_weeks: list[list[float]] = []
+        self.skill_weeks: list[list[float]] = []
+        self.intrinsic_weeks: list[list[float]] = []
+        self.present_weeks: list[list[int]] = []
+        out.theta_weeks, out.skill_weeks = self.theta_weeks, self.skill_weeks
+        out.intrinsic_weeks, out.present_weeks = self.intrinsic_weeks, self.present_weeks
         self._snapshot()
 
     # ------------------------------------------------------------------ helpers
@@ -104,15 +123,15 @@ class Dynamics:
         return self.env.now >= self.st.present_from[i]
 
     def _snapshot(self) -> None:
-        if len(self.out.theta_weeks) >= self.weeks:
+        if len(self.theta_weeks) >= self.weeks:
             return
         st = self.st
         habit = self.learners.habit if self.learners is not None else st.th
         pres = [1 if self._present(i) else 0 for i in range(self.n)]
-        self.out.theta_weeks.append([habit[i] if pres[i] else math.nan for i in range(self.n)])
-        self.out.skill_weeks.append([st.skill[i] if pres[i] else math.nan for i in range(self.n)])
-        self.out.intrinsic_weeks.append([st.lam[i] if pres[i] else math.nan for i in range(self.n)])
-        self.out.present_weeks.append(pres)
+        self.theta_weeks.append([habit[i] if pres[i] else math.nan for i in range(self.n)])
+        self.skill_weeks.append([st.skill[i] if pres[i] else math.nan for i in range(self.n)])
+        self.intrinsic_weeks.append([st.lam[i] if pres[i] else math.nan for i in range(self.n)])
+        self.present_weeks.append(pres)
 
     def weekly_pay(self) -> np.ndarray:
         """Pay booked per slot and week so far (final for the weeks that have ended)."""
@@ -121,7 +140,8 @@ class Dynamics:
         return pay + fixed * self.pdays if fixed else pay
 
     # ------------------------------------------------------------------ the weekly process
-    def weekly(self):
+    def weekly(self) -> ProcessGenerator:
+        """At the start of every week but the first, until the horizon."""
         env = self.env
         k = 0
         while True:
@@ -132,24 +152,24 @@ class Dynamics:
             yield env.timeout(t - env.now)
             self.ledger.add(self.out.visits)
             if self.att is not None:
-                self._quits(k, t)
-            if self.learning and k % self.pw == 0:
-                self._learn(k // self.pw)
+                self._quits(self.att, k, t)
+            if self.learners is not None and k % self.pw == 0:
+                self._learn(self.learners, k // self.pw)
             self._ramp(t)
             self._snapshot()
 
     def finish(self) -> None:
         """Per-slot thoroughness of the run: the mean habit over the measured weeks."""
         warm_w = math.ceil(self.sc.warmup_days / 7.0)
-        rows = np.array(self.out.theta_weeks[warm_w:] or self.out.theta_weeks, dtype=float)
+        rows = np.array(self.theta_weeks[warm_w:] or self.theta_weeks, dtype=float)
         for i in range(self.n):
             col = rows[:, i]
             col = col[~np.isnan(col)]
             self.out.thoroughness[i] = float(col.mean()) if len(col) else self.st.th[i]
 
     # ------------------------------------------------------------------ learning
-    def _learn(self, period: int) -> None:
-        lr, st, led, f = self.learners, self.st, self.ledger, self.formula
+    def _learn(self, lr: Learners, period: int) -> None:
+        st, led, f = self.st, self.ledger, self.formula
         e = period - 1 - self.lag_p
         if e >= 0:
             w0, w1 = e * self.pw, (e + 1) * self.pw
@@ -179,8 +199,10 @@ class Dynamics:
                 st.refresh(i)
 
     # ------------------------------------------------------------------ attrition
-    def _expected(self, i: int, recent: np.ndarray, eligible: list[int]) -> float | None:
-        mode = self.att.reference
+    def _expected(
+        self, att: Attrition, i: int, recent: np.ndarray, eligible: list[int]
+    ) -> float | None:
+        mode = att.reference
         if mode == "baseline":
             if self.reference is None:
                 return None
@@ -190,8 +212,8 @@ class Dynamics:
         peers = [recent[j] for j in eligible if j != i]
         return float(np.mean(peers)) if peers else None
 
-    def _quits(self, k: int, t: float) -> None:
-        att, N = self.att, self.att.window_weeks
+    def _quits(self, att: Attrition, k: int, t: float) -> None:
+        N = att.window_weeks
         pay = self.weekly_pay()
         if att.reference == "baseline" and self.reference is None and k == self.lag_w + N:
             self.reference = attrition.baseline_reference(pay, self.lag_w, N)
@@ -201,17 +223,19 @@ class Dynamics:
         for i in eligible:
             if self.own_ref[i] is None:
                 self.own_ref[i] = float(pay[i, self.start_week[i] : self.start_week[i] + N].mean())
+        quit_u = self.world.quit_u
+        assert quit_u is not None  # checked in __init__
         for i in eligible:
-            expected = self._expected(i, recent, eligible)
+            expected = self._expected(att, i, recent, eligible)
             if expected is None:
                 continue
             p = attrition.quit_prob(float(recent[i]), expected, att)
-            if p > 0.0 and self.world.quit_u[i, min(k, self.world.quit_u.shape[1] - 1)] < p:
-                self._quit(i, t)
+            if p > 0.0 and quit_u[i, min(k, quit_u.shape[1] - 1)] < p:
+                self._quit(att, i, t)
 
-    def _quit(self, i: int, t: float) -> None:
+    def _quit(self, att: Attrition, i: int, t: float) -> None:
         st = self.st
-        lag = self.att.hiring_lag_days * HOURS_PER_DAY
+        lag = att.hiring_lag_days * HOURS_PER_DAY
         self.out.quits.append((i, t))
         self.out.absences.append((i, t, t + lag))
         st.present_from[i] = t + lag
@@ -227,10 +251,11 @@ class Dynamics:
         if i in self.idle:
             self.idle.pop(i).succeed()
         if t + lag < self.horizon:
-            self.env.timeout(lag).callbacks.append(lambda _ev, i=i: self._hire(i))
+            self.env.timeout(lag).callbacks.append(partial(self._hire, att, i))
 
-    def _hire(self, i: int) -> None:
-        st, att, w = self.st, self.att, self.world
+    def _hire(self, att: Attrition, i: int, _event: simpy.Event) -> None:
+        st, w = self.st, self.world
+        assert w.hire_skill is not None and w.hire_intrinsic is not None  # drawn with quit_u
         now = self.env.now
         h = min(self.hires[i], w.hire_skill.shape[1] - 1)
         self.hires[i] += 1
@@ -252,7 +277,7 @@ class Dynamics:
 
     def _set_theta(self, i: int) -> None:
         st, b = self.st, self.sc.behaviour
-        if b.model == "learning":
+        if self.learners is not None:
             st.th[i] = self.learners.habit[i]
         elif b.model == "best_response":
             st.th[i] = best_response(self.sc, self.formula, st.skill[i], st.lam[i])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 
@@ -21,6 +22,9 @@ from sim.world.rng import stream
 
 #: Visits per problem with pre-drawn numbers; later visits draw from the "extra" stream.
 VISIT_SLOTS = 6
+
+#: The shape of an array of draws.
+Shape = int | tuple[int, ...]
 
 
 @dataclass
@@ -64,8 +68,21 @@ class World:
         return stream(self.seed, self.replication, "extra")
 
 
+@overload
+def lognormal(rng: np.random.Generator, mean: float, cv: float, size: None = None) -> float: ...
+
+
+@overload
 def lognormal(
-    rng: np.random.Generator, mean: float | np.ndarray, cv: float | np.ndarray, size=None
+    rng: np.random.Generator, mean: float | np.ndarray, cv: float | np.ndarray, size: Shape
+) -> np.ndarray: ...
+
+
+def lognormal(
+    rng: np.random.Generator,
+    mean: float | np.ndarray,
+    cv: float | np.ndarray,
+    size: Shape | None = None,
 ) -> float | np.ndarray:
     """Lognormal draws with mean `mean` and coefficient of variation `cv` > 0 (arrays
     broadcast; `size` None draws one number)."""
@@ -74,7 +91,7 @@ def lognormal(
 
 
 def draw_duration(
-    rng: np.random.Generator, distribution: str, mean: np.ndarray, cv: np.ndarray, size
+    rng: np.random.Generator, distribution: str, mean: np.ndarray, cv: np.ndarray, size: Shape
 ) -> np.ndarray:
     """Base on-site hours (before thoroughness) under `jobs.duration_distribution`."""
     if distribution == "exponential":
@@ -110,16 +127,20 @@ def n_weeks(scenario: Scenario) -> int:
     return math.ceil(scenario.horizon_days / 7.0)
 
 
-def draw_intrinsic(scenario: Scenario, rng: np.random.Generator, size) -> np.ndarray:
-    """Intrinsic weights on customer outcomes from `behaviour.intrinsic_weight_dist`."""
+def draw_intrinsic(scenario: Scenario, rng: np.random.Generator, size: Shape) -> np.ndarray:
+    """Intrinsic weights on customer outcomes from `behaviour.intrinsic_weight_dist` (whose
+    validator ensures the parameters of its kind are given)."""
     b = scenario.behaviour
     d = b.intrinsic_weight_dist
     if d is None:
         return np.full(size, b.intrinsic_weight)
     if d.kind == "fixed":
+        assert d.value is not None
         return np.full(size, d.value)
     if d.kind == "uniform":
+        assert d.low is not None and d.high is not None
         return rng.uniform(d.low, d.high, size)
+    assert d.a is not None and d.b is not None
     return rng.beta(d.a, d.b, size)
 
 
