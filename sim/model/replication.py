@@ -18,7 +18,8 @@ from dataclasses import replace
 
 from sim.behaviour.best_response import choose_thoroughness
 from sim.config.scenario import Scenario
-from sim.model.simulation import Output, simulate
+from sim.model.output import Output
+from sim.model.simulation import simulate
 from sim.pay.formula import PAY_TERMS, PayFormula, formula_for
 from sim.world.draws import World
 
