@@ -62,6 +62,12 @@ class Parameter:
     hi: float | None = None
     log: bool = False
 
+    def bounds(self) -> tuple[float, float]:
+        """The sampling range, in sampling space (log10 for a log range)."""
+        if self.lo is None or self.hi is None:
+            raise SweepInputError(f"--param {self.path}: a sampled design needs a range lo:hi")
+        return (math.log10(self.lo), math.log10(self.hi)) if self.log else (self.lo, self.hi)
+
     def spec(self) -> dict[str, Any]:
         """The JSON form recorded in the manifest."""
         if self.values:
@@ -277,7 +283,7 @@ def parse_param(text: str, base: dict[str, Any], design: str) -> Parameter:
 
 # --------------------------------------------------------------------------- designs
 def _problem(params: list[Parameter]) -> dict[str, Any]:
-    bounds = [[math.log10(p.lo), math.log10(p.hi)] if p.log else [p.lo, p.hi] for p in params]
+    bounds = [list(p.bounds()) for p in params]
     return {"num_vars": len(params), "names": [p.path for p in params], "bounds": bounds}
 
 
