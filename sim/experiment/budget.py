@@ -2,7 +2,7 @@
 
 A proposal is only fair when the new scheme costs what the old one did. For every scheme
 s other than the baseline, find the factor f_s on its variable pay (every coefficient but
-days and hours, `sim.model.replication.scaled`; a scheme with no variable pay is scaled as a
+days and hours, `sim.pay.formula.scaled`; a scheme with no variable pay is scaled as a
 whole) such that
 
     g(f) = P_s(f) / P_base - 1 = 0,   P = mean over replications of pay per tech-day
@@ -32,8 +32,8 @@ from typing import Any
 
 from sim.config.scenario import Scenario
 from sim.metrics.kpis import replication_kpis
-from sim.model.replication import FIXED_TERMS, scaled, scheme_formula, simulate_scheme
-from sim.pay.formula import PAY_TERMS, PayFormula, formula_for
+from sim.model.replication import scheme_formula, simulate_scheme
+from sim.pay.formula import FIXED_TERMS, PayFormula, formula_for, has_variable_pay, scaled
 from sim.world.draws import build_world
 
 MAX_FACTOR = 100.0
@@ -78,13 +78,9 @@ def _evaluate(args: tuple[dict[str, Any], int, int, str, float]) -> tuple[float,
     kpis, techs = replication_kpis(sc, out, formula)
     # the part of pay the factor does not scale (none when the formula is scaled whole)
     fixed = 0.0
-    if _has_variable(formula):
+    if has_variable_pay(formula):
         fixed = sum(t[f"pay_{term}"] for t in techs for term in FIXED_TERMS)
     return kpis["tech_pay_per_day"], fixed, kpis["total_pay"]
-
-
-def _has_variable(formula: PayFormula) -> bool:
-    return any(getattr(formula, t) for t in PAY_TERMS if t not in FIXED_TERMS)
 
 
 def _formula(sc: Scenario, name: str, factor: float) -> PayFormula:
