@@ -386,8 +386,8 @@ def describe(point: Point) -> str:
     )
 
 
-def point_scenarios(base: Scenario, design: Design) -> list[dict[str, Any]]:
-    """The validated scenario dict of every point, in point order.
+def point_scenarios(base: Scenario, design: Design) -> list[Scenario]:
+    """The validated scenario of every point, in point order (what the workers run).
 
     Raises SweepInputError naming the point, its values and the offending field.
     """
@@ -402,12 +402,12 @@ def point_scenarios(base: Scenario, design: Design) -> list[dict[str, Any]]:
             if "shares must add up to 1" in msg and not design.rebalance_shares:
                 msg += "; add --rebalance-shares to rescale the other shares of the group"
             raise SweepInputError(msg) from None
-        if getattr(sc, "budget_neutral", False):
+        if sc.budget_neutral:
             # the search (sim.experiment.budget) is not run per point: refuse rather than ignore it
             raise SweepInputError(
                 f"point {point.index} ({describe(point)}): budget_neutral: sweeps do not run "
                 "the budget-neutral search; set budget_neutral: false and give the factors "
                 "in pay_scale (e.g. from the manifest of 'techsim run --budget-neutral')"
             )
-        out.append(d)
+        out.append(sc)
     return out
