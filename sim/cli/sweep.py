@@ -295,7 +295,7 @@ def sensitivity(
                     ]
                 note = [str(r["note"]) if isinstance(r["note"], str) else ""] if notes else []
                 t.add_row(
-                    LABELS.get(kpi, kpi) if k == 0 else "",
+                    LABELS.get(str(kpi), str(kpi)) if k == 0 else "",
                     r["parameter"],
                     *vals,
                     *note,

@@ -62,6 +62,12 @@ class Parameter:
     hi: float | None = None
     log: bool = False
 
+    def bounds(self) -> tuple[float, float]:
+        """(lo, hi) of a sampled design's parameter in sampling space (log10 if a log range)."""
+        if self.lo is None or self.hi is None:
+            raise SweepInputError(f"--param {self.path}: a list of values has no bounds")
+        return (math.log10(self.lo), math.log10(self.hi)) if self.log else (self.lo, self.hi)
+
     def spec(self) -> dict[str, Any]:
         """The JSON form recorded in the manifest."""
         if self.values:
@@ -277,7 +283,8 @@ def parse_param(text: str, base: dict[str, Any], design: str) -> Parameter:
 
 # --------------------------------------------------------------------------- designs
 def _problem(params: list[Parameter]) -> dict[str, Any]:
-    bounds = [[math.log10(p.lo), math.log10(p.hi)] if p.log else [p.lo, p.hi] for p in params]
+    """SALib's description of the sampled parameters."""
+    bounds = [list(p.bounds()) for p in params]
     return {"num_vars": len(params), "names": [p.path for p in params], "bounds": bounds}
 
 
