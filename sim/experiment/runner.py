@@ -1,9 +1,11 @@
 """`techsim run` as a library call: run, summarise and write the result files.
 
-Part files: each finished replication is written at once to `parts/rep-NNNNN.pkl`
-(atomically), so an interrupted run keeps its finished work and `resume=True` runs only
-the missing replications. The final tables are assembled from the part files, so a
-resumed run gives the same files as an uninterrupted one.
+Part files (`sim.store.parts`): each finished replication is written at once to
+`parts/rep-NNNNN.pkl` (atomically), so an interrupted run keeps its finished work and
+`resume=True` runs only the missing replications of the same run (same scenario, --reps
+and --seed, recorded in `parts/experiment.json`). The tables are assembled from all the
+replications in a fixed order, so a resumed run gives the same files as an uninterrupted
+one.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from sim.config.scenario import Scenario
+from sim.experiment.budget import neutralise
 from sim.experiment.executor import Backend, choose_backend, execute
 from sim.experiment.tasks import ExperimentResult, ReplicationTask, TaskResult, assemble
 from sim.metrics.kpis import KPI_COLUMNS
@@ -73,8 +76,6 @@ def run_scenario(
     try:
         budget_info: dict[str, Any] = {}
         if budget_neutral or scenario.budget_neutral:
-            from sim.experiment.budget import neutralise
-
             scenario, found = neutralise(scenario, seed, backend)
             budget_info = {"budget_neutral": found.manifest()}
         return _run(
