@@ -81,11 +81,12 @@ def test_ctrl_c_cancels_the_queue_and_keeps_what_finished():
         done.append(result)
         raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt):
-        execute([Square(n) for n in range(20)], Square.run, backend, on_done)
-    assert len(done) == 1
-    assert backend._live is None  # the pool was dropped with its queued tasks
-    backend.close()
+    with backend:
+        with pytest.raises(KeyboardInterrupt):
+            execute([Square(n) for n in range(20)], Square.run, backend, on_done)
+        assert len(done) == 1
+        # the pool was dropped with its queued tasks; the next call starts a new one
+        assert _run_all([Square(2)], backend) == ({2: 4}, [])
 
 
 def test_workers_receive_the_validated_scenario(make_tiny):

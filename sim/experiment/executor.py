@@ -1,10 +1,11 @@
 """Where and how tasks run: one loop (`execute`) over three backends.
 
 A *task* is a frozen, picklable value holding every input of a pure function (a validated
-`Scenario`, a seed, replications ...), with a `key` naming it; `run(task)` computes its
-result. A run's replications, the budget-neutral search's pay evaluations and a sweep's
-chunks are such tasks (`sim.experiment.tasks`, `sim.experiment.budget`,
-`sim.sweep.runner`), so they all share this loop and its backends:
+`Scenario`, a seed, replications ...), with a `key` naming it and a `run` method computing
+its result: `execute(tasks, ReplicationTask.run, backend, on_done)`. A run's replications,
+the budget-neutral search's pay evaluations and a sweep's chunks are such tasks
+(`sim.experiment.tasks`, `sim.experiment.budget`, `sim.sweep.runner`), so they all share
+this loop and its backends:
 
 - *inline*: in this process, one task at a time (one worker; no pool to start);
 - *local*: a pool of worker processes on this machine;
