@@ -1,4 +1,5 @@
-"""What the `techsim` commands share: scenario lookup, output directory names, consoles.
+"""What the `techsim` commands share: scenario lookup, output directory names, consoles,
+the experiment options (--reps, --seed, --out, --workers, --scheduler) and the progress bar.
 
 One place for the pieces every command module uses (as rasterio keeps its shared options in
 `rio/options.py`), so `sim.cli.main`, `sim.cli.sweep` and `sim.cli.report` do not import each
