@@ -63,9 +63,9 @@ class Parameter:
     log: bool = False
 
     def bounds(self) -> tuple[float, float]:
-        """The sampling range, in sampling space (log10 for a log range)."""
+        """(lo, hi) of a sampled design's parameter in sampling space (log10 if a log range)."""
         if self.lo is None or self.hi is None:
-            raise SweepInputError(f"--param {self.path}: a sampled design needs a range lo:hi")
+            raise SweepInputError(f"--param {self.path}: a list of values has no bounds")
         return (math.log10(self.lo), math.log10(self.hi)) if self.log else (self.lo, self.hi)
 
     def spec(self) -> dict[str, Any]:
@@ -283,6 +283,7 @@ def parse_param(text: str, base: dict[str, Any], design: str) -> Parameter:
 
 # --------------------------------------------------------------------------- designs
 def _problem(params: list[Parameter]) -> dict[str, Any]:
+    """SALib's description of the sampled parameters."""
     bounds = [list(p.bounds()) for p in params]
     return {"num_vars": len(params), "names": [p.path for p in params], "bounds": bounds}
 
@@ -392,8 +393,8 @@ def describe(point: Point) -> str:
     )
 
 
-def point_scenarios(base: Scenario, design: Design) -> list[dict[str, Any]]:
-    """The validated scenario dict of every point, in point order.
+def point_scenarios(base: Scenario, design: Design) -> list[Scenario]:
+    """The validated scenario of every point, in point order (what the workers run).
 
     Raises SweepInputError naming the point, its values and the offending field.
     """
@@ -408,12 +409,12 @@ def point_scenarios(base: Scenario, design: Design) -> list[dict[str, Any]]:
             if "shares must add up to 1" in msg and not design.rebalance_shares:
                 msg += "; add --rebalance-shares to rescale the other shares of the group"
             raise SweepInputError(msg) from None
-        if getattr(sc, "budget_neutral", False):
+        if sc.budget_neutral:
             # the search (sim.experiment.budget) is not run per point: refuse rather than ignore it
             raise SweepInputError(
                 f"point {point.index} ({describe(point)}): budget_neutral: sweeps do not run "
                 "the budget-neutral search; set budget_neutral: false and give the factors "
                 "in pay_scale (e.g. from the manifest of 'techsim run --budget-neutral')"
             )
-        out.append(d)
+        out.append(sc)
     return out
