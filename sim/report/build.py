@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from sim import __version__
+from sim.metrics.catalogue import KPI, SUMMARY_KPIS
 from sim.metrics.stats import mean_ci
 from sim.plots.run import figures, render
 from sim.report.assumptions import assumption_tables, provenance_table
@@ -39,10 +40,6 @@ from sim.report.document import (
 from sim.report.html import render_html
 from sim.report.sweep import sweep_summary_section, sweep_tables
 from sim.report.text import (
-    HIGHER_IS_BETTER,
-    KPI_LABELS,
-    LOWER_IS_BETTER,
-    SUMMARY_KPIS,
     capitalise,
     diff_decimals,
     is_nan,
@@ -63,12 +60,12 @@ PDF_ENGINES = ("auto", "chromium", "matplotlib")
 FIGURE_DPI = 110
 
 
-def change_clause(res: Results, scheme: str, kpi: str, kind: str) -> str | None:
+def change_clause(res: Results, scheme: str, k: KPI) -> str | None:
     """ "raises first-time fix from 74.0% to 83.7% (+9.7 pts, 95% CI +9.2 to +10.2)"."""
-    r, b = summary_row(res, scheme, kpi), summary_row(res, res.baseline, kpi)
+    r, b = summary_row(res, scheme, k.name), summary_row(res, res.baseline, k.name)
     if r is None or b is None or "diff_mean" not in r.index:
         return None
-    lab = KPI_LABELS.get(kpi, kpi)
+    lab, kind = k.label, k.kind
     d, lo, hi = float(r["diff_mean"]), float(r["diff_ci_low"]), float(r["diff_ci_high"])
     dd = diff_decimals(kind, lo, hi)
     ci = f"95% CI {num(lo, kind, True, False, dd)} to {num(hi, kind, True, False, dd)}"
@@ -99,22 +96,20 @@ def _paired(res: Results, a: str, b: str, kpi: str) -> tuple[float, float, float
 def _at_a_glance(res: Results) -> list[str]:
     """The best scheme on each KPI, and whether it is significantly ahead of the next."""
     out = []
-    for kpi, kind in report_kpis(res):
-        if kpi not in SUMMARY_KPIS or kpi not in HIGHER_IS_BETTER | LOWER_IS_BETTER:
+    for k in report_kpis(res):
+        if k not in SUMMARY_KPIS or k.better == "neither":
             continue
-        vals = [(s, summary_row(res, s, kpi)) for s in res.schemes]
-        vals = [(s, float(r["mean"])) for s, r in vals if r is not None and not is_nan(r["mean"])]
+        rows = [(s, summary_row(res, s, k.name)) for s in res.schemes]
+        vals = [(s, float(r["mean"])) for s, r in rows if r is not None and not is_nan(r["mean"])]
         if not vals:
             continue
-        hi = kpi in HIGHER_IS_BETTER
+        hi = k.better == "higher"
         vals.sort(key=lambda t: t[1], reverse=hi)
         best = vals[0]
+        kind = k.kind
         word = "Highest" if hi else "Lowest"
-        text = (
-            f"{word} {KPI_LABELS.get(kpi, kpi)}: {res.label(best[0])} "
-            f"({num(best[1], kind, unit=True)})"
-        )
-        d = _paired(res, best[0], vals[1][0], kpi) if len(vals) > 1 else None
+        text = f"{word} {k.label}: {res.label(best[0])} ({num(best[1], kind, unit=True)})"
+        d = _paired(res, best[0], vals[1][0], k.name) if len(vals) > 1 else None
         if d is not None:
             m, lo, h = d
             dd = diff_decimals(kind, lo, h)
@@ -185,12 +180,11 @@ def run_summary_section(res: Results, changes: pd.DataFrame | None) -> Section:
             )
         )
     tech = pay_change_summary(changes).set_index("scheme") if changes is not None else None
-    shown = dict(report_kpis(res))
+    shown = report_kpis(res)
     for s in others:
         items = []
-        for kpi in SUMMARY_KPIS:
-            kind = shown.get(kpi)
-            clause = change_clause(res, s, kpi, kind) if kind else None
+        for k in SUMMARY_KPIS:
+            clause = change_clause(res, s, k) if k in shown else None
             if clause:
                 items.append(capitalise(clause) + ".")
         if tech is not None and s in tech.index:
@@ -212,10 +206,11 @@ def kpi_tables(res: Results) -> list[Table]:
     for c in head[1:]:
         c.cls = "num"
     rows = []
-    for kpi, kind in kpis:
-        row = [Cell(kpi_label(kpi, kind))]
+    for k in kpis:
+        kind = k.kind
+        row = [Cell(kpi_label(k))]
         for s in res.schemes:
-            r = summary_row(res, s, kpi)
+            r = summary_row(res, s, k.name)
             if r is None:
                 row.append(Cell("n/a", "num"))
                 continue
@@ -243,10 +238,11 @@ def kpi_tables(res: Results) -> list[Table]:
         for c in head[1:]:
             c.cls = "num"
         rows = []
-        for kpi, kind in kpis:
-            row = [Cell(kpi_label(kpi, kind, diff=True))]
+        for k in kpis:
+            kind = k.kind
+            row = [Cell(kpi_label(k, diff=True))]
             for s in others:
-                r = summary_row(res, s, kpi)
+                r = summary_row(res, s, k.name)
                 if r is None:
                     row.append(Cell("n/a", "num"))
                     continue
