@@ -234,7 +234,7 @@ def test_no_pyplot(legacy_dir, sweep1_dir, tmp_path):
     shutil.copytree(sweep1_dir, b)
     code = (  # every figure (rendered by build_document) and both report renderers
         "import sys; from pathlib import Path\n"
-        "from sim.plots.run import load_results\n"
+        "from sim.store.results import load_results\n"
         "from sim.report.build import build_document; from sim.report.html import render_html\n"
         "from sim.report.pdf import pdf_with_matplotlib\n"
         f"sweep = build_document(load_results({str(b)!r}), dpi=20); render_html(sweep)\n"

@@ -26,12 +26,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
+from sim.metrics.catalogue import ATTRITION_KPIS, CURRENCY, KPI, KPIS
 from sim.metrics.stats import mean_ci
 from sim.plots.style import (
-    ATTRITION_KPIS,
-    CURRENCY,
-    KPI,
-    KPI_BY_NAME,
     STYLE,
     FigureSpec,
     band_stats,
@@ -42,8 +39,6 @@ from sim.plots.style import (
     thousands,
 )
 from sim.store.files import atomic_write_bytes
-
-# results loading and pay changes lived here first: their names stay importable from here
 from sim.store.pay_changes import PAY_TOLERANCE, pay_change_summary, pay_changes
 from sim.store.results import Results, load_results
 
@@ -91,8 +86,8 @@ def _means_panels(res: Results, kpis: list[KPI], title: str) -> Figure:
             )
         ax.set_xticks([])
         ax.set_xlim(-0.6, len(schemes) - 0.4)
-        ax.set_title(k.label)
-        ax.set_ylabel(k.unit)
+        ax.set_title(k.title)
+        ax.set_ylabel(k.axis_label)
         ax.margins(y=0.15)
         thousands(ax)
     fig.suptitle(title)
@@ -153,8 +148,8 @@ def fig_paired_differences(res: Results) -> FigureSpec | None:
         ax.set_xlim(min(lows) - 0.12 * span, max(highs) + 0.12 * span)
         ax.set_yticks([])
         ax.set_ylim(-0.6, len(others) - 0.4)
-        ax.set_title(k.label)
-        ax.set_xlabel(k.diff_unit)
+        ax.set_title(k.title)
+        ax.set_xlabel(k.diff_label)
         thousands(ax, "x")
     hollow = Line2D(
         [],
@@ -180,14 +175,14 @@ def fig_paired_differences(res: Results) -> FigureSpec | None:
 
 
 def _tradeoff_axes(fig: Figure, res: Results) -> list[tuple[Any, KPI]]:
-    ys = [KPI_BY_NAME["first_time_fix_rate"], KPI_BY_NAME["retention_rate"]]
+    ys = [KPIS["first_time_fix_rate"], KPIS["retention_rate"]]
     ys = [k for k in ys if k.name in set(res.summary["kpi"])]
     axes = panel_grid(fig, len(ys))
-    xk = KPI_BY_NAME["jobs_per_tech_day"]
+    xk = KPIS["jobs_per_tech_day"]
     for ax, k in zip(axes, ys):
-        ax.set_xlabel(f"{xk.label} ({xk.unit})")
-        ax.set_ylabel(f"{k.label} ({k.unit})")
-        ax.set_title(f"{xk.label} vs {k.label.lower()}")
+        ax.set_xlabel(f"{xk.title} ({xk.axis_label})")
+        ax.set_ylabel(f"{k.title} ({k.axis_label})")
+        ax.set_title(f"{xk.title} vs {k.label}")
     return list(zip(axes, ys))
 
 
@@ -198,7 +193,7 @@ def fig_tradeoff(res: Results) -> FigureSpec | None:
     panels = _tradeoff_axes(fig, res)
     if not panels:
         return None
-    xk = KPI_BY_NAME["jobs_per_tech_day"]
+    xk = KPIS["jobs_per_tech_day"]
     for ax, k in panels:
         for s in res.schemes:
             xm, xlo, xhi = _mean_ci_of(res, s, xk)

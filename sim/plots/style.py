@@ -1,9 +1,9 @@
 """The house style of the figures, and the pieces every figure is built from.
 
 Slides: 10 x 5.6 in, text >= 12 pt, no pyplot (`new_figure` makes a bare `Figure`), the
-schemes in the Okabe-Ito palette of `sim.store.results`. `KPI` says how a KPI is shown (label,
-unit, scale); `FigureSpec` is one finished figure with its title and caption. Used by the
-run figures (`sim.plots.run`) and the sweep figures (`sim.plots.sweep`).
+schemes in the Okabe-Ito palette of `sim.store.results`, each KPI titled, labelled and scaled as
+`sim.metrics.catalogue` says. `FigureSpec` is one finished figure with its title and
+caption. Used by the run figures (`sim.plots.run`) and the sweep figures (`sim.plots.sweep`).
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 from scipy import stats as sps
 
+from sim.metrics.catalogue import FIGURE_KPIS, KPI
 from sim.metrics.stats import CONFIDENCE
 from sim.store.results import Results
 
 FIGSIZE = (10.0, 5.6)
-CURRENCY = "$"
 
 #: Text >= 12 pt, no mathtext (a "$" in a scheme name stays a "$"), light grid,
 #: reproducible SVG.
@@ -48,37 +48,7 @@ STYLE: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True)
-class KPI:
-    """How a KPI is shown: label, unit, scale factor, unit of a difference."""
-
-    name: str
-    label: str
-    unit: str
-    scale: float = 1.0
-    diff_unit: str = ""
-
-
-#: The headline KPIs of the figures, in order.
-PLOT_KPIS: tuple[KPI, ...] = (
-    KPI("first_time_fix_rate", "First-time fix", "% of first visits", 100, "pts"),
-    KPI("repeat_visit_rate", "Repeat visits", "% of visits", 100, "pts"),
-    KPI("retention_rate", "Retention", "% of renewals", 100, "pts"),
-    KPI("nps", "NPS", "score, -100 to 100", 1, "points"),
-    KPI("sla_compliance", "SLA compliance", "% of visits on time", 100, "pts"),
-    KPI("jobs_per_tech_day", "Jobs per tech-day", "visits per day", 1, "visits/day"),
-    KPI("tech_pay_per_day", "Pay per tech-day", f"{CURRENCY} per day", 1, f"{CURRENCY}/day"),
-    KPI("margin", "Margin", f"{CURRENCY} thousand", 1e-3, f"{CURRENCY} thousand"),
-)
-#: Attrition KPIs (runs.csv columns added by the attrition model, when present).
-ATTRITION_KPIS: tuple[KPI, ...] = (
-    KPI("tech_quits", "Technicians who quit", "quits per run", 1, "quits"),
-    KPI("vacancy_days", "Vacancy days", "days without a technician", 1, "days"),
-)
-KPI_BY_NAME = {k.name: k for k in PLOT_KPIS + ATTRITION_KPIS}
-
-
-def present_kpis(res: Results, candidates: tuple[KPI, ...] = PLOT_KPIS) -> list[KPI]:
+def present_kpis(res: Results, candidates: tuple[KPI, ...] = FIGURE_KPIS) -> list[KPI]:
     """The candidate KPIs that summary.csv holds, in order."""
     present = set(res.summary["kpi"])
     return [k for k in candidates if k.name in present]

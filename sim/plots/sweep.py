@@ -20,13 +20,10 @@ import pandas as pd
 from matplotlib.colors import Normalize
 from matplotlib.lines import Line2D
 
+from sim.metrics.catalogue import ATTRITION_KPIS, FIGURE_KPIS, HEATMAP_KPIS, KPI, KPIS
 from sim.metrics.stats import mean_ci
 from sim.plots.style import (
-    ATTRITION_KPIS,
     FIGSIZE,
-    KPI,
-    KPI_BY_NAME,
-    PLOT_KPIS,
     FigureSpec,
     new_figure,
     panel_grid,
@@ -41,7 +38,6 @@ from sim.store.results import Results
 MAX_LEVELS = 12
 BINS = 8
 HEATMAP_BINS = 6
-HEATMAP_KPIS = ("first_time_fix_rate", "retention_rate", "jobs_per_tech_day", "margin")
 SENSITIVITY_PER_FIGURE = 4
 
 
@@ -125,7 +121,7 @@ def _sweep_kpis(res: Results) -> list[KPI]:
         for k in present_kpis(res, ATTRITION_KPIS)
         if s.loc[s["kpi"] == k.name, "mean"].abs().max() > 0
     ]
-    return present_kpis(res, PLOT_KPIS) + quits
+    return present_kpis(res, FIGURE_KPIS) + quits
 
 
 def fig_sweep_param(res: Results, param: str) -> FigureSpec | None:
@@ -150,8 +146,8 @@ def fig_sweep_param(res: Results, param: str) -> FigureSpec | None:
             if not numeric:
                 ax.set_xticks(xs, [str(v) for v in cv["x"]])
             drawn = True
-        ax.set_title(k.label)
-        ax.set_ylabel(k.unit)
+        ax.set_title(k.title)
+        ax.set_ylabel(k.axis_label)
         if numeric and _is_log(res, param, res.summary.get(param, pd.Series(dtype=float))):
             ax.set_xscale("log")
         thousands(ax)
@@ -184,9 +180,8 @@ def _bin_labels(x: pd.Series) -> tuple[pd.Series, list[str]]:
     ]
 
 
-def fig_heatmap(res: Results, kpi: str, p1: str, p2: str) -> FigureSpec | None:
-    k = KPI_BY_NAME[kpi]
-    df, _reps = _table(res, kpi, [p1, p2])
+def fig_heatmap(res: Results, k: KPI, p1: str, p2: str) -> FigureSpec | None:
+    df, _reps = _table(res, k.name, [p1, p2])
     if df.empty:
         return None
     ix, xl = _bin_labels(df[p1])
@@ -234,12 +229,12 @@ def fig_heatmap(res: Results, kpi: str, p1: str, p2: str) -> FigureSpec | None:
                     )
     axes[0].set_ylabel(short(p2))
     fig.supxlabel(p1, fontsize=13)
-    fig.colorbar(im, ax=axes, label=f"{k.label} ({k.unit})", shrink=0.9)
-    fig.suptitle(f"{k.label} by {p1} and {p2}")
+    fig.colorbar(im, ax=axes, label=f"{k.title} ({k.axis_label})", shrink=0.9)
+    fig.suptitle(f"{k.title} by {p1} and {p2}")
     return FigureSpec(
-        f"heatmap_{kpi}",
-        f"{k.label} by {p1} and {p2}",
-        f"Mean {k.label.lower()} ({k.unit}) over replications for each combination of "
+        f"heatmap_{k.name}",
+        f"{k.title} by {p1} and {p2}",
+        f"Mean {k.label} ({k.axis_label}) over replications for each combination of "
         f"{p1} (across) and {p2} (up), one panel per scheme, on one colour scale.",
         fig,
     )
@@ -301,12 +296,12 @@ def fig_sensitivity(
                 capsize=3,
                 error_kw={"lw": 1.2},
             )
-        k = KPI_BY_NAME.get(kpi)
-        ax.set_title(k.label if k else kpi)
+        k = KPIS.get(kpi)
+        ax.set_title(k.title if k else kpi)
         if method == "sobol":
             ax.set_xlabel("Sobol index")
         else:
-            ax.set_xlabel(f"mu* ({k.diff_unit})" if k else "mu*")
+            ax.set_xlabel(f"mu* ({k.diff_label})" if k else "mu*")
         ax.axvline(0, color="0.35", lw=1)
         ax.grid(axis="y", visible=False)
     axes[0].set_yticks(y, [short(p) for p in order])
@@ -344,8 +339,8 @@ def fig_sweep_tradeoff(res: Results) -> FigureSpec | None:
     if not {"jobs_per_tech_day", "first_time_fix_rate"} <= set(s["kpi"]) or "point" not in s:
         return None
     means = s.pivot_table(index=["point", "scheme"], columns="kpi", values="mean").reset_index()
-    ys = [KPI_BY_NAME[k] for k in ("first_time_fix_rate", "retention_rate") if k in means]
-    xk = KPI_BY_NAME["jobs_per_tech_day"]
+    ys = [KPIS[k] for k in ("first_time_fix_rate", "retention_rate") if k in means]
+    xk = KPIS["jobs_per_tech_day"]
     weights = {
         m.group(1): p
         for p in res.parameters
@@ -390,9 +385,9 @@ def fig_sweep_tradeoff(res: Results) -> FigureSpec | None:
                 lw=1,
                 zorder=3,
             )
-        ax.set_xlabel(f"{xk.label} ({xk.unit})")
-        ax.set_ylabel(f"{k.label} ({k.unit})")
-        ax.set_title(f"{xk.label} vs {k.label.lower()}")
+        ax.set_xlabel(f"{xk.title} ({xk.axis_label})")
+        ax.set_ylabel(f"{k.title} ({k.axis_label})")
+        ax.set_title(f"{xk.title} vs {k.label}")
         ax.margins(0.12)
     if weights:
         extra.append(
@@ -427,13 +422,13 @@ def sweep_figures(res: Results) -> list[Any]:
     if len(params) >= 2:
         present = set(res.summary["kpi"])
         makers += [
-            partial(fig_heatmap, kpi=k, p1=params[0], p2=params[1])
+            partial(fig_heatmap, k=k, p1=params[0], p2=params[1])
             for k in HEATMAP_KPIS
-            if k in present
+            if k.name in present
         ]
     sens = res.sensitivity
     if sens is not None and not sens.empty:
-        order = [k.name for k in PLOT_KPIS + ATTRITION_KPIS]
+        order = [k.name for k in FIGURE_KPIS + ATTRITION_KPIS]
         have = list(dict.fromkeys(sens["kpi"].astype(str)))
         kpis = [k for k in order if k in have] or have[:8]
         kpis = kpis[:8]
