@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
 from sim.metrics import catalogue
@@ -16,6 +17,7 @@ from sim.metrics.catalogue import (
     fmt,
 )
 from sim.metrics.kpis import KPI_COLUMNS
+from sim.sweep.tables import extremes
 
 SELECTIONS = {
     name: value
@@ -70,3 +72,19 @@ def test_plain_number_format():
     assert fmt(1234.5, "money", signed=True) == "+1,234.50"
     assert fmt(0.583, "num2") == "0.58" and fmt(11.94, "num1") == "11.9"
     assert fmt(math.nan, "num1") == "n/a" and fmt(None, "pct") == "n/a"
+
+
+def test_best_and_worst_points_follow_the_better_direction():
+    summary = pd.DataFrame(
+        {
+            "point": [0, 1, 0, 1],
+            "scheme": ["a"] * 4,
+            "kpi": ["retention_rate"] * 2 + ["repeat_visit_rate"] * 2,
+            "mean": [0.8, 0.9, 0.2, 0.1],
+        }
+    )
+    ext = extremes(summary, (KPIS["retention_rate"], KPIS["repeat_visit_rate"]))
+    best = ext[ext["which"] == "best"].set_index("kpi")["point"]
+    assert best.to_dict() == {"retention_rate": 1, "repeat_visit_rate": 1}
+    with pytest.raises(ValueError, match="utilisation: no better direction"):
+        extremes(summary, (KPIS["utilisation"],))

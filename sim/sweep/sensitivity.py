@@ -25,17 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.metrics.catalogue import SENSITIVITY_KPIS
 from sim.metrics.kpis import KPI_COLUMNS
 
-#: KPIs analysed when none are named.
-DEFAULT_KPIS: tuple[str, ...] = (
-    "first_time_fix_rate",
-    "repeat_visit_rate",
-    "retention_rate",
-    "nps",
-    "margin",
-    "tech_pay_per_day",
-)
 SOBOL_COLUMNS = ("S1", "S1_conf", "ST", "ST_conf")
 MORRIS_COLUMNS = ("mu_star", "mu_star_conf", "sigma", "mu")
 ID_COLUMNS = ("scheme", "kpi", "parameter", "method")
@@ -140,7 +132,7 @@ def analyse(
     results = Path(results)
     man, summary = _read(results)
     method = man["design"]["method"]
-    kpis = list(kpis or DEFAULT_KPIS)
+    kpis = list(kpis or [k.name for k in SENSITIVITY_KPIS])
     for k in kpis:
         if k not in KPI_COLUMNS:
             raise SensitivityError(f"--kpi {k}: not a KPI (one of {', '.join(KPI_COLUMNS)})")
