@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
@@ -30,6 +30,7 @@ from sim.metrics.catalogue import ATTRITION_KPIS, CURRENCY, KPI, KPIS
 from sim.metrics.stats import mean_ci
 from sim.plots.style import (
     STYLE,
+    FigureMaker,
     FigureSpec,
     band_stats,
     new_figure,
@@ -56,14 +57,18 @@ def _mean_ci_of(res: Results, scheme: str, k: KPI) -> tuple[float, float, float]
     """(mean, low, high) scaled: from summary.csv, else from runs.csv."""
     row = _summary_row(res, scheme, k.name)
     if row is not None:
-        return tuple(float(row[c]) * k.scale for c in ("mean", "ci_low", "ci_high"))
+        m, lo, hi = (float(row[c]) * k.scale for c in ("mean", "ci_low", "ci_high"))
+        return m, lo, hi
     runs = res.runs
-    x = runs.loc[runs["scheme"] == scheme, k.name].to_numpy(dtype=float)
+    if runs is None:
+        return math.nan, math.nan, math.nan
+    x = runs[runs["scheme"] == scheme][k.name].to_numpy(dtype=float)
     m, _sd, lo, hi = mean_ci(x)
     return m * k.scale, lo * k.scale, hi * k.scale
 
 
-def _yerr(m: float, lo: float, hi: float) -> Any:
+def _yerr(m: float, lo: float, hi: float) -> list[list[float]] | None:
+    """Error bar lengths below and above `m` (None when the CI is unknown)."""
     if math.isnan(lo) or math.isnan(hi):
         return None
     return [[m - lo], [hi - m]]
@@ -174,7 +179,7 @@ def fig_paired_differences(res: Results) -> FigureSpec | None:
     )
 
 
-def _tradeoff_axes(fig: Figure, res: Results) -> list[tuple[Any, KPI]]:
+def _tradeoff_axes(fig: Figure, res: Results) -> list[tuple[Axes, KPI]]:
     ys = [KPIS["first_time_fix_rate"], KPIS["retention_rate"]]
     ys = [k for k in ys if k.name in set(res.summary["kpi"])]
     axes = panel_grid(fig, len(ys))
@@ -235,7 +240,7 @@ def _over_time(
         if t.empty:
             continue
         if agg_techs:
-            t = t.groupby(["replication", "week"], as_index=False)[value].mean()
+            t = t.groupby(["replication", "week"], as_index=False)[[value]].mean()
         wide = t.pivot_table(index="week", columns="replication", values=value, aggfunc="mean")
         m, lo, hi = band_stats(wide)
         c = res.colours[s]
@@ -246,8 +251,7 @@ def _over_time(
     ax.set_ylabel(ylabel)
     thousands(ax)
     fig.suptitle(title)
-    extra = [h for h in ax.get_legend_handles_labels()[0]]
-    scheme_legend(fig, res, shown, extra)
+    scheme_legend(fig, res, shown, ax.get_legend_handles_labels()[0])
     return fig
 
 
@@ -272,19 +276,19 @@ def fig_customers_over_time(res: Results) -> FigureSpec | None:
     )
 
 
-def _box(ax: Any, d: np.ndarray, y: float, h: float = 0.6) -> None:
+def _box(ax: Axes, d: np.ndarray, y: float, h: float = 0.6) -> None:
     """A box (quartiles, median) with whiskers from the 5th to the 95th percentile.
 
     Drawn by hand: Axes.boxplot reads every rcParam, which imports pyplot.
     """
     p5, q1, med, q3, p95 = np.percentile(d, [5, 25, 50, 75, 95])
-    k = {"color": "0.15", "zorder": 3}
-    ax.add_patch(Rectangle((q1, y - h / 2), q3 - q1, h, fill=False, ec="0.15", lw=1.8, zorder=3))
-    ax.plot([med, med], [y - h / 2, y + h / 2], lw=2.8, **k)
-    ax.plot([p5, q1], [y, y], lw=1.5, **k)
-    ax.plot([q3, p95], [y, y], lw=1.5, **k)
+    ink = "0.15"
+    ax.add_patch(Rectangle((q1, y - h / 2), q3 - q1, h, fill=False, ec=ink, lw=1.8, zorder=3))
+    ax.plot([med, med], [y - h / 2, y + h / 2], lw=2.8, color=ink, zorder=3)
+    ax.plot([p5, q1], [y, y], lw=1.5, color=ink, zorder=3)
+    ax.plot([q3, p95], [y, y], lw=1.5, color=ink, zorder=3)
     for x in (p5, p95):
-        ax.plot([x, x], [y - h / 5, y + h / 5], lw=1.5, **k)
+        ax.plot([x, x], [y - h / 5, y + h / 5], lw=1.5, color=ink, zorder=3)
 
 
 def fig_tech_pay_change(res: Results) -> FigureSpec | None:
@@ -377,7 +381,7 @@ def fig_quits(res: Results) -> FigureSpec | None:
     )
 
 
-RUN_FIGURES: tuple[Callable[[Results], FigureSpec | None], ...] = (
+RUN_FIGURES: tuple[FigureMaker, ...] = (
     fig_kpi_comparison,
     fig_paired_differences,
     fig_tradeoff,
@@ -394,7 +398,7 @@ def figures(res: Results) -> Iterator[FigureSpec]:
     if res.kind == "sweep":
         from sim.plots.sweep import sweep_figures
 
-        makers: Any = sweep_figures(res)
+        makers: Sequence[FigureMaker] = sweep_figures(res)
     else:
         makers = RUN_FIGURES
     for make in makers:
@@ -413,7 +417,7 @@ def render(spec: FigureSpec, fmt: str = "png", dpi: int = DPI) -> bytes:
     return buf.getvalue()
 
 
-def _metadata(fmt: str) -> dict[str, Any] | None:
+def _metadata(fmt: str) -> dict[str, str | None] | None:
     # no creation dates: the same results give the same files
     if fmt == "svg":
         return {"Date": None}

@@ -1,23 +1,27 @@
 """The house style of the figures, and the pieces every figure is built from.
 
 Slides: 10 x 5.6 in, text >= 12 pt, no pyplot (`new_figure` makes a bare `Figure`), the
-schemes in the Okabe-Ito palette of `sim.store.results`, each KPI titled, labelled and scaled as
-`sim.metrics.catalogue` says. `FigureSpec` is one finished figure with its title and
+schemes in the Okabe-Ito palette of `sim.store.results`, each KPI titled, labelled and scaled
+as `sim.metrics.catalogue` says. `FigureSpec` is one finished figure with its title and
 caption. Used by the run figures (`sim.plots.run`) and the sweep figures (`sim.plots.sweep`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Literal
 
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
+from matplotlib.typing import RcKeyType
 from scipy import stats as sps
 
 from sim.metrics.catalogue import FIGURE_KPIS, KPI
@@ -28,7 +32,7 @@ FIGSIZE = (10.0, 5.6)
 
 #: Text >= 12 pt, no mathtext (a "$" in a scheme name stays a "$"), light grid,
 #: reproducible SVG.
-STYLE: dict[str, Any] = {
+STYLE: dict[RcKeyType, str | float | bool] = {
     "font.size": 13,
     "axes.titlesize": 14,
     "axes.labelsize": 13,
@@ -64,28 +68,36 @@ class FigureSpec:
     figure: Figure
 
 
+#: Makes one figure of a results directory, or None when its data are absent.
+FigureMaker = Callable[[Results], FigureSpec | None]
+
+
 def new_figure(size: tuple[float, float] = FIGSIZE) -> Figure:
     return Figure(figsize=size, layout="constrained")
 
 
-def panel_grid(fig: Figure, n: int, **kw: Any) -> list[Any]:
+def panel_grid(fig: Figure, n: int, sharex: bool = False, sharey: bool = False) -> list[Axes]:
     """n panels: one row up to 4, else two rows."""
     rows = 1 if n <= 4 else 2
     cols = max(1, math.ceil(n / rows))
-    axes = fig.subplots(rows, cols, squeeze=False, **kw).ravel()
+    axes = fig.subplots(rows, cols, sharex=sharex, sharey=sharey, squeeze=False).ravel()
     for ax in axes[n:]:
         ax.set_visible(False)
     return list(axes[:n])
 
 
 def scheme_legend(
-    fig: Figure, res: Results, schemes: list[str], extra: list[Any] = (), title: str | None = None
+    fig: Figure,
+    res: Results,
+    schemes: list[str],
+    extra: Sequence[Artist] = (),
+    title: str | None = None,
 ) -> None:
     """The scheme legend below the panels; with `title`, above them, carrying the title.
 
     (Constrained layout places one artist above the panels well, not a title and a legend.)
     """
-    handles = [
+    handles: list[Artist] = [
         Line2D(
             [],
             [],
@@ -113,7 +125,8 @@ def scheme_legend(
         )
 
 
-def thousands(ax: Any, axis: str = "y") -> None:
+def thousands(ax: Axes, axis: Literal["x", "y"] = "y") -> None:
+    """Tick labels with thousands separators (and no needless decimals)."""
     f = FuncFormatter(lambda v, _pos: f"{v:,.0f}" if abs(v) >= 1000 else f"{v:g}")
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(f)
 

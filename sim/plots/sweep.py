@@ -18,12 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.colors import Normalize
+from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
 
 from sim.metrics.catalogue import ATTRITION_KPIS, FIGURE_KPIS, HEATMAP_KPIS, KPI, KPIS
 from sim.metrics.stats import mean_ci
 from sim.plots.style import (
     FIGSIZE,
+    FigureMaker,
     FigureSpec,
     new_figure,
     panel_grid,
@@ -188,11 +190,11 @@ def fig_heatmap(res: Results, k: KPI, p1: str, p2: str) -> FigureSpec | None:
     iy, yl = _bin_labels(df[p2])
     df = df.assign(_x=ix.to_numpy(), _y=iy.to_numpy())
     schemes = [s for s in res.schemes if s in set(df["scheme"])]
-    grids = {}
+    grids: dict[str, np.ndarray] = {}
     for s in schemes:
-        g = df[df["scheme"] == s].groupby(["_y", "_x"])["value"].mean().unstack("_x")
-        g = g.reindex(index=range(len(yl)), columns=range(len(xl)))
-        grids[s] = g.to_numpy(dtype=float) * k.scale
+        cell = df[df["scheme"] == s].groupby(["_y", "_x"])["value"].mean().unstack("_x")
+        cell = cell.reindex(index=range(len(yl)), columns=range(len(xl)))
+        grids[s] = cell.to_numpy(dtype=float) * k.scale
     allv = np.concatenate([g.ravel() for g in grids.values()])
     allv = allv[~np.isnan(allv)]
     if not len(allv):
@@ -201,7 +203,7 @@ def fig_heatmap(res: Results, k: KPI, p1: str, p2: str) -> FigureSpec | None:
     size = (FIGSIZE[0], FIGSIZE[1]) if len(schemes) <= 4 else (FIGSIZE[0], FIGSIZE[1] * 1.4)
     fig = new_figure(size)
     axes = panel_grid(fig, len(schemes), sharex=True, sharey=True)
-    im = None
+    im: AxesImage | None = None
     annotate = len(xl) * len(yl) <= 36
     for ax, s in zip(axes, schemes):
         g = grids[s]
@@ -227,6 +229,8 @@ def fig_heatmap(res: Results, k: KPI, p1: str, p2: str) -> FigureSpec | None:
                         fontsize=12,
                         color="black" if norm(v) > 0.55 else "white",
                     )
+    if im is None:
+        return None
     axes[0].set_ylabel(short(p2))
     fig.supxlabel(p1, fontsize=13)
     fig.colorbar(im, ax=axes, label=f"{k.title} ({k.axis_label})", shrink=0.9)
@@ -251,6 +255,8 @@ def fig_sensitivity(
     res: Results, method: str, scheme: str | None, part: int, kpis: list[str]
 ) -> FigureSpec | None:
     sens = res.sensitivity
+    if sens is None:
+        return None
     d = sens[sens["method"] == method]
     if scheme is not None:
         d = d[d["scheme"] == scheme]
@@ -350,7 +356,7 @@ def fig_sweep_tradeoff(res: Results) -> FigureSpec | None:
     extra = []
     for ax, k in zip(panel_grid(fig, len(ys)), ys):
         for sch in res.schemes:
-            m = means[means["scheme"] == sch]
+            pts = means[means["scheme"] == sch]
             c = res.colours[sch]
             if sch in weights:
                 wcol = weights[sch]
@@ -376,8 +382,8 @@ def fig_sweep_tradeoff(res: Results) -> FigureSpec | None:
                         )
                     continue
             ax.scatter(
-                m[xk.name] * xk.scale,
-                m[k.name] * k.scale,
+                pts[xk.name] * xk.scale,
+                pts[k.name] * k.scale,
                 color=c,
                 s=90,
                 alpha=0.8,
@@ -410,9 +416,9 @@ def fig_sweep_tradeoff(res: Results) -> FigureSpec | None:
     )
 
 
-def sweep_figures(res: Results) -> list[Any]:
+def sweep_figures(res: Results) -> list[FigureMaker]:
     """The figure makers that apply to this sweep, in report order."""
-    makers: list[Any] = [fig_sweep_tradeoff]
+    makers: list[FigureMaker] = [fig_sweep_tradeoff]
     params = [
         p
         for p in res.parameters

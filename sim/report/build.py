@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -28,6 +27,7 @@ from sim.plots.run import figures, render
 from sim.report.assumptions import assumption_tables, provenance_table
 from sim.report.document import (
     WJ,
+    Block,
     Bullets,
     Cell,
     Document,
@@ -160,7 +160,7 @@ def run_summary_section(res: Results, changes: pd.DataFrame | None) -> Section:
         "significant when its 95% confidence interval (CI) excludes zero; where it does "
         "not, the report says so."
     )
-    blocks: list[Any] = [Paragraph(lead, "lead")]
+    blocks: list[Block] = [Paragraph(lead, "lead")]
     bn = res.manifest.get("budget_neutral")
     if isinstance(bn, dict) and isinstance(bn.get("factors"), dict):
         factors = ", ".join(
@@ -179,7 +179,9 @@ def run_summary_section(res: Results, changes: pd.DataFrame | None) -> Section:
                 + f"; scale factors: {factors}."
             )
         )
-    tech = pay_change_summary(changes).set_index("scheme") if changes is not None else None
+    tech: dict[str, pd.Series] = {}
+    if changes is not None:
+        tech = {str(r["scheme"]): r for _, r in pay_change_summary(changes).iterrows()}
     shown = report_kpis(res)
     for s in others:
         items = []
@@ -187,8 +189,8 @@ def run_summary_section(res: Results, changes: pd.DataFrame | None) -> Section:
             clause = change_clause(res, s, k) if k in shown else None
             if clause:
                 items.append(capitalise(clause) + ".")
-        if tech is not None and s in tech.index:
-            items.append(_tech_sentence(tech.loc[s]))
+        if s in tech:
+            items.append(_tech_sentence(tech[s]))
         blocks.append(Bullets(items, f"Moving from {res.label(res.baseline)} to {res.label(s)}:"))
     glance = _at_a_glance(res)
     if glance:
@@ -320,7 +322,7 @@ def technicians_section(
             ]
         )
     n_rep = changes["replication"].nunique()
-    blocks: list[Any] = [
+    blocks: list[Block] = [
         Paragraph(
             "Whether the field accepts a new scheme depends on who gains and who loses. Each "
             "technician is the same person under every scheme (same skill, same customers, "
@@ -366,7 +368,7 @@ def build_document(res: Results, dpi: int = FIGURE_DPI) -> Document:
         if tech is not None:
             sections.append(tech)
     sc = res.scenario
-    blocks: list[Any] = []
+    blocks: list[Block] = []
     if sc.get("source"):
         blocks.append(Paragraph(f"Where the numbers come from: {str(sc['source']).strip()}"))
     blocks.append(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sim.metrics.catalogue import KPIS, REPORT_KPIS, SUMMARY_KPIS
-from sim.report.document import Bullets, Cell, Paragraph, Section, Table, cells
+from sim.report.document import Block, Bullets, Cell, Paragraph, Section, Table, cells
 from sim.report.text import (
     design_method,
     kpi_label,
@@ -41,7 +41,7 @@ def sweep_summary_section(res: Results) -> Section:
         f"{reps if reps else 'the same'} replications with common random numbers, and is "
         f"compared with the baseline, {res.label(res.baseline)}, point by point."
     )
-    blocks: list[Any] = [Paragraph(lead, "lead")]
+    blocks: list[Block] = [Paragraph(lead, "lead")]
     others = [x for x in res.schemes if x != res.baseline]
     if "diff_mean" in s.columns:
         shown = report_kpis(res)

@@ -9,7 +9,6 @@ with its decimals; a minus is U+2212, a difference of a share is in points.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import pandas as pd
 
@@ -21,7 +20,7 @@ MINUS = "\u2212"
 
 
 # --------------------------------------------------------------------------- numbers
-def is_nan(v: Any) -> bool:
+def is_nan(v: object) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
 
 
@@ -93,7 +92,8 @@ def scheme_cell(res: Results, s: str, suffix: str = "") -> Cell:
     return Cell(res.label(s) + suffix, "", res.colours.get(s, ""))
 
 
-def summary_row(res: Results, scheme: str, kpi: str, point: Any = None) -> pd.Series | None:
+def summary_row(res: Results, scheme: str, kpi: str, point: int | None = None) -> pd.Series | None:
+    """The summary.csv row of (scheme, KPI), at a sweep's `point` if given; None if absent."""
     s = res.summary
     m = (s["scheme"] == scheme) & (s["kpi"] == kpi)
     if point is not None:

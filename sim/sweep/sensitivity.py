@@ -165,15 +165,14 @@ def analyse(
             tail = {"measure": measure, "n_points": len(points), "note": note}
             # Sobol indices are shares of the variance (none when it is 0); Morris effects
             # of a constant output are simply 0
+            mid = list(SOBOL_COLUMNS if method == "sobol" else MORRIS_COLUMNS)
             if np.isnan(y).any() or (note and method == "sobol"):
-                mid = SOBOL_COLUMNS if method == "sobol" else MORRIS_COLUMNS
-                for name in problem["names"]:
-                    rows.append({**ids, "parameter": name, **{c: math.nan for c in mid}, **tail})
-                continue
-            if method == "sobol":
-                idx = sobol_indices(problem, y, seed)
+                values = np.full((len(problem["names"]), len(mid)), math.nan)
+            elif method == "sobol":
+                values = sobol_indices(problem, y, seed)[mid].to_numpy()
             else:
-                idx = morris_indices(problem, x, y, seed, man["design"].get("morris_levels") or 4)
-            for rec in idx.to_dict("records"):
-                rows.append({**ids, **rec, **tail})
+                levels = man["design"].get("morris_levels") or 4
+                values = morris_indices(problem, x, y, seed, levels)[mid].to_numpy()
+            for name, v in zip(problem["names"], values):
+                rows.append({**ids, "parameter": name, **dict(zip(mid, v.tolist())), **tail})
     return method, pd.DataFrame(rows, columns=columns(method))

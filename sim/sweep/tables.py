@@ -34,10 +34,10 @@ def summarise_points(
     thousands of points summarise in seconds; the swept parameters follow `point`.
     """
     rows = []
-    kpis = list(kpis)
+    names = list(kpis)
     for point, g in runs.groupby("point", sort=False):
         reps = g["replication"].to_numpy()
-        values = g[kpis].to_numpy(dtype=float)
+        values = g[names].to_numpy(dtype=float)
         schemes = g["scheme"].to_numpy()
         is_base = schemes == baseline
         base_row = {r: k for k, r in zip(np.flatnonzero(is_base), reps[is_base])}
@@ -50,7 +50,7 @@ def summarise_points(
                     if r in base_row:
                         b[j] = values[base_row[r]]
             scen = g["scenario"].iloc[sel[0]]
-            for j, kpi in enumerate(kpis):
+            for j, kpi in enumerate(names):
                 m, sd, lo, hi = mean_ci(x[:, j])
                 if base_row:
                     d = x[:, j] - b[:, j]
@@ -93,7 +93,8 @@ def extremes(summary: pd.DataFrame, kpis: tuple[KPI, ...] = EXTREMES_KPIS) -> pd
         sub = summary[summary["kpi"] == k.name].dropna(subset=["mean"])
         if sub.empty:
             continue
-        hi_row, lo_row = sub.loc[sub["mean"].idxmax()], sub.loc[sub["mean"].idxmin()]
+        means = sub["mean"].to_numpy(dtype=float)
+        hi_row, lo_row = sub.iloc[int(np.argmax(means))], sub.iloc[int(np.argmin(means))]
         best, worst = (hi_row, lo_row) if k.better == "higher" else (lo_row, hi_row)
         for which, r in (("best", best), ("worst", worst)):
             ties = int((sub["mean"] == r["mean"]).sum()) - 1
