@@ -29,7 +29,8 @@ from plot_report_data import (
 
 from sim.cli import report as cli_report
 from sim.cli.main import main
-from sim.plots.run import FORMATS, fig_kpi_comparison, figures, render
+from sim.plots.output import FORMATS, figures, render
+from sim.plots.run import fig_kpi_comparison
 from sim.plots.sweep import curve
 from sim.report.build import FORMATS as REPORT_FORMATS
 from sim.report.build import PDF_ENGINES

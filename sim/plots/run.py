@@ -1,24 +1,20 @@
-"""Figures of a results directory, ready to paste into a deck.
+"""Figures of a run's results, ready to paste into a deck.
 
 Every figure is a `matplotlib.figure.Figure` made without pyplot (no global figure
 registry, no backend switch), styled for slides (10 x 5.6 in, text >= 12 pt) and drawn in
 the Okabe-Ito colour-blind-safe palette, each scheme always in the colour of its position
-in the manifest. `figures(results)` yields them one at a time; `write_plots` saves them
-into `RESULTS/plots/`. Figures whose data are absent (no technicians.csv, no behaviour.csv,
-no attrition columns, ...) are skipped silently.
+in the manifest. Figures whose data are absent (no technicians.csv, no behaviour.csv, no
+attrition columns, ...) are skipped: their maker returns None.
 
-Run figures live here; sweep figures in `sim.plots.sweep`; the style and the shared pieces
-in `sim.plots.style`.
+Run figures live here; sweep figures in `sim.plots.sweep` and `sim.plots.sensitivity`; the
+style and the shared pieces in `sim.plots.style`; `sim.plots.output` picks the figures of a
+results directory and writes them.
 """
 
 from __future__ import annotations
 
-import io
 import math
-from collections.abc import Iterator, Sequence
-from pathlib import Path
 
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -29,7 +25,6 @@ from matplotlib.patches import Rectangle
 from sim.metrics.catalogue import ATTRITION_KPIS, CURRENCY, KPI, KPIS
 from sim.metrics.stats import mean_ci
 from sim.plots.style import (
-    STYLE,
     FigureMaker,
     FigureSpec,
     band_stats,
@@ -39,9 +34,8 @@ from sim.plots.style import (
     scheme_legend,
     thousands,
 )
-from sim.store.files import atomic_write_bytes
 from sim.store.pay_changes import PAY_TOLERANCE, pay_change_summary, pay_changes
-from sim.store.results import Results, load_results
+from sim.store.results import Results
 
 DPI = 150
 FORMATS = ("png", "svg", "pdf")
@@ -390,54 +384,3 @@ RUN_FIGURES: tuple[FigureMaker, ...] = (
     fig_thoroughness_over_time,
     fig_quits,
 )
-
-
-# --------------------------------------------------------------------------- output
-def figures(res: Results) -> Iterator[FigureSpec]:
-    """The figures that the data of `res` allow, one at a time, in the house style."""
-    if res.kind == "sweep":
-        from sim.plots.sweep import sweep_figures
-
-        makers: Sequence[FigureMaker] = sweep_figures(res)
-    else:
-        makers = RUN_FIGURES
-    for make in makers:
-        with mpl.rc_context(STYLE):
-            spec = make(res)
-        if spec is not None:
-            yield spec
-
-
-def render(spec: FigureSpec, fmt: str = "png", dpi: int = DPI) -> bytes:
-    """The figure as file bytes; the figure is cleared afterwards (no state kept)."""
-    buf = io.BytesIO()
-    with mpl.rc_context(STYLE):
-        spec.figure.savefig(buf, format=fmt, dpi=dpi, metadata=_metadata(fmt))
-    spec.figure.clear()
-    return buf.getvalue()
-
-
-def _metadata(fmt: str) -> dict[str, str | None] | None:
-    # no creation dates: the same results give the same files
-    if fmt == "svg":
-        return {"Date": None}
-    if fmt == "pdf":
-        return {"CreationDate": None}
-    return None
-
-
-def write_plots(results: str | Path | Results, fmt: str = "png") -> list[Path]:
-    """Write every figure of a results directory (or loaded `Results`) into RESULTS/plots/.
-
-    Returns the paths written.
-    """
-    if fmt not in FORMATS:
-        raise ValueError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
-    res = results if isinstance(results, Results) else load_results(results)
-    out = res.path / "plots"
-    written = []
-    for spec in figures(res):
-        path = out / f"{spec.name}.{fmt}"
-        atomic_write_bytes(path, render(spec, fmt))
-        written.append(path)
-    return written

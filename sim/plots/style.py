@@ -125,6 +125,14 @@ def scheme_legend(
         )
 
 
+def short(path: str, width: int = 22) -> str:
+    """A dotted path for a tick label: broken after its last dot when long."""
+    if len(path) <= width or "." not in path:
+        return path
+    head, tail = path.rsplit(".", 1)
+    return f"{head}.\n{tail}"
+
+
 def thousands(ax: Axes, axis: Literal["x", "y"] = "y") -> None:
     """Tick labels with thousands separators (and no needless decimals)."""
     f = FuncFormatter(lambda v, _pos: f"{v:,.0f}" if abs(v) >= 1000 else f"{v:g}")
