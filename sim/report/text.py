@@ -59,7 +59,7 @@ def significant(lo: float, hi: float) -> bool:
 
 
 def kpi_label(k: KPI, diff: bool = False) -> str:
-    """ "first-time fix, %" (or ", pts" for a difference), "margin, $", "NPS, score", ..."""
+    """ "first-time fix, %" (", pts" for a difference), "margin, $", "NPS (relational), score"."""
     if k.kind == "pct":
         return f"{k.label}, {'pts' if diff else '%'}"
     if k.kind in ("money", "money0"):
