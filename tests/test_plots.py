@@ -29,7 +29,8 @@ from plot_report_data import (
 
 from sim.cli import report as cli_report
 from sim.cli.main import main
-from sim.plots.run import FORMATS, fig_kpi_comparison, figures, render
+from sim.plots.output import FORMATS, figures, render
+from sim.plots.run import fig_kpi_comparison
 from sim.plots.sweep import curve
 from sim.report.build import FORMATS as REPORT_FORMATS
 from sim.report.build import PDF_ENGINES
@@ -234,7 +235,7 @@ def test_no_pyplot(legacy_dir, sweep1_dir, tmp_path):
     shutil.copytree(sweep1_dir, b)
     code = (  # every figure (rendered by build_document) and both report renderers
         "import sys; from pathlib import Path\n"
-        "from sim.plots.run import load_results\n"
+        "from sim.store.results import load_results\n"
         "from sim.report.build import build_document; from sim.report.html import render_html\n"
         "from sim.report.pdf import pdf_with_matplotlib\n"
         f"sweep = build_document(load_results({str(b)!r}), dpi=20); render_html(sweep)\n"

@@ -169,10 +169,10 @@ def _extremes_table(summary: pd.DataFrame, paths: list[str]) -> Table:
     """Best and worst (point, scheme) for each main KPI, with the point's parameters."""
     from rich.table import Table
 
-    from sim.cli.display import HEADLINE, LABELS, fmt, half_width
+    from sim.cli.display import half_width
+    from sim.metrics.catalogue import KPIS, fmt
     from sim.sweep.tables import extremes
 
-    kinds = dict(HEADLINE)
     t = Table(
         title="Best and worst points (mean over replications ± 95% CI half-width)",
         title_justify="left",
@@ -183,14 +183,14 @@ def _extremes_table(summary: pd.DataFrame, paths: list[str]) -> Table:
         t.add_column(c, justify="right")
     ext = extremes(summary)
     for kpi in dict.fromkeys(ext["kpi"]) if len(ext) else []:
-        kind = kinds.get(kpi, "num2")
+        k = KPIS[kpi]
         for which in ("best", "worst"):
             r = ext[(ext["kpi"] == kpi) & (ext["which"] == which)].iloc[0]
-            h = half_width(r["ci_low"], r["ci_high"], kind)
+            h = half_width(r["ci_low"], r["ci_high"], k.kind)
             t.add_row(
-                LABELS.get(kpi, kpi) if which == "best" else "",
+                k.label if which == "best" else "",
                 which,
-                f"{fmt(r['mean'], kind)} ± {h}",
+                f"{fmt(r['mean'], k.kind)} ± {h}",
                 str(r["scheme"]),
                 f"{r['point']}" + (f" (+{r['ties']} tied)" if r["ties"] else ""),
                 *(_value(r[p]) for p in paths),
@@ -249,7 +249,7 @@ def sensitivity(
     """
     from rich.table import Table
 
-    from sim.cli.display import LABELS
+    from sim.metrics.catalogue import KPIS
     from sim.store.files import write_csv
     from sim.sweep.sensitivity import SensitivityError, analyse
 
@@ -295,7 +295,7 @@ def sensitivity(
                     ]
                 note = [str(r["note"]) if isinstance(r["note"], str) else ""] if notes else []
                 t.add_row(
-                    LABELS.get(str(kpi), str(kpi)) if k == 0 else "",
+                    KPIS[str(kpi)].label if k == 0 else "",
                     r["parameter"],
                     *vals,
                     *note,
