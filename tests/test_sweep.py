@@ -15,7 +15,8 @@ from sim.cli.main import main
 from sim.experiment.tasks import RUN_ID_COLUMNS
 from sim.metrics.kpis import KPI_COLUMNS
 from sim.metrics.stats import SUMMARY_COLUMNS, summarise
-from sim.sweep.design import SweepInputError, make_design, parse_param, point_scenarios
+from sim.sweep.design import make_design, point_scenarios
+from sim.sweep.params import SweepInputError, parse_param
 from sim.sweep.runner import (
     TARGET_TASK_SECONDS,
     Chunk,

@@ -117,7 +117,8 @@ def sweep(
     """
     from sim.experiment.executor import BackendError
     from sim.store.parts import ResumeError
-    from sim.sweep.design import SweepInputError, make_design
+    from sim.sweep.design import make_design
+    from sim.sweep.params import SweepInputError
     from sim.sweep.runner import Chunk, SweepFailed, run_sweep
 
     sc, _ = resolve_scenario(scenario)
