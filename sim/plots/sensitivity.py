@@ -56,11 +56,15 @@ def fig_sensitivity(
     has2 = second is not None and second in d.columns
     for ax, kpi in zip(axes, kpis):
         g = d[d["kpi"] == kpi].set_index("parameter").reindex(order)
+        k = KPIS.get(kpi)
+        # Morris effects are in the KPI's units: drawn on its figure scale (x100 for shares),
+        # as the axis label says; Sobol indices are shares of variance, unscaled
+        sc = k.scale if k is not None and method != "sobol" else 1.0
         h = 0.38 if has2 else 0.7
-        err = g[main_conf] if main_conf and main_conf in g.columns else None
+        err = sc * g[main_conf] if main_conf and main_conf in g.columns else None
         ax.barh(
             y + (h / 2 if has2 else 0),
-            g[main],
+            sc * g[main],
             height=h,
             color="#0072B2",
             xerr=err,
@@ -68,17 +72,16 @@ def fig_sensitivity(
             error_kw={"lw": 1.2},
         )
         if has2:
-            err2 = g[second_conf] if second_conf and second_conf in g.columns else None
+            err2 = sc * g[second_conf] if second_conf and second_conf in g.columns else None
             ax.barh(
                 y - h / 2,
-                g[second],
+                sc * g[second],
                 height=h,
                 color="#56B4E9",
                 xerr=err2,
                 capsize=3,
                 error_kw={"lw": 1.2},
             )
-        k = KPIS.get(kpi)
         ax.set_title(k.title if k else kpi)
         if method == "sobol":
             ax.set_xlabel("Sobol index")
