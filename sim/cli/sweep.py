@@ -17,6 +17,7 @@ from sim.cli.common import (
     stdout_console,
 )
 from sim.cli.errors import BadInput
+from sim.metrics.catalogue import SENSITIVITY_KPIS
 from sim.sweep.design import DEFAULT_SAMPLES, DESIGNS
 
 if TYPE_CHECKING:
@@ -213,8 +214,9 @@ Examples:
     "--kpi",
     "kpis",
     multiple=True,
-    help="A KPI to analyse (repeat; default: first-time fix, repeat visits, "
-    "retention, NPS, margin, pay per tech-day).",
+    help="A KPI to analyse (repeat; default: "
+    + ", ".join(k.name for k in SENSITIVITY_KPIS)
+    + ").",
 )
 @click.option(
     "--scheme",
