@@ -25,8 +25,9 @@ from pathlib import Path
 from sim.behaviour.best_response import choose_thoroughness
 from sim.cli.common import bundled_scenarios
 from sim.config.load import load_scenario
+from sim.experiment.executor import default_workers
 from sim.experiment.runner import run_scenario
-from sim.experiment.tasks import default_workers, run_replication
+from sim.experiment.tasks import run_replication
 from sim.metrics.kpis import replication_kpis
 from sim.model.simulation import simulate
 from sim.pay.formula import formula_for

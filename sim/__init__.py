@@ -4,4 +4,4 @@ Scenario YAML -> validated `Scenario` -> one replication per (scheme, seed) in S
 flat records -> KPIs per replication -> tables with confidence intervals.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -13,8 +13,8 @@ from sim.cli.main import main
 from sim.config.load import ScenarioError, scenario_from_dict
 from sim.experiment.budget import BudgetError, find_factors, neutralise
 from sim.experiment.tasks import run_experiment
-from sim.model.replication import scaled, scheme_formula
-from sim.pay.formula import PayFormula, formula_for
+from sim.model.replication import scheme_formula
+from sim.pay.formula import PayFormula, formula_for, scaled
 
 SMALL = {"horizon_days": 100, "warmup_days": 20, "budget_search": {"replications": 2}}
 

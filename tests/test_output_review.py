@@ -9,7 +9,8 @@ from click.testing import CliRunner
 from plot_report_data import make_run
 
 from sim.cli.main import main
-from sim.plots.run import fig_kpi_comparison, render
+from sim.plots.output import render
+from sim.plots.run import fig_kpi_comparison
 from sim.store.results import load_results
 
 

@@ -29,7 +29,8 @@ from plot_report_data import (
 
 from sim.cli import report as cli_report
 from sim.cli.main import main
-from sim.plots.run import FORMATS, fig_kpi_comparison, figures, render
+from sim.plots.output import FORMATS, figures, render
+from sim.plots.run import fig_kpi_comparison
 from sim.plots.sweep import curve
 from sim.report.build import FORMATS as REPORT_FORMATS
 from sim.report.build import PDF_ENGINES
@@ -234,7 +235,7 @@ def test_no_pyplot(legacy_dir, sweep1_dir, tmp_path):
     shutil.copytree(sweep1_dir, b)
     code = (  # every figure (rendered by build_document) and both report renderers
         "import sys; from pathlib import Path\n"
-        "from sim.plots.run import load_results\n"
+        "from sim.store.results import load_results\n"
         "from sim.report.build import build_document; from sim.report.html import render_html\n"
         "from sim.report.pdf import pdf_with_matplotlib\n"
         f"sweep = build_document(load_results({str(b)!r}), dpi=20); render_html(sweep)\n"
@@ -320,3 +321,27 @@ def test_real_sweep_output(tmp_path):
     assert {"tradeoff", f"sweep_{WEIGHT}"} <= got
     for name in got:
         _not_blank(out / "plots" / f"{name}.png")
+
+
+def test_morris_bars_are_drawn_in_the_axis_units(sweep1_dir):
+    """mu* and sigma are in the KPI's units: a share's bar is in points, as its axis says."""
+    from sim.metrics.catalogue import KPIS
+    from sim.plots.sensitivity import fig_sensitivity
+
+    res = load_results(sweep1_dir)
+    kpi = "first_time_fix_rate"
+    sens = res.sensitivity
+    assert sens is not None
+    scheme = res.schemes[0] if "scheme" in sens.columns else None
+    spec = fig_sensitivity(res, "morris", scheme, 0, [kpi])
+    assert spec is not None
+    ax = spec.figure.axes[0]
+    assert ax.get_xlabel() == f"mu* ({KPIS[kpi].diff_label})"
+    row = sens[(sens["method"] == "morris") & (sens["kpi"] == kpi)]
+    if scheme is not None:
+        row = row[row["scheme"] == scheme]
+    row = row.iloc[0]
+    widths = sorted(abs(p.get_width()) for p in ax.patches)
+    assert KPIS[kpi].scale == 100.0
+    assert any(np.isclose(w, 100.0 * row["mu_star"]) for w in widths)
+    assert any(np.isclose(w, 100.0 * row["sigma"]) for w in widths)

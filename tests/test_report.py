@@ -21,13 +21,14 @@ from click.testing import CliRunner
 from plot_report_data import EVIL, make_run, make_sweep, tiny_dict
 
 from sim.cli.main import main
+from sim.metrics.catalogue import KPIS, REPORT_KPIS
 from sim.report import build as report
 from sim.report import pdf as report_pdf
 from sim.report.build import write_report
-from sim.report.text import KPI_LABELS, MINUS, REPORT_KPIS, kpi_label, num
+from sim.report.text import MINUS, kpi_label, num
 
 NUMBER = re.compile(r"[+\u2212-]?\$?\d[\d,]*(?:\.\d+)?")
-KIND = dict(REPORT_KPIS)
+KIND = {k.name: k.kind for k in REPORT_KPIS}
 
 
 def parse_number(s: str) -> tuple[float, int]:
@@ -129,7 +130,7 @@ def summary(run_dir) -> pd.DataFrame:
 
 
 def _label_to_kpi(diff: bool = False) -> dict[str, tuple[str, str]]:
-    return {kpi_label(k, kind, diff): (k, kind) for k, kind in REPORT_KPIS}
+    return {kpi_label(k, diff): (k.name, k.kind) for k in REPORT_KPIS}
 
 
 def test_kpi_table_is_summary_csv(html, summary):
@@ -172,7 +173,7 @@ def test_difference_table_is_summary_csv(html, summary):
 def test_executive_summary_is_written_from_the_numbers(html, summary):
     """Every "raises/lowers/does not change X from a to b (d, 95% CI l to h)" is summary.csv."""
     base = tiny_dict()["baseline"]
-    labels = {v: k for k, v in KPI_LABELS.items()}
+    labels = {k.label: name for name, k in KPIS.items()}
     seen = 0
     for lead, items in html.leads:
         m = re.fullmatch(r"Moving from (\S+) to (\S+):", lead)

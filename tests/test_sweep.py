@@ -15,12 +15,13 @@ from sim.cli.main import main
 from sim.experiment.tasks import RUN_ID_COLUMNS
 from sim.metrics.kpis import KPI_COLUMNS
 from sim.metrics.stats import SUMMARY_COLUMNS, summarise
-from sim.sweep.design import SweepInputError, make_design, parse_param, point_scenarios
+from sim.sweep.design import make_design, point_scenarios
+from sim.sweep.params import SweepInputError, parse_param
 from sim.sweep.runner import (
     TARGET_TASK_SECONDS,
-    Task,
+    Chunk,
     estimate_replication_seconds,
-    make_tasks,
+    make_chunks,
     run_sweep,
 )
 
@@ -153,11 +154,11 @@ def test_rebalance_shares_keeps_group_summing_to_one(small_sc):
     d = make_design(small_sc, ["jobs.types.complex.share=0.05,0.45"], "grid", rebalance_shares=True)
     pts = point_scenarios(small_sc, d)
     for p, share in zip(pts, (0.05, 0.45)):
-        types = p["jobs"]["types"]
-        assert types["complex"]["share"] == share
-        assert sum(t["share"] for t in types.values()) == pytest.approx(1.0)
+        types = p.jobs.types
+        assert types["complex"].share == share
+        assert sum(t.share for t in types.values()) == pytest.approx(1.0)
         # the others keep their ratio
-        assert types["simple"]["share"] / types["standard"]["share"] == pytest.approx(0.5 / 0.35)
+        assert types["simple"].share / types["standard"].share == pytest.approx(0.5 / 0.35)
 
 
 def test_bad_input_cli_exit_2_names_path_and_writes_nothing(small, tmp_path):
@@ -212,8 +213,8 @@ def test_sampled_designs_are_seeded_and_inside_ranges(small_sc):
     assert len(make_design(small_sc, params, "morris", 5).points) == 5 * (3 + 1)
 
 
-def test_task_chunks_cover_every_replication_once(small):
-    tasks = make_tasks([small, small], reps=7, chunk=3)
+def test_task_chunks_cover_every_replication_once(small_sc, make_tiny):
+    tasks = make_chunks([small_sc, small_sc], reps=7, chunk=3)
     assert [t.id for t in tasks[:4]] == [
         "p00000-r0000-0002",
         "p00000-r0003-0005",
@@ -222,24 +223,24 @@ def test_task_chunks_cover_every_replication_once(small):
     ]
     assert sum(t.n_reps for t in tasks) == 14
     # auto size: about TARGET_TASK_SECONDS of estimated work, never more than all reps
-    auto = make_tasks([small], reps=50)
-    est = estimate_replication_seconds(small)
+    auto = make_chunks([small_sc], reps=50)
+    est = estimate_replication_seconds(small_sc)
     k = min(50, int(np.ceil(TARGET_TASK_SECONDS / est)))
     assert len(auto) == int(np.ceil(50 / k))
     assert max(t.n_reps for t in auto) - min(t.n_reps for t in auto) <= 1
     assert [t.first for t in auto] == [0] + [t.last + 1 for t in auto[:-1]]
     assert auto[-1].last == 49
-    big = dict(small, customers=dict(small["customers"], count=1_000_000))
-    assert make_tasks([big], reps=5) == [Task(0, r, r) for r in range(5)]
+    big = make_tiny({**SMALL, "customers": {"count": 1_000_000}})
+    assert make_chunks([big], reps=5) == [Chunk(0, r, r) for r in range(5)]
 
 
-def test_auto_chunks_have_near_equal_sizes(small, monkeypatch):
+def test_auto_chunks_have_near_equal_sizes(small_sc, monkeypatch):
     import sim.sweep.runner as sr
 
-    monkeypatch.setattr(sr, "reps_per_task", lambda data, reps: 3)
-    assert [t.n_reps for t in make_tasks([small], reps=10)] == [3, 3, 2, 2]
-    assert [t.n_reps for t in make_tasks([small], reps=4)] == [2, 2]
-    assert [t.n_reps for t in make_tasks([small], reps=10, chunk=3)] == [3, 3, 3, 1]
+    monkeypatch.setattr(sr, "reps_per_task", lambda scenario, reps: 3)
+    assert [t.n_reps for t in make_chunks([small_sc], reps=10)] == [3, 3, 2, 2]
+    assert [t.n_reps for t in make_chunks([small_sc], reps=4)] == [2, 2]
+    assert [t.n_reps for t in make_chunks([small_sc], reps=10, chunk=3)] == [3, 3, 3, 1]
 
 
 # --------------------------------------------------------------------------- running

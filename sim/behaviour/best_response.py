@@ -6,14 +6,17 @@
     U(theta) = (1 - lam) * (pay_rate(theta) - effort(theta)) + lam * outcome_rate(theta)
 
     pay_rate(theta)     = sum_k coef_k * E[count_k per problem](theta) / E[hours per problem](theta)
-                          (+ the day and hour terms, which do not depend on theta)
+                          + days / shift_hours + hours
     effort(theta)       = effort_cost_per_hour * (theta - comfortable_thoroughness)^2
     outcome_rate(theta) = customer_value_per_fix * (E[FTF] - E[callbacks])(theta) / E[hours](1)
 
-with lam the intrinsic weight on customer outcomes. The expectations are exact for one
-problem handled by this technician (docs/model.md, "Decision model"), using the same
-probabilities the simulation draws from (`sim.world.quality`). Nothing here knows scheme names:
-a new or blended scheme gets its response from its coefficients alone.
+with k over the variable terms: the pay of the expected counts (`PayFormula.pay`) per
+expected hour, plus the day and hour terms per hour (`sim.pay.formula.fixed_pay_per_hour`),
+which do not depend on theta; lam is the intrinsic weight on customer outcomes. The
+expectations are exact for one problem handled by this technician (docs/model.md, "Decision
+model"), using the same probabilities the simulation draws from (`sim.world.quality`).
+Nothing here knows scheme names: a new or blended scheme gets its response from its
+coefficients alone.
 
 `fixed`: every technician works at `behaviour.thoroughness` (the control).
 
@@ -34,7 +37,7 @@ import numpy as np
 from sim.config.base import DAYS_PER_YEAR, HOURS_PER_DAY
 from sim.config.parts import JobType
 from sim.config.scenario import Scenario
-from sim.pay.formula import PAY_TERMS, PayFormula
+from sim.pay.formula import PAY_TERMS, VARIABLE_TERMS, PayFormula, fixed_pay_per_hour
 from sim.pay.ledger import VISIT_TERMS
 from sim.world import quality
 
@@ -169,11 +172,9 @@ def utility(
     """The technician's utility per working hour at each thoroughness in `theta`."""
     b, wf = scenario.behaviour, scenario.workforce
     ex = expectation(scenario, skill, theta)
-    pay_rate = formula.days / wf.shift_hours + formula.hours
-    for term in PAY_TERMS:
-        coef = getattr(formula, term)
-        if coef and term not in ("days", "hours"):
-            pay_rate = pay_rate + coef * ex.counts[term] / ex.hours
+    pay_rate = formula.pay(ex.counts, VARIABLE_TERMS) / ex.hours + fixed_pay_per_hour(
+        formula, wf.shift_hours
+    )
     effort = b.effort_cost_per_hour * (theta - b.comfortable_thoroughness) ** 2
     ref = expectation(scenario, skill, np.array([b.comfortable_thoroughness])).hours[0]
     outcome = (

@@ -53,7 +53,7 @@ def pay_per_hour(
     rates = []
     for job in scenario.jobs.types.values():
         hours, counts = job_counts(scenario, skill, job, theta)
-        pay = sum(getattr(formula, t) * counts[t] for t in VISIT_TERMS)
+        pay = formula.pay(counts, VISIT_TERMS)
         rates.append(np.where(hours > 0, pay / np.maximum(hours, 1e-12), 0.0))
     return np.array(rates)
 
@@ -85,12 +85,10 @@ def closure_gain(scenario: Scenario, formula: PayFormula, lam: float, first_visi
     repeat = 0.0 if first_visit else 1.0
     pp1, pd1 = quality.promoter_detractor(nps, 0.0, repeat, 0.0, 0.0)
     pp0, pd0 = quality.promoter_detractor(nps, 1.0, repeat, 0.0, 0.0)
-    d_pay = (
-        formula.first_time_fixes * (1.0 - p_cb) * (1.0 if first_visit else 0.0)
-        + formula.callbacks * p_cb
-        + nps.response_rate
-        * (formula.promoters * float(pp1 - pp0) + formula.detractors * float(pd1 - pd0))
-    )
+    # the change in the counts of the fix terms, and in the survey terms per answer
+    fix = {"first_time_fixes": (1.0 - p_cb) * (1.0 if first_visit else 0.0), "callbacks": p_cb}
+    survey = {"promoters": float(pp1 - pp0), "detractors": float(pd1 - pd0)}
+    d_pay = formula.pay(fix, fix.keys()) + nps.response_rate * formula.pay(survey, survey.keys())
     return (1.0 - lam) * d_pay - lam * scenario.behaviour.customer_value_per_fix
 
 

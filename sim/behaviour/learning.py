@@ -37,7 +37,7 @@ import math
 import numpy as np
 
 from sim.config.scenario import Scenario
-from sim.pay.formula import PayFormula
+from sim.pay.formula import PayFormula, fixed_pay_per_hour
 
 
 def lag_periods(scenario: Scenario) -> int:
@@ -62,7 +62,7 @@ class Learners:
         )
         self.effort_cost, self.comfortable = b.effort_cost_per_hour, b.comfortable_thoroughness
         self.value = b.customer_value_per_fix
-        self.fixed_rate = formula.days / scenario.workforce.shift_hours + formula.hours
+        self.fixed_rate = fixed_pay_per_hour(formula, scenario.workforce.shift_hours)
         self.signs = signs
         n = signs.shape[0]
         self.habit = [self.initial] * n

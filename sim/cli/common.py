@@ -1,4 +1,5 @@
-"""What the `techsim` commands share: scenario lookup, output directory names, consoles.
+"""What the `techsim` commands share: scenario lookup, output directory names, consoles,
+the experiment options (--reps, --seed, --out, --workers, --scheduler) and the progress bar.
 
 One place for the pieces every command module uses (as rasterio keeps its shared options in
 `rio/options.py`), so `sim.cli.main`, `sim.cli.sweep` and `sim.cli.report` do not import each
@@ -10,7 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
@@ -21,12 +22,14 @@ from sim.config.scenario import Scenario
 from sim.store.files import safe_filename
 
 if TYPE_CHECKING:
-    from rich.progress import Progress, ProgressColumn
+    from rich.progress import Progress, TaskID
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 DEFAULT_SCENARIO = "hvac"
 #: Width of the tables when stdout is not a terminal (a pipe or a file).
 PIPE_WIDTH = 160
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def bundled_scenarios() -> dict[str, Path]:
@@ -59,39 +62,72 @@ def stdout_console() -> Console:
     )
 
 
-def progress_bar(quiet: bool, *extra: ProgressColumn) -> Progress | None:
-    """A rich progress bar on stderr, not started (None when quiet or stderr is no terminal).
+class TaskProgress:
+    """Finished tasks of an experiment: counted, and shown as a rich progress bar on stderr
+    (description, bar, n of m, elapsed, eta, failures) unless quiet or stderr is no terminal.
 
-    `extra` columns follow the standard ones (description, bar, n of m, elapsed, eta).
+    Its methods fit the library's callbacks: `start` is `on_start(total, already)`,
+    `advance` is called per finished task.
     """
-    err = Console(stderr=True)
-    if quiet or not err.is_terminal:
-        return None
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
 
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        *extra,
-        console=err,
-    )
+    def __init__(self, quiet: bool, description: str) -> None:
+        self.description = description
+        self.total = self.done = self.failures = 0
+        self.bar: Progress | None = None
+        self._id: TaskID | None = None
+        err = Console(stderr=True)
+        if quiet or not err.is_terminal:
+            return
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.bar = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[failures]}"),
+            console=err,
+        )
+
+    def note(self, text: str) -> None:
+        """A line on stderr above the bar (nothing when there is no bar)."""
+        if self.bar is not None:
+            self.bar.console.print(text)
+
+    def start(self, total: int, already: int) -> None:
+        self.total, self.done = total, already
+        if self.bar is not None:
+            self.bar.start()
+            self._id = self.bar.add_task(
+                self.description, total=total, completed=already, failures=""
+            )
+
+    def advance(self, ok: bool = True) -> None:
+        self.done += ok
+        self.failures += not ok
+        if self.bar is not None and self._id is not None:
+            f = self.failures
+            self.bar.update(self._id, advance=1, failures=f"[red]{f} failed" if f else "")
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
-def experiment_options(what: str, out_default: str) -> Callable:
-    """The options every experiment command shares (--reps, --seed, --out, --workers)."""
+def experiment_options(what: str, out_default: str) -> Callable[[F], F]:
+    """The options every experiment command shares: --reps, --seed, --out, and where the
+    tasks run (--workers, or --scheduler / DASK_SCHEDULER_ADDRESS for a Dask cluster)."""
 
-    def decorate(f: Callable) -> Callable:
+    def decorate(f: F) -> F:
         for opt in reversed(
             (
                 click.option(
@@ -118,6 +154,13 @@ def experiment_options(what: str, out_default: str) -> Callable:
                     type=click.IntRange(min=1),
                     default=None,
                     help="Local worker processes (default: all cores).",
+                ),
+                click.option(
+                    "--scheduler",
+                    envvar="DASK_SCHEDULER_ADDRESS",
+                    default=None,
+                    metavar="ADDR",
+                    help="Run on a Dask cluster, e.g. tcp://host:8786 (or DASK_SCHEDULER_ADDRESS).",
                 ),
             )
         ):

@@ -7,58 +7,10 @@ import math
 import pandas as pd
 from rich.table import Table
 
-#: KPIs shown in the terminal, with how to format them.
-HEADLINE: tuple[tuple[str, str], ...] = (
-    ("first_time_fix_rate", "pct"),
-    ("repeat_visit_rate", "pct"),
-    ("callback_rate", "pct"),
-    ("retention_rate", "pct"),
-    ("nps", "num1"),
-    ("relational_nps", "num1"),
-    ("sla_compliance", "pct"),
-    ("jobs_per_tech_day", "num2"),
-    ("utilisation", "pct"),
-    ("tech_pay_per_day", "money"),
-    ("labour_cost_per_job", "money"),
-    ("revenue", "money0"),
-    ("margin", "money0"),
-    ("mean_thoroughness", "num2"),
-)
-
-LABELS = {
-    "first_time_fix_rate": "first-time fix",
-    "repeat_visit_rate": "repeat visits",
-    "callback_rate": "callbacks",
-    "retention_rate": "retention",
-    "nps": "NPS (transactional)",
-    "relational_nps": "NPS (relational)",
-    "sla_compliance": "SLA compliance",
-    "jobs_per_tech_day": "jobs per tech-day",
-    "utilisation": "utilisation",
-    "tech_pay_per_day": "pay per tech-day",
-    "labour_cost_per_job": "labour cost per job",
-    "revenue": "revenue",
-    "margin": "margin",
-    "mean_thoroughness": "thoroughness",
-}
+from sim.metrics.catalogue import TERMINAL_KPIS, Kind, fmt
 
 
-#: Decimals of each kind of number (the terminal tables and the report).
-DECIMALS = {"pct": 1, "num1": 1, "num2": 2, "money": 2, "money0": 0}
-
-
-def fmt(value: float, kind: str, signed: bool = False) -> str:
-    """A KPI value for the terminal: pct as % (a signed one as pts, 2 decimals)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    sign = "+" if signed else ""
-    if kind == "pct":
-        return f"{100 * value:{sign}.1f}%" if not signed else f"{100 * value:+.2f} pts"
-    sep = "," if kind in ("money", "money0") else ""
-    return f"{value:{sign}{sep}.{DECIMALS.get(kind, 2)}f}"
-
-
-def half_width(low: float, high: float, kind: str) -> str:
+def half_width(low: float, high: float, kind: Kind) -> str:
     """Half the width of a CI, for "mean ± half" (pct in points, without a unit)."""
     h = (high - low) / 2
     if math.isnan(h):
@@ -77,16 +29,16 @@ def summary_tables(summary: pd.DataFrame, title: str) -> tuple[Table, Table | No
     t1.add_column("KPI")
     for s in schemes:
         t1.add_column(s + (" (baseline)" if s == baseline else ""), justify="right")
-    for kpi, kind in HEADLINE:
-        if (schemes[0], kpi) not in idx.index:
+    for k in TERMINAL_KPIS:
+        if (schemes[0], k.name) not in idx.index:
             continue
         cells = []
         for s in schemes:
-            row = idx.loc[(s, kpi)]
+            row = idx.loc[(s, k.name)]
             cells.append(
-                f"{fmt(row['mean'], kind)} ± {half_width(row['ci_low'], row['ci_high'], kind)}"
+                f"{fmt(row['mean'], k.kind)} ± {half_width(row['ci_low'], row['ci_high'], k.kind)}"
             )
-        t1.add_row(LABELS.get(kpi, kpi), *cells)
+        t1.add_row(k.label, *cells)
     others = [s for s in schemes if s != baseline]
     if not others:
         return t1, None
@@ -97,19 +49,20 @@ def summary_tables(summary: pd.DataFrame, title: str) -> tuple[Table, Table | No
     t2.add_column("KPI")
     for s in others:
         t2.add_column(s, justify="right")
-    for kpi, kind in HEADLINE:
-        if (schemes[0], kpi) not in idx.index:
+    for k in TERMINAL_KPIS:
+        if (schemes[0], k.name) not in idx.index:
             continue
         cells = []
         for s in others:
-            row = idx.loc[(s, kpi)]
+            row = idx.loc[(s, k.name)]
             lo, hi = row["diff_ci_low"], row["diff_ci_high"]
             star = "*" if (lo > 0 or hi < 0) else " "
-            k2 = "num2" if kind == "pct" else kind
-            scale = 100 if kind == "pct" else 1
+            # the CI of a difference of shares in points, without the unit
+            ci_kind: Kind = "num2" if k.kind == "pct" else k.kind
+            scale = 100 if k.kind == "pct" else 1
             cells.append(
-                f"{fmt(row['diff_mean'], kind, True)} "
-                f"({fmt(scale * lo, k2, True)}, {fmt(scale * hi, k2, True)}){star}"
+                f"{fmt(row['diff_mean'], k.kind, True)} "
+                f"({fmt(scale * lo, ci_kind, True)}, {fmt(scale * hi, ci_kind, True)}){star}"
             )
-        t2.add_row(LABELS.get(kpi, kpi), *cells)
+        t2.add_row(k.label, *cells)
     return t1, t2

@@ -13,9 +13,9 @@ import click
 from sim import __version__
 from sim.cli.common import (
     DEFAULT_SCENARIO,
+    TaskProgress,
     bundled_scenarios,
     experiment_options,
-    progress_bar,
     resolve_scenario,
     safe_dirname,
     stdout_console,
@@ -28,6 +28,7 @@ Examples:
   techsim run                          # the bundled default (hvac), 20 replications
   techsim run medical --reps 10        # a bundled scenario by name
   techsim run my.yaml --out results/my --workers 4
+  techsim run hvac --scheduler tcp://10.0.0.5:8786   # on a Dask cluster
   techsim run --resume --out results/hvac   # finish an interrupted run
 """
 
@@ -68,6 +69,7 @@ def run(
     seed: int | None,
     out_dir: Path | None,
     workers: int | None,
+    scheduler: str | None,
     resume: bool,
     quiet: bool,
     report_format: str | None,
@@ -76,41 +78,45 @@ def run(
     """Run every pay scheme of SCENARIO (a file or a bundled name; default: hvac)."""
     from sim.cli.display import summary_tables
     from sim.experiment.budget import BudgetError
-    from sim.experiment.runner import ResumeError, run_scenario
-    from sim.experiment.tasks import default_workers
+    from sim.experiment.executor import BackendError, TaskFailed, default_workers
+    from sim.experiment.runner import PART_SUFFIX, run_scenario
+    from sim.experiment.tasks import TaskResult
+    from sim.store.parts import Parts, ResumeError
 
     sc, path = resolve_scenario(scenario)
     out = out_dir or Path("results") / safe_dirname(sc.name)
-    workers = workers or default_workers()
-    n_reps = reps or sc.replications
-    progress = progress_bar(quiet)
-    task = None
-    if progress is not None:
-        progress.start()
-        task = progress.add_task(f"{sc.name}: replications", total=n_reps)
+    progress = TaskProgress(quiet, f"{sc.name}: replications")
 
-    def on_start(total: int, already: int) -> None:
-        if progress is not None and already:
-            progress.update(task, completed=already)
+    def on_done(_result: TaskResult) -> None:
+        progress.advance()
 
-    def on_done(_r) -> None:
-        if progress is not None:
-            progress.advance(task)
-
-    if progress is not None and (budget_neutral or sc.budget_neutral):
-        progress.console.print("Finding budget-neutral pay factors (sim.experiment.budget)...")
+    if budget_neutral or sc.budget_neutral:
+        progress.note("Finding budget-neutral pay factors (sim.experiment.budget)...")
     try:
         res = run_scenario(
-            sc, out, reps, seed, workers, resume, on_done, on_start, budget_neutral=budget_neutral
+            sc,
+            out,
+            reps,
+            seed,
+            workers or default_workers(),
+            resume,
+            on_done,
+            progress.start,
+            budget_neutral=budget_neutral,
+            scheduler=scheduler,
         )
-    except ResumeError as exc:
+    except (ResumeError, BackendError) as exc:
         raise BadInput(str(exc)) from None
     except BudgetError as exc:
         raise BadInput(f"{path}: budget_neutral: {exc}") from None
+    except TaskFailed as exc:
+        raise click.ClickException(
+            f"{exc}; finished replications are kept in {out}/parts; rerun with --resume "
+            f"--out {out} to run the rest"
+        ) from None
     except KeyboardInterrupt:
-        if progress is not None:
-            progress.stop()
-        kept = len(list((out / "parts").glob("rep-*.pkl"))) if (out / "parts").exists() else 0
+        progress.stop()
+        kept = Parts(out, PART_SUFFIX).count()
         click.echo(
             f"Interrupted: {kept} finished replications are kept in {out}/parts; "
             f"rerun with --resume --out {out} to finish.",
@@ -118,8 +124,7 @@ def run(
         )
         raise click.exceptions.Exit(130) from None
     finally:
-        if progress is not None:
-            progress.stop()
+        progress.stop()
     report_path = None
     if report_format:
         from sim.report.build import build_report

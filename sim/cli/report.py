@@ -1,7 +1,8 @@
 """`techsim plot` and `techsim report`: figures and the compensation-proposal report.
 
-Thin commands over `sim.plots.run.write_plots` and `sim.report.build.write_report`. A directory that
-is not a results directory is bad input: one line naming it, exit status 2, nothing written.
+Thin commands over `sim.plots.output.write_plots` and `sim.report.build.write_report`. A
+directory that is not a results directory is bad input: one line naming it, exit status 2,
+nothing written.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sim.cli.errors import BadInput
 if TYPE_CHECKING:
     from sim.store.results import Results
 
-# The same tuples as sim.plots.run.FORMATS, sim.report.build.FORMATS and PDF_ENGINES (a test pins
+# The same tuples as sim.plots.output.FORMATS, sim.report.build.FORMATS and PDF_ENGINES (a test pins
 # them): spelled out so that `techsim --help` does not import matplotlib and scipy.
 PLOT_FORMATS = ("png", "svg", "pdf")
 REPORT_FORMATS = ("html", "pdf")
@@ -60,7 +61,7 @@ Examples:
 )
 def plot(results: Path, fmt: str) -> None:
     """Figures of a results directory (a run or a sweep) into RESULTS/plots/."""
-    from sim.plots.run import write_plots
+    from sim.plots.output import write_plots
 
     paths = write_plots(_load(results), fmt)
     click.echo(f"{len(paths)} figures written to {results / 'plots'}/:")

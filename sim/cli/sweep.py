@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from sim.cli.common import (
+    TaskProgress,
     experiment_options,
-    progress_bar,
     resolve_scenario,
     safe_dirname,
     stdout_console,
 )
 from sim.cli.errors import BadInput
+from sim.metrics.catalogue import SENSITIVITY_KPIS
 from sim.sweep.design import DEFAULT_SAMPLES, DESIGNS
 
 if TYPE_CHECKING:
@@ -79,13 +80,6 @@ def short_names(paths: list[str]) -> list[str]:
     + ".",
 )
 @experiment_options("point and scheme", "results/<scenario name>-sweep")
-@click.option(
-    "--scheduler",
-    envvar="DASK_SCHEDULER_ADDRESS",
-    default=None,
-    metavar="ADDR",
-    help="Run on a Dask cluster, e.g. tcp://host:8786 (or DASK_SCHEDULER_ADDRESS).",
-)
 @click.option("--resume", is_flag=True, help="Keep finished tasks in --out; run the rest.")
 @click.option(
     "--reps-per-task",
@@ -122,11 +116,11 @@ def sweep(
     summary.parquet, summary.csv and manifest.json into --out; finished tasks are kept
     in --out/parts, so an interrupted sweep continues with --resume.
     """
-    from rich.progress import TextColumn
-
-    from sim.sweep.design import SweepInputError, make_design
-    from sim.sweep.execute import BackendError
-    from sim.sweep.runner import ResumeError, SweepFailed, run_sweep
+    from sim.experiment.executor import BackendError
+    from sim.store.parts import ResumeError
+    from sim.sweep.design import make_design
+    from sim.sweep.params import SweepInputError
+    from sim.sweep.runner import Chunk, SweepFailed, run_sweep
 
     sc, _ = resolve_scenario(scenario)
     seed = sc.seed if seed is None else seed
@@ -135,44 +129,29 @@ def sweep(
     except SweepInputError as exc:
         raise BadInput(str(exc)) from None
     out = out_dir or Path("results") / f"{safe_dirname(sc.name)}-sweep"
-    progress = progress_bar(quiet, TextColumn("{task.fields[failures]}"))
-    state = {"task": None, "failures": 0, "done": 0, "total": 0}
+    progress = TaskProgress(quiet, f"{sc.name} sweep: tasks")
 
-    def on_start(total: int, already: int) -> None:
-        state["total"], state["done"] = total, already
-        if progress is not None:
-            progress.start()
-            state["task"] = progress.add_task(
-                f"{sc.name} sweep: tasks", total=total, completed=already, failures=""
-            )
-
-    def on_task(_t, ok: bool) -> None:
-        state["done"] += ok
-        state["failures"] += not ok
-        if progress is not None:
-            f = state["failures"]
-            progress.update(state["task"], advance=1, failures=f"[red]{f} failed" if f else "")
+    def on_task(_chunk: Chunk, ok: bool) -> None:
+        progress.advance(ok)
 
     try:
         res = run_sweep(
-            sc, dsg, out, reps, seed, workers, scheduler, resume, chunk, on_start, on_task
+            sc, dsg, out, reps, seed, workers, scheduler, resume, chunk, progress.start, on_task
         )
-    except (SweepInputError, ResumeError) as exc:
+    except (SweepInputError, ResumeError, BackendError) as exc:
         raise BadInput(str(exc)) from None
-    except (BackendError, SweepFailed) as exc:
+    except SweepFailed as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:
-        if progress is not None:
-            progress.stop()
+        progress.stop()
         click.echo(
-            f"Interrupted: {state['done']} of {state['total']} tasks finished and kept "
+            f"Interrupted: {progress.done} of {progress.total} tasks finished and kept "
             f"in {out}/parts; rerun the same command with --resume to finish.",
             err=True,
         )
         raise click.exceptions.Exit(130) from None
     finally:
-        if progress is not None:
-            progress.stop()
+        progress.stop()
     if quiet:
         return
     con = stdout_console()
@@ -192,10 +171,10 @@ def _extremes_table(summary: pd.DataFrame, paths: list[str]) -> Table:
     """Best and worst (point, scheme) for each main KPI, with the point's parameters."""
     from rich.table import Table
 
-    from sim.cli.display import HEADLINE, LABELS, fmt, half_width
+    from sim.cli.display import half_width
+    from sim.metrics.catalogue import KPIS, fmt
     from sim.sweep.tables import extremes
 
-    kinds = dict(HEADLINE)
     t = Table(
         title="Best and worst points (mean over replications ± 95% CI half-width)",
         title_justify="left",
@@ -206,14 +185,14 @@ def _extremes_table(summary: pd.DataFrame, paths: list[str]) -> Table:
         t.add_column(c, justify="right")
     ext = extremes(summary)
     for kpi in dict.fromkeys(ext["kpi"]) if len(ext) else []:
-        kind = kinds.get(kpi, "num2")
+        k = KPIS[kpi]
         for which in ("best", "worst"):
             r = ext[(ext["kpi"] == kpi) & (ext["which"] == which)].iloc[0]
-            h = half_width(r["ci_low"], r["ci_high"], kind)
+            h = half_width(r["ci_low"], r["ci_high"], k.kind)
             t.add_row(
-                LABELS.get(kpi, kpi) if which == "best" else "",
+                k.label if which == "best" else "",
                 which,
-                f"{fmt(r['mean'], kind)} ± {h}",
+                f"{fmt(r['mean'], k.kind)} ± {h}",
                 str(r["scheme"]),
                 f"{r['point']}" + (f" (+{r['ties']} tied)" if r["ties"] else ""),
                 *(_value(r[p]) for p in paths),
@@ -235,8 +214,9 @@ Examples:
     "--kpi",
     "kpis",
     multiple=True,
-    help="A KPI to analyse (repeat; default: first-time fix, repeat visits, "
-    "retention, NPS, margin, pay per tech-day).",
+    help="A KPI to analyse (repeat; default: "
+    + ", ".join(k.name for k in SENSITIVITY_KPIS)
+    + ").",
 )
 @click.option(
     "--scheme",
@@ -272,7 +252,7 @@ def sensitivity(
     """
     from rich.table import Table
 
-    from sim.cli.display import LABELS
+    from sim.metrics.catalogue import KPIS
     from sim.store.files import write_csv
     from sim.sweep.sensitivity import SensitivityError, analyse
 
@@ -318,7 +298,7 @@ def sensitivity(
                     ]
                 note = [str(r["note"]) if isinstance(r["note"], str) else ""] if notes else []
                 t.add_row(
-                    LABELS.get(kpi, kpi) if k == 0 else "",
+                    KPIS[str(kpi)].label if k == 0 else "",
                     r["parameter"],
                     *vals,
                     *note,

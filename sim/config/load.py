@@ -9,6 +9,7 @@ from typing import Annotated, Any, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from sim.config.scenario import Scenario
 
@@ -24,7 +25,7 @@ class ScenarioError(ValueError):
 
 # --------------------------------------------------------------------------- loading
 def _loc(loc: tuple[Any, ...]) -> str:
-    parts = []
+    parts: list[str] = []
     for p in loc:
         # pydantic puts the discriminator tag into the location of union members
         if (
@@ -89,7 +90,7 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return []
 
 
-def _format_error(err: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
+def _format_error(err: ErrorDetails, model: type[BaseModel]) -> tuple[str, str]:
     loc = tuple(err.get("loc", ()))
     field = _loc(loc)
     kind = err.get("type", "")

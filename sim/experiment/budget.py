@@ -2,7 +2,7 @@
 
 A proposal is only fair when the new scheme costs what the old one did. For every scheme
 s other than the baseline, find the factor f_s on its variable pay (every coefficient but
-days and hours, `sim.model.replication.scaled`; a scheme with no variable pay is scaled as a
+days and hours, `sim.pay.formula.scaled`; a scheme with no variable pay is scaled as a
 whole) such that
 
     g(f) = P_s(f) / P_base - 1 = 0,   P = mean over replications of pay per tech-day
@@ -19,21 +19,22 @@ split into the fixed part F_n and the variable part V_n,
     f_{n+1} = f_n - g_n * (f_n - f_{n-1}) / (g_n - g_{n-1})
 
 falling back to the proportional step when the secant step is undefined or leaves
-(0, max_factor]. All schemes advance together, one round of replications at a time, on
-the executor given. A search that does not converge raises `BudgetError`.
+(0, max_factor]. All schemes advance together, one round of replications at a time, each
+(scheme, factor, replication) a task on the backend given (`sim.experiment.executor`).
+A search that does not converge raises `BudgetError`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from sim.config.scenario import Scenario
+from sim.experiment.executor import Backend, execute, local_backend
 from sim.metrics.kpis import replication_kpis
-from sim.model.replication import FIXED_TERMS, scaled, scheme_formula, simulate_scheme
-from sim.pay.formula import PAY_TERMS, PayFormula, formula_for
+from sim.model.replication import scheme_formula, simulate_scheme
+from sim.pay.formula import FIXED_TERMS, PayFormula, formula_for, has_variable_pay, scaled
 from sim.world.draws import build_world
 
 MAX_FACTOR = 100.0
@@ -64,10 +65,28 @@ class BudgetResult:
         }
 
 
-def _evaluate(args: tuple[dict[str, Any], int, int, str, float]) -> tuple[float, float, float]:
+@dataclass(frozen=True)
+class PayTask:
+    """One replication of one scheme at one factor on its variable pay."""
+
+    scenario: Scenario
+    seed: int
+    replication: int
+    scheme: str
+    factor: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.scheme}-x{self.factor:.6g}-rep-{self.replication:05d}"
+
+    def run(self) -> tuple[float, float, float]:
+        return _evaluate(self.scenario, self.seed, self.replication, self.scheme, self.factor)
+
+
+def _evaluate(
+    sc: Scenario, seed: int, rep: int, name: str, factor: float
+) -> tuple[float, float, float]:
     """(pay per tech-day, fixed pay, total pay) of one scheme at one factor, one replication."""
-    data, seed, rep, name, factor = args
-    sc = Scenario.model_validate(data)
     world = build_world(sc, seed, rep)
     ref = None
     base = sc.baseline_scheme
@@ -78,13 +97,9 @@ def _evaluate(args: tuple[dict[str, Any], int, int, str, float]) -> tuple[float,
     kpis, techs = replication_kpis(sc, out, formula)
     # the part of pay the factor does not scale (none when the formula is scaled whole)
     fixed = 0.0
-    if _has_variable(formula):
+    if has_variable_pay(formula):
         fixed = sum(t[f"pay_{term}"] for t in techs for term in FIXED_TERMS)
     return kpis["tech_pay_per_day"], fixed, kpis["total_pay"]
-
-
-def _has_variable(formula: PayFormula) -> bool:
-    return any(getattr(formula, t) for t in PAY_TERMS if t not in FIXED_TERMS)
 
 
 def _formula(sc: Scenario, name: str, factor: float) -> PayFormula:
@@ -94,18 +109,21 @@ def _formula(sc: Scenario, name: str, factor: float) -> PayFormula:
 
 
 def _mean_pay(
-    data: dict[str, Any],
+    scenario: Scenario,
     seed: int,
     reps: int,
     points: list[tuple[str, float]],
-    executor: Executor | None,
+    backend: Backend,
 ) -> dict[tuple[str, float], tuple[float, float]]:
     """Mean pay per tech-day and its fixed part, for every (scheme, factor)."""
-    tasks = [(data, seed, rep, name, f) for name, f in points for rep in range(reps)]
-    if executor is None:
-        results = [_evaluate(t) for t in tasks]
-    else:
-        results = list(executor.map(_evaluate, tasks))
+    tasks = [PayTask(scenario, seed, rep, name, f) for name, f in points for rep in range(reps)]
+    found: dict[str, tuple[float, float, float]] = {}
+
+    def keep(task: PayTask, result: tuple[float, float, float]) -> None:
+        found[task.key] = result
+
+    execute(tasks, PayTask.run, backend, keep)
+    results = [found[t.key] for t in tasks]  # in task order: the sums below keep their order
     out = {}
     for k, (name, f) in enumerate(points):
         rows = results[k * reps : (k + 1) * reps]
@@ -118,43 +136,39 @@ def _mean_pay(
 def find_factors(
     scenario: Scenario,
     seed: int | None = None,
-    workers: int = 1,
+    backend: Backend | None = None,
     replications: int | None = None,
     on_round: Callable[[int], None] | None = None,
 ) -> BudgetResult:
-    """The budget-neutral factor of every non-baseline scheme (see the module doc)."""
+    """The budget-neutral factor of every non-baseline scheme (see the module doc), its
+    simulations on `backend` (in this process when None)."""
     bs = scenario.budget_search
     seed = scenario.seed if seed is None else seed
     reps = bs.replications if replications is None else replications
     base = scenario.baseline_scheme
-    data = scenario.model_dump(mode="python")
     names = [n for n in scenario.schemes if n != base]
-    executor = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
-    try:
-        first = _mean_pay(data, seed, reps, [(base, 1.0)] + [(n, 1.0) for n in names], executor)
-        target = first[(base, 1.0)][0]
-        if target <= 0:
-            raise BudgetError(f"the baseline scheme {base!r} pays nothing; nothing to match")
-        hist = {n: [(1.0, *first[(n, 1.0)])] for n in names}
-        todo = [n for n in names if abs(first[(n, 1.0)][0] / target - 1.0) > bs.tolerance]
-        rounds = 0
-        while todo:
-            rounds += 1
-            if rounds > bs.max_iterations:
-                raise BudgetError(
-                    "budget-neutral search did not converge within "
-                    f"{bs.max_iterations} iterations for {', '.join(todo)}"
-                )
-            if on_round:
-                on_round(rounds)
-            points = [(n, _next_factor(hist[n], target)) for n in todo]
-            res = _mean_pay(data, seed, reps, points, executor)
-            for n, f in points:
-                hist[n].append((f, *res[(n, f)]))
-            todo = [n for n in todo if abs(hist[n][-1][1] / target - 1.0) > bs.tolerance]
-    finally:
-        if executor is not None:
-            executor.shutdown()
+    backend = backend or local_backend(1)
+    first = _mean_pay(scenario, seed, reps, [(base, 1.0)] + [(n, 1.0) for n in names], backend)
+    target = first[(base, 1.0)][0]
+    if target <= 0:
+        raise BudgetError(f"the baseline scheme {base!r} pays nothing; nothing to match")
+    hist = {n: [(1.0, *first[(n, 1.0)])] for n in names}
+    todo = [n for n in names if abs(first[(n, 1.0)][0] / target - 1.0) > bs.tolerance]
+    rounds = 0
+    while todo:
+        rounds += 1
+        if rounds > bs.max_iterations:
+            raise BudgetError(
+                "budget-neutral search did not converge within "
+                f"{bs.max_iterations} iterations for {', '.join(todo)}"
+            )
+        if on_round:
+            on_round(rounds)
+        points = [(n, _next_factor(hist[n], target)) for n in todo]
+        res = _mean_pay(scenario, seed, reps, points, backend)
+        for n, f in points:
+            hist[n].append((f, *res[(n, f)]))
+        todo = [n for n in todo if abs(hist[n][-1][1] / target - 1.0) > bs.tolerance]
     return BudgetResult(
         factors={n: hist[n][-1][0] for n in names},
         pay_per_day={base: target, **{n: hist[n][-1][1] for n in names}},
@@ -195,11 +209,11 @@ def _next_factor(hist: list[tuple[float, float, float]], target: float) -> float
 def neutralise(
     scenario: Scenario,
     seed: int | None = None,
-    workers: int = 1,
+    backend: Backend | None = None,
     replications: int | None = None,
 ) -> tuple[Scenario, BudgetResult]:
     """The scenario with `pay_scale` set to the budget-neutral factors, and the search."""
-    res = find_factors(scenario, seed, workers, replications)
+    res = find_factors(scenario, seed, backend, replications)
     scale = {
         **{k: v for k, v in scenario.pay_scale.items() if k == scenario.baseline_scheme},
         **res.factors,

@@ -1,22 +1,21 @@
-"""Experiments: replications x schemes, run on any `concurrent.futures` executor.
+"""Experiments: replications x schemes, run by `sim.experiment.executor`.
 
 A task is one replication of every scheme: the world is drawn once (`sim.world.draws`) and
 simulated under each scheme, so the schemes are paired by construction. Tasks are pure
-functions of (scenario, seed, replication), so results do not depend on the executor,
+functions of (scenario, seed, replication), so results do not depend on the backend,
 the worker count or the order in which tasks finish.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from sim.config.scenario import Scenario
+from sim.experiment.executor import Backend, execute, local_backend
 from sim.metrics.kpis import (
     BEHAVIOUR_COLUMNS,
     KPI_COLUMNS,
@@ -57,13 +56,26 @@ def run_replication(scenario: Scenario, seed: int, replication: int) -> TaskResu
     return res
 
 
-def _task(args: tuple[dict[str, Any], int, int]) -> TaskResult:
-    data, seed, rep = args
-    return run_replication(Scenario.model_validate(data), seed, rep)
+@dataclass(frozen=True)
+class ReplicationTask:
+    """One replication of every scheme of a scenario: the unit of work of a run."""
+
+    scenario: Scenario
+    seed: int
+    replication: int
+
+    @property
+    def key(self) -> str:
+        return f"rep-{self.replication:05d}"
+
+    def run(self) -> TaskResult:
+        return run_replication(self.scenario, self.seed, self.replication)
 
 
 @dataclass
 class ExperimentResult:
+    """The tables of a run: one row per scheme x replication (runs), and the details."""
+
     scenario: Scenario
     seed: int
     replications: int
@@ -73,36 +85,25 @@ class ExperimentResult:
     behaviour: pd.DataFrame | None = None  # weekly thoroughness per technician (behaviour.csv)
 
 
-def default_workers() -> int:
-    return max(
-        1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    )
-
-
 def run_tasks(
     scenario: Scenario,
     seed: int,
     replications: Iterable[int],
-    executor: Executor | None = None,
+    backend: Backend | None = None,
     on_done: Callable[[TaskResult], None] | None = None,
 ) -> list[TaskResult]:
-    """Run replications on `executor` (in this process when None); results by replication."""
-    data = scenario.model_dump(mode="python")
-    reps = list(replications)
+    """Run replications on `backend` (in this process when None); results by replication.
+
+    `on_done` sees each result as it finishes (in completion order)."""
+    tasks = [ReplicationTask(scenario, seed, rep) for rep in replications]
     results: list[TaskResult] = []
-    if executor is None:
-        for rep in reps:
-            r = run_replication(scenario, seed, rep)
-            results.append(r)
-            if on_done:
-                on_done(r)
-    else:
-        futures = [executor.submit(_task, (data, seed, rep)) for rep in reps]
-        for fut in as_completed(futures):
-            r = fut.result()
-            results.append(r)
-            if on_done:
-                on_done(r)
+
+    def keep(_task: ReplicationTask, result: TaskResult) -> None:
+        results.append(result)
+        if on_done:
+            on_done(result)
+
+    execute(tasks, ReplicationTask.run, backend or local_backend(1), keep)
     return sorted(results, key=lambda r: r.replication)
 
 
@@ -144,9 +145,6 @@ def run_experiment(
     """All schemes x replications of a scenario, on `workers` local processes."""
     reps = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
-    if workers <= 1:
-        results = run_tasks(scenario, seed, range(reps), None, on_done)
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as ex:
-            results = run_tasks(scenario, seed, range(reps), ex, on_done)
+    with local_backend(workers) as backend:
+        results = run_tasks(scenario, seed, range(reps), backend, on_done)
     return assemble(scenario, seed, results)

@@ -13,8 +13,16 @@ from sim.behaviour.attrition import vacant_shift_days
 from sim.config.base import DAYS_PER_YEAR, HOURS_PER_DAY
 from sim.config.scenario import Scenario
 from sim.model.output import Output
-from sim.pay.formula import PAY_TERMS, PayFormula
-from sim.pay.ledger import HOURS_PER_WEEK, TermEvents, WeeklyLedger, columns, counts_in, term_events
+from sim.pay.formula import PAY_TERMS, VARIABLE_TERMS, PayFormula
+from sim.pay.ledger import (
+    HOURS_PER_WEEK,
+    TermEvents,
+    WeeklyLedger,
+    booked_pay,
+    columns,
+    counts_in,
+    term_events,
+)
 from sim.world.calendar import Calendar
 from sim.world.draws import n_weeks
 from sim.world.records import (
@@ -196,8 +204,8 @@ def replication_kpis(
     revenue = float((annual * active_h).sum() / (DAYS_PER_YEAR * HOURS_PER_DAY))
 
     counts = tech_counts(scenario, out, events)
-    comps = {t: getattr(formula, t) * counts[t] for t in PAY_TERMS}
-    pay = sum(comps.values())
+    comps = formula.components(counts)
+    pay = formula.pay(counts)
     total_pay = float(pay.sum())
     tech_days = float(counts["days"].sum())  # shift days less vacancies
     busy = float((v["t_done"] - v["t_start"])[meas].sum())
@@ -247,7 +255,7 @@ def replication_kpis(
             "tech": i,
             "skill": out.skill[i],
             "thoroughness": out.thoroughness[i],
-            **{t: float(counts[t][i]) for t in PAY_TERMS if t not in ("days", "hours")},
+            **{t: float(counts[t][i]) for t in VARIABLE_TERMS},
             "pay": float(pay[i]),
             "pay_per_day": _ratio(pay[i], counts["days"][i]),
             **{f"pay_{t}": float(comps[t][i]) for t in PAY_TERMS},
@@ -273,13 +281,12 @@ def weekly_pay(scenario: Scenario, out: Output, formula: PayFormula) -> np.ndarr
         track_earned=False,
     )
     ledger.add_columns(visit_columns(out))
-    pay = ledger.variable_pay(formula, ledger.booked)[:, :weeks]
-    fixed = formula.days + formula.hours * scenario.workforce.shift_hours
-    if fixed:
-        for w in range(weeks):
-            t0 = w * HOURS_PER_WEEK
-            pay[:, w] += fixed * present_days(scenario, out, t0, min(t0 + HOURS_PER_WEEK, H))
-    return pay
+    booked = {t: b[:, :weeks] for t, b in ledger.booked.items()}
+    present = np.zeros((scenario.workforce.technicians, weeks))
+    for w in range(weeks):
+        t0 = w * HOURS_PER_WEEK
+        present[:, w] = present_days(scenario, out, t0, min(t0 + HOURS_PER_WEEK, H))
+    return booked_pay(formula, booked, present, scenario.workforce.shift_hours)
 
 
 def behaviour_rows(scenario: Scenario, out: Output, formula: PayFormula) -> list[dict[str, float]]:
@@ -288,14 +295,14 @@ def behaviour_rows(scenario: Scenario, out: Output, formula: PayFormula) -> list
     weeks = n_weeks(scenario)
     n_tech = scenario.workforce.technicians
     pay = weekly_pay(scenario, out, formula)
-    if out.theta_weeks is not None:
-        theta, skill, lam, present = (
-            out.theta_weeks,
-            out.skill_weeks,
-            out.intrinsic_weeks,
-            out.present_weeks,
-        )
-    else:
+    theta, skill, lam, present = (
+        out.theta_weeks,
+        out.skill_weeks,
+        out.intrinsic_weeks,
+        out.present_weeks,
+    )
+    if theta is None or skill is None or lam is None or present is None:
+        # no weekly snapshots (no learning, no attrition): the run's values every week
         theta = [out.thoroughness] * weeks
         skill = [out.skill] * weeks
         lam = [out.intrinsic] * weeks

@@ -29,7 +29,7 @@ from sim.config.scenario import Scenario
 from sim.model.crew import Crew
 from sim.model.output import Output
 from sim.pay.formula import PayFormula
-from sim.pay.ledger import HOURS_PER_WEEK, WeeklyLedger
+from sim.pay.ledger import HOURS_PER_WEEK, VISIT_TERMS, WeeklyLedger, booked_pay
 from sim.world.calendar import Calendar
 from sim.world.draws import World, n_weeks
 
@@ -135,9 +135,9 @@ class Dynamics:
 
     def weekly_pay(self) -> np.ndarray:
         """Pay booked per slot and week so far (final for the weeks that have ended)."""
-        pay = self.ledger.variable_pay(self.formula, self.ledger.booked)
-        fixed = self.formula.days + self.formula.hours * self.sc.workforce.shift_hours
-        return pay + fixed * self.pdays if fixed else pay
+        return booked_pay(
+            self.formula, self.ledger.booked, self.pdays, self.sc.workforce.shift_hours
+        )
 
     # ------------------------------------------------------------------ the weekly process
     def weekly(self) -> ProcessGenerator:
@@ -173,7 +173,7 @@ class Dynamics:
         e = period - 1 - self.lag_p
         if e >= 0:
             w0, w1 = e * self.pw, (e + 1) * self.pw
-            var = led.variable_pay(f, led.earned)[:, w0:w1].sum(axis=1)
+            var = f.pay(led.earned, VISIT_TERMS)[:, w0:w1].sum(axis=1)
             busy = led.busy[:, w0:w1].sum(axis=1)
             ftf = led.earned["first_time_fixes"][:, w0:w1].sum(axis=1)
             cb = led.earned["callbacks"][:, w0:w1].sum(axis=1)

@@ -14,29 +14,17 @@ couple the schemes' runs of a replication, and nothing else does:
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from sim.behaviour.best_response import choose_thoroughness
 from sim.config.scenario import Scenario
 from sim.model.output import Output
 from sim.model.simulation import simulate
-from sim.pay.formula import PAY_TERMS, PayFormula, formula_for
+from sim.pay.formula import PayFormula, formula_for, scaled
 from sim.world.draws import World
-
-#: Pay terms that do not depend on what a technician does (not scaled by `pay_scale`).
-FIXED_TERMS = ("days", "hours")
-
-
-def scaled(formula: PayFormula, factor: float) -> PayFormula:
-    """The formula with its variable pay (every term but days and hours) times `factor`;
-    a formula with no variable pay (hourly, day rate) is scaled as a whole."""
-    variable = [t for t in PAY_TERMS if t not in FIXED_TERMS]
-    terms = variable if any(getattr(formula, t) for t in variable) else list(PAY_TERMS)
-    return replace(formula, **{t: getattr(formula, t) * factor for t in terms})
 
 
 def scheme_formula(scenario: Scenario, name: str) -> PayFormula:
-    """The pay formula a scheme runs with: its own, scaled by `pay_scale[name]` if set."""
+    """The pay formula a scheme runs with: its own, scaled by `pay_scale[name]` if set
+    (`sim.pay.formula.scaled`)."""
     f = formula_for(scenario, name)
     factor = scenario.pay_scale.get(name)
     return f if factor is None or factor == 1.0 else scaled(f, factor)

@@ -10,11 +10,19 @@ fixes, repeat visits and callbacks charged to the technician, promoter and detra
 survey answers, and the contract value retained at renewal attributed to the technician).
 Clawbacks are negative coefficients. A hybrid is the weighted sum of two formulas,
 so behaviour under a hybrid follows from the formula with no code of its own.
+
+`PayFormula.pay` is the one place pay is computed from counts: a technician's statement,
+per-technician arrays, per-technician-per-week tables and expected counts per problem all
+go through it, as do the pay components (`PayFormula.components`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, fields, replace
+from typing import overload
+
+import numpy as np
 
 from sim.config.scenario import Scenario
 from sim.config.schemes import (
@@ -37,6 +45,12 @@ PAY_TERMS: tuple[str, ...] = (
     "detractors",  # transactional survey answers 0-6
     "retained_value",  # annual value of renewing customers, attributed by visits in the term
 )
+
+#: The terms that do not depend on what a technician does: earned per shift day in post.
+FIXED_TERMS: tuple[str, ...] = ("days", "hours")
+
+#: The terms that pay for the work done (every term but days and hours), in `PAY_TERMS` order.
+VARIABLE_TERMS: tuple[str, ...] = tuple(t for t in PAY_TERMS if t not in FIXED_TERMS)
 
 
 @dataclass(frozen=True)
@@ -65,12 +79,65 @@ class PayFormula:
             }
         )
 
-    def components(self, counts: dict[str, float]) -> dict[str, float]:
-        """Pay per term for the given counts; their sum is the pay."""
-        return {t: getattr(self, t) * float(counts.get(t, 0.0)) for t in PAY_TERMS}
+    @overload
+    def components(
+        self, counts: Mapping[str, float], terms: Collection[str] = PAY_TERMS
+    ) -> dict[str, float]: ...
+    @overload
+    def components(
+        self, counts: Mapping[str, np.ndarray], terms: Collection[str] = PAY_TERMS
+    ) -> dict[str, np.ndarray]: ...
+    def components(
+        self,
+        counts: Mapping[str, float] | Mapping[str, np.ndarray],
+        terms: Collection[str] = PAY_TERMS,
+    ) -> dict[str, float] | dict[str, np.ndarray]:
+        """Pay per term, coef_k * count_k, for the terms of `PAY_TERMS` in `terms` (in
+        `PAY_TERMS` order); `counts` holds a number or an array (per technician, per
+        technician and week, per thoroughness ...) for each of them."""
+        return {t: getattr(self, t) * counts[t] for t in PAY_TERMS if t in terms}
 
-    def pay(self, counts: dict[str, float]) -> float:
-        return sum(self.components(counts).values())
+    @overload
+    def pay(self, counts: Mapping[str, float], terms: Collection[str] = PAY_TERMS) -> float: ...
+    @overload
+    def pay(
+        self, counts: Mapping[str, np.ndarray], terms: Collection[str] = PAY_TERMS
+    ) -> np.ndarray: ...
+    def pay(
+        self,
+        counts: Mapping[str, float] | Mapping[str, np.ndarray],
+        terms: Collection[str] = PAY_TERMS,
+    ) -> float | np.ndarray:
+        """sum_k coef_k * count_k over the terms of `PAY_TERMS` in `terms`: the components
+        added one at a time in `PAY_TERMS` order, starting from 0.0 (so a result is the same
+        to the last bit wherever it is computed). Element-wise for arrays."""
+        total: float | np.ndarray = 0.0
+        for part in self.components(counts, terms).values():
+            total = total + part
+        return total
+
+
+def has_variable_pay(formula: PayFormula) -> bool:
+    """Whether any of the `VARIABLE_TERMS` has a coefficient."""
+    return any(getattr(formula, t) for t in VARIABLE_TERMS)
+
+
+def scaled(formula: PayFormula, factor: float) -> PayFormula:
+    """The formula with its variable pay (`VARIABLE_TERMS`) times `factor`; a formula with
+    no variable pay (hourly, day rate) is scaled as a whole."""
+    terms = VARIABLE_TERMS if has_variable_pay(formula) else PAY_TERMS
+    return replace(formula, **{t: getattr(formula, t) * factor for t in terms})
+
+
+def fixed_pay_per_day(formula: PayFormula, shift_hours: float) -> float:
+    """The pay of the `FIXED_TERMS` for one shift day in post (`shift_hours` paid hours)."""
+    return formula.pay({"days": 1.0, "hours": shift_hours}, FIXED_TERMS)
+
+
+def fixed_pay_per_hour(formula: PayFormula, shift_hours: float) -> float:
+    """The pay of the `FIXED_TERMS` per hour of a shift, days / shift_hours + hours: what the
+    best response and learning add to the variable pay per hour of work."""
+    return formula.days / shift_hours + formula.hours
 
 
 def _base_formula(scheme: object) -> PayFormula:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.pay.formula import PayFormula
+from sim.pay.formula import PayFormula, fixed_pay_per_day
 from sim.world.records import DETRACTOR, FIXED, LOOKED_FIXED, PROMOTER, VISIT_FIELDS, VisitRow
 
 #: The pay terms counted from visit records, in `PAY_TERMS` order.
@@ -150,11 +150,16 @@ class WeeklyLedger:
         f = v["visit_no"] == 1
         np.add.at(self.first, (tech[f], wk[f]), 1.0)
 
-    def variable_pay(self, formula: PayFormula, table: dict[str, np.ndarray]) -> np.ndarray:
-        """sum_k coef_k * count_k over the visit terms, per technician and week."""
-        pay = np.zeros((self.n_tech, self.cols))
-        for term in VISIT_TERMS:
-            c = getattr(formula, term)
-            if c:
-                pay = pay + c * table[term]
-        return pay
+
+def booked_pay(
+    formula: PayFormula,
+    booked: dict[str, np.ndarray],
+    present_days: np.ndarray,
+    shift_hours: float,
+) -> np.ndarray:
+    """The weekly pay statement [technician, week]: the visit terms as booked (`booked`,
+    e.g. `WeeklyLedger.booked`), then the fixed terms for the shift days in post
+    (`present_days`, same shape). The retained-value term, booked at renewals, is not in it."""
+    pay = formula.pay(booked, VISIT_TERMS)
+    per_day = fixed_pay_per_day(formula, shift_hours)
+    return pay + per_day * present_days if per_day else pay

@@ -1,38 +1,31 @@
-"""Figures of a results directory, ready to paste into a deck.
+"""Figures of a run's results, ready to paste into a deck.
 
 Every figure is a `matplotlib.figure.Figure` made without pyplot (no global figure
 registry, no backend switch), styled for slides (10 x 5.6 in, text >= 12 pt) and drawn in
 the Okabe-Ito colour-blind-safe palette, each scheme always in the colour of its position
-in the manifest. `figures(results)` yields them one at a time; `write_plots` saves them
-into `RESULTS/plots/`. Figures whose data are absent (no technicians.csv, no behaviour.csv,
-no attrition columns, ...) are skipped silently.
+in the manifest. Figures whose data are absent (no technicians.csv, no behaviour.csv, no
+attrition columns, ...) are skipped: their maker returns None.
 
-Run figures live here; sweep figures in `sim.plots.sweep`; the style and the shared pieces
-in `sim.plots.style`.
+Run figures live here; sweep figures in `sim.plots.sweep` and `sim.plots.sensitivity`; the
+style and the shared pieces in `sim.plots.style`; `sim.plots.output` picks the figures of a
+results directory and writes them.
 """
 
 from __future__ import annotations
 
-import io
 import math
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
 
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
+from sim.metrics.catalogue import ATTRITION_KPIS, CURRENCY, KPI, KPIS
 from sim.metrics.stats import mean_ci
 from sim.plots.style import (
-    ATTRITION_KPIS,
-    CURRENCY,
-    KPI,
-    KPI_BY_NAME,
-    STYLE,
+    FigureMaker,
     FigureSpec,
     band_stats,
     new_figure,
@@ -41,11 +34,8 @@ from sim.plots.style import (
     scheme_legend,
     thousands,
 )
-from sim.store.files import atomic_write_bytes
-
-# results loading and pay changes lived here first: their names stay importable from here
 from sim.store.pay_changes import PAY_TOLERANCE, pay_change_summary, pay_changes
-from sim.store.results import Results, load_results
+from sim.store.results import Results
 
 DPI = 150
 FORMATS = ("png", "svg", "pdf")
@@ -61,14 +51,18 @@ def _mean_ci_of(res: Results, scheme: str, k: KPI) -> tuple[float, float, float]
     """(mean, low, high) scaled: from summary.csv, else from runs.csv."""
     row = _summary_row(res, scheme, k.name)
     if row is not None:
-        return tuple(float(row[c]) * k.scale for c in ("mean", "ci_low", "ci_high"))
+        m, lo, hi = (float(row[c]) * k.scale for c in ("mean", "ci_low", "ci_high"))
+        return m, lo, hi
     runs = res.runs
-    x = runs.loc[runs["scheme"] == scheme, k.name].to_numpy(dtype=float)
+    if runs is None:
+        return math.nan, math.nan, math.nan
+    x = runs[runs["scheme"] == scheme][k.name].to_numpy(dtype=float)
     m, _sd, lo, hi = mean_ci(x)
     return m * k.scale, lo * k.scale, hi * k.scale
 
 
-def _yerr(m: float, lo: float, hi: float) -> Any:
+def _yerr(m: float, lo: float, hi: float) -> list[list[float]] | None:
+    """Error bar lengths below and above `m` (None when the CI is unknown)."""
     if math.isnan(lo) or math.isnan(hi):
         return None
     return [[m - lo], [hi - m]]
@@ -91,8 +85,8 @@ def _means_panels(res: Results, kpis: list[KPI], title: str) -> Figure:
             )
         ax.set_xticks([])
         ax.set_xlim(-0.6, len(schemes) - 0.4)
-        ax.set_title(k.label)
-        ax.set_ylabel(k.unit)
+        ax.set_title(k.title)
+        ax.set_ylabel(k.axis_label)
         ax.margins(y=0.15)
         thousands(ax)
     fig.suptitle(title)
@@ -153,8 +147,8 @@ def fig_paired_differences(res: Results) -> FigureSpec | None:
         ax.set_xlim(min(lows) - 0.12 * span, max(highs) + 0.12 * span)
         ax.set_yticks([])
         ax.set_ylim(-0.6, len(others) - 0.4)
-        ax.set_title(k.label)
-        ax.set_xlabel(k.diff_unit)
+        ax.set_title(k.title)
+        ax.set_xlabel(k.diff_label)
         thousands(ax, "x")
     hollow = Line2D(
         [],
@@ -179,15 +173,15 @@ def fig_paired_differences(res: Results) -> FigureSpec | None:
     )
 
 
-def _tradeoff_axes(fig: Figure, res: Results) -> list[tuple[Any, KPI]]:
-    ys = [KPI_BY_NAME["first_time_fix_rate"], KPI_BY_NAME["retention_rate"]]
+def _tradeoff_axes(fig: Figure, res: Results) -> list[tuple[Axes, KPI]]:
+    ys = [KPIS["first_time_fix_rate"], KPIS["retention_rate"]]
     ys = [k for k in ys if k.name in set(res.summary["kpi"])]
     axes = panel_grid(fig, len(ys))
-    xk = KPI_BY_NAME["jobs_per_tech_day"]
+    xk = KPIS["jobs_per_tech_day"]
     for ax, k in zip(axes, ys):
-        ax.set_xlabel(f"{xk.label} ({xk.unit})")
-        ax.set_ylabel(f"{k.label} ({k.unit})")
-        ax.set_title(f"{xk.label} vs {k.label.lower()}")
+        ax.set_xlabel(f"{xk.title} ({xk.axis_label})")
+        ax.set_ylabel(f"{k.title} ({k.axis_label})")
+        ax.set_title(f"{xk.title} vs {k.label}")
     return list(zip(axes, ys))
 
 
@@ -198,7 +192,7 @@ def fig_tradeoff(res: Results) -> FigureSpec | None:
     panels = _tradeoff_axes(fig, res)
     if not panels:
         return None
-    xk = KPI_BY_NAME["jobs_per_tech_day"]
+    xk = KPIS["jobs_per_tech_day"]
     for ax, k in panels:
         for s in res.schemes:
             xm, xlo, xhi = _mean_ci_of(res, s, xk)
@@ -240,7 +234,7 @@ def _over_time(
         if t.empty:
             continue
         if agg_techs:
-            t = t.groupby(["replication", "week"], as_index=False)[value].mean()
+            t = t.groupby(["replication", "week"], as_index=False)[[value]].mean()
         wide = t.pivot_table(index="week", columns="replication", values=value, aggfunc="mean")
         m, lo, hi = band_stats(wide)
         c = res.colours[s]
@@ -251,8 +245,7 @@ def _over_time(
     ax.set_ylabel(ylabel)
     thousands(ax)
     fig.suptitle(title)
-    extra = [h for h in ax.get_legend_handles_labels()[0]]
-    scheme_legend(fig, res, shown, extra)
+    scheme_legend(fig, res, shown, ax.get_legend_handles_labels()[0])
     return fig
 
 
@@ -277,19 +270,19 @@ def fig_customers_over_time(res: Results) -> FigureSpec | None:
     )
 
 
-def _box(ax: Any, d: np.ndarray, y: float, h: float = 0.6) -> None:
+def _box(ax: Axes, d: np.ndarray, y: float, h: float = 0.6) -> None:
     """A box (quartiles, median) with whiskers from the 5th to the 95th percentile.
 
     Drawn by hand: Axes.boxplot reads every rcParam, which imports pyplot.
     """
     p5, q1, med, q3, p95 = np.percentile(d, [5, 25, 50, 75, 95])
-    k = {"color": "0.15", "zorder": 3}
-    ax.add_patch(Rectangle((q1, y - h / 2), q3 - q1, h, fill=False, ec="0.15", lw=1.8, zorder=3))
-    ax.plot([med, med], [y - h / 2, y + h / 2], lw=2.8, **k)
-    ax.plot([p5, q1], [y, y], lw=1.5, **k)
-    ax.plot([q3, p95], [y, y], lw=1.5, **k)
+    ink = "0.15"
+    ax.add_patch(Rectangle((q1, y - h / 2), q3 - q1, h, fill=False, ec=ink, lw=1.8, zorder=3))
+    ax.plot([med, med], [y - h / 2, y + h / 2], lw=2.8, color=ink, zorder=3)
+    ax.plot([p5, q1], [y, y], lw=1.5, color=ink, zorder=3)
+    ax.plot([q3, p95], [y, y], lw=1.5, color=ink, zorder=3)
     for x in (p5, p95):
-        ax.plot([x, x], [y - h / 5, y + h / 5], lw=1.5, **k)
+        ax.plot([x, x], [y - h / 5, y + h / 5], lw=1.5, color=ink, zorder=3)
 
 
 def fig_tech_pay_change(res: Results) -> FigureSpec | None:
@@ -382,7 +375,7 @@ def fig_quits(res: Results) -> FigureSpec | None:
     )
 
 
-RUN_FIGURES: tuple[Callable[[Results], FigureSpec | None], ...] = (
+RUN_FIGURES: tuple[FigureMaker, ...] = (
     fig_kpi_comparison,
     fig_paired_differences,
     fig_tradeoff,
@@ -391,54 +384,3 @@ RUN_FIGURES: tuple[Callable[[Results], FigureSpec | None], ...] = (
     fig_thoroughness_over_time,
     fig_quits,
 )
-
-
-# --------------------------------------------------------------------------- output
-def figures(res: Results) -> Iterator[FigureSpec]:
-    """The figures that the data of `res` allow, one at a time, in the house style."""
-    if res.kind == "sweep":
-        from sim.plots.sweep import sweep_figures
-
-        makers: Any = sweep_figures(res)
-    else:
-        makers = RUN_FIGURES
-    for make in makers:
-        with mpl.rc_context(STYLE):
-            spec = make(res)
-        if spec is not None:
-            yield spec
-
-
-def render(spec: FigureSpec, fmt: str = "png", dpi: int = DPI) -> bytes:
-    """The figure as file bytes; the figure is cleared afterwards (no state kept)."""
-    buf = io.BytesIO()
-    with mpl.rc_context(STYLE):
-        spec.figure.savefig(buf, format=fmt, dpi=dpi, metadata=_metadata(fmt))
-    spec.figure.clear()
-    return buf.getvalue()
-
-
-def _metadata(fmt: str) -> dict[str, Any] | None:
-    # no creation dates: the same results give the same files
-    if fmt == "svg":
-        return {"Date": None}
-    if fmt == "pdf":
-        return {"CreationDate": None}
-    return None
-
-
-def write_plots(results: str | Path | Results, fmt: str = "png") -> list[Path]:
-    """Write every figure of a results directory (or loaded `Results`) into RESULTS/plots/.
-
-    Returns the paths written.
-    """
-    if fmt not in FORMATS:
-        raise ValueError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
-    res = results if isinstance(results, Results) else load_results(results)
-    out = res.path / "plots"
-    written = []
-    for spec in figures(res):
-        path = out / f"{spec.name}.{fmt}"
-        atomic_write_bytes(path, render(spec, fmt))
-        written.append(path)
-    return written

@@ -1,34 +1,38 @@
 """The house style of the figures, and the pieces every figure is built from.
 
 Slides: 10 x 5.6 in, text >= 12 pt, no pyplot (`new_figure` makes a bare `Figure`), the
-schemes in the Okabe-Ito palette of `sim.store.results`. `KPI` says how a KPI is shown (label,
-unit, scale); `FigureSpec` is one finished figure with its title and caption. Used by the
-run figures (`sim.plots.run`) and the sweep figures (`sim.plots.sweep`).
+schemes in the Okabe-Ito palette of `sim.store.results`, each KPI titled, labelled and scaled
+as `sim.metrics.catalogue` says. `FigureSpec` is one finished figure with its title and
+caption. Used by the run figures (`sim.plots.run`) and the sweep figures (`sim.plots.sweep`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Literal
 
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
+from matplotlib.typing import RcKeyType
 from scipy import stats as sps
 
+from sim.metrics.catalogue import FIGURE_KPIS, KPI
 from sim.metrics.stats import CONFIDENCE
 from sim.store.results import Results
 
 FIGSIZE = (10.0, 5.6)
-CURRENCY = "$"
 
 #: Text >= 12 pt, no mathtext (a "$" in a scheme name stays a "$"), light grid,
 #: reproducible SVG.
-STYLE: dict[str, Any] = {
+STYLE: dict[RcKeyType, str | float | bool] = {
     "font.size": 13,
     "axes.titlesize": 14,
     "axes.labelsize": 13,
@@ -48,37 +52,7 @@ STYLE: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True)
-class KPI:
-    """How a KPI is shown: label, unit, scale factor, unit of a difference."""
-
-    name: str
-    label: str
-    unit: str
-    scale: float = 1.0
-    diff_unit: str = ""
-
-
-#: The headline KPIs of the figures, in order.
-PLOT_KPIS: tuple[KPI, ...] = (
-    KPI("first_time_fix_rate", "First-time fix", "% of first visits", 100, "pts"),
-    KPI("repeat_visit_rate", "Repeat visits", "% of visits", 100, "pts"),
-    KPI("retention_rate", "Retention", "% of renewals", 100, "pts"),
-    KPI("nps", "NPS", "score, -100 to 100", 1, "points"),
-    KPI("sla_compliance", "SLA compliance", "% of visits on time", 100, "pts"),
-    KPI("jobs_per_tech_day", "Jobs per tech-day", "visits per day", 1, "visits/day"),
-    KPI("tech_pay_per_day", "Pay per tech-day", f"{CURRENCY} per day", 1, f"{CURRENCY}/day"),
-    KPI("margin", "Margin", f"{CURRENCY} thousand", 1e-3, f"{CURRENCY} thousand"),
-)
-#: Attrition KPIs (runs.csv columns added by the attrition model, when present).
-ATTRITION_KPIS: tuple[KPI, ...] = (
-    KPI("tech_quits", "Technicians who quit", "quits per run", 1, "quits"),
-    KPI("vacancy_days", "Vacancy days", "days without a technician", 1, "days"),
-)
-KPI_BY_NAME = {k.name: k for k in PLOT_KPIS + ATTRITION_KPIS}
-
-
-def present_kpis(res: Results, candidates: tuple[KPI, ...] = PLOT_KPIS) -> list[KPI]:
+def present_kpis(res: Results, candidates: tuple[KPI, ...] = FIGURE_KPIS) -> list[KPI]:
     """The candidate KPIs that summary.csv holds, in order."""
     present = set(res.summary["kpi"])
     return [k for k in candidates if k.name in present]
@@ -94,28 +68,36 @@ class FigureSpec:
     figure: Figure
 
 
+#: Makes one figure of a results directory, or None when its data are absent.
+FigureMaker = Callable[[Results], FigureSpec | None]
+
+
 def new_figure(size: tuple[float, float] = FIGSIZE) -> Figure:
     return Figure(figsize=size, layout="constrained")
 
 
-def panel_grid(fig: Figure, n: int, **kw: Any) -> list[Any]:
+def panel_grid(fig: Figure, n: int, sharex: bool = False, sharey: bool = False) -> list[Axes]:
     """n panels: one row up to 4, else two rows."""
     rows = 1 if n <= 4 else 2
     cols = max(1, math.ceil(n / rows))
-    axes = fig.subplots(rows, cols, squeeze=False, **kw).ravel()
+    axes = fig.subplots(rows, cols, sharex=sharex, sharey=sharey, squeeze=False).ravel()
     for ax in axes[n:]:
         ax.set_visible(False)
     return list(axes[:n])
 
 
 def scheme_legend(
-    fig: Figure, res: Results, schemes: list[str], extra: list[Any] = (), title: str | None = None
+    fig: Figure,
+    res: Results,
+    schemes: list[str],
+    extra: Sequence[Artist] = (),
+    title: str | None = None,
 ) -> None:
     """The scheme legend below the panels; with `title`, above them, carrying the title.
 
     (Constrained layout places one artist above the panels well, not a title and a legend.)
     """
-    handles = [
+    handles: list[Artist] = [
         Line2D(
             [],
             [],
@@ -143,7 +125,16 @@ def scheme_legend(
         )
 
 
-def thousands(ax: Any, axis: str = "y") -> None:
+def short(path: str, width: int = 22) -> str:
+    """A dotted path for a tick label: broken after its last dot when long."""
+    if len(path) <= width or "." not in path:
+        return path
+    head, tail = path.rsplit(".", 1)
+    return f"{head}.\n{tail}"
+
+
+def thousands(ax: Axes, axis: Literal["x", "y"] = "y") -> None:
+    """Tick labels with thousands separators (and no needless decimals)."""
     f = FuncFormatter(lambda v, _pos: f"{v:,.0f}" if abs(v) >= 1000 else f"{v:g}")
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(f)
 

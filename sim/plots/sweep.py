@@ -1,4 +1,5 @@
-"""Figures of a sweep: KPIs against each swept parameter, heatmaps, sensitivity bars.
+"""Figures of a sweep: KPIs against each swept parameter, heatmaps, the trade-off, and the
+sensitivity bars of `sim.plots.sensitivity`.
 
 A sweep directory holds `runs.parquet` (one row per point x scheme x replication, the swept
 parameters as columns named by their dotted path), `summary.*` (per point x scheme x KPI) and
@@ -18,20 +19,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.colors import Normalize
+from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
 
+from sim.metrics.catalogue import ATTRITION_KPIS, FIGURE_KPIS, HEATMAP_KPIS, KPI, KPIS
 from sim.metrics.stats import mean_ci
+from sim.plots.sensitivity import sensitivity_figures
 from sim.plots.style import (
-    ATTRITION_KPIS,
     FIGSIZE,
-    KPI,
-    KPI_BY_NAME,
-    PLOT_KPIS,
+    FigureMaker,
     FigureSpec,
     new_figure,
     panel_grid,
     present_kpis,
     scheme_legend,
+    short,
     thousands,
 )
 from sim.store.files import safe_filename
@@ -41,21 +43,6 @@ from sim.store.results import Results
 MAX_LEVELS = 12
 BINS = 8
 HEATMAP_BINS = 6
-HEATMAP_KPIS = ("first_time_fix_rate", "retention_rate", "jobs_per_tech_day", "margin")
-SENSITIVITY_PER_FIGURE = 4
-
-
-def safe_name(s: str) -> str:
-    """A parameter path or scheme name as part of a file name."""
-    return safe_filename(s)
-
-
-def short(path: str, width: int = 22) -> str:
-    """A dotted path for a tick label: broken after its last dot when long."""
-    if len(path) <= width or "." not in path:
-        return path
-    head, tail = path.rsplit(".", 1)
-    return f"{head}.\n{tail}"
 
 
 def _param_spec(res: Results, param: str) -> dict[str, Any]:
@@ -125,7 +112,7 @@ def _sweep_kpis(res: Results) -> list[KPI]:
         for k in present_kpis(res, ATTRITION_KPIS)
         if s.loc[s["kpi"] == k.name, "mean"].abs().max() > 0
     ]
-    return present_kpis(res, PLOT_KPIS) + quits
+    return present_kpis(res, FIGURE_KPIS) + quits
 
 
 def fig_sweep_param(res: Results, param: str) -> FigureSpec | None:
@@ -150,8 +137,8 @@ def fig_sweep_param(res: Results, param: str) -> FigureSpec | None:
             if not numeric:
                 ax.set_xticks(xs, [str(v) for v in cv["x"]])
             drawn = True
-        ax.set_title(k.label)
-        ax.set_ylabel(k.unit)
+        ax.set_title(k.title)
+        ax.set_ylabel(k.axis_label)
         if numeric and _is_log(res, param, res.summary.get(param, pd.Series(dtype=float))):
             ax.set_xscale("log")
         thousands(ax)
@@ -162,7 +149,7 @@ def fig_sweep_param(res: Results, param: str) -> FigureSpec | None:
         fig, res, res.schemes, title=f"KPIs against {param} (mean, 95% CI band per scheme)"
     )
     return FigureSpec(
-        f"sweep_{safe_name(param)}",
+        f"sweep_{safe_filename(param)}",
         f"KPIs against {param}",
         f"Each headline KPI against the swept parameter {param}, one line per scheme: the mean "
         "over replications (and over the other swept parameters, if any) at each value, with "
@@ -184,20 +171,19 @@ def _bin_labels(x: pd.Series) -> tuple[pd.Series, list[str]]:
     ]
 
 
-def fig_heatmap(res: Results, kpi: str, p1: str, p2: str) -> FigureSpec | None:
-    k = KPI_BY_NAME[kpi]
-    df, _reps = _table(res, kpi, [p1, p2])
+def fig_heatmap(res: Results, k: KPI, p1: str, p2: str) -> FigureSpec | None:
+    df, _reps = _table(res, k.name, [p1, p2])
     if df.empty:
         return None
     ix, xl = _bin_labels(df[p1])
     iy, yl = _bin_labels(df[p2])
     df = df.assign(_x=ix.to_numpy(), _y=iy.to_numpy())
     schemes = [s for s in res.schemes if s in set(df["scheme"])]
-    grids = {}
+    grids: dict[str, np.ndarray] = {}
     for s in schemes:
-        g = df[df["scheme"] == s].groupby(["_y", "_x"])["value"].mean().unstack("_x")
-        g = g.reindex(index=range(len(yl)), columns=range(len(xl)))
-        grids[s] = g.to_numpy(dtype=float) * k.scale
+        cell = df[df["scheme"] == s].groupby(["_y", "_x"])["value"].mean().unstack("_x")
+        cell = cell.reindex(index=range(len(yl)), columns=range(len(xl)))
+        grids[s] = cell.to_numpy(dtype=float) * k.scale
     allv = np.concatenate([g.ravel() for g in grids.values()])
     allv = allv[~np.isnan(allv)]
     if not len(allv):
@@ -206,7 +192,7 @@ def fig_heatmap(res: Results, kpi: str, p1: str, p2: str) -> FigureSpec | None:
     size = (FIGSIZE[0], FIGSIZE[1]) if len(schemes) <= 4 else (FIGSIZE[0], FIGSIZE[1] * 1.4)
     fig = new_figure(size)
     axes = panel_grid(fig, len(schemes), sharex=True, sharey=True)
-    im = None
+    im: AxesImage | None = None
     annotate = len(xl) * len(yl) <= 36
     for ax, s in zip(axes, schemes):
         g = grids[s]
@@ -232,109 +218,17 @@ def fig_heatmap(res: Results, kpi: str, p1: str, p2: str) -> FigureSpec | None:
                         fontsize=12,
                         color="black" if norm(v) > 0.55 else "white",
                     )
+    if im is None:
+        return None
     axes[0].set_ylabel(short(p2))
     fig.supxlabel(p1, fontsize=13)
-    fig.colorbar(im, ax=axes, label=f"{k.label} ({k.unit})", shrink=0.9)
-    fig.suptitle(f"{k.label} by {p1} and {p2}")
+    fig.colorbar(im, ax=axes, label=f"{k.title} ({k.axis_label})", shrink=0.9)
+    fig.suptitle(f"{k.title} by {p1} and {p2}")
     return FigureSpec(
-        f"heatmap_{kpi}",
-        f"{k.label} by {p1} and {p2}",
-        f"Mean {k.label.lower()} ({k.unit}) over replications for each combination of "
+        f"heatmap_{k.name}",
+        f"{k.title} by {p1} and {p2}",
+        f"Mean {k.label} ({k.axis_label}) over replications for each combination of "
         f"{p1} (across) and {p2} (up), one panel per scheme, on one colour scale.",
-        fig,
-    )
-
-
-def _sens_columns(method: str) -> tuple[str, str | None, str | None, str | None]:
-    """(main index, its CI half-width, second index, its CI half-width)."""
-    if method == "sobol":
-        return "ST", "ST_conf", "S1", "S1_conf"
-    return "mu_star", "mu_star_conf", "sigma", None
-
-
-def fig_sensitivity(
-    res: Results, method: str, scheme: str | None, part: int, kpis: list[str]
-) -> FigureSpec | None:
-    sens = res.sensitivity
-    d = sens[sens["method"] == method]
-    if scheme is not None:
-        d = d[d["scheme"] == scheme]
-    main, main_conf, second, second_conf = _sens_columns(method)
-    if main not in d.columns:
-        return None
-    # one parameter order for every panel: by the largest main index over the KPIs
-    order = (
-        d[d["kpi"].isin(kpis)]
-        .groupby("parameter")[main]
-        .max()
-        .sort_values(ascending=True)
-        .index.tolist()
-    )
-    if not order:
-        return None
-    height = max(FIGSIZE[1], 1.6 + 0.45 * len(order))
-    fig = new_figure((FIGSIZE[0], height))
-    axes = fig.subplots(1, len(kpis), sharey=True, squeeze=False).ravel()
-    y = np.arange(len(order))
-    has2 = second is not None and second in d.columns
-    for ax, kpi in zip(axes, kpis):
-        g = d[d["kpi"] == kpi].set_index("parameter").reindex(order)
-        h = 0.38 if has2 else 0.7
-        err = g[main_conf] if main_conf and main_conf in g.columns else None
-        ax.barh(
-            y + (h / 2 if has2 else 0),
-            g[main],
-            height=h,
-            color="#0072B2",
-            xerr=err,
-            capsize=3,
-            error_kw={"lw": 1.2},
-        )
-        if has2:
-            err2 = g[second_conf] if second_conf and second_conf in g.columns else None
-            ax.barh(
-                y - h / 2,
-                g[second],
-                height=h,
-                color="#56B4E9",
-                xerr=err2,
-                capsize=3,
-                error_kw={"lw": 1.2},
-            )
-        k = KPI_BY_NAME.get(kpi)
-        ax.set_title(k.label if k else kpi)
-        if method == "sobol":
-            ax.set_xlabel("Sobol index")
-        else:
-            ax.set_xlabel(f"mu* ({k.diff_unit})" if k else "mu*")
-        ax.axvline(0, color="0.35", lw=1)
-        ax.grid(axis="y", visible=False)
-    axes[0].set_yticks(y, [short(p) for p in order])
-    if method == "sobol":
-        names = ("total effect ST", "first order S1")
-    else:
-        names = ("mu* (mean absolute effect)", "sigma (interactions, non-linearity)")
-    handles = [Line2D([], [], color="#0072B2", lw=8, label=names[0])]
-    if has2:
-        handles.append(Line2D([], [], color="#56B4E9", lw=8, label=names[1]))
-    fig.legend(handles=handles, loc="outside lower center", ncols=2)
-    who = f" ({res.label(scheme)})" if scheme is not None else ""
-    title = f"Which assumptions drive the answer: {method.title()} sensitivity{who}"
-    fig.suptitle(title)
-    stem = f"sensitivity_{method}" + (f"_{safe_name(scheme)}" if scheme is not None else "")
-    if part:
-        stem += f"_{part + 1}"
-    return FigureSpec(
-        stem,
-        title,
-        "Sensitivity indices of each KPI to each swept parameter, largest at the top"
-        + (
-            ": ST is the share of the KPI's variance due to the parameter including its "
-            "interactions, S1 without them; whiskers are 95% CIs."
-            if method == "sobol"
-            else ": mu* is the mean absolute elementary effect, sigma its spread (interactions "
-            "and non-linearity); whiskers are 95% CIs."
-        ),
         fig,
     )
 
@@ -344,8 +238,8 @@ def fig_sweep_tradeoff(res: Results) -> FigureSpec | None:
     if not {"jobs_per_tech_day", "first_time_fix_rate"} <= set(s["kpi"]) or "point" not in s:
         return None
     means = s.pivot_table(index=["point", "scheme"], columns="kpi", values="mean").reset_index()
-    ys = [KPI_BY_NAME[k] for k in ("first_time_fix_rate", "retention_rate") if k in means]
-    xk = KPI_BY_NAME["jobs_per_tech_day"]
+    ys = [KPIS[k] for k in ("first_time_fix_rate", "retention_rate") if k in means]
+    xk = KPIS["jobs_per_tech_day"]
     weights = {
         m.group(1): p
         for p in res.parameters
@@ -355,7 +249,7 @@ def fig_sweep_tradeoff(res: Results) -> FigureSpec | None:
     extra = []
     for ax, k in zip(panel_grid(fig, len(ys)), ys):
         for sch in res.schemes:
-            m = means[means["scheme"] == sch]
+            pts = means[means["scheme"] == sch]
             c = res.colours[sch]
             if sch in weights:
                 wcol = weights[sch]
@@ -381,8 +275,8 @@ def fig_sweep_tradeoff(res: Results) -> FigureSpec | None:
                         )
                     continue
             ax.scatter(
-                m[xk.name] * xk.scale,
-                m[k.name] * k.scale,
+                pts[xk.name] * xk.scale,
+                pts[k.name] * k.scale,
                 color=c,
                 s=90,
                 alpha=0.8,
@@ -390,9 +284,9 @@ def fig_sweep_tradeoff(res: Results) -> FigureSpec | None:
                 lw=1,
                 zorder=3,
             )
-        ax.set_xlabel(f"{xk.label} ({xk.unit})")
-        ax.set_ylabel(f"{k.label} ({k.unit})")
-        ax.set_title(f"{xk.label} vs {k.label.lower()}")
+        ax.set_xlabel(f"{xk.title} ({xk.axis_label})")
+        ax.set_ylabel(f"{k.title} ({k.axis_label})")
+        ax.set_title(f"{xk.title} vs {k.label}")
         ax.margins(0.12)
     if weights:
         extra.append(
@@ -415,9 +309,9 @@ def fig_sweep_tradeoff(res: Results) -> FigureSpec | None:
     )
 
 
-def sweep_figures(res: Results) -> list[Any]:
+def sweep_figures(res: Results) -> list[FigureMaker]:
     """The figure makers that apply to this sweep, in report order."""
-    makers: list[Any] = [fig_sweep_tradeoff]
+    makers: list[FigureMaker] = [fig_sweep_tradeoff]
     params = [
         p
         for p in res.parameters
@@ -427,24 +321,8 @@ def sweep_figures(res: Results) -> list[Any]:
     if len(params) >= 2:
         present = set(res.summary["kpi"])
         makers += [
-            partial(fig_heatmap, kpi=k, p1=params[0], p2=params[1])
+            partial(fig_heatmap, k=k, p1=params[0], p2=params[1])
             for k in HEATMAP_KPIS
-            if k in present
+            if k.name in present
         ]
-    sens = res.sensitivity
-    if sens is not None and not sens.empty:
-        order = [k.name for k in PLOT_KPIS + ATTRITION_KPIS]
-        have = list(dict.fromkeys(sens["kpi"].astype(str)))
-        kpis = [k for k in order if k in have] or have[:8]
-        kpis = kpis[:8]
-        scoped = "scheme" in sens.columns
-        for method in dict.fromkeys(sens["method"].astype(str)):
-            for sch in list(dict.fromkeys(sens["scheme"].astype(str))) if scoped else [None]:
-                for part in range(math.ceil(len(kpis) / SENSITIVITY_PER_FIGURE)):
-                    chunk = kpis[
-                        part * SENSITIVITY_PER_FIGURE : (part + 1) * SENSITIVITY_PER_FIGURE
-                    ]
-                    makers.append(
-                        partial(fig_sensitivity, method=method, scheme=sch, part=part, kpis=chunk)
-                    )
-    return makers
+    return makers + sensitivity_figures(res)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from sim import __version__
-from sim.report.document import Cell, Paragraph, Table, cells
+from sim.report.document import Block, Cell, Paragraph, Table, cells
 from sim.report.text import design_method
 from sim.store.results import Results
 
 
-def _fmt_value(v: Any) -> str:
+def _fmt_value(v: object) -> str:
     if v is None:
         return "-"
     if isinstance(v, bool):
@@ -34,11 +34,11 @@ SECTION_TITLES = {
 }
 
 
-def assumption_tables(sc: dict[str, Any]) -> list[Any]:
+def assumption_tables(sc: dict[str, Any]) -> list[Block]:
     """The resolved scenario: scalars as (path, value) rows, named groups as tables."""
     if not sc:
         return [Paragraph("The manifest does not hold the resolved scenario.")]
-    out: list[Any] = []
+    out: list[Block] = []
     top = [(k, v) for k, v in sc.items() if not isinstance(v, dict)]
     out.append(
         Table(
@@ -122,7 +122,8 @@ def assumption_tables(sc: dict[str, Any]) -> list[Any]:
 
 def provenance_table(res: Results, generated: str) -> Table:
     m = res.manifest
-    ex = m.get("executor") if isinstance(m.get("executor"), dict) else {}
+    executor = m.get("executor")
+    ex: dict[str, Any] = executor if isinstance(executor, dict) else {}
     rows = [
         ("Scenario", res.name),
         ("Kind of results", res.kind),

@@ -2,350 +2,36 @@
 
 Everything in it is computed from the result files, never retyped: an executive summary
 written from summary.csv (saying where a difference is not significant), the KPI tables
-with their 95% CIs, the figures of `sim.plots.run`, who wins and who loses among technicians,
+with their 95% CIs, the figures of `sim.plots`, who wins and who loses among technicians,
 the assumptions (the resolved scenario in manifest.json) and the provenance. The content is
 built once as a `sim.report.document.Document` and rendered to one self-contained HTML file or
 to PDF (headless Chromium printing that HTML, or a matplotlib rendering when there is no
 Chromium).
 
-This module holds the run's sections and the assembly; the numbers and words are in
-`sim.report.text`, the sweep's sections in `sim.report.sweep`, the assumptions and the
-provenance in `sim.report.assumptions`.
+This module assembles the document and writes it; the run's sections are in
+`sim.report.run`, the sweep's in `sim.report.sweep`, the assumptions and the provenance in
+`sim.report.assumptions`, the numbers and words in `sim.report.text`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
 
 from sim import __version__
-from sim.metrics.stats import mean_ci
-from sim.plots.run import figures, render
+from sim.plots.output import figures, render
 from sim.report.assumptions import assumption_tables, provenance_table
-from sim.report.document import (
-    WJ,
-    Bullets,
-    Cell,
-    Document,
-    FigureBlock,
-    Paragraph,
-    Section,
-    Table,
-    cells,
-)
+from sim.report.document import Block, Document, FigureBlock, Paragraph, Section
 from sim.report.html import render_html
+from sim.report.run import kpi_tables, run_summary_section, technicians_section
 from sim.report.sweep import sweep_summary_section, sweep_tables
-from sim.report.text import (
-    HIGHER_IS_BETTER,
-    KPI_LABELS,
-    LOWER_IS_BETTER,
-    SUMMARY_KPIS,
-    capitalise,
-    diff_decimals,
-    is_nan,
-    kpi_label,
-    num,
-    report_kpis,
-    scheme_cell,
-    share_text,
-    significant,
-    summary_row,
-)
 from sim.store.files import atomic_write_text, now_iso
-from sim.store.pay_changes import PAY_TOLERANCE, pay_change_summary, pay_changes
+from sim.store.pay_changes import pay_changes
 from sim.store.results import Results, load_results
 
 FORMATS = ("html", "pdf")
 PDF_ENGINES = ("auto", "chromium", "matplotlib")
 FIGURE_DPI = 110
-
-
-def change_clause(res: Results, scheme: str, kpi: str, kind: str) -> str | None:
-    """ "raises first-time fix from 74.0% to 83.7% (+9.7 pts, 95% CI +9.2 to +10.2)"."""
-    r, b = summary_row(res, scheme, kpi), summary_row(res, res.baseline, kpi)
-    if r is None or b is None or "diff_mean" not in r.index:
-        return None
-    lab = KPI_LABELS.get(kpi, kpi)
-    d, lo, hi = float(r["diff_mean"]), float(r["diff_ci_low"]), float(r["diff_ci_high"])
-    dd = diff_decimals(kind, lo, hi)
-    ci = f"95% CI {num(lo, kind, True, False, dd)} to {num(hi, kind, True, False, dd)}"
-    before, after = num(b["mean"], kind, unit=True), num(r["mean"], kind, unit=True)
-    change = num(d, kind, True, True, dd)
-    if significant(lo, hi):
-        verb = "raises" if d > 0 else "lowers"
-        return f"{verb} {lab} from {before} to {after} ({change}, {ci})"
-    return (
-        f"does not change {lab} significantly: {before} against {after} ({change}, {ci}; "
-        f"the CI includes 0)"
-    )
-
-
-def _paired(res: Results, a: str, b: str, kpi: str) -> tuple[float, float, float] | None:
-    """Mean and 95% CI of a - b, paired by replication (and point), from the runs."""
-    runs = res.runs
-    if runs is None or kpi not in runs.columns or "replication" not in runs.columns:
-        return None
-    keys = [c for c in ("point", "replication") if c in runs.columns]
-    x = runs[runs["scheme"] == a].set_index(keys)[kpi]
-    y = runs[runs["scheme"] == b].set_index(keys)[kpi]
-    d = (x - y.reindex(x.index)).to_numpy(dtype=float)
-    m, _sd, lo, hi = mean_ci(d)
-    return None if is_nan(m) else (m, lo, hi)
-
-
-def _at_a_glance(res: Results) -> list[str]:
-    """The best scheme on each KPI, and whether it is significantly ahead of the next."""
-    out = []
-    for kpi, kind in report_kpis(res):
-        if kpi not in SUMMARY_KPIS or kpi not in HIGHER_IS_BETTER | LOWER_IS_BETTER:
-            continue
-        vals = [(s, summary_row(res, s, kpi)) for s in res.schemes]
-        vals = [(s, float(r["mean"])) for s, r in vals if r is not None and not is_nan(r["mean"])]
-        if not vals:
-            continue
-        hi = kpi in HIGHER_IS_BETTER
-        vals.sort(key=lambda t: t[1], reverse=hi)
-        best = vals[0]
-        word = "Highest" if hi else "Lowest"
-        text = (
-            f"{word} {KPI_LABELS.get(kpi, kpi)}: {res.label(best[0])} "
-            f"({num(best[1], kind, unit=True)})"
-        )
-        d = _paired(res, best[0], vals[1][0], kpi) if len(vals) > 1 else None
-        if d is not None:
-            m, lo, h = d
-            dd = diff_decimals(kind, lo, h)
-            gap = (
-                f"{num(m, kind, True, True, dd)}, 95% CI {num(lo, kind, True, False, dd)} "
-                f"to {num(h, kind, True, False, dd)}"
-            )
-            if significant(lo, h):
-                text += f", ahead of the next best, {res.label(vals[1][0])}, by {gap}"
-            else:
-                text += (
-                    f", but not significantly different from the next best, "
-                    f"{res.label(vals[1][0])} ({gap})"
-                )
-        out.append(text + ".")
-    return out
-
-
-def _tech_sentence(row: pd.Series) -> str:
-    return (
-        f"For the technicians, {share_text(row['share_rises'])} would earn more per day worked "
-        f"(median {num(row['median_rise'], 'money', True, True)}), "
-        f"{share_text(row['share_falls'])} less (median "
-        f"{num(row['median_fall'], 'money', True, True)}), and {share_text(row['share_same'])} "
-        f"about the same (within {100 * PAY_TOLERANCE:.0f}%)."
-    )
-
-
-# --------------------------------------------------------------------------- run sections
-def run_summary_section(res: Results, changes: pd.DataFrame | None) -> Section:
-    sc = res.scenario
-    others = [s for s in res.schemes if s != res.baseline]
-    horizon, warm = sc.get("horizon_days"), sc.get("warmup_days")
-    period = ""
-    if isinstance(horizon, (int, float)) and isinstance(warm, (int, float)):
-        period = f" of a {horizon - warm:g}-day measured period after a {warm:g}-day warm-up"
-    reps = res.replications
-    desc = str(sc.get("description") or "").strip()
-    lead = (
-        f"This report compares {len(res.schemes)} pay scheme"
-        f"{'s' if len(res.schemes) != 1 else ''} ({', '.join(map(res.label, res.schemes))})"
-        f" for the scenario {res.name}"
-        + (f" ({desc})" if desc else "")
-        + f", over {reps if reps else 'several'} replications{period}. In each replication "
-        "every scheme faces the same customers, failures and technicians (common random "
-        f"numbers), so each scheme is compared with the baseline, "
-        f"{res.label(res.baseline)}, replication by replication. A difference is called "
-        "significant when its 95% confidence interval (CI) excludes zero; where it does "
-        "not, the report says so."
-    )
-    blocks: list[Any] = [Paragraph(lead, "lead")]
-    bn = res.manifest.get("budget_neutral")
-    if isinstance(bn, dict) and isinstance(bn.get("factors"), dict):
-        factors = ", ".join(
-            f"{res.label(str(k))} x{float(v):.3f}" for k, v in bn["factors"].items()
-        )
-        target = bn.get("baseline_pay_per_tech_day")
-        blocks.append(
-            Paragraph(
-                "Budget-neutral comparison: each scheme's variable pay was scaled so that mean "
-                "technician pay matches the baseline's"
-                + (
-                    f" ({num(float(target), 'money', unit=True)} per technician-day)"
-                    if isinstance(target, (int, float))
-                    else ""
-                )
-                + f"; scale factors: {factors}."
-            )
-        )
-    tech = pay_change_summary(changes).set_index("scheme") if changes is not None else None
-    shown = dict(report_kpis(res))
-    for s in others:
-        items = []
-        for kpi in SUMMARY_KPIS:
-            kind = shown.get(kpi)
-            clause = change_clause(res, s, kpi, kind) if kind else None
-            if clause:
-                items.append(capitalise(clause) + ".")
-        if tech is not None and s in tech.index:
-            items.append(_tech_sentence(tech.loc[s]))
-        blocks.append(Bullets(items, f"Moving from {res.label(res.baseline)} to {res.label(s)}:"))
-    glance = _at_a_glance(res)
-    if glance:
-        blocks.append(Bullets(glance, "At a glance, over all schemes:"))
-    if not others:
-        blocks.append(Paragraph("There is only one scheme, so nothing is compared."))
-    return Section("summary", "Executive summary", blocks)
-
-
-def kpi_tables(res: Results) -> list[Table]:
-    kpis = report_kpis(res)
-    head = [Cell("KPI")] + [
-        scheme_cell(res, s, " (baseline)" if s == res.baseline else "") for s in res.schemes
-    ]
-    for c in head[1:]:
-        c.cls = "num"
-    rows = []
-    for kpi, kind in kpis:
-        row = [Cell(kpi_label(kpi, kind))]
-        for s in res.schemes:
-            r = summary_row(res, s, kpi)
-            if r is None:
-                row.append(Cell("n/a", "num"))
-                continue
-            row.append(
-                Cell(
-                    num(r["mean"], kind),
-                    "num",
-                    sub=f"[{num(r['ci_low'], kind)}, {num(r['ci_high'], kind)}]",
-                )
-            )
-        rows.append(row)
-    out = [
-        Table(
-            head,
-            rows,
-            "KPIs per scheme: mean and [95% CI] over replications",
-            "Rates in %, money in $ over the measured period (pay per technician-day "
-            "in $ per day).",
-            "kpis",
-        )
-    ]
-    others = [s for s in res.schemes if s != res.baseline]
-    if others and "diff_mean" in res.summary.columns:
-        head = [Cell("KPI")] + [scheme_cell(res, s) for s in others]
-        for c in head[1:]:
-            c.cls = "num"
-        rows = []
-        for kpi, kind in kpis:
-            row = [Cell(kpi_label(kpi, kind, diff=True))]
-            for s in others:
-                r = summary_row(res, s, kpi)
-                if r is None:
-                    row.append(Cell("n/a", "num"))
-                    continue
-                lo, hi = r["diff_ci_low"], r["diff_ci_high"]
-                dd = diff_decimals(kind, lo, hi)
-                sig = significant(lo, hi)
-                row.append(
-                    Cell(
-                        num(r["diff_mean"], kind, True, dec=dd) + ("" if sig else " n.s."),
-                        "num sig" if sig else "num ns",
-                        sub=f"[{num(lo, kind, True, dec=dd)}, {num(hi, kind, True, dec=dd)}]",
-                    )
-                )
-            rows.append(row)
-        out.append(
-            Table(
-                head,
-                rows,
-                f"Paired difference against {res.label(res.baseline)}: mean and [95% CI]",
-                "Bold: the CI excludes 0. n.s.: not significant (the CI includes 0).",
-                "diffs",
-            )
-        )
-    return out
-
-
-def technicians_section(
-    res: Results, changes: pd.DataFrame | None, fig: FigureBlock | None
-) -> Section | None:
-    if changes is None or changes.empty:
-        return None
-    summ = pay_change_summary(changes)
-    head = cells(
-        "Scheme",
-        "Pairs",
-        "Earn more",
-        "Earn less",
-        "About the same",
-        "Mean change",
-        "5th to 95th percentile",
-        "Mean skill of winners / losers",
-    )
-    for c in head[1:]:
-        c.cls = "num"
-    rows = []
-
-    def median(share: float, v: float, pct: float) -> str:
-        if not share:
-            return ""
-        money = num(v, "money", True, True).replace("$", WJ + "$")  # keep "-$6.66" together
-        return f"median\u00a0{money}/day ({num(pct, 'num1', True)}%)"
-
-    for _, r in summ.iterrows():
-        rows.append(
-            [
-                scheme_cell(res, r["scheme"]),
-                Cell(f"{int(r['n'])}", "num"),
-                Cell(
-                    share_text(r["share_rises"]),
-                    "num",
-                    sub=median(r["share_rises"], r["median_rise"], r["median_rise_pct"]),
-                ),
-                Cell(
-                    share_text(r["share_falls"]),
-                    "num",
-                    sub=median(r["share_falls"], r["median_fall"], r["median_fall_pct"]),
-                ),
-                Cell(share_text(r["share_same"]), "num"),
-                Cell(num(r["mean_change"], "money", True, True) + "/day", "num"),
-                Cell(
-                    f"{num(r['p05'], 'money', True, True)} to {num(r['p95'], 'money', True, True)}",
-                    "num",
-                ),
-                Cell(f"{num(r['skill_rises'], 'num2')} / {num(r['skill_falls'], 'num2')}", "num"),
-            ]
-        )
-    n_rep = changes["replication"].nunique()
-    blocks: list[Any] = [
-        Paragraph(
-            "Whether the field accepts a new scheme depends on who gains and who loses. Each "
-            "technician is the same person under every scheme (same skill, same customers, "
-            "same failures), so each technician's pay per day worked under a scheme is "
-            f"compared with their own pay under {res.label(res.baseline)}: one pair per "
-            f"technician and replication ({n_rep} replications). A rise or fall means a change "
-            f"of more than {100 * PAY_TOLERANCE:.0f}% of their baseline pay."
-        ),
-        Table(
-            head,
-            rows,
-            f"Technicians' pay per day worked against {res.label(res.baseline)}",
-            "Pairs: technicians x replications. Changes are in $ per day worked (and in % "
-            "of the technician's own baseline pay); skill is on the scenario's 0 to 1 "
-            "scale.",
-            "techs",
-        ),
-    ]
-    if fig is not None:
-        blocks.append(fig)
-    return Section("technicians", "Technicians: who wins, who loses", blocks)
 
 
 def build_document(res: Results, dpi: int = FIGURE_DPI) -> Document:
@@ -370,7 +56,7 @@ def build_document(res: Results, dpi: int = FIGURE_DPI) -> Document:
         if tech is not None:
             sections.append(tech)
     sc = res.scenario
-    blocks: list[Any] = []
+    blocks: list[Block] = []
     if sc.get("source"):
         blocks.append(Paragraph(f"Where the numbers come from: {str(sc['source']).strip()}"))
     blocks.append(

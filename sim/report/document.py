@@ -6,6 +6,7 @@ Blocks hold plain text only: escaping is the renderer's job, so no user-supplied
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 #: Word joiner: a hint in the text that a line must not break here (e.g. inside "-$6.66");
@@ -57,7 +58,7 @@ Block = Paragraph | Bullets | Table | FigureBlock
 class Section:
     id: str
     title: str
-    blocks: list[Block] = field(default_factory=list)
+    blocks: Sequence[Block] = field(default_factory=list)
 
 
 @dataclass

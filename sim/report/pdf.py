@@ -22,6 +22,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 from matplotlib.lines import Line2D
+from matplotlib.typing import RcKeyType
 
 from sim.report.document import WJ, Bullets, Cell, Document, FigureBlock, Paragraph, Table
 from sim.store.files import atomic_write_bytes
@@ -128,7 +129,9 @@ class _Pages:
         if self.fig is None or self.y - h < MARGIN:
             self._new()
 
-    def line(self, text: str, size: float, x: float = 0.0, **kw: object) -> None:
+    def line(
+        self, text: str, size: float, x: float = 0.0, weight: str = "normal", color: str = "black"
+    ) -> None:
         h = size * 1.45 / 72
         self.need(h)
         assert self.fig is not None
@@ -138,14 +141,22 @@ class _Pages:
             text,
             fontsize=size,
             va="baseline",
-            **kw,
+            weight=weight,
+            color=color,
         )
         self.y -= h
 
-    def text(self, text: str, size: float = 10, indent: float = 0.0, **kw: object) -> None:
+    def text(
+        self,
+        text: str,
+        size: float = 10,
+        indent: float = 0.0,
+        weight: str = "normal",
+        color: str = "black",
+    ) -> None:
         chars = max(20, int((self.width - indent) * 72 / (size * CHAR_W)))
         for ln in textwrap.wrap(text, chars) or [""]:
-            self.line(ln, size, indent, **kw)
+            self.line(ln, size, indent, weight, color)
 
     def space(self, h: float) -> None:
         self.y -= h
@@ -223,7 +234,11 @@ class _Pages:
 
 def pdf_with_matplotlib(doc: Document, out: Path) -> None:
     buf = io.BytesIO()
-    style = {"text.parse_math": False, "pdf.fonttype": 42, "font.family": "DejaVu Sans"}
+    style: dict[RcKeyType, str | int | bool] = {
+        "text.parse_math": False,
+        "pdf.fonttype": 42,
+        "font.family": "DejaVu Sans",
+    }
     with (
         mpl.rc_context(style),
         PdfPages(buf, metadata={"Title": doc.title, "CreationDate": None}) as pdf,

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.report.document import Bullets, Cell, Paragraph, Section, Table, cells
+from sim.metrics.catalogue import KPIS, REPORT_KPIS, SUMMARY_KPIS
+from sim.report.document import Block, Bullets, Cell, Paragraph, Section, Table, cells
 from sim.report.text import (
-    KPI_LABELS,
-    REPORT_KPIS,
-    SUMMARY_KPIS,
-    capitalise,
     design_method,
     kpi_label,
     num,
@@ -44,38 +41,39 @@ def sweep_summary_section(res: Results) -> Section:
         f"{reps if reps else 'the same'} replications with common random numbers, and is "
         f"compared with the baseline, {res.label(res.baseline)}, point by point."
     )
-    blocks: list[Any] = [Paragraph(lead, "lead")]
+    blocks: list[Block] = [Paragraph(lead, "lead")]
     others = [x for x in res.schemes if x != res.baseline]
     if "diff_mean" in s.columns:
+        shown = report_kpis(res)
         for sch in others:
             items = []
-            for kpi in SUMMARY_KPIS:
-                kind = dict(report_kpis(res)).get(kpi)
-                g = s[(s["scheme"] == sch) & (s["kpi"] == kpi)]
-                if not kind or g.empty:
+            for k in SUMMARY_KPIS:
+                g = s[(s["scheme"] == sch) & (s["kpi"] == k.name)]
+                if k not in shown or g.empty:
                     continue
                 up = int((g["diff_ci_low"] > 0).sum())
                 down = int((g["diff_ci_high"] < 0).sum())
                 n = len(g)
                 lo, hi = g["diff_mean"].min(), g["diff_mean"].max()
                 items.append(
-                    f"{capitalise(KPI_LABELS.get(kpi, kpi))}: significantly higher at {up} of {n} "
+                    f"{k.title}: significantly higher at {up} of {n} "
                     f"points, lower at {down}, not significantly different at "
                     f"{n - up - down}; the mean change ranges from "
-                    f"{num(lo, kind, True, True)} to {num(hi, kind, True, True)}."
+                    f"{num(lo, k.kind, True, True)} to {num(hi, k.kind, True, True)}."
                 )
             blocks.append(Bullets(items, f"{res.label(sch)} against {res.label(res.baseline)}:"))
     sens = res.sensitivity
     if sens is not None and not sens.empty:
         items = []
+        reported = {k.name for k in REPORT_KPIS}
         for (method, kpi), g in sens.groupby(["method", "kpi"], sort=False):
             col = "ST" if method == "sobol" else "mu_star"
-            if col not in g.columns or kpi not in dict(REPORT_KPIS):
+            if col not in g.columns or kpi not in reported:
                 continue
             top = g.sort_values(col, ascending=False).iloc[0]
             what = "total Sobol index ST" if method == "sobol" else "Morris mu*"
             items.append(
-                f"{capitalise(KPI_LABELS.get(kpi, kpi))} depends most on "
+                f"{KPIS[kpi].title} depends most on "
                 f"{top['parameter']} ({what} {float(top[col]):.3g})."
             )
         if items:
@@ -91,12 +89,14 @@ def sweep_tables(res: Results) -> list[Table]:
     for c in head[1:]:
         c.cls = "num"
     rows = []
-    for kpi, kind in report_kpis(res):
-        row = [Cell(kpi_label(kpi, kind))]
+    for k in report_kpis(res):
+        row = [Cell(kpi_label(k))]
         for sch in res.schemes:
-            g = s[(s["scheme"] == sch) & (s["kpi"] == kpi)]["mean"]
+            g = s[(s["scheme"] == sch) & (s["kpi"] == k.name)]["mean"]
             row.append(
-                Cell(f"{num(g.min(), kind)} to {num(g.max(), kind)}" if len(g) else "n/a", "num")
+                Cell(
+                    f"{num(g.min(), k.kind)} to {num(g.max(), k.kind)}" if len(g) else "n/a", "num"
+                )
             )
         rows.append(row)
     out = [

@@ -130,7 +130,8 @@ def load_results(path: str | Path) -> Results:
     )
     if summary is None or summary.empty:
         raise ResultsError(f"{p / 'summary.csv'}: no rows")
-    scenario = man.get("scenario") if isinstance(man.get("scenario"), dict) else {}
+    raw = man.get("scenario")
+    scenario: dict[str, Any] = raw if isinstance(raw, dict) else {}
     present = list(dict.fromkeys(summary["scheme"].astype(str)))
     order = man.get("schemes") or list((scenario.get("schemes") or {}).keys()) or present
     schemes = [str(s) for s in order if str(s) in present] + [s for s in present if s not in order]

@@ -11,15 +11,14 @@ anything runs, as a `SweepInputError` naming the path.
 
 Integer fields (`workforce.technicians`, `customers.count`) take whole numbers: a range or a
 sampled value is rounded to the nearest integer (the unrounded sampler value is kept as
-`x`, which is what the sensitivity analysis of a sobol/morris sweep uses).
+`x`, which is what the sensitivity analysis of a sobol/morris sweep uses). Parameters and
+their values are parsed in `sim.sweep.params`.
 """
 
 from __future__ import annotations
 
 import copy
-import difflib
 import itertools
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,51 +26,15 @@ import numpy as np
 
 from sim.config.load import ScenarioError, scenario_from_dict
 from sim.config.scenario import Scenario
+from sim.sweep.params import SAMPLED, Parameter, SweepInputError, parse_param, set_path
 
-DESIGNS = ("grid", "lhs", "sobol", "morris")
-SAMPLED = ("lhs", "sobol", "morris")
+DESIGNS = ("grid", *SAMPLED)
 #: Default --samples of the sampled designs (sobol: base samples N, N*(D+2) points;
 #: morris: trajectories, N*(D+1) points).
 DEFAULT_SAMPLES = {"lhs": 16, "sobol": 32, "morris": 10}
 MORRIS_LEVELS = 4
-#: Fields that are not part of the model: the sweep sets them itself, or they are labels.
-NOT_SWEEPABLE = {
-    "name": "the scenario's name is a label",
-    "description": "a label",
-    "source": "a label",
-    "seed": "use --seed",
-    "replications": "use --reps",
-    "baseline": "the baseline must stay fixed for paired differences",
-}
 #: Groups of shares that must add up to 1 (see --rebalance-shares).
 SHARE_GROUPS = ("jobs.types", "customers.tiers")
-
-
-class SweepInputError(ValueError):
-    """Bad sweep input (a parameter path, its values, or a design point): one line."""
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """A swept scenario field: `values` (grid) or `lo`, `hi` (sampled designs)."""
-
-    path: str
-    kind: str  # "int", "float", "bool" or "str": the field's type
-    values: tuple[Any, ...] = ()  # grid
-    lo: float | None = None  # sampled designs
-    hi: float | None = None
-    log: bool = False
-
-    def spec(self) -> dict[str, Any]:
-        """The JSON form recorded in the manifest."""
-        if self.values:
-            return {"path": self.path, "type": self.kind, "values": list(self.values)}
-        return {
-            "path": self.path,
-            "type": self.kind,
-            "range": [self.lo, self.hi],
-            "scale": "log" if self.log else "linear",
-        }
 
 
 @dataclass(frozen=True)
@@ -113,171 +76,10 @@ class Design:
         }
 
 
-# --------------------------------------------------------------------------- paths
-def _lookup(data: dict[str, Any], path: str) -> Any:
-    """The value at a dotted path of the resolved scenario dict; SweepInputError if none."""
-    if not path or any(not part for part in path.split(".")):
-        raise SweepInputError(f"--param {path!r}: not a dotted scenario path")
-    parts = path.split(".")
-    if parts[0] in NOT_SWEEPABLE and len(parts) == 1:
-        raise SweepInputError(f"--param {path}: cannot be swept ({NOT_SWEEPABLE[parts[0]]})")
-    cur: Any = data
-    for k, part in enumerate(parts):
-        if not isinstance(cur, dict) or part not in cur:
-            where = ".".join(parts[:k]) or "the scenario"
-            keys = list(cur) if isinstance(cur, dict) else []
-            close = difflib.get_close_matches(part, keys, n=1)
-            hint = f"; did you mean {'.'.join([*parts[:k], close[0]])!r}?" if close else ""
-            if not isinstance(cur, dict):
-                raise SweepInputError(f"--param {path}: no such field ({where} is a value){hint}")
-            raise SweepInputError(f"--param {path}: no such field in {where}{hint}")
-        cur = cur[part]
-    if isinstance(cur, dict):
-        some = ", ".join(f"{path}.{k}" for k in list(cur)[:3])
-        raise SweepInputError(f"--param {path}: is a section, not a value (e.g. {some})")
-    if isinstance(cur, (list, tuple)):
-        raise SweepInputError(f"--param {path}: is a list; only single values can be swept")
-    if parts[-1] == "type" and parts[0] == "schemes":
-        raise SweepInputError(
-            f"--param {path}: a scheme's type cannot be swept; "
-            "add a scheme of each type to the scenario instead"
-        )
-    return cur
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    return "str"
-
-
-def _set(data: dict[str, Any], path: str, value: Any) -> None:
-    parts = path.split(".")
-    cur = data
-    for part in parts[:-1]:
-        cur = cur[part]
-    cur[parts[-1]] = value
-
-
-# --------------------------------------------------------------------------- values
-def _number(path: str, token: str) -> float:
-    try:
-        v = float(token)
-    except ValueError:
-        raise SweepInputError(f"--param {path}: {token!r} is not a number") from None
-    if not math.isfinite(v):
-        raise SweepInputError(f"--param {path}: {token!r} is not a finite number")
-    return v
-
-
-def _whole(path: str, v: float, token: str) -> int:
-    if abs(v - round(v)) > 1e-9 * max(1.0, abs(v)):
-        raise SweepInputError(
-            f"--param {path}: {token!r} is not a whole number (the field is an integer)"
-        )
-    return round(v)
-
-
-def _list_value(path: str, kind: str, token: str) -> Any:
-    token = token.strip()
-    if not token:
-        raise SweepInputError(f"--param {path}: empty value in the list")
-    if kind == "int":
-        return _whole(path, _number(path, token), token)
-    if kind == "float":
-        return _number(path, token)
-    if kind == "bool":
-        low = token.lower()
-        if low in ("true", "yes", "1"):
-            return True
-        if low in ("false", "no", "0"):
-            return False
-        raise SweepInputError(f"--param {path}: {token!r} is not true or false")
-    return token
-
-
-def parse_param(text: str, base: dict[str, Any], design: str) -> Parameter:
-    """`PATH=VALUES` -> Parameter, checked against the resolved scenario dict `base`."""
-    if "=" not in text:
-        raise SweepInputError(
-            f"--param {text!r}: expected PATH=VALUES, e.g. schemes.hybrid.weight=0,0.25,0.5"
-        )
-    path, _, values = text.partition("=")
-    path, values = path.strip(), values.strip()
-    kind = _kind(_lookup(base, path))
-    if not values:
-        raise SweepInputError(f"--param {path}: no values given")
-    if ":" not in values:
-        if design in SAMPLED:
-            raise SweepInputError(
-                f"--param {path}: the {design} design draws points inside a "
-                "range; give lo:hi or lo:hi:log, not a list"
-            )
-        vals = tuple(_list_value(path, kind, t) for t in values.split(","))
-        if len(set(vals)) != len(vals):
-            raise SweepInputError(f"--param {path}: repeated values in {values!r}")
-        return Parameter(path, kind, values=vals)
-    # a range
-    if kind not in ("int", "float"):
-        raise SweepInputError(
-            f"--param {path}: a range needs a numeric field (this one is {kind}); give a list a,b,c"
-        )
-    parts = [p.strip() for p in values.split(":")]
-    log = bool(parts) and parts[-1].lower() == "log"
-    if log:
-        parts = parts[:-1]
-    if design in SAMPLED:
-        if len(parts) != 2:
-            raise SweepInputError(
-                f"--param {path}: the {design} design takes lo:hi or "
-                f"lo:hi:log (got {values!r}; --samples sets how many points)"
-            )
-        lo, hi = (_number(path, p) for p in parts)
-        if not lo < hi:
-            raise SweepInputError(f"--param {path}: the range needs lo < hi (got {values!r})")
-        if log and lo <= 0:
-            raise SweepInputError(f"--param {path}: a log range needs lo > 0 (got {values!r})")
-        return Parameter(path, kind, lo=lo, hi=hi, log=log)
-    if len(parts) != 3:
-        raise SweepInputError(
-            f"--param {path}: a grid range is lo:hi:n or lo:hi:n:log (got {values!r})"
-        )
-    lo, hi = _number(path, parts[0]), _number(path, parts[1])
-    try:
-        n = int(parts[2])
-    except ValueError:
-        raise SweepInputError(
-            f"--param {path}: n in lo:hi:n must be a whole number (got {parts[2]!r})"
-        ) from None
-    if n < 2:
-        raise SweepInputError(f"--param {path}: n in lo:hi:n must be at least 2 (got {n})")
-    if lo == hi:
-        raise SweepInputError(f"--param {path}: the range is empty (lo = hi = {lo:g})")
-    if log:
-        if lo <= 0 or hi <= 0:
-            raise SweepInputError(f"--param {path}: a log range needs lo, hi > 0 (got {values!r})")
-        grid = np.logspace(math.log10(lo), math.log10(hi), n)
-    else:
-        grid = np.linspace(lo, hi, n)
-    if kind == "int":
-        vals = tuple(round(v) for v in grid)
-        if len(set(vals)) != len(vals):
-            raise SweepInputError(
-                f"--param {path}: {values!r} gives repeated whole numbers "
-                f"{list(vals)}; use fewer points"
-            )
-    else:
-        vals = tuple(float(v) for v in grid)
-    return Parameter(path, kind, values=vals)
-
-
 # --------------------------------------------------------------------------- designs
 def _problem(params: list[Parameter]) -> dict[str, Any]:
-    bounds = [[math.log10(p.lo), math.log10(p.hi)] if p.log else [p.lo, p.hi] for p in params]
+    """SALib's description of the sampled parameters."""
+    bounds = [list(p.bounds()) for p in params]
     return {"num_vars": len(params), "names": [p.path for p in params], "bounds": bounds}
 
 
@@ -374,7 +176,7 @@ def apply_point(
     """The scenario dict of one point: `base` with the point's values set (a copy)."""
     data = copy.deepcopy(base)
     for path, value in point.values.items():
-        _set(data, path, value)
+        set_path(data, path, value)
     if rebalance_shares:
         _rebalance(data, set(point.values))
     return data
@@ -386,8 +188,8 @@ def describe(point: Point) -> str:
     )
 
 
-def point_scenarios(base: Scenario, design: Design) -> list[dict[str, Any]]:
-    """The validated scenario dict of every point, in point order.
+def point_scenarios(base: Scenario, design: Design) -> list[Scenario]:
+    """The validated scenario of every point, in point order (what the workers run).
 
     Raises SweepInputError naming the point, its values and the offending field.
     """
@@ -402,12 +204,12 @@ def point_scenarios(base: Scenario, design: Design) -> list[dict[str, Any]]:
             if "shares must add up to 1" in msg and not design.rebalance_shares:
                 msg += "; add --rebalance-shares to rescale the other shares of the group"
             raise SweepInputError(msg) from None
-        if getattr(sc, "budget_neutral", False):
+        if sc.budget_neutral:
             # the search (sim.experiment.budget) is not run per point: refuse rather than ignore it
             raise SweepInputError(
                 f"point {point.index} ({describe(point)}): budget_neutral: sweeps do not run "
                 "the budget-neutral search; set budget_neutral: false and give the factors "
                 "in pay_scale (e.g. from the manifest of 'techsim run --budget-neutral')"
             )
-        out.append(d)
+        out.append(sc)
     return out

@@ -1,12 +1,13 @@
 """Running a sweep: tasks, part files, the manifest and resume.
 
-The executors are in `sim.sweep.execute`, the summary tables in `sim.sweep.tables`.
+The tasks run through `sim.experiment.executor` (locally or on Dask), the part files and
+the resume checks are `sim.store.parts`, the summary tables `sim.sweep.tables`.
 
-A *task* is a chunk of consecutive replications of one design point, every scheme of the
-scenario in each (common random numbers: replication r of every point and scheme draws from
-the same `sim.world.rng` streams). Tasks are pure functions of (point scenario, seed, replications),
-so the tables do not depend on the executor, the worker count, the chunking or the order in
-which tasks finish.
+A sweep's task is a *chunk*: consecutive replications of one design point, every scheme of
+the scenario in each (common random numbers: replication r of every point and scheme draws
+from the same `sim.world.rng` streams). Chunks are pure functions of (point scenario, seed,
+replications), so the tables do not depend on the backend, the worker count, the chunking
+or the order in which tasks finish.
 
 Chunk size: a task should take about `TARGET_TASK_SECONDS` (2 s) so that scheduling
 overhead (~1 ms locally, ~5-10 ms on Dask) stays under 1%. The cost of a replication is
@@ -19,16 +20,13 @@ Nothing lost: the manifest (scenario, design, seed, task list, versions) is writ
 the first task runs; each finished task is written at once to `parts/<task id>.parquet`
 (atomic rename), so an interrupted sweep keeps its finished work and `resume=True` runs only
 the tasks without a part file. A task lost with a dead worker is run again
-(`sim.sweep.execute`). Parts are keyed by task id, so a task never adds rows twice.
+(`sim.experiment.executor`). Parts are keyed by task id, so a task never adds rows twice.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import math
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,18 +38,19 @@ import pandas as pd
 
 from sim import __version__
 from sim.config.scenario import Scenario
+from sim.experiment.executor import Backend, ExecStats, choose_backend, execute
 from sim.experiment.tasks import RUN_ID_COLUMNS, run_replication, sort_rows
 from sim.metrics.kpis import KPI_COLUMNS
 from sim.store.files import atomic_write_bytes, git_commit, now_iso, write_csv, write_json
-from sim.sweep.design import Design, point_scenarios
-
-# the executors and the tables live in their own modules; their names stay importable here
-from sim.sweep.execute import (
-    Backend,
-    ExecStats,
-    choose_backend,
-    execute,
+from sim.store.parts import (
+    Parts,
+    ResumeError,
+    check_identity,
+    json_hash,
+    read_identity,
+    scenario_hash,
 )
+from sim.sweep.design import Design, point_scenarios
 from sim.sweep.tables import point_table, summarise_points
 
 TARGET_TASK_SECONDS = 2.0
@@ -59,10 +58,13 @@ COST_PER_FAILURE_S = 20e-6
 COST_PER_SCHEME_S = 0.01
 SWEEP_FILES = ("runs.parquet", "summary.parquet", "summary.csv", "manifest.json")
 PART_COLUMNS = ("point", *RUN_ID_COLUMNS, *KPI_COLUMNS)
-
-
-class ResumeError(ValueError):
-    """A resume that would mix parts of different sweeps."""
+#: What identifies a sweep on --resume, and how a change is named in the refusal.
+SWEEP_IDENTITY = {
+    "scenario_hash": "the scenario",
+    "design_hash": "the design (parameters, values, --design or --samples)",
+    "replications": "--reps",
+    "seed": "--seed",
+}
 
 
 class SweepFailed(RuntimeError):
@@ -71,8 +73,8 @@ class SweepFailed(RuntimeError):
 
 # --------------------------------------------------------------------------- tasks
 @dataclass(frozen=True, order=True)
-class Task:
-    """Replications first..last (inclusive) of one design point."""
+class Chunk:
+    """A sweep's task: replications first..last (inclusive) of one design point."""
 
     point: int
     first: int
@@ -90,61 +92,76 @@ class Task:
         return {"id": self.id, "point": self.point, "first": self.first, "last": self.last}
 
 
-def estimate_replication_seconds(data: dict[str, Any]) -> float:
-    """Rough single-core seconds of one replication (all schemes) of a scenario dict."""
-    c = data["customers"]
-    failures = c["count"] * c["failures_per_year"] * data["horizon_days"] / 365.0
-    return len(data["schemes"]) * (COST_PER_FAILURE_S * failures + COST_PER_SCHEME_S)
+@dataclass(frozen=True)
+class ChunkTask:
+    """What a worker runs for a chunk: the point's validated scenario and the seed with it."""
+
+    chunk: Chunk
+    scenario: Scenario
+    seed: int
+
+    @property
+    def key(self) -> str:
+        return self.chunk.id
+
+    def run(self) -> list[dict[str, Any]]:
+        c = self.chunk
+        return run_chunk(self.scenario, self.seed, c.point, c.first, c.last)
 
 
-def reps_per_task(data: dict[str, Any], reps: int) -> int:
+def estimate_replication_seconds(scenario: Scenario) -> float:
+    """Rough single-core seconds of one replication (all schemes) of a scenario."""
+    c = scenario.customers
+    failures = c.count * c.failures_per_year * scenario.horizon_days / 365.0
+    return len(scenario.schemes) * (COST_PER_FAILURE_S * failures + COST_PER_SCHEME_S)
+
+
+def reps_per_task(scenario: Scenario, reps: int) -> int:
     """Replications per task so that a task takes about TARGET_TASK_SECONDS."""
-    est = estimate_replication_seconds(data)
+    est = estimate_replication_seconds(scenario)
     return max(1, min(reps, math.ceil(TARGET_TASK_SECONDS / max(est, 1e-6))))
 
 
-def make_tasks(points: list[dict[str, Any]], reps: int, chunk: int | None = None) -> list[Task]:
+def make_chunks(points: list[Scenario], reps: int, chunk: int | None = None) -> list[Chunk]:
     """Every point's replications 0..reps-1 cut into chunks (auto-sized when chunk is None)."""
     tasks = []
-    for i, data in enumerate(points):
+    for i, point in enumerate(points):
         if chunk is not None:
             k = max(1, min(chunk, reps))
             sizes = [k] * (reps // k) + ([reps % k] if reps % k else [])
         else:
             # as many tasks as the estimate asks for, of near-equal size (10 reps at up to 3
             # per task: 3 + 3 + 2 + 2, not 3 + 3 + 3 + 1)
-            n = math.ceil(reps / reps_per_task(data, reps))
+            n = math.ceil(reps / reps_per_task(point, reps))
             base, extra = divmod(reps, n)
             sizes = [base + 1] * extra + [base] * (n - extra)
         lo = 0
         for size in sizes:
-            tasks.append(Task(i, lo, lo + size - 1))
+            tasks.append(Chunk(i, lo, lo + size - 1))
             lo += size
     return tasks
 
 
-def run_chunk(data: dict[str, Any], seed: int, point: int, first: int, last: int) -> list[dict]:
+def run_chunk(
+    scenario: Scenario, seed: int, point: int, first: int, last: int
+) -> list[dict[str, Any]]:
     """Worker side: the run rows of replications first..last of one point (every scheme)."""
-    scenario = Scenario.model_validate(data)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for rep in range(first, last + 1):
         rows.extend({"point": point, **r} for r in run_replication(scenario, seed, rep).runs)
     return rows
 
 
 # --------------------------------------------------------------------------- files
-def part_path(out: Path, task: Task) -> Path:
-    return out / "parts" / f"{task.id}.parquet"
+def sweep_parts(out: Path) -> Parts:
+    """A sweep's part files: `parts/<chunk id>.parquet`."""
+    return Parts(out, ".parquet")
 
 
 def _parquet_bytes(df: pd.DataFrame) -> bytes:
     buf = io.BytesIO()
     df.to_parquet(buf, index=False)
     return buf.getvalue()
-
-
-def scenario_hash(data: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _versions() -> dict[str, str | None]:
@@ -157,11 +174,11 @@ def _versions() -> dict[str, str | None]:
     return out
 
 
-def _identity(base: dict[str, Any], design: Design, reps: int, seed: int) -> dict[str, Any]:
+def _identity(scenario: Scenario, design: Design, reps: int, seed: int) -> dict[str, Any]:
     """What makes two sweeps the same sweep (checked on --resume)."""
     return {
-        "scenario_hash": scenario_hash(base),
-        "design_hash": scenario_hash(design.spec()),
+        "scenario_hash": scenario_hash(scenario),
+        "design_hash": json_hash(design.spec()),
         "replications": reps,
         "seed": seed,
     }
@@ -172,27 +189,13 @@ def _check_resume(out: Path, ident: dict[str, Any]) -> dict[str, Any] | None:
     mpath = out / "manifest.json"
     if not mpath.exists():
         return None
-    try:
-        old = json.loads(mpath.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise ResumeError(f"{mpath}: unreadable; use another --out or drop --resume") from None
+    old = read_identity(mpath)
     if old.get("kind") != "sweep":
         raise ResumeError(
             f"{out}: holds results of 'techsim {old.get('kind', '?')}', not of a "
             "sweep; use another --out or drop --resume"
         )
-    what = {
-        "scenario_hash": "the scenario",
-        "design_hash": "the design (parameters, values, --design or --samples)",
-        "replications": "--reps",
-        "seed": "--seed",
-    }
-    changed = [what[k] for k in what if old.get(k) != ident[k]]
-    if changed:
-        raise ResumeError(
-            f"{out}: cannot resume: {' and '.join(changed)} changed since the "
-            "sweep was started; use another --out, or drop --resume to start over"
-        )
+    check_identity(out, "sweep", old, ident, SWEEP_IDENTITY)
     return old
 
 
@@ -217,28 +220,31 @@ def run_sweep(
     resume: bool = False,
     chunk: int | None = None,
     on_start: Callable[[int, int], None] | None = None,
-    on_task: Callable[[Task, bool], None] | None = None,
+    on_task: Callable[[Chunk, bool], None] | None = None,
     backend: Backend | None = None,
 ) -> SweepOutput:
     """Run every design point x scheme x replication; write the sweep files into `out_dir`.
 
-    Every point is validated first (SweepInputError), and a resume of a different sweep is
-    refused (ResumeError), before anything is written.
+    Every point is validated first (SweepInputError), a resume of a different sweep is
+    refused (ResumeError), and the backend is reached (BackendError: `backend`, else Dask
+    when `scheduler` or DASK_SCHEDULER_ADDRESS gives an address, else `workers` local
+    processes), before anything is written.
     """
     reps = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
     out = Path(out_dir)
-    base = scenario.model_dump(mode="json")
     points = point_scenarios(scenario, design)
-    ident = _identity(base, design, reps, seed)
+    ident = _identity(scenario, design, reps, seed)
     old = _check_resume(out, ident) if resume else None
-    backend = backend or choose_backend(workers, scheduler)  # before anything is written
+    own = backend is None
+    backend = backend or choose_backend(workers, scheduler)
     try:
         return _run(
             scenario, design, out, reps, seed, chunk, points, ident, old, backend, on_start, on_task
         )
     finally:
-        backend.close()
+        if own:
+            backend.close()
 
 
 def _run(
@@ -248,28 +254,26 @@ def _run(
     reps: int,
     seed: int,
     chunk: int | None,
-    points: list[dict[str, Any]],
+    points: list[Scenario],
     ident: dict[str, Any],
     old: dict[str, Any] | None,
     backend: Backend,
     on_start: Callable[[int, int], None] | None,
-    on_task: Callable[[Task, bool], None] | None,
+    on_task: Callable[[Chunk, bool], None] | None,
 ) -> SweepOutput:
     """run_sweep once the points are valid, the resume is allowed and the backend is up."""
+    parts = sweep_parts(out)
     if old is not None:
-        tasks = [Task(t["point"], t["first"], t["last"]) for t in old["tasks"]]
+        tasks = [Chunk(t["point"], t["first"], t["last"]) for t in old["tasks"]]
     else:
-        tasks = make_tasks(points, reps, chunk)
-        if (out / "parts").exists():
-            shutil.rmtree(out / "parts")
+        tasks = make_chunks(points, reps, chunk)
+        parts.clear()
         for name in SWEEP_FILES:
             (out / name).unlink(missing_ok=True)
-    (out / "parts").mkdir(parents=True, exist_ok=True)
-    for stale in (out / "parts").glob(".*.tmp"):  # a write cut short by a kill
-        stale.unlink(missing_ok=True)
+    parts.prepare()
 
     frames: dict[str, pd.DataFrame] = {}
-    todo = [t for t in tasks if not part_path(out, t).exists()]
+    todo = [ChunkTask(t, points[t.point], seed) for t in tasks if not parts.has(t.id)]
     resumed = len(tasks) - len(todo)
     started, t0 = now_iso(), time.perf_counter()
     if old is not None:
@@ -302,25 +306,18 @@ def _run(
     if on_start:
         on_start(len(tasks), resumed)
 
-    def keep(t: Task, rows: list[dict]) -> None:
+    def keep(t: ChunkTask, rows: list[dict[str, Any]]) -> None:
         df = pd.DataFrame(rows, columns=list(PART_COLUMNS))
-        atomic_write_bytes(part_path(out, t), _parquet_bytes(df))
-        frames[t.id] = df
+        parts.write(t.key, _parquet_bytes(df))
+        frames[t.key] = df
         if on_task:
-            on_task(t, True)
+            on_task(t.chunk, True)
 
-    def failed(t: Task, why: str) -> None:
+    def failed(t: ChunkTask, why: str) -> None:
         if on_task:
-            on_task(t, False)
+            on_task(t.chunk, False)
 
-    stats = execute(
-        todo,
-        run_chunk,
-        lambda t: (points[t.point], seed, t.point, t.first, t.last),
-        backend,
-        keep,
-        failed,
-    )
+    stats = execute(todo, ChunkTask.run, backend, keep, failed)
     wall = time.perf_counter() - t0
     man.update(
         {
@@ -359,7 +356,7 @@ def assemble(
     out: Path,
     scenario: Scenario,
     design: Design,
-    tasks: list[Task],
+    tasks: list[Chunk],
     reps: int,
     frames: dict[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
@@ -369,14 +366,15 @@ def assemble(
     the scenario, replication) so the table does not depend on how it was computed.
     """
     frames = frames or {}
+    files = sweep_parts(out)
     parts = []
     for t in tasks:
         df = frames.get(t.id)
         if df is None:
-            df = pd.read_parquet(part_path(out, t))
+            df = pd.read_parquet(files.path(t.id))
         if len(df) != t.n_reps * len(scenario.schemes):
             raise SweepFailed(
-                f"{part_path(out, t)}: holds {len(df)} rows, expected "
+                f"{files.path(t.id)}: holds {len(df)} rows, expected "
                 f"{t.n_reps * len(scenario.schemes)}; delete it and --resume"
             )
         parts.append(df)

@@ -25,17 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.metrics.catalogue import SENSITIVITY_KPIS
 from sim.metrics.kpis import KPI_COLUMNS
 
-#: KPIs analysed when none are named.
-DEFAULT_KPIS: tuple[str, ...] = (
-    "first_time_fix_rate",
-    "repeat_visit_rate",
-    "retention_rate",
-    "nps",
-    "margin",
-    "tech_pay_per_day",
-)
 SOBOL_COLUMNS = ("S1", "S1_conf", "ST", "ST_conf")
 MORRIS_COLUMNS = ("mu_star", "mu_star_conf", "sigma", "mu")
 ID_COLUMNS = ("scheme", "kpi", "parameter", "method")
@@ -140,7 +132,7 @@ def analyse(
     results = Path(results)
     man, summary = _read(results)
     method = man["design"]["method"]
-    kpis = list(kpis or DEFAULT_KPIS)
+    kpis = list(kpis or [k.name for k in SENSITIVITY_KPIS])
     for k in kpis:
         if k not in KPI_COLUMNS:
             raise SensitivityError(f"--kpi {k}: not a KPI (one of {', '.join(KPI_COLUMNS)})")
@@ -173,15 +165,14 @@ def analyse(
             tail = {"measure": measure, "n_points": len(points), "note": note}
             # Sobol indices are shares of the variance (none when it is 0); Morris effects
             # of a constant output are simply 0
+            mid = list(SOBOL_COLUMNS if method == "sobol" else MORRIS_COLUMNS)
             if np.isnan(y).any() or (note and method == "sobol"):
-                mid = SOBOL_COLUMNS if method == "sobol" else MORRIS_COLUMNS
-                for name in problem["names"]:
-                    rows.append({**ids, "parameter": name, **{c: math.nan for c in mid}, **tail})
-                continue
-            if method == "sobol":
-                idx = sobol_indices(problem, y, seed)
+                values = np.full((len(problem["names"]), len(mid)), math.nan)
+            elif method == "sobol":
+                values = sobol_indices(problem, y, seed)[mid].to_numpy()
             else:
-                idx = morris_indices(problem, x, y, seed, man["design"].get("morris_levels") or 4)
-            for rec in idx.to_dict("records"):
-                rows.append({**ids, **rec, **tail})
+                levels = man["design"].get("morris_levels") or 4
+                values = morris_indices(problem, x, y, seed, levels)[mid].to_numpy()
+            for name, v in zip(problem["names"], values):
+                rows.append({**ids, "parameter": name, **dict(zip(mid, v.tolist())), **tail})
     return method, pd.DataFrame(rows, columns=columns(method))

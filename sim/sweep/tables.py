@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from sim.metrics.catalogue import EXTREMES_KPIS, KPI
 from sim.metrics.kpis import KPI_COLUMNS
 from sim.metrics.stats import SUMMARY_COLUMNS, mean_ci, paired_p_value
 from sim.sweep.design import Design
@@ -33,10 +34,10 @@ def summarise_points(
     thousands of points summarise in seconds; the swept parameters follow `point`.
     """
     rows = []
-    kpis = list(kpis)
+    names = list(kpis)
     for point, g in runs.groupby("point", sort=False):
         reps = g["replication"].to_numpy()
-        values = g[kpis].to_numpy(dtype=float)
+        values = g[names].to_numpy(dtype=float)
         schemes = g["scheme"].to_numpy()
         is_base = schemes == baseline
         base_row = {r: k for k, r in zip(np.flatnonzero(is_base), reps[is_base])}
@@ -49,7 +50,7 @@ def summarise_points(
                     if r in base_row:
                         b[j] = values[base_row[r]]
             scen = g["scenario"].iloc[sel[0]]
-            for j, kpi in enumerate(kpis):
+            for j, kpi in enumerate(names):
                 m, sd, lo, hi = mean_ci(x[:, j])
                 if base_row:
                     d = x[:, j] - b[:, j]
@@ -80,29 +81,22 @@ def summarise_points(
     return summary[["point", *design.paths, *SUMMARY_COLUMNS]]
 
 
-#: KPIs of the best/worst table, and whether higher is better.
-MAIN_KPIS: tuple[tuple[str, bool], ...] = (
-    ("first_time_fix_rate", True),
-    ("repeat_visit_rate", False),
-    ("retention_rate", True),
-    ("nps", True),
-    ("margin", True),
-)
-
-
-def extremes(summary: pd.DataFrame, kpis: tuple[tuple[str, bool], ...] = MAIN_KPIS) -> pd.DataFrame:
-    """The best and the worst (point, scheme) by mean for each main KPI.
+def extremes(summary: pd.DataFrame, kpis: tuple[KPI, ...] = EXTREMES_KPIS) -> pd.DataFrame:
+    """The best and the worst (point, scheme) by mean for each KPI, by its better direction.
 
     `ties` counts the other (point, scheme) pairs with exactly the same mean (common random
     numbers make exact ties common where a parameter does not touch a scheme)."""
     rows = []
-    for kpi, higher in kpis:
-        sub = summary[summary["kpi"] == kpi].dropna(subset=["mean"])
+    for k in kpis:
+        if k.better == "neither":
+            raise ValueError(f"{k.name}: no better direction, so no best and worst point")
+        sub = summary[summary["kpi"] == k.name].dropna(subset=["mean"])
         if sub.empty:
             continue
-        hi_row, lo_row = sub.loc[sub["mean"].idxmax()], sub.loc[sub["mean"].idxmin()]
-        best, worst = (hi_row, lo_row) if higher else (lo_row, hi_row)
+        means = sub["mean"].to_numpy(dtype=float)
+        hi_row, lo_row = sub.iloc[int(np.argmax(means))], sub.iloc[int(np.argmin(means))]
+        best, worst = (hi_row, lo_row) if k.better == "higher" else (lo_row, hi_row)
         for which, r in (("best", best), ("worst", worst)):
             ties = int((sub["mean"] == r["mean"]).sum()) - 1
-            rows.append({"kpi": kpi, "which": which, **r.to_dict(), "ties": ties})
+            rows.append({"kpi": k.name, "which": which, **r.to_dict(), "ties": ties})
     return pd.DataFrame(rows)

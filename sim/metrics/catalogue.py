@@ -1,0 +1,241 @@
+"""The KPI catalogue: each KPI of runs.csv once, with how it is named, written and judged.
+
+A `KPI` holds the runs.csv column, a label for running text, the kind of number it is (how
+it is written), which direction is better, its unit and how a figure shows it. The terminal
+tables (`sim.cli.display`), the report (`sim.report`), the figures (`sim.plots`) and the
+sweep tables (`sim.sweep.tables`, `sim.sweep.sensitivity`) all read it; the selections at the
+end say which KPIs each of them shows, and in which order. tests/test_catalogue.py checks
+that the catalogue has exactly the columns of `sim.metrics.kpis.KPI_COLUMNS`.
+
+Numbers are written by kind: a share ("pct") as %, a difference of shares in points, money
+with thousands separators; `fmt` writes one as plain text (the terminal), the report
+typesets its own (`sim.report.text.num`) with the same `DECIMALS`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+#: The kinds of number: a share (0-1, written as %), plain numbers with 1 or 2 decimals,
+#: money with cents or in whole units.
+Kind = Literal["pct", "num1", "num2", "money", "money0"]
+#: Decimals of each kind (a share's in % points).
+DECIMALS: Mapping[Kind, int] = {"pct": 1, "num1": 1, "num2": 2, "money": 2, "money0": 0}
+CURRENCY = "$"
+
+
+#: Which direction of a KPI is better ("neither": a trade-off, e.g. pay or utilisation).
+Better = Literal["higher", "lower", "neither"]
+
+
+@dataclass(frozen=True)
+class KPI:
+    """One KPI: its runs.csv column `name`, how it is written, and which way is better.
+
+    `label` reads in running text ("first-time fix"; `title` capitalises it). `unit` is the
+    unit of a plain number ("score"); a share is in % and money in $ by its `kind`. A figure's
+    axis says `axis` when that says more than the unit ("% of first visits"), a difference's
+    axis `diff_axis` when it differs from the axis ("points" for a score); figures show the
+    value x `scale` (x100 for a share, and `axis_scale` on top: 1e-3 for "$ thousand").
+    """
+
+    name: str
+    label: str
+    kind: Kind
+    better: Better
+    unit: str = ""
+    axis: str = ""
+    diff_axis: str = ""
+    axis_scale: float = 1.0
+
+    @property
+    def title(self) -> str:
+        """The label at the start of a sentence or as a title: "First-time fix"."""
+        return self.label[:1].upper() + self.label[1:]
+
+    @property
+    def scale(self) -> float:
+        """Factor from the runs.csv value to a figure's axis."""
+        return (100.0 if self.kind == "pct" else 1.0) * self.axis_scale
+
+    @property
+    def axis_label(self) -> str:
+        """A figure's axis title for the KPI: `axis`, else its unit, "%" or "$"."""
+        if self.axis or self.unit:
+            return self.axis or self.unit
+        if self.kind == "pct":
+            return "%"
+        return CURRENCY if self.kind in ("money", "money0") else ""
+
+    @property
+    def diff_label(self) -> str:
+        """A figure's axis title for a difference of the KPI ("pts" for a share)."""
+        return "pts" if self.kind == "pct" else self.diff_axis or self.axis_label
+
+
+#: Every KPI, by runs.csv column, in the order the terminal and the report list them.
+KPIS: Mapping[str, KPI] = {
+    k.name: k
+    for k in (
+        KPI("first_time_fix_rate", "first-time fix", "pct", "higher", axis="% of first visits"),
+        KPI("repeat_visit_rate", "repeat visits", "pct", "lower", axis="% of visits"),
+        KPI("callback_rate", "callbacks", "pct", "lower", axis="% of visits closed as fixed"),
+        KPI("retention_rate", "retention", "pct", "higher", axis="% of renewals"),
+        KPI(
+            "nps",
+            "NPS (transactional)",
+            "num1",
+            "higher",
+            unit="score",
+            axis="score, -100 to 100",
+            diff_axis="points",
+        ),
+        KPI(
+            "relational_nps",
+            "NPS (relational)",
+            "num1",
+            "higher",
+            unit="score",
+            axis="score, -100 to 100",
+            diff_axis="points",
+        ),
+        KPI("sla_compliance", "SLA compliance", "pct", "higher", axis="% of visits on time"),
+        KPI(
+            "jobs_per_tech_day",
+            "jobs per tech-day",
+            "num2",
+            "higher",
+            unit="visits per day",
+            diff_axis="visits/day",
+        ),
+        KPI("utilisation", "utilisation", "pct", "neither", axis="% of shift hours"),
+        KPI(
+            "tech_pay_per_day",
+            "pay per tech-day",
+            "money",
+            "neither",
+            axis=f"{CURRENCY} per day",
+            diff_axis=f"{CURRENCY}/day",
+        ),
+        KPI(
+            "labour_cost_per_job",
+            "labour cost per job",
+            "money",
+            "lower",
+            axis=f"{CURRENCY} per job",
+        ),
+        KPI("revenue", "revenue", "money0", "higher", axis=f"{CURRENCY} thousand", axis_scale=1e-3),
+        KPI("margin", "margin", "money0", "higher", axis=f"{CURRENCY} thousand", axis_scale=1e-3),
+        KPI("mean_thoroughness", "thoroughness", "num2", "neither", unit="1 = comfortable pace"),
+        KPI(
+            "tech_quits",
+            "technicians who quit",
+            "num1",
+            "lower",
+            unit="per run",
+            axis="quits per run",
+            diff_axis="quits",
+        ),
+        KPI(
+            "vacancy_days",
+            "vacancy days",
+            "num1",
+            "lower",
+            unit="days",
+            axis="days without a technician",
+            diff_axis="days",
+        ),
+        KPI("margin_pct", "margin rate", "num1", "higher", unit="% of revenue"),
+        KPI("visits", "visits", "num1", "neither", unit="per run"),
+        KPI("problems_resolved", "problems resolved", "num1", "higher", unit="per run"),
+        KPI("mean_response_hours", "response time", "num2", "lower", unit="hours"),
+        KPI("mean_wait_hours", "wait for dispatch", "num2", "lower", unit="hours"),
+        KPI("mean_queue_length", "queue length", "num2", "lower", unit="jobs waiting"),
+        KPI("arrival_rate_per_hour", "arrivals", "num2", "neither", unit="jobs per hour"),
+        KPI("total_pay", "total pay", "money0", "neither"),
+        KPI("visit_costs", "visit costs", "money0", "lower"),
+        KPI("churned_customers", "customers lost", "num1", "lower", unit="per run"),
+        KPI("lost_annual_value", "annual value lost", "money0", "lower"),
+    )
+}
+
+
+def _select(*names: str) -> tuple[KPI, ...]:
+    return tuple(KPIS[n] for n in names)
+
+
+# --------------------------------------------------------------------------- selections
+#: The terminal's tables of a run (`techsim run`), in order.
+TERMINAL_KPIS = _select(
+    "first_time_fix_rate",
+    "repeat_visit_rate",
+    "callback_rate",
+    "retention_rate",
+    "nps",
+    "relational_nps",
+    "sla_compliance",
+    "jobs_per_tech_day",
+    "utilisation",
+    "tech_pay_per_day",
+    "labour_cost_per_job",
+    "revenue",
+    "margin",
+    "mean_thoroughness",
+)
+#: Attrition: shown in the report and the figures only when somebody quit.
+ATTRITION_KPIS = _select("tech_quits", "vacancy_days")
+#: The report's KPI tables.
+REPORT_KPIS = TERMINAL_KPIS + ATTRITION_KPIS
+#: The KPIs the report's executive summary talks about, in order.
+SUMMARY_KPIS = _select(
+    "first_time_fix_rate",
+    "repeat_visit_rate",
+    "retention_rate",
+    "nps",
+    "sla_compliance",
+    "jobs_per_tech_day",
+    "tech_pay_per_day",
+    "margin",
+    "tech_quits",
+)
+#: The headline KPIs of the figures (then the attrition KPIs, when somebody quit).
+FIGURE_KPIS = _select(
+    "first_time_fix_rate",
+    "repeat_visit_rate",
+    "retention_rate",
+    "nps",
+    "sla_compliance",
+    "jobs_per_tech_day",
+    "tech_pay_per_day",
+    "margin",
+)
+#: The heatmaps of a sweep over two or more parameters.
+HEATMAP_KPIS = _select("first_time_fix_rate", "retention_rate", "jobs_per_tech_day", "margin")
+#: The best and worst points of a sweep (each needs a better direction).
+EXTREMES_KPIS = _select(
+    "first_time_fix_rate", "repeat_visit_rate", "retention_rate", "nps", "margin"
+)
+#: The KPIs `techsim sensitivity` analyses when none are named.
+SENSITIVITY_KPIS = _select(
+    "first_time_fix_rate",
+    "repeat_visit_rate",
+    "retention_rate",
+    "nps",
+    "margin",
+    "tech_pay_per_day",
+)
+
+
+# --------------------------------------------------------------------------- numbers
+def fmt(value: float | None, kind: Kind, signed: bool = False) -> str:
+    """A value as plain text: a share as % (a signed one as pts, 2 decimals); n/a for NaN."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    sign = "+" if signed else ""
+    if kind == "pct":
+        return f"{100 * value:{sign}.1f}%" if not signed else f"{100 * value:+.2f} pts"
+    sep = "," if kind in ("money", "money0") else ""
+    return f"{value:{sign}{sep}.{DECIMALS[kind]}f}"
