@@ -214,9 +214,7 @@ Examples:
     "--kpi",
     "kpis",
     multiple=True,
-    help="A KPI to analyse (repeat; default: "
-    + ", ".join(k.name for k in SENSITIVITY_KPIS)
-    + ").",
+    help="A KPI to analyse (repeat; default: " + ", ".join(k.name for k in SENSITIVITY_KPIS) + ").",
 )
 @click.option(
     "--scheme",
