@@ -9,9 +9,9 @@ other.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
@@ -123,48 +123,43 @@ class TaskProgress:
             self.bar.stop()
 
 
+def choice_option(
+    flag: str, dest: str | None, choices: Sequence[str], default: str, help: str
+) -> Callable[[F], F]:
+    """An option with a fixed set of values and a shown default."""
+    decls = (flag, dest) if dest else (flag,)
+    return click.option(
+        *decls, type=click.Choice(choices), default=default, show_default=True, help=help
+    )
+
+
 def experiment_options(what: str, out_default: str) -> Callable[[F], F]:
     """The options every experiment command shares: --reps, --seed, --out, and where the
     tasks run (--workers, or --scheduler / DASK_SCHEDULER_ADDRESS for a Dask cluster)."""
+    options = (
+        click.option("--reps", type=click.IntRange(min=2), default=None,
+                     help=f"Replications per {what} (default: the scenario's)."),
+        click.option("--seed", type=click.IntRange(min=0), default=None,
+                     help="Root seed (default: the scenario's)."),
+        click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+                     default=None, help=f"Output directory (default: {out_default})."),
+        click.option("--workers", type=click.IntRange(min=1), default=None,
+                     help="Local worker processes (default: all cores)."),
+        click.option("--scheduler", envvar="DASK_SCHEDULER_ADDRESS", default=None,
+                     metavar="ADDR", help="Run on a Dask cluster, e.g. tcp://host:8786 "
+                     "(or DASK_SCHEDULER_ADDRESS)."),
+    )  # fmt: skip
 
     def decorate(f: F) -> F:
-        for opt in reversed(
-            (
-                click.option(
-                    "--reps",
-                    type=click.IntRange(min=2),
-                    default=None,
-                    help=f"Replications per {what} (default: the scenario's).",
-                ),
-                click.option(
-                    "--seed",
-                    type=click.IntRange(min=0),
-                    default=None,
-                    help="Root seed (default: the scenario's).",
-                ),
-                click.option(
-                    "--out",
-                    "out_dir",
-                    type=click.Path(file_okay=False, path_type=Path),
-                    default=None,
-                    help=f"Output directory (default: {out_default}).",
-                ),
-                click.option(
-                    "--workers",
-                    type=click.IntRange(min=1),
-                    default=None,
-                    help="Local worker processes (default: all cores).",
-                ),
-                click.option(
-                    "--scheduler",
-                    envvar="DASK_SCHEDULER_ADDRESS",
-                    default=None,
-                    metavar="ADDR",
-                    help="Run on a Dask cluster, e.g. tcp://host:8786 (or DASK_SCHEDULER_ADDRESS).",
-                ),
-            )
-        ):
+        for opt in reversed(options):
             f = opt(f)
         return f
 
     return decorate
+
+
+def interrupted(progress: TaskProgress, message: str) -> NoReturn:
+    """After Ctrl-C: stop the bar, say what is kept and how to finish, exit 130."""
+    progress.stop()
+    click.echo(message, err=True)
+    raise click.exceptions.Exit(130)

@@ -16,6 +16,7 @@ from sim.cli.common import (
     TaskProgress,
     bundled_scenarios,
     experiment_options,
+    interrupted,
     resolve_scenario,
     safe_dirname,
     stdout_console,
@@ -115,14 +116,12 @@ def run(
             f"--out {out} to run the rest"
         ) from None
     except KeyboardInterrupt:
-        progress.stop()
         kept = Parts(out, PART_SUFFIX).count()
-        click.echo(
+        interrupted(
+            progress,
             f"Interrupted: {kept} finished replications are kept in {out}/parts; "
             f"rerun with --resume --out {out} to finish.",
-            err=True,
         )
-        raise click.exceptions.Exit(130) from None
     finally:
         progress.stop()
     report_path = None

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from sim.cli.common import choice_option
 from sim.cli.errors import BadInput
 
 if TYPE_CHECKING:
@@ -51,14 +52,7 @@ Examples:
 
 @click.command(epilog=EPILOG_PLOT)
 @click.argument("results", type=click.Path(path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(PLOT_FORMATS),
-    default="png",
-    show_default=True,
-    help="File format of the figures.",
-)
+@choice_option("--format", "fmt", PLOT_FORMATS, "png", "File format of the figures.")
 def plot(results: Path, fmt: str) -> None:
     """Figures of a results directory (a run or a sweep) into RESULTS/plots/."""
     from sim.plots.output import write_plots
@@ -71,21 +65,14 @@ def plot(results: Path, fmt: str) -> None:
 
 @click.command(epilog=EPILOG_REPORT)
 @click.argument("results", type=click.Path(path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(REPORT_FORMATS),
-    default="html",
-    show_default=True,
-    help="html: one self-contained file; pdf: the same content.",
-)
-@click.option(
-    "--pdf-engine",
-    type=click.Choice(PDF_ENGINES),
-    default="auto",
-    show_default=True,
-    help="auto: headless Chromium when on PATH, else matplotlib.",
-)
+@choice_option(
+    "--format", "fmt", REPORT_FORMATS, "html",
+    "html: one self-contained file; pdf: the same content.",
+)  # fmt: skip
+@choice_option(
+    "--pdf-engine", None, PDF_ENGINES, "auto",
+    "auto: headless Chromium when on PATH, else matplotlib.",
+)  # fmt: skip
 def report(results: Path, fmt: str, pdf_engine: str) -> None:
     """The compensation-proposal report of RESULTS, written into RESULTS/."""
     from sim.report.build import write_report

@@ -11,7 +11,9 @@ import click
 
 from sim.cli.common import (
     TaskProgress,
+    choice_option,
     experiment_options,
+    interrupted,
     resolve_scenario,
     safe_dirname,
     stdout_console,
@@ -63,13 +65,10 @@ def short_names(paths: list[str]) -> list[str]:
     metavar="PATH=VALUES",
     help="A scenario field by dotted path and its values (repeat for more).",
 )
-@click.option(
-    "--design",
-    type=click.Choice(DESIGNS),
-    default="grid",
-    show_default=True,
-    help="grid crosses the values; lhs, sobol, morris draw points in the ranges.",
-)
+@choice_option(
+    "--design", None, DESIGNS, "grid",
+    "grid crosses the values; lhs, sobol, morris draw points in the ranges.",
+)  # fmt: skip
 @click.option(
     "--samples",
     type=int,
@@ -143,13 +142,11 @@ def sweep(
     except SweepFailed as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:
-        progress.stop()
-        click.echo(
+        interrupted(
+            progress,
             f"Interrupted: {progress.done} of {progress.total} tasks finished and kept "
             f"in {out}/parts; rerun the same command with --resume to finish.",
-            err=True,
         )
-        raise click.exceptions.Exit(130) from None
     finally:
         progress.stop()
     if quiet:

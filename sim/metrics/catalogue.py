@@ -76,7 +76,19 @@ class KPI:
         return "pts" if self.kind == "pct" else self.diff_axis or self.axis_label
 
 
-#: Every KPI, by runs.csv column, in the order the terminal and the report list them.
+def _score(name: str, label: str) -> KPI:
+    """An NPS-like score from -100 to 100, higher is better."""
+    return KPI(name, label, "num1", "higher", "score", "score, -100 to 100", "points")
+
+
+def _thousands(name: str, label: str) -> KPI:
+    """An amount of money shown in thousands on figures, higher is better."""
+    return KPI(name, label, "money0", "higher", axis=f"{CURRENCY} thousand", axis_scale=1e-3)
+
+
+#: Every KPI, by runs.csv column, in the order of runs.csv's KPI columns
+#: (`sim.metrics.kpis.KPI_COLUMNS` is this order; tests pin it).
+# fmt: off
 KPIS: Mapping[str, KPI] = {
     k.name: k
     for k in (
@@ -84,71 +96,19 @@ KPIS: Mapping[str, KPI] = {
         KPI("repeat_visit_rate", "repeat visits", "pct", "lower", axis="% of visits"),
         KPI("callback_rate", "callbacks", "pct", "lower", axis="% of visits closed as fixed"),
         KPI("retention_rate", "retention", "pct", "higher", axis="% of renewals"),
-        KPI(
-            "nps",
-            "NPS (transactional)",
-            "num1",
-            "higher",
-            unit="score",
-            axis="score, -100 to 100",
-            diff_axis="points",
-        ),
-        KPI(
-            "relational_nps",
-            "NPS (relational)",
-            "num1",
-            "higher",
-            unit="score",
-            axis="score, -100 to 100",
-            diff_axis="points",
-        ),
+        _score("nps", "NPS (transactional)"),
         KPI("sla_compliance", "SLA compliance", "pct", "higher", axis="% of visits on time"),
-        KPI(
-            "jobs_per_tech_day",
-            "jobs per tech-day",
-            "num2",
-            "higher",
-            unit="visits per day",
-            diff_axis="visits/day",
-        ),
+        KPI("jobs_per_tech_day", "jobs per tech-day", "num2", "higher",
+            unit="visits per day", diff_axis="visits/day"),
         KPI("utilisation", "utilisation", "pct", "neither", axis="% of shift hours"),
-        KPI(
-            "tech_pay_per_day",
-            "pay per tech-day",
-            "money",
-            "neither",
-            axis=f"{CURRENCY} per day",
-            diff_axis=f"{CURRENCY}/day",
-        ),
-        KPI(
-            "labour_cost_per_job",
-            "labour cost per job",
-            "money",
-            "lower",
-            axis=f"{CURRENCY} per job",
-        ),
-        KPI("revenue", "revenue", "money0", "higher", axis=f"{CURRENCY} thousand", axis_scale=1e-3),
-        KPI("margin", "margin", "money0", "higher", axis=f"{CURRENCY} thousand", axis_scale=1e-3),
-        KPI("mean_thoroughness", "thoroughness", "num2", "neither", unit="1 = comfortable pace"),
-        KPI(
-            "tech_quits",
-            "technicians who quit",
-            "num1",
-            "lower",
-            unit="per run",
-            axis="quits per run",
-            diff_axis="quits",
-        ),
-        KPI(
-            "vacancy_days",
-            "vacancy days",
-            "num1",
-            "lower",
-            unit="days",
-            axis="days without a technician",
-            diff_axis="days",
-        ),
+        KPI("tech_pay_per_day", "pay per tech-day", "money", "neither",
+            axis=f"{CURRENCY} per day", diff_axis=f"{CURRENCY}/day"),
+        KPI("labour_cost_per_job", "labour cost per job", "money", "lower",
+            axis=f"{CURRENCY} per job"),
+        _thousands("revenue", "revenue"),
+        _thousands("margin", "margin"),
         KPI("margin_pct", "margin rate", "num1", "higher", unit="% of revenue"),
+        _score("relational_nps", "NPS (relational)"),
         KPI("visits", "visits", "num1", "neither", unit="per run"),
         KPI("problems_resolved", "problems resolved", "num1", "higher", unit="per run"),
         KPI("mean_response_hours", "response time", "num2", "lower", unit="hours"),
@@ -159,73 +119,49 @@ KPIS: Mapping[str, KPI] = {
         KPI("visit_costs", "visit costs", "money0", "lower"),
         KPI("churned_customers", "customers lost", "num1", "lower", unit="per run"),
         KPI("lost_annual_value", "annual value lost", "money0", "lower"),
+        KPI("mean_thoroughness", "thoroughness", "num2", "neither", unit="1 = comfortable pace"),
+        KPI("tech_quits", "technicians who quit", "num1", "lower", unit="per run",
+            axis="quits per run", diff_axis="quits"),
+        KPI("vacancy_days", "vacancy days", "num1", "lower", unit="days",
+            axis="days without a technician", diff_axis="days"),
     )
 }
+# fmt: on
 
 
-def _select(*names: str) -> tuple[KPI, ...]:
-    return tuple(KPIS[n] for n in names)
+def _select(names: str) -> tuple[KPI, ...]:
+    """The KPIs named in a space-separated list, in that order."""
+    return tuple(KPIS[n] for n in names.split())
 
 
 # --------------------------------------------------------------------------- selections
 #: The terminal's tables of a run (`techsim run`), in order.
 TERMINAL_KPIS = _select(
-    "first_time_fix_rate",
-    "repeat_visit_rate",
-    "callback_rate",
-    "retention_rate",
-    "nps",
-    "relational_nps",
-    "sla_compliance",
-    "jobs_per_tech_day",
-    "utilisation",
-    "tech_pay_per_day",
-    "labour_cost_per_job",
-    "revenue",
-    "margin",
-    "mean_thoroughness",
+    "first_time_fix_rate repeat_visit_rate callback_rate retention_rate nps relational_nps"
+    " sla_compliance jobs_per_tech_day utilisation tech_pay_per_day labour_cost_per_job"
+    " revenue margin mean_thoroughness"
 )
 #: Attrition: shown in the report and the figures only when somebody quit.
-ATTRITION_KPIS = _select("tech_quits", "vacancy_days")
+ATTRITION_KPIS = _select("tech_quits vacancy_days")
 #: The report's KPI tables.
 REPORT_KPIS = TERMINAL_KPIS + ATTRITION_KPIS
 #: The KPIs the report's executive summary talks about, in order.
 SUMMARY_KPIS = _select(
-    "first_time_fix_rate",
-    "repeat_visit_rate",
-    "retention_rate",
-    "nps",
-    "sla_compliance",
-    "jobs_per_tech_day",
-    "tech_pay_per_day",
-    "margin",
-    "tech_quits",
+    "first_time_fix_rate repeat_visit_rate retention_rate nps sla_compliance"
+    " jobs_per_tech_day tech_pay_per_day margin tech_quits"
 )
 #: The headline KPIs of the figures (then the attrition KPIs, when somebody quit).
 FIGURE_KPIS = _select(
-    "first_time_fix_rate",
-    "repeat_visit_rate",
-    "retention_rate",
-    "nps",
-    "sla_compliance",
-    "jobs_per_tech_day",
-    "tech_pay_per_day",
-    "margin",
+    "first_time_fix_rate repeat_visit_rate retention_rate nps sla_compliance"
+    " jobs_per_tech_day tech_pay_per_day margin"
 )
 #: The heatmaps of a sweep over two or more parameters.
-HEATMAP_KPIS = _select("first_time_fix_rate", "retention_rate", "jobs_per_tech_day", "margin")
+HEATMAP_KPIS = _select("first_time_fix_rate retention_rate jobs_per_tech_day margin")
 #: The best and worst points of a sweep (each needs a better direction).
-EXTREMES_KPIS = _select(
-    "first_time_fix_rate", "repeat_visit_rate", "retention_rate", "nps", "margin"
-)
+EXTREMES_KPIS = _select("first_time_fix_rate repeat_visit_rate retention_rate nps margin")
 #: The KPIs `techsim sensitivity` analyses when none are named.
 SENSITIVITY_KPIS = _select(
-    "first_time_fix_rate",
-    "repeat_visit_rate",
-    "retention_rate",
-    "nps",
-    "margin",
-    "tech_pay_per_day",
+    "first_time_fix_rate repeat_visit_rate retention_rate nps margin tech_pay_per_day"
 )
 
 

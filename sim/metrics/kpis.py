@@ -12,10 +12,12 @@ import numpy as np
 from sim.behaviour.attrition import vacant_shift_days
 from sim.config.base import DAYS_PER_YEAR, HOURS_PER_DAY
 from sim.config.scenario import Scenario
+from sim.metrics.catalogue import KPIS
 from sim.model.output import Output
 from sim.pay.formula import PAY_TERMS, VARIABLE_TERMS, PayFormula
 from sim.pay.ledger import (
     HOURS_PER_WEEK,
+    VISIT_TERMS,
     TermEvents,
     WeeklyLedger,
     booked_pay,
@@ -35,48 +37,16 @@ from sim.world.records import (
     WEEK_FIELDS,
 )
 
-#: KPI columns of runs.csv, in order (the required ones first). Tests pin these names.
-KPI_COLUMNS: tuple[str, ...] = (
-    "first_time_fix_rate",
-    "repeat_visit_rate",
-    "callback_rate",
-    "retention_rate",
-    "nps",
-    "sla_compliance",
-    "jobs_per_tech_day",
-    "utilisation",
-    "tech_pay_per_day",
-    "labour_cost_per_job",
-    "revenue",
-    "margin",
-    "margin_pct",
-    "relational_nps",
-    "visits",
-    "problems_resolved",
-    "mean_response_hours",
-    "mean_wait_hours",
-    "mean_queue_length",
-    "arrival_rate_per_hour",
-    "total_pay",
-    "visit_costs",
-    "churned_customers",
-    "lost_annual_value",
-    "mean_thoroughness",
-    "tech_quits",
-    "vacancy_days",
-)
+#: KPI columns of runs.csv, in order (the required ones first): the catalogue's order.
+#: Tests pin these names.
+KPI_COLUMNS: tuple[str, ...] = tuple(KPIS)
 
 #: Per-technician columns of technicians.csv (after scenario, scheme, replication).
 TECH_COLUMNS: tuple[str, ...] = (
     "tech",
     "skill",
     "thoroughness",
-    "visits",
-    "first_time_fixes",
-    "repeat_visits",
-    "callbacks",
-    "promoters",
-    "detractors",
+    *VISIT_TERMS,
     "retained_value",
     "pay",
     "pay_per_day",

@@ -61,27 +61,13 @@ def fig_sensitivity(
         # as the axis label says; Sobol indices are shares of variance, unscaled
         sc = k.scale if k is not None and method != "sobol" else 1.0
         h = 0.38 if has2 else 0.7
-        err = sc * g[main_conf] if main_conf and main_conf in g.columns else None
-        ax.barh(
-            y + (h / 2 if has2 else 0),
-            sc * g[main],
-            height=h,
-            color="#0072B2",
-            xerr=err,
-            capsize=3,
-            error_kw={"lw": 1.2},
-        )
-        if has2:
-            err2 = sc * g[second_conf] if second_conf and second_conf in g.columns else None
-            ax.barh(
-                y - h / 2,
-                sc * g[second],
-                height=h,
-                color="#56B4E9",
-                xerr=err2,
-                capsize=3,
-                error_kw={"lw": 1.2},
-            )
+        bars = [(main, main_conf, h / 2 if has2 else 0.0, "#0072B2")]
+        if has2 and second is not None:
+            bars.append((second, second_conf, -h / 2, "#56B4E9"))
+        for col, conf, shift, colour in bars:
+            err = sc * g[conf] if conf and conf in g.columns else None
+            ax.barh(y + shift, sc * g[col], height=h, color=colour, xerr=err, capsize=3,
+                    error_kw={"lw": 1.2})  # fmt: skip
         ax.set_title(k.title if k else kpi)
         if method == "sobol":
             ax.set_xlabel("Sobol index")
