@@ -19,7 +19,15 @@ from sim.metrics.kpis import KPI_COLUMNS
 from sim.world.draws import build_world
 
 #: KPIs that depend on how technicians are paid (everything else is operational).
-PAY_KPIS = {"tech_pay_per_day", "labour_cost_per_job", "margin", "margin_pct", "total_pay"}
+PAY_KPIS = {
+    "tech_pay_per_day",
+    "labour_cost_per_job",
+    "margin",
+    "margin_pct",
+    "total_pay",
+    "labour_cost",
+    "loaded_cost_per_visit",
+}
 OPERATIONAL_KPIS = [k for k in KPI_COLUMNS if k not in PAY_KPIS]
 
 FIXED = {"behaviour": {"model": "fixed", "thoroughness": 0.9}}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pickle
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import tiny_dict, write_yaml
@@ -96,7 +97,7 @@ def test_workers_receive_the_validated_scenario(make_tiny):
     task = ReplicationTask(sc, sc.seed, 1)
     copy = pickle.loads(pickle.dumps(task))
     assert copy.scenario == sc and copy.key == "rep-00001"
-    assert copy.run().runs == run_replication(sc, sc.seed, 1).runs
+    np.testing.assert_equal(copy.run().runs, run_replication(sc, sc.seed, 1).runs)  # NaN == NaN
 
 
 def test_an_unreachable_scheduler_is_one_line_exit_2(tmp_path, monkeypatch):

@@ -75,6 +75,18 @@ PINNED_KPI_COLUMNS = (
     "mean_thoroughness",
     "tech_quits",
     "vacancy_days",
+    "overtime_hours",
+    "loaded_cost_per_visit",
+    "labour_cost",
+    "contract_revenue",
+    "tm_jobs",
+    "tm_revenue",
+    "planned_visits",
+    "planned_on_time_rate",
+    "new_accounts",
+    "active_accounts_end",
+    "downtime_hours_per_failure",
+    "availability",
 )
 
 PINNED_VISIT_FIELDS = (
@@ -130,6 +142,7 @@ PINNED_TECH_COLUMNS = (
     "tech",
     "skill",
     "thoroughness",
+    "overtime_hours",
     "visits",
     "first_time_fixes",
     "repeat_visits",
@@ -165,7 +178,7 @@ def test_record_fields_pinned():
         "annual_value",
     )
     assert WEEK_FIELDS == PINNED_WEEK_COLUMNS
-    assert OUTCOMES == ("fixed", "part_missing", "not_fixed", "looked_fixed")
+    assert OUTCOMES == ("fixed", "part_missing", "not_fixed", "looked_fixed", "maintained")
 
 
 def test_record_rows_have_the_types_of_their_schemas(make_tiny):

@@ -307,7 +307,10 @@ def test_scheme_formulas_coefficients(money):
         assert ow[col].sum() > 0, col
 
     hr = _by_scheme(techs, "hourly")
-    np.testing.assert_allclose(hr["pay"], s["hourly"].per_hour * sc.workforce.shift_hours * days)
+    wf = sc.workforce
+    paid_hours = wf.shift_hours * days + wf.overtime_pay_multiplier * hr["overtime_hours"]
+    np.testing.assert_allclose(hr["pay"], s["hourly"].per_hour * paid_hours)
+    assert hr["overtime_hours"].sum() > 0  # the overtime term is exercised
 
 
 def test_hybrid_pay_is_the_blend(money):

@@ -17,6 +17,7 @@ class Tier(ConfigModel):
     share: Prob
     sla_hours: Pos
     annual_value: NonNeg
+    planned_visits_per_year: NonNeg = 0.0  # with `maintenance.enabled`
 
 
 class Customers(ConfigModel):
@@ -26,6 +27,11 @@ class Customers(ConfigModel):
     churn_base: Prob = 0.05
     churn_after_bad_experience: Prob = 0.25
     impute_history: bool = True
+    # new contract accounts per year: a number, or "steady", the rate that keeps the baseline
+    # scheme's book steady (measured by a pilot run; sim.model.replication)
+    new_accounts_per_year: NonNeg | Literal["steady"] = 0.0
+    # the SLA clock: calendar hours, or business hours (shift hours on working days)
+    sla_clock: Literal["calendar", "business"] = "calendar"
     tiers: dict[str, Tier] = Field(
         default_factory=lambda: {
             "gold": Tier(share=0.2, sla_hours=24, annual_value=600),
@@ -98,13 +104,47 @@ class Workforce(ConfigModel):
     travel_hours_mean: NonNeg = 0.6
     travel_hours_cv: NonNeg = 0.5
     dispatch: Literal["edf", "fifo"] = "edf"
-    cost_per_visit: NonNeg = 45.0
+    cost_per_visit: NonNeg = 45.0  # direct cost of a dispatch (truck, fuel, parts handling)
+    labour_overhead: NonNeg = 0.0  # employer cost on top of pay, as a share of pay
+    # overtime: no job starts that is expected to end more than this many hours after the
+    # shift end (None: any job may start until the shift ends, with no limit on its end)
+    max_overtime_hours: NonNeg | None = None
+    overtime_pay_multiplier: NonNeg = 1.5  # hours past the shift end, under hourly pay
 
     @model_validator(mode="after")
     def _check(self) -> Workforce:
         if self.shift_start_hour + self.shift_hours > 24.0 and self.shift_hours < 24.0:
             raise ValueError("shift_start_hour + shift_hours must not pass midnight")
         return self
+
+
+# --------------------------------------------------------------------------- work beyond repairs
+class Maintenance(ConfigModel):
+    """Planned maintenance visits of contract accounts (docs/model.md, "Planned maintenance").
+
+    An account of a tier with `planned_visits_per_year` = n gets a planned visit due every
+    1/n years from a random phase; it may be done within `window_days` around the due date,
+    is dispatched after every waiting repair, and its thoroughness sets the account's failure
+    rate until its next planned visit."""
+
+    enabled: bool = False
+    window_days: Pos = 30.0
+    onsite_hours_mean: Pos = 0.75
+    onsite_hours_cv: NonNeg = 0.3
+    failure_effect: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.3
+
+
+class TimeAndMaterials(ConfigModel):
+    """Billable repairs for customers without a contract (docs/model.md, "T&M demand").
+
+    Calls arrive as a Poisson process; a call not started within `patience_days` goes to a
+    competitor. They are dispatched after repairs and planned visits; the first visit is
+    billed `revenue_per_job`, return visits are free."""
+
+    enabled: bool = False
+    jobs_per_day: NonNeg = 0.0
+    patience_days: Pos = 2.0
+    revenue_per_job: NonNeg = 350.0
 
 
 # --------------------------------------------------------------------------- quality and NPS

@@ -15,7 +15,9 @@ from sim.config.parts import (
     Customers,
     Gaming,
     Jobs,
+    Maintenance,
     Quality,
+    TimeAndMaterials,
     Workforce,
 )
 from sim.config.schemes import HybridScheme, Scheme, _default_schemes
@@ -34,6 +36,8 @@ class Scenario(ConfigModel):
     customers: Customers = Field(default_factory=Customers)
     jobs: Jobs = Field(default_factory=Jobs)
     workforce: Workforce = Field(default_factory=Workforce)
+    maintenance: Maintenance = Field(default_factory=Maintenance)
+    time_and_materials: TimeAndMaterials = Field(default_factory=TimeAndMaterials)
     quality: Quality = Field(default_factory=Quality)
     nps: NPS = Field(default_factory=NPS)
     behaviour: Behaviour = Field(default_factory=Behaviour)

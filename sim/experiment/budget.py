@@ -33,9 +33,8 @@ from typing import Any
 from sim.config.scenario import Scenario
 from sim.experiment.executor import Backend, execute, local_backend
 from sim.metrics.kpis import replication_kpis
-from sim.model.replication import scheme_formula, simulate_scheme
+from sim.model.replication import scheme_formula, simulate_scheme, world_for
 from sim.pay.formula import FIXED_TERMS, PayFormula, formula_for, has_variable_pay, scaled
-from sim.world.draws import build_world
 
 MAX_FACTOR = 100.0
 
@@ -87,7 +86,7 @@ def _evaluate(
     sc: Scenario, seed: int, rep: int, name: str, factor: float
 ) -> tuple[float, float, float]:
     """(pay per tech-day, fixed pay, total pay) of one scheme at one factor, one replication."""
-    world = build_world(sc, seed, rep)
+    world = world_for(sc, seed, rep)
     ref = None
     base = sc.baseline_scheme
     if sc.attrition.enabled and sc.attrition.reference == "baseline" and name != base:

@@ -25,8 +25,7 @@ from sim.metrics.kpis import (
     replication_kpis,
     week_rows,
 )
-from sim.model.replication import simulate_schemes
-from sim.world.draws import build_world
+from sim.model.replication import simulate_schemes, world_for
 
 RUN_ID_COLUMNS = ("scenario", "scheme", "replication", "seed")
 
@@ -44,7 +43,7 @@ class TaskResult:
 
 def run_replication(scenario: Scenario, seed: int, replication: int) -> TaskResult:
     """One replication of every scheme of the scenario (common random numbers)."""
-    world = build_world(scenario, seed, replication)
+    world = world_for(scenario, seed, replication)
     res = TaskResult(replication=replication)
     for name, formula, out in simulate_schemes(scenario, world):
         kpis, techs = replication_kpis(scenario, out, formula)

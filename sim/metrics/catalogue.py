@@ -124,6 +124,21 @@ KPIS: Mapping[str, KPI] = {
             axis="quits per run", diff_axis="quits"),
         KPI("vacancy_days", "vacancy days", "num1", "lower", unit="days",
             axis="days without a technician", diff_axis="days"),
+        KPI("overtime_hours", "overtime", "num2", "lower", unit="hours per tech-day"),
+        KPI("loaded_cost_per_visit", "loaded cost per visit", "money", "lower",
+            axis=f"{CURRENCY} per visit"),
+        KPI("labour_cost", "labour cost", "money0", "lower"),
+        KPI("contract_revenue", "contract revenue", "money0", "higher"),
+        KPI("tm_jobs", "T&M jobs", "num1", "higher", unit="per run"),
+        _thousands("tm_revenue", "T&M revenue"),
+        KPI("planned_visits", "planned visits", "num1", "neither", unit="per run"),
+        KPI("planned_on_time_rate", "planned visits on time", "pct", "higher",
+            axis="% of planned visits"),
+        KPI("new_accounts", "new accounts", "num1", "neither", unit="per run"),
+        KPI("active_accounts_end", "accounts at the end", "num1", "higher", unit="accounts"),
+        KPI("downtime_hours_per_failure", "downtime per failure", "num1", "lower",
+            unit="hours"),
+        KPI("availability", "availability", "pct", "higher", axis="% of account-hours"),
     )
 }
 # fmt: on
@@ -139,7 +154,8 @@ def _select(names: str) -> tuple[KPI, ...]:
 TERMINAL_KPIS = _select(
     "first_time_fix_rate repeat_visit_rate callback_rate retention_rate nps relational_nps"
     " sla_compliance jobs_per_tech_day utilisation tech_pay_per_day labour_cost_per_job"
-    " revenue margin mean_thoroughness"
+    " revenue margin mean_thoroughness overtime_hours loaded_cost_per_visit availability"
+    " active_accounts_end tm_revenue"
 )
 #: Attrition: shown in the report and the figures only when somebody quit.
 ATTRITION_KPIS = _select("tech_quits vacancy_days")

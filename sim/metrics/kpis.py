@@ -31,6 +31,7 @@ from sim.world.records import (
     DETRACTOR,
     FIXED,
     LOOKED_FIXED,
+    MAINTAINED,
     PROMOTER,
     RENEWAL_FIELDS,
     VISIT_FIELDS,
@@ -46,6 +47,7 @@ TECH_COLUMNS: tuple[str, ...] = (
     "tech",
     "skill",
     "thoroughness",
+    "overtime_hours",
     *VISIT_TERMS,
     "retained_value",
     "pay",
@@ -101,13 +103,56 @@ def tech_counts(
     if events is None:
         events = term_events(v, scenario.callback_window_days * HOURS_PER_DAY)
     days = present_days(scenario, out, W, H)
+    wf = scenario.workforce
     counts = {
         "days": days,
-        "hours": days * scenario.workforce.shift_hours,
+        # paid hours: the shift hours in post, and each hour past the shift end at the
+        # overtime multiplier (docs/model.md, "Overtime")
+        "hours": days * wf.shift_hours
+        + wf.overtime_pay_multiplier * overtime_by_tech(scenario, v, n_tech, W, H),
         **counts_in(events, n_tech, W, H),
         "retained_value": _retained_value(scenario, out, v, n_tech, W, H),
     }
     return {t: counts[t] for t in PAY_TERMS}
+
+
+def overtime(scenario: Scenario, v: dict[str, np.ndarray]) -> np.ndarray:
+    """Hours of each visit worked past the end of the shift it started in."""
+    cal = Calendar(scenario)
+    if cal.always:
+        return np.zeros(len(v["t_start"]))
+    start = v["t_start"]
+    end = np.floor(start / HOURS_PER_DAY) * HOURS_PER_DAY + cal.start + cal.hours
+    return np.clip(v["t_done"] - np.maximum(start, end), 0.0, None)
+
+
+def overtime_by_tech(
+    scenario: Scenario, v: dict[str, np.ndarray], n_tech: int, W: float, H: float
+) -> np.ndarray:
+    """Overtime hours of each technician on the visits done in [W, H)."""
+    done = v["t_done"]
+    m = (done >= W) & (done < H)
+    return np.bincount(v["tech"][m].astype(int), overtime(scenario, v)[m], minlength=n_tech)
+
+
+def downtime(v: dict[str, np.ndarray], horizon: float) -> tuple[np.ndarray, np.ndarray]:
+    """Down periods of contract assets, from the visit records: a period starts when a
+    problem becomes ready for its first visit or comes back after looking fixed (a callback),
+    and ends at the visit that closes it as fixed (or at `horizon`). Returns their starts
+    and ends (docs/model.md, "Uptime")."""
+    m = (v["customer"] >= 0) & (v["outcome"] != MAINTAINED)
+    if not m.any():
+        return np.zeros(0), np.zeros(0)
+    order = np.lexsort((v["visit_no"][m], v["problem"][m]))
+    ready, done = v["t_ready"][m][order], v["t_done"][m][order]
+    out = v["outcome"][m][order]
+    opens = (v["visit_no"][m][order] == 1) | (v["is_callback"][m][order] == 1)
+    period = np.cumsum(opens) - 1
+    start = ready[opens]
+    closes = (out == FIXED) | (out == LOOKED_FIXED)
+    end = np.full(len(start), horizon)
+    end[period[closes]] = done[closes]
+    return start, end
 
 
 def _retained_value(
@@ -147,9 +192,14 @@ def replication_kpis(
     window = scenario.callback_window_days * HOURS_PER_DAY
     v = visit_columns(out)
     r = columns(out.renewals, RENEWAL_FIELDS)
+    wf = scenario.workforce
     done = v["t_done"]
     meas = (done >= W) & (done < H)
-    judged = meas & (done < H - window)  # visits whose callback window closed in the run
+    planned = v["outcome"] == MAINTAINED
+    repair = meas & ~planned
+    contract = repair & (v["customer"] >= 0)
+    tm = repair & (v["customer"] < 0)
+    judged = repair & (done < H - window)  # visits whose callback window closed in the run
     events = term_events(v, window)  # first-time fixes and callbacks as paid (sim.pay.ledger)
 
     first = judged & (v["visit_no"] == 1)
@@ -157,6 +207,8 @@ def replication_kpis(
     closed = judged & ((v["outcome"] == FIXED) | (v["outcome"] == LOOKED_FIXED))
     callback = judged & events["callbacks"].mask
     n_visits = int(meas.sum())
+    n_repairs = int(repair.sum())
+    n_contract = int(contract.sum())
     responses = meas & (v["survey"] >= 0)
     prom = meas & (v["survey"] == PROMOTER)
     det = meas & (v["survey"] == DETRACTOR)
@@ -165,13 +217,18 @@ def replication_kpis(
     rel_prom = rmeas & (r["relational"] == PROMOTER)
     rel_det = rmeas & (r["relational"] == DETRACTOR)
 
-    # revenue: contract value pro rata while the customer is active in [W, H)
-    churn_t = np.full(scenario.customers.count, np.inf)
+    # contract revenue: contract value pro rata while the account is a customer in [W, H)
+    annual = np.asarray(out.annual_value, dtype=float)
+    joined = np.zeros(len(annual))
+    joined[out.initial_accounts :] = out.join_t
+    churn_t = np.full(len(annual), np.inf)
     lost = r["renewed"] == 0
     churn_t[r["customer"][lost].astype(int)] = r["t"][lost]
-    annual = np.asarray(out.annual_value, dtype=float)
-    active_h = np.clip(np.minimum(churn_t, H) - W, 0.0, H - W)
-    revenue = float((annual * active_h).sum() / (DAYS_PER_YEAR * HOURS_PER_DAY))
+    active_h = np.clip(np.minimum(churn_t, H) - np.maximum(joined, W), 0.0, H - W)
+    contract_revenue = float((annual * active_h).sum() / (DAYS_PER_YEAR * HOURS_PER_DAY))
+    tm_jobs = int((tm & (v["visit_no"] == 1)).sum())
+    tm_revenue = tm_jobs * scenario.time_and_materials.revenue_per_job
+    revenue = contract_revenue + tm_revenue
 
     counts = tech_counts(scenario, out, events)
     comps = formula.components(counts)
@@ -179,20 +236,28 @@ def replication_kpis(
     total_pay = float(pay.sum())
     tech_days = float(counts["days"].sum())  # shift days less vacancies
     busy = float((v["t_done"] - v["t_start"])[meas].sum())
-    visit_costs = scenario.workforce.cost_per_visit * n_visits
-    resolved = int((meas & (v["outcome"] == FIXED)).sum())
-    ready_meas = (v["t_ready"] >= W) & (v["t_ready"] < H)
-    margin = revenue - total_pay - visit_costs
+    ot_by_tech = overtime_by_tech(scenario, v, n_tech, W, H)
+    ot_hours = float(ot_by_tech.sum())
+    labour = total_pay * (1.0 + wf.labour_overhead)  # pay and the employer's cost on it
+    truck_costs = wf.cost_per_visit * n_visits
+    resolved = int((repair & (v["outcome"] == FIXED)).sum())
+    ready_meas = contract & (v["t_ready"] >= W) & (v["t_ready"] < H)
+    margin = revenue - labour - truck_costs
+    paid_hours = tech_days * wf.shift_hours + ot_hours
+    d0, d1 = downtime(v, H)
+    closed_meas = (d1 >= W) & (d1 < H)
+    down_h = float((np.minimum(d1, H) - np.maximum(d0, W)).clip(0.0).sum())
+    pl = meas & planned
 
     k = {
         "first_time_fix_rate": _ratio(ftf.sum(), first.sum()),
-        "repeat_visit_rate": _ratio((meas & (v["visit_no"] > 1)).sum(), n_visits),
+        "repeat_visit_rate": _ratio((repair & (v["visit_no"] > 1)).sum(), n_repairs),
         "callback_rate": _ratio(callback.sum(), closed.sum()),
         "retention_rate": _ratio(r["renewed"][rmeas].sum(), rmeas.sum()),
         "nps": 100.0 * _ratio(prom.sum() - det.sum(), responses.sum()),
-        "sla_compliance": 1.0 - _ratio(v["late"][meas].sum(), n_visits),
+        "sla_compliance": 1.0 - _ratio(v["late"][contract].sum(), n_contract),
         "jobs_per_tech_day": _ratio(n_visits, tech_days),
-        "utilisation": _ratio(busy, tech_days * scenario.workforce.shift_hours),
+        "utilisation": _ratio(busy, tech_days * wf.shift_hours),
         "tech_pay_per_day": _ratio(total_pay, tech_days),
         "labour_cost_per_job": _ratio(total_pay, resolved),
         "revenue": revenue,
@@ -201,8 +266,8 @@ def replication_kpis(
         "relational_nps": 100.0 * _ratio(rel_prom.sum() - rel_det.sum(), rmeas.sum()),
         "visits": float(n_visits),
         "problems_resolved": float(resolved),
-        "mean_response_hours": float(np.mean((v["t_arrive"] - v["t_ready"])[meas]))
-        if n_visits
+        "mean_response_hours": float(np.mean((v["t_arrive"] - v["t_ready"])[contract]))
+        if n_contract
         else float("nan"),
         "mean_wait_hours": float(np.mean((v["t_start"] - v["t_ready"])[ready_meas]))
         if ready_meas.any()
@@ -210,7 +275,7 @@ def replication_kpis(
         "mean_queue_length": out.queue_area_measured / (H - W),
         "arrival_rate_per_hour": out.jobs_created_measured / (H - W),
         "total_pay": total_pay,
-        "visit_costs": float(visit_costs),
+        "visit_costs": float(truck_costs),
         "churned_customers": float((rmeas & lost).sum()),
         "lost_annual_value": float(r["annual_value"][rmeas & lost].sum()),
         "mean_thoroughness": float(np.mean(out.thoroughness)),
@@ -218,6 +283,21 @@ def replication_kpis(
         "vacancy_days": float(
             sum(max(0.0, min(a1, H) - max(a0, W)) for _i, a0, a1 in out.absences) / HOURS_PER_DAY
         ),
+        "overtime_hours": _ratio(ot_hours, tech_days),
+        "loaded_cost_per_visit": wf.cost_per_visit
+        + _ratio(labour, paid_hours) * _ratio(busy, n_visits),
+        "labour_cost": labour,
+        "contract_revenue": contract_revenue,
+        "tm_jobs": float(tm_jobs),
+        "tm_revenue": float(tm_revenue),
+        "planned_visits": float(pl.sum()),
+        "planned_on_time_rate": 1.0 - _ratio(v["late"][pl].sum(), pl.sum()),
+        "new_accounts": float(((joined >= W) & (joined < H))[out.initial_accounts :].sum()),
+        "active_accounts_end": float(out.active_end),
+        "downtime_hours_per_failure": float(np.mean((d1 - d0)[closed_meas]))
+        if closed_meas.any()
+        else float("nan"),
+        "availability": 1.0 - _ratio(down_h, float(active_h.sum())),
     }
     techs = []
     for i in range(n_tech):
@@ -225,6 +305,7 @@ def replication_kpis(
             "tech": i,
             "skill": out.skill[i],
             "thoroughness": out.thoroughness[i],
+            "overtime_hours": float(ot_by_tech[i]),
             **{t: float(counts[t][i]) for t in VARIABLE_TERMS},
             "pay": float(pay[i]),
             "pay_per_day": _ratio(pay[i], counts["days"][i]),

@@ -33,6 +33,33 @@ def qualification(
     return qualified, can_do
 
 
+def qualification_of(
+    scenario: Scenario, skills: list[float]
+) -> tuple[list[list[int]], list[list[bool]]]:
+    """`qualification` for the scenario's job types, plus the queue of planned visits
+    (index: the number of job types) that everybody may take, when maintenance is on."""
+    qualified, can_do = qualification([jt.min_skill for jt in scenario.jobs.types.values()], skills)
+    if scenario.maintenance.enabled:
+        planned = len(can_do)
+        for q in qualified:
+            q.append(planned)
+        can_do.append([True] * len(skills))
+    return qualified, can_do
+
+
+def expected_hours(scenario: Scenario, theta: float) -> list[float]:
+    """The hours a technician at thoroughness theta expects a job of each queue to take:
+    mean travel plus the mean on-site time (job types, then planned visits)."""
+    travel = scenario.workforce.travel_hours_mean
+    means = [jt.onsite_hours_mean for jt in scenario.jobs.types.values()]
+    means.append(scenario.maintenance.onsite_hours_mean)
+    return [travel + theta * m for m in means]
+
+
+#: The cherry-picking "pay per hour" of the planned-visit queue: never picked over a repair.
+NEVER_PICKED = -1e9
+
+
 @dataclass
 class Crew:
     """Per-technician state the simulation reads at every visit (lists indexed by slot)."""
@@ -50,6 +77,8 @@ class Crew:
     rates: list[list[float]]  # cherry-picking pay per hour per job type
     pclose: list[tuple[float, float]]  # P(premature closure) on first / repeat visits
     present_from: list[float]  # the slot is vacant before this time
+    need: list[list[float]]  # expected hours (travel + on site) of a job of each queue
+    multiplier: list[float]  # failure-rate multiplier a planned visit of theirs leaves
     _tables: dict[float, gaming.PickTable] = field(default_factory=dict)  # by skill
 
     @classmethod
@@ -65,7 +94,7 @@ class Crew:
         q = scenario.quality
         types = list(scenario.jobs.types.values())
         n_tech, n_types = len(skill), len(types)
-        qualified, can_do = qualification([jt.min_skill for jt in types], skill)
+        qualified, can_do = qualification_of(scenario, skill)
         return cls(
             scenario,
             formula,
@@ -80,9 +109,11 @@ class Crew:
             [float(quality.rushed_prob(q, th)) for th in thoroughness],
             qualified,
             can_do,
-            [[0.0] * n_types for _ in range(n_tech)],
+            [[0.0] * n_types + [NEVER_PICKED] for _ in range(n_tech)],
             [(0.0, 0.0)] * n_tech,
             [0.0] * n_tech,
+            [expected_hours(scenario, th) for th in thoroughness],
+            [float(quality.failure_multiplier(scenario, th)) for th in thoroughness],
         )
 
     def refresh(self, i: int) -> None:
@@ -92,6 +123,8 @@ class Crew:
         self.fixp[i] = [float(quality.fix_prob(q, s, jt, t)) for jt in sc.jobs.types.values()]
         self.detp[i] = float(quality.detect_prob(q, t))
         self.rushp[i] = float(quality.rushed_prob(q, t))
+        self.need[i] = expected_hours(sc, t)
+        self.multiplier[i] = float(quality.failure_multiplier(sc, t))
         gm = sc.gaming
         if not (gm.cherry_picking or gm.premature_closure):
             return
@@ -102,7 +135,7 @@ class Crew:
             table = self._tables.get(s)
             if table is None:
                 table = self._tables[s] = gaming.PickTable(sc, f, s)
-            self.rates[i] = table.pick_rates(t, self.lam[i])
+            self.rates[i] = [*table.pick_rates(t, self.lam[i]), NEVER_PICKED]
         if gm.premature_closure:
             self.pclose[i] = (
                 gaming.closure_prob(sc, f, self.lam[i], True),
@@ -111,7 +144,6 @@ class Crew:
 
     def requalify(self) -> None:
         """Recompute who may take which job type after a change of skill."""
-        mins = [jt.min_skill for jt in self.scenario.jobs.types.values()]
-        qualified, can_do = qualification(mins, self.skill)
+        qualified, can_do = qualification_of(self.scenario, self.skill)
         self.qualified[:] = qualified
         self.can_do[:] = can_do

@@ -17,13 +17,16 @@ rule from the scenario:
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable
 from operator import itemgetter
 from typing import Protocol
 
 from sim.config.scenario import Scenario
 from sim.model.crew import Crew
-from sim.model.state import Entry, Job
+from sim.model.state import RANK, Entry, Job
+
+INF = math.inf
 
 
 class Dispatcher(Protocol):
@@ -33,10 +36,15 @@ class Dispatcher(Protocol):
         """The order of jobs within a job type's queue (smaller first, ties first come)."""
         ...
 
-    def take(self, i: int, queues: list[list[Entry]], now: float) -> Job | None:
+    def take(
+        self, i: int, queues: list[list[Entry]], now: float, left: float = INF, spare: float = INF
+    ) -> Job | None:
         """Pop and return the job technician i takes at `now`, or None to wait.
         `queues[j]` is the heap of job type j; `Crew.qualified[i]` lists the types i may
-        take (a rule must not give i any other)."""
+        take (a rule must not give i any other). A job whose expected hours
+        (`Crew.need[i][j]`) exceed `left` (to the overtime cap) must not be given, nor
+        planned work or a T&M call (priority >= RANK) whose expected hours exceed `spare`
+        (to the shift end)."""
         ...
 
 
@@ -55,15 +63,21 @@ class PriorityDispatcher:
 
     def __init__(self, scenario: Scenario, crew: Crew) -> None:
         self.qualified = crew.qualified
+        self.need = crew.need
         self.priority = by_ready if scenario.workforce.dispatch == "fifo" else by_deadline
 
-    def take(self, i: int, queues: list[list[Entry]], now: float) -> Job | None:
-        """The most urgent job i may take."""
+    def take(
+        self, i: int, queues: list[list[Entry]], now: float, left: float = INF, spare: float = INF
+    ) -> Job | None:
+        """The most urgent job i may take (and has the time for)."""
         best_q = None
         best_key = None
+        need = self.need[i] if left < INF else None
         for j in self.qualified[i]:
             qj = queues[j]
             if qj and (best_key is None or qj[0][0] < best_key):
+                if need is not None and need[j] > (left if qj[0][0] < RANK else spare):
+                    continue
                 best_key = qj[0][0]
                 best_q = qj
         if best_q is None:
@@ -82,15 +96,20 @@ class CherryPicking(PriorityDispatcher):
         self.guard = scenario.gaming.sla_guard_hours
         self.min_gain = scenario.gaming.min_gain_per_hour
 
-    def take(self, i: int, queues: list[list[Entry]], now: float) -> Job | None:
+    def take(
+        self, i: int, queues: list[list[Entry]], now: float, left: float = INF, spare: float = INF
+    ) -> Job | None:
         """The head of the best-paying queue i may take from, or the most urgent job."""
         urgent_q = pick_q = None
         urgent_key = None
         urgent_j, pick_r = 0, 0.0
         r = self.rates[i]
+        need = self.need[i] if left < INF else None
         for j in self.qualified[i]:
             qj = queues[j]
             if qj:
+                if need is not None and need[j] > (left if qj[0][0] < RANK else spare):
+                    continue
                 if urgent_key is None or qj[0][0] < urgent_key:
                     urgent_key, urgent_q, urgent_j = qj[0][0], qj, j
                 if pick_q is None or r[j] > pick_r:

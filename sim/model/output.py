@@ -39,4 +39,11 @@ class Output:
     skill_weeks: list[list[float]] | None = None
     intrinsic_weeks: list[list[float]] | None = None
     present_weeks: list[list[int]] | None = None
+    # work beyond contract repairs, and new accounts (docs/model.md, "Capacity that pays")
+    jobs_lost: int = 0  # T&M calls nobody started within their patience
+    initial_accounts: int = 0
+    join_t: list[float] = field(default_factory=list)  # join time of each new account
+    tm_first: int = 0  # problems from here are T&M calls ...
+    planned_first: int = 0  # ... and from here planned visits
+    active_end: int = 0  # accounts that are customers at the end of the run
     cache: dict = field(default_factory=dict, repr=False)  # derived arrays (sim.metrics.kpis)

@@ -9,6 +9,7 @@ failures are dropped from the moment it leaves (docs/model.md section 1: "Renewa
 
 from __future__ import annotations
 
+import heapq
 import math
 
 from simpy.events import ProcessGenerator
@@ -39,7 +40,10 @@ class Renewals:
         c = ctx.scenario.customers
         self.term_h = c.term_days * HOURS_PER_DAY
         offsets = ctx.world.renewal_offset_h
-        self.order = sorted(range(c.count), key=lambda a: offsets[a])  # by first renewal
+        n0 = ctx.world.initial_accounts
+        self.order = sorted(range(n0), key=lambda a: offsets[a])  # by first renewal
+        # accounts that join during the run: (next renewal, account, term), a heap
+        self.new = [(offsets[a], a, 0) for a in range(n0, len(offsets))]
         self.pos = 0  # next account in `order`
         self.term = 0  # terms completed by every account before the one now renewing
         self.customer_hours = 0.0  # active customer-hours so far (rate of bad experiences)
@@ -50,7 +54,7 @@ class Renewals:
     def run(self) -> ProcessGenerator:
         """Day by day over the horizon."""
         ctx = self.ctx
-        env, count = ctx.env, ctx.scenario.customers.count
+        env = ctx.env
         warm = ctx.warmup <= 0
         day = 0
         while day * HOURS_PER_DAY <= ctx.horizon:
@@ -58,19 +62,21 @@ class Renewals:
             if t > env.now:
                 yield env.timeout(t - env.now)
             if day:
-                self.customer_hours += (count - ctx.accounts.churned) * HOURS_PER_DAY
+                self.customer_hours += ctx.accounts.n_active * HOURS_PER_DAY
             if not warm and env.now >= ctx.warmup:
                 ctx.jobs.restart_area(env.now)
                 warm = True
             if day % 7 == 0:
                 self._snapshot(day // 7)
             yield from self._renewals(t + HOURS_PER_DAY)
+            if self.new:
+                yield from self._new_renewals(t + HOURS_PER_DAY)
             day += 1
 
     def _snapshot(self, week: int) -> None:
         ctx, accounts = self.ctx, self.ctx.accounts
         n = len(ctx.out.visits)
-        active = ctx.scenario.customers.count - accounts.churned
+        active = accounts.n_active
         row = (week, ctx.env.now, active, accounts.churned, ctx.jobs.waiting, n - self.visits_seen)
         ctx.out.weeks.append(row)  # a WeekSnapshot
         self.visits_seen = n
@@ -90,7 +96,18 @@ class Renewals:
                 yield env.timeout(r - env.now)
             self.pos += 1
             if self.ctx.accounts.active[c]:
-                self._renew(c, r)
+                self._renew(c, r, self.term)
+
+    def _new_renewals(self, until: float) -> ProcessGenerator:
+        """The renewals of accounts that joined during the run, due before `until`."""
+        env, heap = self.ctx.env, self.new
+        while heap and heap[0][0] < until:
+            r, c, term = heapq.heappop(heap)
+            if r > env.now:
+                yield env.timeout(r - env.now)
+            if self.ctx.accounts.active[c]:
+                self._renew(c, r, term)
+                heapq.heappush(heap, (r + self.term_h, c, term + 1))
 
     def _odds(self, n_bad: int) -> tuple[float, float, float]:
         """P(churn), and the relational survey's P(promoter) and 1 - P(detractor), after
@@ -104,9 +121,10 @@ class Renewals:
             odds = self.odds[n_bad] = (p_churn, pp, 1.0 - pd)
         return odds
 
-    def _renew(self, c: int, r: float) -> None:
-        """Account c's renewal decision at `r`, with its relational survey answer."""
-        ctx, w, term, accounts = self.ctx, self.ctx.world, self.term, self.ctx.accounts
+    def _renew(self, c: int, r: float, term: int) -> None:
+        """Account c's renewal decision at `r` (the end of its term number `term`), with its
+        relational survey answer."""
+        ctx, w, accounts = self.ctx, self.ctx.world, self.ctx.accounts
         n_bad = accounts.bad[c]
         if self.impute and r < self.term_h and self.customer_hours > 0.0:
             # the term began before the run: impute its unseen part at the rate of bad

@@ -14,12 +14,15 @@ couple the schemes' runs of a replication, and nothing else does:
 
 from __future__ import annotations
 
+import functools
+
 from sim.behaviour.best_response import choose_thoroughness
+from sim.config.base import DAYS_PER_YEAR
 from sim.config.scenario import Scenario
 from sim.model.output import Output
 from sim.model.simulation import simulate
 from sim.pay.formula import PayFormula, formula_for, scaled
-from sim.world.draws import World
+from sim.world.draws import World, build_world
 
 
 def scheme_formula(scenario: Scenario, name: str) -> PayFormula:
@@ -61,3 +64,37 @@ def simulate_schemes(scenario: Scenario, world: World) -> list[tuple[str, PayFor
         if name not in done:
             done[name] = simulate_scheme(scenario, world, name, ref)
     return [(name, *done[name]) for name in names]
+
+
+def world_for(scenario: Scenario, seed: int, replication: int) -> World:
+    """`build_world`, once `customers.new_accounts_per_year: steady` is resolved to a number
+    (`steady_rate`)."""
+    return build_world(resolve_steady(scenario, seed), seed, replication)
+
+
+def resolve_steady(scenario: Scenario, seed: int) -> Scenario:
+    """The scenario with a "steady" acquisition rate replaced by `steady_rate`."""
+    if scenario.customers.new_accounts_per_year != "steady":
+        return scenario
+    rate = steady_rate(scenario.model_dump_json(), seed)
+    customers = scenario.customers.model_copy(update={"new_accounts_per_year": rate})
+    return scenario.model_copy(update={"customers": customers})
+
+
+@functools.lru_cache(maxsize=64)
+def steady_rate(scenario_json: str, seed: int) -> float:
+    """New accounts per year that keep the baseline scheme's book steady: the accounts it
+    loses per year over the run in a pilot replication without acquisition (replication
+    -1 of `seed`, which no experiment uses; docs/model.md, "A steady book")."""
+    sc = Scenario.model_validate_json(scenario_json)
+    pilot = sc.model_copy(
+        update={"customers": sc.customers.model_copy(update={"new_accounts_per_year": 0.0})}
+    )
+    world = build_world(pilot, seed, PILOT_REPLICATION)
+    _f, out = simulate_scheme(pilot, world, pilot.baseline_scheme)
+    lost = sum(1 for r in out.renewals if not r[2])
+    return lost / (pilot.horizon_days / DAYS_PER_YEAR)
+
+
+#: The replication number of the pilot run of `steady_rate` (spawn keys must be >= 0).
+PILOT_REPLICATION = 2**31 - 1

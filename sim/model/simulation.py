@@ -31,22 +31,58 @@ from sim.model.dispatch import DispatcherFactory, dispatcher_for
 from sim.model.dynamics import Dynamics
 from sim.model.output import Output
 from sim.model.renewals import Renewals
-from sim.model.state import Accounts, Jobs
+from sim.model.state import PLANNED, TM_CALL, Accounts, Jobs
 from sim.model.technician import VisitRules, technician
 from sim.pay.formula import PayFormula
 from sim.world.calendar import Calendar
 from sim.world.draws import World
 
 
-def failures(ctx: Context) -> ProcessGenerator:
-    """Each failure of an active customer opens a problem: its first visit is ready now."""
-    env, w, active, ready = ctx.env, ctx.world, ctx.accounts.active, ctx.jobs.ready
-    f_cust, sla = w.failure_customer, w.sla_hours
-    for p, t in enumerate(w.failure_t):
+def failures(ctx: Context, rules: VisitRules) -> ProcessGenerator:
+    """Each failure of an active customer opens a problem: its first visit is ready now.
+    With maintenance, failures are drawn at the highest rate a planned visit can leave and
+    kept with probability multiplier / highest (thinning; docs/model.md)."""
+    env, w, ready = ctx.env, ctx.world, ctx.jobs.ready
+    active, mult = ctx.accounts.active, ctx.accounts.multiplier
+    f_cust, sla, f_t = w.failure_customer, w.sla_hours, w.failure_t
+    keep_u, top = w.keep_u, w.max_multiplier
+    business = rules.business
+    for p in range(w.tm_first):
+        t = f_t[p]
         yield env.timeout(t - env.now)
         c = f_cust[p]
-        if active[c]:
-            ready((p, 1, t, t + sla[c], -1, False))
+        if active[c] and (keep_u is None or keep_u[p] * top < mult[c]):
+            ready((p, 1, t, rules.deadline(t, c) if business else t + sla[c], -1, False))
+
+
+def tm_calls(ctx: Context, rules: VisitRules) -> ProcessGenerator:
+    """T&M calls: each waits, after every repair and planned visit, until its patience ends."""
+    env, w, ready = ctx.env, ctx.world, ctx.jobs.ready
+    patience = rules.tm_patience
+    for p in range(w.tm_first, w.planned_first):
+        t = w.failure_t[p]
+        yield env.timeout(t - env.now)
+        ready((p, 1, t, t + patience, -1, False), TM_CALL)
+
+
+def planned_visits(ctx: Context) -> ProcessGenerator:
+    """Planned visits of active accounts, ready at their window's start, due by its end."""
+    env, w, ready, active = ctx.env, ctx.world, ctx.jobs.ready, ctx.accounts.active
+    first = w.planned_first
+    for p in range(first, len(w.failure_t)):
+        t = w.failure_t[p]
+        yield env.timeout(t - env.now)
+        if active[w.failure_customer[p]]:
+            ready((p, 1, t, w.planned_deadline[p - first], -1, False), PLANNED)
+
+
+def joins(ctx: Context) -> ProcessGenerator:
+    """New accounts become customers at their join times."""
+    env, accounts = ctx.env, ctx.accounts
+    for k, t in enumerate(ctx.world.join_t):
+        yield env.timeout(t - env.now)
+        accounts.active[ctx.world.initial_accounts + k] = True
+        accounts.joined += 1
 
 
 def shifts(ctx: Context) -> ProcessGenerator:
@@ -108,7 +144,7 @@ def simulate(
         cal=cal,
         crew=crew,
         jobs=Jobs(env, cal, world.failure_type, crew.can_do, rule.priority, warmup),
-        accounts=Accounts.start(sc.customers.count),
+        accounts=Accounts.start(world.initial_accounts, len(world.join_t)),
         dispatcher=rule,
         out=Output(
             thoroughness=list(thoroughness),
@@ -126,12 +162,18 @@ def simulate(
 
 def _run(ctx: Context, formula: PayFormula | None, reference_pay: list[float] | None) -> Output:
     """Start the processes, run to the horizon, and write the end state into the output."""
-    env, out, jobs = ctx.env, ctx.out, ctx.jobs
-    env.process(failures(ctx))
+    env, out, jobs, w = ctx.env, ctx.out, ctx.jobs, ctx.world
+    rules = VisitRules(ctx)
+    env.process(failures(ctx, rules))
+    if w.join_t:
+        env.process(joins(ctx))
     env.process(Renewals(ctx).run())
+    if w.planned_first > w.tm_first:
+        env.process(tm_calls(ctx, rules))
+    if len(w.failure_t) > w.planned_first:
+        env.process(planned_visits(ctx))
     if not ctx.cal.always:
         env.process(shifts(ctx))
-    rules = VisitRules(ctx)
     for i in range(ctx.scenario.workforce.technicians):
         env.process(technician(ctx, rules, i))
     dynamics = None
@@ -153,5 +195,10 @@ def _run(ctx: Context, formula: PayFormula | None, reference_pay: list[float] | 
     out.jobs_created = jobs.created
     out.jobs_created_measured = jobs.created_measured
     out.jobs_completed = len(out.visits)
+    out.jobs_lost = jobs.lost
     out.end_time = ctx.horizon
+    out.initial_accounts = w.initial_accounts
+    out.join_t = list(w.join_t)
+    out.tm_first, out.planned_first = w.tm_first, w.planned_first
+    out.active_end = ctx.accounts.n_active
     return out

@@ -28,6 +28,11 @@ Job = tuple[int, int, float, float, int, bool]
 #: A queue entry: (priority, arrival number, job); heaps order by the first two.
 Entry = tuple[float, int, Job]
 
+#: Ranks of work: a job of rank k goes after every waiting job of a lower rank (its priority
+#: is offset by k * RANK, more hours than any horizon holds).
+REPAIR, PLANNED, TM_CALL = 0, 1, 2
+RANK = 1e7
+
 
 class Jobs:
     """Jobs waiting per job type, technicians idle for want of a job, and job counters."""
@@ -43,6 +48,7 @@ class Jobs:
         "idle",
         "in_service",
         "job_type",
+        "lost",
         "priority",
         "queues",
         "scheduled",
@@ -75,6 +81,7 @@ class Jobs:
         self.created_measured = 0  # ... after the warm-up
         self.scheduled = 0  # next visits scheduled but not yet ready
         self.in_service = 0  # travelling or on site
+        self.lost = 0  # T&M calls nobody started within their patience
 
     def count(self, now: float, delta: int) -> None:
         """Change the number waiting by `delta` at `now`, integrating the queue length."""
@@ -87,15 +94,17 @@ class Jobs:
         self.count(now, 0)
         self.area = 0.0
 
-    def ready(self, job: Job) -> None:
-        """Queue a visit under its job type and wake an idle technician who may take it."""
+    def ready(self, job: Job, rank: int = REPAIR) -> None:
+        """Queue a visit under its job type (after all waiting jobs of a lower `rank`) and
+        wake an idle technician who may take it."""
         now = self.env.now
         self.created += 1
         if now >= self.warmup:
             self.created_measured += 1
         j = self.job_type[job[0]]  # the problem's job type
         self.seq += 1
-        heapq.heappush(self.queues[j], (self.priority(job), self.seq, job))
+        key = self.priority(job) + rank * RANK if rank else self.priority(job)
+        heapq.heappush(self.queues[j], (key, self.seq, job))
         self.area += self.waiting * (now - self._last)  # self.count(now, 1), inlined
         self._last = now
         self.waiting += 1
@@ -125,14 +134,23 @@ class Jobs:
 
 @dataclass
 class Accounts:
-    """Who is still a customer, and each account's bad experiences in its current term."""
+    """Who is a customer, each account's bad experiences in its current term, and the
+    failure-rate multiplier its last planned visit left (docs/model.md, "Planned maintenance")."""
 
     active: list[bool]
     bad: list[int]
+    multiplier: list[float]
     bad_total: int = 0  # bad experiences of all accounts so far (to impute history)
     churned: int = 0  # accounts lost so far
+    joined: int = 0  # accounts that joined during the run so far
+    initial: int = 0  # accounts at the start
 
     @classmethod
-    def start(cls, count: int) -> Accounts:
-        """`count` active accounts with a clean record."""
-        return cls([True] * count, [0] * count)
+    def start(cls, count: int, new: int = 0) -> Accounts:
+        """`count` active accounts with a clean record, and `new` that have not joined yet."""
+        n = count + new
+        return cls([True] * count + [False] * new, [0] * n, [1.0] * n, initial=count)
+
+    @property
+    def n_active(self) -> int:
+        return self.initial + self.joined - self.churned

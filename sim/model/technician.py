@@ -20,6 +20,7 @@ import math
 
 from simpy.events import ProcessGenerator
 
+from sim.config.base import HOURS_PER_DAY
 from sim.model.context import Context
 from sim.world import quality
 from sim.world.draws import VISIT_SLOTS, extra_slot
@@ -27,6 +28,7 @@ from sim.world.records import (
     DETRACTOR,
     FIXED,
     LOOKED_FIXED,
+    MAINTAINED,
     NO_RESPONSE,
     NOT_FIXED,
     PART_MISSING,
@@ -52,6 +54,9 @@ class VisitRules:
         self.response_rate = sc.nps.response_rate
         self.survey_p = self._survey_table()
         self.closure = sc.gaming.premature_closure
+        self.business = sc.customers.sla_clock == "business"
+        self.tm_patience = sc.time_and_materials.patience_days * HOURS_PER_DAY
+        self.cap = sc.workforce.max_overtime_hours
         # per problem: failure time, customer, job type
         self.problems = (w.failure_t, w.failure_customer, w.failure_type)
         # per problem and visit slot, in `Draws` order
@@ -100,9 +105,29 @@ class VisitRules:
             delay = cb_delay
         nxt = ctx.env.now + delay
         if nxt < ctx.horizon:
-            deadline = nxt + ctx.world.sla_hours[ctx.world.failure_customer[p]]
+            deadline = self.deadline(nxt, ctx.world.failure_customer[p])
             ctx.jobs.schedule((p, visit_no + 1, nxt, deadline, i, outcome == LOOKED_FIXED), delay)
         return nxt
+
+    def deadline(self, t: float, c: int) -> float:
+        """The SLA deadline of a repair of account c ready at t (c < 0: a T&M call, which
+        has its patience instead), in calendar or business hours (`customers.sla_clock`)."""
+        if c < 0:
+            return t + self.tm_patience
+        sla = self.ctx.world.sla_hours[c]
+        return self.ctx.cal.add_business_hours(t, sla) if self.business else t + sla
+
+    def limits(self, now: float) -> tuple[float, float]:
+        """Hours to the overtime cap and to the shift end, at `now` (on shift)."""
+        end = self.ctx.cal.shift_end(now)
+        assert self.cap is not None
+        return end + self.cap - now, end - now
+
+    def planned(self, i: int, p: int, theta: float) -> None:
+        """A planned visit done: the account's failure rate until its next planned visit
+        follows from the technician's thoroughness (`sim.world.quality.failure_multiplier`)."""
+        ctx = self.ctx
+        ctx.accounts.multiplier[ctx.world.failure_customer[p]] = ctx.crew.multiplier[i]
 
 
 def technician(ctx: Context, rules: VisitRules, i: int) -> ProcessGenerator:
@@ -115,6 +140,8 @@ def technician(ctx: Context, rules: VisitRules, i: int) -> ProcessGenerator:
     part_on_van, diag, closure = rules.part_on_van, rules.diag, rules.closure
     resp_rate, survey_p = rules.response_rate, rules.survey_p
     theta, fp, dp, rp = crew.th[i], crew.fixp[i], crew.detp[i], crew.rushp[i]
+    w = ctx.world
+    tm_first, planned_first, capped = w.tm_first, w.planned_first, rules.cap is not None
     while True:
         now = env.now
         if dynamic:
@@ -125,14 +152,28 @@ def technician(ctx: Context, rules: VisitRules, i: int) -> ProcessGenerator:
         if not cal.on_shift(now):
             yield timeout(cal.next_start(now) - now)
             continue
-        job = take(i, queues, now)
+        job = take(i, queues, now, *rules.limits(now)) if capped else take(i, queues, now)
         if job is None:
             ev = idle[i] = env.event()
             yield ev
             continue
         jobs.count(now, -1)
         p, visit_no, t_ready, deadline, caused_by, is_cb = job
+        if deadline < now and tm_first <= p < planned_first and visit_no == 1:
+            jobs.lost += 1  # a T&M call that waited past its patience went elsewhere
+            continue
         k, j = visit_no - 1, f_type[p]
+        if p >= planned_first:  # a planned visit: no fault to fix, no survey
+            tr, work = s_tr[p][0], theta * s_dur[p][0]
+            arrive = now + tr
+            jobs.in_service += 1
+            yield timeout(tr + work)
+            jobs.in_service -= 1
+            rules.planned(i, p, theta)
+            late = 1 if arrive > deadline else 0
+            visits.append((p, f_cust[p], 1, i, j, f_t[p], t_ready, now, arrive, env.now,
+                           MAINTAINED, late, 0, NO_RESPONSE, -1, 0, math.inf, theta))  # fmt: skip
+            continue
         if k < VISIT_SLOTS:
             dur, tr, u_part = s_dur[p][k], s_tr[p][k], s_part[p][k]
             u_fix, u_det, cb_delay = s_fix[p][k], s_det[p][k], s_cb[p][k]
@@ -159,7 +200,7 @@ def technician(ctx: Context, rules: VisitRules, i: int) -> ProcessGenerator:
         if u_surv < resp_rate:
             pp, pd_lo = survey_p[8 * unresolved + 4 * repeat + 2 * late + rushed]
             survey = PROMOTER if u_score < pp else (DETRACTOR if u_score >= pd_lo else PASSIVE)
-        if late or unresolved or repeat or rushed:
+        if (late or unresolved or repeat or rushed) and c >= 0:
             bad[c] += 1
             accounts.bad_total += 1
         nxt = math.inf if outcome == FIXED else rules.next_visit(i, p, visit_no, outcome, cb_delay)

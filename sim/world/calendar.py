@@ -8,6 +8,8 @@ period holds (for day and hour pay).
 
 from __future__ import annotations
 
+import math
+
 from sim.config.base import HOURS_PER_DAY
 from sim.config.scenario import Scenario
 
@@ -38,6 +40,30 @@ class Calendar:
             s = day * HOURS_PER_DAY + self.start
             if s > t and day % 7 < self.days:
                 return s
+            day += 1
+
+    def shift_end(self, t: float) -> float:
+        """The end of the shift of the day of `t` (infinite if always on shift)."""
+        if self.always:
+            return math.inf
+        return (t // HOURS_PER_DAY) * HOURS_PER_DAY + self.start + self.hours
+
+    def add_business_hours(self, t: float, hours: float) -> float:
+        """The time `hours` of shift time after `t` (the SLA deadline in business hours):
+        only shift hours on working days count."""
+        if self.always:
+            return t + hours
+        day = int(t // HOURS_PER_DAY)
+        left = hours
+        while True:
+            if day % 7 < self.days:
+                s = day * HOURS_PER_DAY + self.start
+                e = s + self.hours
+                a = max(t, s)
+                if a < e:
+                    if a + left <= e:
+                        return a + left
+                    left -= e - a
             day += 1
 
     def shift_days(self, t0: float, t1: float) -> int:

@@ -10,7 +10,7 @@ n-th problem sees the same draws under every scheme (common random numbers).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import overload
 
 import numpy as np
@@ -18,6 +18,7 @@ import numpy as np
 from sim.config.base import DAYS_PER_YEAR, HOURS_PER_DAY
 from sim.config.parts import JobType
 from sim.config.scenario import Scenario
+from sim.world.quality import max_multiplier
 from sim.world.rng import stream
 
 #: Visits per problem with pre-drawn numbers; later visits draw from the "extra" stream.
@@ -62,6 +63,24 @@ class World:
     quit_u: np.ndarray | None = None  # [tech, week] uniforms ("attrition")
     hire_skill: np.ndarray | None = None  # [tech, hire] skill of replacements ("hiring")
     hire_intrinsic: np.ndarray | None = None  # [tech, hire] their intrinsic weights ("hiring")
+    # work beyond contract repairs and new accounts (docs/model.md, "Capacity that pays");
+    # problems are numbered contract failures, then T&M calls, then planned visits
+    initial_accounts: int = 0  # accounts at the start; the rest join at `join_t`
+    join_t: list[float] = field(default_factory=list)  # when each new account joins (h)
+    tm_first: int = -1  # first T&M problem (-1: the number of problems)
+    planned_first: int = -1  # first planned visit (-1: the number of problems)
+    planned_deadline: list[float] = field(default_factory=list)  # per planned visit
+    keep_u: list[float] | None = None  # [contract failure] thinning uniform ("maintenance")
+    max_multiplier: float = 1.0  # the largest failure-rate multiplier of maintenance
+
+    def __post_init__(self) -> None:
+        n = len(self.failure_t)
+        if self.tm_first < 0:
+            self.tm_first = n
+        if self.planned_first < 0:
+            self.planned_first = n
+        if not self.initial_accounts:
+            self.initial_accounts = len(self.tier) - len(self.join_t)
 
     def extra_stream(self) -> np.random.Generator:
         """A fresh generator for draws beyond the pre-drawn slots (one per simulation)."""
@@ -174,12 +193,113 @@ def _option_draws(scenario: Scenario, seed: int, replication: int, n: int) -> di
     return d
 
 
+def _slot_draws(
+    scenario: Scenario, draw: dict[str, np.random.Generator], jtype: np.ndarray
+) -> dict[str, list[list[float]]]:
+    """The pre-drawn numbers of every visit slot of problems of job types `jtype`, in the
+    `World` slot fields, each from its generator in `draw` (by `World` field name)."""
+    jobs, wf = scenario.jobs, scenario.workforce
+    types = list(jobs.types.values())
+    shape = (len(jtype), VISIT_SLOTS)
+    mean = np.array([t.onsite_hours_mean for t in types])[jtype][:, None]
+    cv = np.array([t.onsite_hours_cv for t in types])[jtype][:, None]
+    dur = draw_duration(draw["duration"], jobs.duration_distribution, mean, cv, shape)
+    if wf.travel_hours_mean > 0 and wf.travel_hours_cv > 0:
+        travel = lognormal(draw["travel"], wf.travel_hours_mean, wf.travel_hours_cv, shape)
+    else:
+        travel = np.full(shape, wf.travel_hours_mean)
+    cb = draw["callback_delay_h"].exponential(jobs.callback_delay_mean_days * HOURS_PER_DAY, shape)
+    return {
+        "duration": dur.tolist(),
+        "travel": travel.tolist(),
+        "part_u": draw["part_u"].random(shape).tolist(),
+        "fix_u": draw["fix_u"].random(shape).tolist(),
+        "detect_u": draw["detect_u"].random(shape).tolist(),
+        "callback_delay_h": cb.tolist(),
+        "rushed_u": draw["rushed_u"].random(shape).tolist(),
+        "survey_u": draw["survey_u"].random(shape).tolist(),
+        "score_u": draw["score_u"].random(shape).tolist(),
+    }
+
+
+#: The `World` slot fields and the stream each is drawn from (contract failures).
+SLOT_STREAMS = {
+    "duration": "durations",
+    "travel": "travel",
+    "part_u": "parts",
+    "fix_u": "fix",
+    "detect_u": "detect",
+    "callback_delay_h": "callbacks",
+    "rushed_u": "rushed",
+    "survey_u": "surveys",
+    "score_u": "surveys",
+}
+
+
+def resolved_new_accounts(scenario: Scenario) -> float:
+    """New accounts per year as a number (a "steady" rate must be resolved first, by
+    `sim.model.replication.world_for`)."""
+    rate = scenario.customers.new_accounts_per_year
+    if isinstance(rate, str):
+        raise ValueError(
+            "customers.new_accounts_per_year is 'steady': resolve it with "
+            "sim.model.replication.world_for"
+        )
+    return float(rate)
+
+
+def _new_accounts(
+    scenario: Scenario, seed: int, replication: int, n_terms: int, multiplier: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Accounts that join during the run: join times (sorted), tiers, churn and relational
+    uniforms, and their failures (times, account index from 0)."""
+    c = scenario.customers
+    horizon_h = scenario.horizon_days * HOURS_PER_DAY
+    rate = resolved_new_accounts(scenario)
+    rng = stream(seed, replication, "acquisition")
+    n_new = int(rng.poisson(rate * scenario.horizon_days / DAYS_PER_YEAR)) if rate else 0
+    join = np.sort(rng.uniform(0.0, horizon_h, size=n_new))
+    tiers = list(c.tiers.values())
+    tier = rng.choice(len(tiers), size=n_new, p=np.array([t.share for t in tiers]))
+    churn_u = rng.random((n_new, n_terms))
+    relational_u = rng.random((n_new, n_terms))
+    rng = stream(seed, replication, "new_failures")
+    rate_h = c.failures_per_year * multiplier / (DAYS_PER_YEAR * HOURS_PER_DAY)
+    per = rng.poisson(rate_h * (horizon_h - join)) if n_new else np.zeros(0, dtype=int)
+    who = np.repeat(np.arange(n_new), per)
+    times = rng.uniform(join[who], horizon_h) if len(who) else np.zeros(0)
+    return join, tier, churn_u, relational_u, times, who
+
+
+def _planned(
+    scenario: Scenario, rng: np.random.Generator, tier: np.ndarray, start: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Planned visits of accounts of tiers `tier` that are customers from `start` (h):
+    ready times (sorted), accounts, deadlines."""
+    m = scenario.maintenance
+    horizon_h = scenario.horizon_days * HOURS_PER_DAY
+    per_year = np.array([t.planned_visits_per_year for t in scenario.customers.tiers.values()])
+    n = per_year[tier]
+    period = np.where(n > 0, DAYS_PER_YEAR * HOURS_PER_DAY / np.maximum(n, 1e-12), np.inf)
+    phase = start + rng.uniform(0.0, 1.0, size=len(tier)) * np.where(n > 0, period, 0.0)
+    k = np.where(n > 0, np.ceil((horizon_h - phase) / period), 0).clip(0).astype(int)
+    who = np.repeat(np.arange(len(tier)), k)
+    first = np.cumsum(k) - k
+    due = phase[who] + (np.arange(len(who)) - np.repeat(first, k)) * period[who]
+    half = m.window_days * HOURS_PER_DAY / 2.0
+    ready = np.maximum(due - half, start[who])
+    order = np.argsort(ready, kind="stable")
+    return ready[order], who[order], (due + half)[order]
+
+
 def build_world(scenario: Scenario, seed: int, replication: int) -> World:
     """Draw the scheme-independent world of one replication."""
     c, jobs, wf = scenario.customers, scenario.jobs, scenario.workforce
+    maint, tm = scenario.maintenance, scenario.time_and_materials
     horizon_h = scenario.horizon_days * HOURS_PER_DAY
     term_h = c.term_days * HOURS_PER_DAY
     n_terms = math.ceil(scenario.horizon_days / c.term_days) + 1
+    multiplier = max_multiplier(scenario) if maint.enabled else 1.0
 
     rng = stream(seed, replication, "customers")
     tiers = list(c.tiers.values())
@@ -192,6 +312,8 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
     # failures of customers who have churned are dropped in the model (thinning).
     rng = stream(seed, replication, "failures")
     rate_h = c.count * c.failures_per_year / (DAYS_PER_YEAR * HOURS_PER_DAY)
+    if multiplier != 1.0:
+        rate_h *= multiplier
     n = int(rng.poisson(rate_h * horizon_h))
     times = np.sort(rng.uniform(0.0, horizon_h, size=n))
     cust = rng.integers(0, c.count, size=n)
@@ -199,25 +321,66 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
     jtype = stream(seed, replication, "job_mix").choice(
         len(types), size=n, p=np.array([t.share for t in types])
     )
-
-    shape = (n, VISIT_SLOTS)
-    mean = np.array([t.onsite_hours_mean for t in types])[jtype][:, None]
-    cv = np.array([t.onsite_hours_cv for t in types])[jtype][:, None]
-    rng = stream(seed, replication, "durations")
-    dur = draw_duration(rng, jobs.duration_distribution, mean, cv, shape)
-    if wf.travel_hours_mean > 0 and wf.travel_hours_cv > 0:
-        travel = lognormal(
-            stream(seed, replication, "travel"), wf.travel_hours_mean, wf.travel_hours_cv, shape
+    join = np.zeros(0)
+    if c.new_accounts_per_year != 0.0:
+        join, new_tier, new_churn, new_rel, new_t, new_who = _new_accounts(
+            scenario, seed, replication, n_terms, multiplier
         )
-    else:
-        travel = np.full(shape, wf.travel_hours_mean)
-    cb = stream(seed, replication, "callbacks").exponential(
-        jobs.callback_delay_mean_days * HOURS_PER_DAY, shape
-    )
-    surveys = stream(seed, replication, "surveys")
+        tier = np.concatenate([tier, new_tier])
+        offset = np.concatenate([offset, join + term_h])
+        churn_u = np.concatenate([churn_u, new_churn])
+        relational_u = np.concatenate([relational_u, new_rel])
+        new_type = stream(seed, replication, "new_failures").choice(
+            len(types), size=len(new_t), p=np.array([t.share for t in types])
+        )
+        order = np.argsort(np.concatenate([times, new_t]), kind="stable")
+        times = np.concatenate([times, new_t])[order]
+        cust = np.concatenate([cust, c.count + new_who])[order]
+        jtype = np.concatenate([jtype, new_type])[order]
+    n = len(times)
+    gens = {s: stream(seed, replication, s) for s in dict.fromkeys(SLOT_STREAMS.values())}
+    slots = _slot_draws(scenario, {f: gens[s] for f, s in SLOT_STREAMS.items()}, jtype)
+    problems = [times.tolist(), cust.tolist(), jtype.tolist()]
+    tm_first = planned_first = n
+    if tm.enabled and tm.jobs_per_day > 0:
+        rng = stream(seed, replication, "tm")
+        n_tm = int(rng.poisson(tm.jobs_per_day * scenario.horizon_days))
+        tm_type = rng.choice(len(types), size=n_tm, p=np.array([t.share for t in types]))
+        tm_t = np.sort(rng.uniform(0.0, horizon_h, size=n_tm))
+        tm_slots = _slot_draws(scenario, dict.fromkeys(SLOT_STREAMS, rng), tm_type)
+        problems = [problems[0] + tm_t.tolist(), problems[1] + [-1] * n_tm,
+                    problems[2] + tm_type.tolist()]  # fmt: skip
+        slots = {f: slots[f] + tm_slots[f] for f in slots}
+        planned_first = n + n_tm
+    keep_u = None
+    planned_deadline: list[float] = []
+    if maint.enabled:
+        rng = stream(seed, replication, "maintenance")
+        keep_u = rng.random(n).tolist()
+        start = np.concatenate([np.zeros(c.count), join])
+        ready, who, deadline = _planned(scenario, rng, tier, start)
+        n_pl = len(ready)
+        dur = draw_duration(
+            rng, jobs.duration_distribution if maint.onsite_hours_cv > 0 else "fixed",
+            np.full(n_pl, maint.onsite_hours_mean), np.full(n_pl, maint.onsite_hours_cv), n_pl,
+        )  # fmt: skip
+        if wf.travel_hours_mean > 0 and wf.travel_hours_cv > 0:
+            tr = lognormal(rng, wf.travel_hours_mean, wf.travel_hours_cv, n_pl)
+        else:
+            tr = np.full(n_pl, wf.travel_hours_mean)
+        zero = [0.0] * VISIT_SLOTS
+        pad = [zero] * n_pl
+        slots = {f: slots[f] + pad for f in slots}
+        slots["duration"][planned_first:] = [[d, *zero[1:]] for d in dur.tolist()]
+        slots["travel"][planned_first:] = [[t, *zero[1:]] for t in tr.tolist()]
+        problems = [problems[0] + ready.tolist(), problems[1] + who.tolist(),
+                    problems[2] + [len(types)] * n_pl]  # fmt: skip
+        planned_deadline = deadline.tolist()
 
     skill_rng = stream(seed, replication, "workforce")
     skill = np.clip(skill_rng.normal(wf.skill_mean, wf.skill_sd, size=wf.technicians), 0.05, 1.0)
+    history_u = stream(seed, replication, "history").random(c.count).tolist()
+    history_u += [0.5] * len(join)  # new accounts have no history before the run
 
     return World(
         tier=tier.tolist(),
@@ -225,22 +388,29 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
         annual_value=[tiers[i].annual_value for i in tier.tolist()],
         renewal_offset_h=offset.tolist(),
         churn_u=churn_u,
-        history_u=stream(seed, replication, "history").random(c.count).tolist(),
+        history_u=history_u,
         relational_u=relational_u,
-        failure_t=times.tolist(),
-        failure_customer=cust.tolist(),
-        failure_type=jtype.tolist(),
-        duration=dur.tolist(),
-        travel=travel.tolist(),
-        part_u=stream(seed, replication, "parts").random(shape).tolist(),
-        fix_u=stream(seed, replication, "fix").random(shape).tolist(),
-        detect_u=stream(seed, replication, "detect").random(shape).tolist(),
-        callback_delay_h=cb.tolist(),
-        rushed_u=stream(seed, replication, "rushed").random(shape).tolist(),
-        survey_u=surveys.random(shape).tolist(),
-        score_u=surveys.random(shape).tolist(),
+        failure_t=problems[0],
+        failure_customer=problems[1],
+        failure_type=problems[2],
+        duration=slots["duration"],
+        travel=slots["travel"],
+        part_u=slots["part_u"],
+        fix_u=slots["fix_u"],
+        detect_u=slots["detect_u"],
+        callback_delay_h=slots["callback_delay_h"],
+        rushed_u=slots["rushed_u"],
+        survey_u=slots["survey_u"],
+        score_u=slots["score_u"],
         skill=skill.tolist(),
         seed=seed,
         replication=replication,
-        **_option_draws(scenario, seed, replication, n),
+        **_option_draws(scenario, seed, replication, len(problems[0])),
+        initial_accounts=c.count,
+        join_t=join.tolist(),
+        tm_first=tm_first,
+        planned_first=planned_first,
+        planned_deadline=planned_deadline,
+        keep_u=keep_u,
+        max_multiplier=multiplier,
     )

@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from sim.config.parts import NPS, Customers, JobType, Quality
+from sim.config.scenario import Scenario
 
 Num = float | np.ndarray  # a 0/1 flag or a probability, scalar or per theta
 
@@ -71,3 +72,23 @@ def renewal_prob(customers: Customers, bad_experiences: float | np.ndarray):
     b = customers.churn_base
     e = 1.0 - (1.0 - customers.churn_after_bad_experience) / (1.0 - b) if b < 1.0 else 1.0
     return (1.0 - b) * (1.0 - e) ** bad_experiences
+
+
+def failure_multiplier(scenario: Scenario, theta: float | np.ndarray) -> float | np.ndarray:
+    """The failure-rate multiplier of an asset after a planned visit at thoroughness theta
+    (docs/model.md, "Planned maintenance"):
+
+        M(theta) = max(0, 1 - r h(theta)) / (1 - r),     r = maintenance.failure_effect
+
+    so M(1) = 1: `customers.failures_per_year` is the rate of an asset maintained at normal
+    care; a rushed planned visit (theta < 1) raises it, a thorough one lowers it."""
+    r = scenario.maintenance.failure_effect
+    return np.maximum(0.0, 1.0 - r * thoroughness_gain(scenario.quality, theta)) / (1.0 - r)
+
+
+def max_multiplier(scenario: Scenario) -> float:
+    """The largest `failure_multiplier` any technician can cause: at the lowest
+    thoroughness the behaviour allows (the failures are drawn at this rate and thinned)."""
+    b = scenario.behaviour
+    low = min(b.min_thoroughness, b.thoroughness, b.initial_thoroughness)
+    return max(1.0, float(failure_multiplier(scenario, low)))

@@ -19,10 +19,10 @@ class Visit(NamedTuple):
     """One completed visit (times in hours from the start of the run)."""
 
     problem: int  # problem (failure) id; all visits for one problem share it
-    customer: int  # customer id
+    customer: int  # customer (account) id; -1 for a T&M call (no contract)
     visit_no: int  # 1 for the first visit of a problem, 2.. for repeat visits
     tech: int  # technician id
-    job_type: int  # index into scenario.jobs.types
+    job_type: int  # index into scenario.jobs.types (len(types) for a planned visit)
     t_failure: float  # when the problem first occurred
     t_ready: float  # when this visit could be dispatched
     t_start: float  # when the technician was dispatched (left for the site)
@@ -75,8 +75,9 @@ RENEWAL_FIELDS: tuple[str, ...] = Renewal._fields
 WEEK_FIELDS: tuple[str, ...] = WeekSnapshot._fields
 
 #: Visit outcomes.
-FIXED, PART_MISSING, NOT_FIXED, LOOKED_FIXED = 0, 1, 2, 3
-OUTCOMES = ("fixed", "part_missing", "not_fixed", "looked_fixed")
+#: A planned visit's outcome is MAINTAINED (it has no fault to fix).
+FIXED, PART_MISSING, NOT_FIXED, LOOKED_FIXED, MAINTAINED = 0, 1, 2, 3, 4
+OUTCOMES = ("fixed", "part_missing", "not_fixed", "looked_fixed", "maintained")
 
 #: Transactional survey answers.
 NO_RESPONSE, PASSIVE, PROMOTER, DETRACTOR = -1, 0, 1, 2

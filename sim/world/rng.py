@@ -33,6 +33,10 @@ STREAMS: dict[str, int] = {
     "attrition": 18,  # quit decisions
     "hiring": 19,  # skill and intrinsic weight of replacement technicians
     "history": 20,  # bad experiences of the part of the first term before the run
+    "acquisition": 21,  # new accounts: when they join, tier, renewal draws
+    "new_failures": 22,  # failures of the new accounts
+    "maintenance": 23,  # planned visits: phase, on-site time, travel; failure thinning
+    "tm": 24,  # time-and-materials calls: arrivals, job types, visit draws
 }
 
 
