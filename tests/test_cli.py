@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from conftest import SCENARIO_DIR, tiny_dict, write_yaml
 
 from sim import __version__
+from sim.cli.common import bundled_scenarios, scenario_dir
 from sim.cli.main import main
 from sim.experiment.tasks import RUN_ID_COLUMNS
 from sim.metrics.kpis import KPI_COLUMNS
@@ -237,6 +238,22 @@ def test_scenarios_lists_the_bundled_ones():
     for ln in lines:
         assert len(ln.split()) > 1, f"no description: {ln!r}"
     assert "(default)" in next(ln for ln in lines if ln.split()[0] == "hvac")
+
+
+# --------------------------------------------------------------------------- bundled scenarios
+
+
+def test_bundled_scenarios_are_the_repository_folder():
+    """One copy: the package data sim/scenarios is a symlink to scenarios/, which a wheel
+    carries as files (tests/test_install.py)."""
+    assert (SCENARIO_DIR.parent / "sim" / "scenarios").is_symlink()
+    assert scenario_dir().resolve() == SCENARIO_DIR.resolve()
+    assert sorted(bundled_scenarios()) == sorted(BUNDLED)
+
+
+def test_run_unknown_name_lists_the_bundled_ones(cwd):
+    _one_line_error(invoke("run", "hvca"), "hvca", "not found", *BUNDLED)
+    assert _files(cwd) == set()
 
 
 @pytest.mark.parametrize("name", BUNDLED)
