@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from conftest import SCENARIO_DIR, tiny_dict, write_yaml
 
 from sim import __version__
+from sim.cli.common import bundled_scenarios, scenario_dir
 from sim.cli.main import main
 from sim.experiment.tasks import RUN_ID_COLUMNS
 from sim.metrics.kpis import KPI_COLUMNS
@@ -218,12 +219,12 @@ def test_version():
 def test_help_on_every_command():
     res = invoke("--help")
     assert res.exit_code == 0 and "Usage:" in res.output and "Examples" in res.output
-    assert {"run", "validate", "scenarios"} <= set(main.commands)
+    assert {"run", "validate", "scenarios", "init"} <= set(main.commands)
     for name in main.commands:
         res = invoke(name, "--help")
         assert res.exit_code == 0, name
         assert "Usage:" in res.output and name in res.output, name
-    for name in ("run", "validate", "scenarios"):
+    for name in ("run", "validate", "scenarios", "init"):
         assert "Example" in invoke(name, "--help").output, name
 
 
@@ -237,6 +238,63 @@ def test_scenarios_lists_the_bundled_ones():
     for ln in lines:
         assert len(ln.split()) > 1, f"no description: {ln!r}"
     assert "(default)" in next(ln for ln in lines if ln.split()[0] == "hvac")
+
+
+# --------------------------------------------------------------------------- bundled scenarios
+
+
+def test_bundled_scenarios_are_the_repository_folder():
+    """One copy: the package data sim/scenarios is a symlink to scenarios/, which a wheel
+    carries as files (tests/test_install.py)."""
+    assert (SCENARIO_DIR.parent / "sim" / "scenarios").is_symlink()
+    assert scenario_dir().resolve() == SCENARIO_DIR.resolve()
+    assert sorted(bundled_scenarios()) == sorted(BUNDLED)
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_scenarios_show_prints_the_commented_yaml(cwd, name):
+    res = invoke("scenarios", "--show", name)
+    assert res.exit_code == 0, res.output
+    assert res.stdout == (SCENARIO_DIR / f"{name}.yaml").read_text(encoding="utf-8")
+    assert res.stdout.lstrip().startswith("#")  # the comments come along
+    assert _files(cwd) == set()
+
+
+def test_scenarios_show_unknown_name(cwd):
+    _one_line_error(invoke("scenarios", "--show", "hvca"), "hvca", *BUNDLED)
+
+
+def test_init_writes_a_bundled_scenario_to_start_from(cwd):
+    res = invoke("init", "medical")
+    assert res.exit_code == 0, res.output
+    assert "medical.yaml" in res.stdout
+    written = (cwd / "medical.yaml").read_text(encoding="utf-8")
+    assert written == (SCENARIO_DIR / "medical.yaml").read_text(encoding="utf-8")
+    assert invoke("validate", "medical.yaml").exit_code == 0
+    res = invoke("init", "hvac", "mine.yaml")
+    assert res.exit_code == 0, res.output
+    assert (cwd / "mine.yaml").read_bytes() == (SCENARIO_DIR / "hvac.yaml").read_bytes()
+    assert _files(cwd) == {"medical.yaml", "mine.yaml"}
+
+
+def test_init_never_overwrites(cwd):
+    (cwd / "hvac.yaml").write_text("mine\n")
+    (cwd / "adir").mkdir()
+    _one_line_error(invoke("init", "hvac"), "hvac.yaml", "already exists")
+    _one_line_error(invoke("init", "mmc", "adir"), "adir", "already exists")
+    assert (cwd / "hvac.yaml").read_text() == "mine\n"
+    assert _files(cwd) == {"hvac.yaml", "adir"}
+
+
+def test_init_bad_input(cwd):
+    _one_line_error(invoke("init", "hvca"), "hvca", *BUNDLED)
+    _one_line_error(invoke("init", "hvac", "no/such/dir/x.yaml"), "no/such/dir", "does not exist")
+    assert _files(cwd) == set()
+
+
+def test_run_unknown_name_lists_the_bundled_ones(cwd):
+    _one_line_error(invoke("run", "hvca"), "hvca", "not found", *BUNDLED)
+    assert _files(cwd) == set()
 
 
 @pytest.mark.parametrize("name", BUNDLED)

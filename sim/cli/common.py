@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -24,7 +25,6 @@ from sim.store.files import safe_filename
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 DEFAULT_SCENARIO = "hvac"
 #: Width of the tables when stdout is not a terminal (a pipe or a file).
 PIPE_WIDTH = 160
@@ -32,9 +32,31 @@ PIPE_WIDTH = 160
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def scenario_dir() -> Path:
+    """The folder of the bundled scenarios: the package data `sim/scenarios`.
+
+    In a checkout (and an editable install) `sim/scenarios` is a symlink to the repository's
+    `scenarios/`, the one copy; a wheel carries the files themselves (docs/development.md).
+    An installed package is a folder on disk, so the resource is a path.
+    """
+    return Path(str(resources.files("sim").joinpath("scenarios")))
+
+
 def bundled_scenarios() -> dict[str, Path]:
-    """Name -> path of the scenarios shipped in scenarios/."""
-    return {p.stem: p for p in sorted(SCENARIO_DIR.glob("*.yaml"))}
+    """Name -> path of the bundled scenarios, sorted by name."""
+    return {p.stem: p for p in sorted(scenario_dir().glob("*.yaml"))}
+
+
+def bundled_scenario(name: str) -> Path:
+    """The path of the bundled scenario `name`; BadInput listing the bundled names if none."""
+    bundled = bundled_scenarios()
+    if name not in bundled:
+        raise BadInput(f"{name}: no bundled scenario of that name ({_listed(bundled)})")
+    return bundled[name]
+
+
+def _listed(bundled: dict[str, Path]) -> str:
+    return f"bundled: {', '.join(bundled)}" if bundled else "no scenarios are bundled"
 
 
 def resolve_scenario(arg: str | None) -> tuple[Scenario, Path]:
@@ -42,8 +64,14 @@ def resolve_scenario(arg: str | None) -> tuple[Scenario, Path]:
     if arg is None:
         arg = DEFAULT_SCENARIO
     path = Path(arg)
-    if not path.exists() and arg in bundled_scenarios():
-        path = bundled_scenarios()[arg]
+    if not path.exists():
+        bundled = bundled_scenarios()
+        if arg in bundled:
+            path = bundled[arg]
+        elif not path.suffix and len(path.parts) == 1:  # a name, not a path
+            raise BadInput(
+                f"{arg}: file not found, and not a bundled scenario ({_listed(bundled)})"
+            )
     try:
         return load_scenario(path), path
     except ScenarioError as exc:

@@ -12,9 +12,7 @@ import click
 
 from sim import __version__
 from sim.cli.common import (
-    DEFAULT_SCENARIO,
     TaskProgress,
-    bundled_scenarios,
     experiment_options,
     interrupted,
     resolve_scenario,
@@ -22,7 +20,6 @@ from sim.cli.common import (
     stdout_console,
 )
 from sim.cli.errors import BadInput
-from sim.config.load import ScenarioError, load_scenario
 
 EPILOG_RUN = """\b
 Examples:
@@ -43,7 +40,9 @@ def main() -> None:
     Examples:
       techsim scenarios              # the bundled scenarios
       techsim run                    # run the default scenario, all its pay schemes
+      techsim init hvac my.yaml      # a bundled scenario as a file to edit
       techsim validate my.yaml       # check a scenario file
+      techsim run my.yaml            # run it
     """
 
 
@@ -162,24 +161,13 @@ def validate(scenario: str) -> None:
     )
 
 
-@main.command(epilog="\b\nExample:\n  techsim scenarios")
-def scenarios() -> None:
-    """List the bundled scenarios, one line each."""
-    for name, path in bundled_scenarios().items():
-        try:
-            desc = load_scenario(path).description.strip().splitlines()[0]
-        except (ScenarioError, IndexError):
-            desc = ""
-        default = " (default)" if name == DEFAULT_SCENARIO else ""
-        click.echo(f"{name:<10} {desc}{default}")
-
-
 def _register() -> None:
     """Commands that live in their own modules (one module per command family)."""
     from sim.cli.report import plot, report
+    from sim.cli.scenarios import init, scenarios
     from sim.cli.sweep import sensitivity, sweep
 
-    for cmd in (sweep, sensitivity, plot, report):
+    for cmd in (scenarios, init, sweep, sensitivity, plot, report):
         main.add_command(cmd)
 
 

@@ -3,6 +3,11 @@
 Every file is written to a temporary file in the same directory, flushed, fsynced and
 renamed over the target (`os.replace` is atomic on POSIX), so a reader never sees a
 half-written file and an interrupted run leaves either the old file or the new one.
+
+The temporary file is created with mode 0o666, which the operating system reduces by the
+user's umask (and a directory's default ACL), so a result file gets the permissions a plain
+`open(path, "w")` would give a new file: readable by a colleague on a shared folder or a web
+server under the usual umask 022. (`tempfile.mkstemp` would leave every result file 0600.)
 """
 
 from __future__ import annotations
@@ -12,8 +17,8 @@ import datetime as _dt
 import json
 import os
 import re
+import secrets
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,10 +45,28 @@ def safe_filename(name: str, default: str = "x") -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or default
 
 
+def _create_temp(path: Path) -> tuple[int, Path]:
+    """A new, empty temporary file beside `path`, opened for writing: (fd, its path).
+
+    Mode 0o666 before the umask, as for any new file; O_EXCL with a random name, as
+    `tempfile.mkstemp` does, so two writers never share a temporary file.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no unused temporary file name beside {path}")
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write `data` to `path` atomically, with the permissions the umask gives a new file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _create_temp(path)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
