@@ -243,7 +243,6 @@ def replication_kpis(
     resolved = int((repair & (v["outcome"] == FIXED)).sum())
     ready_meas = contract & (v["t_ready"] >= W) & (v["t_ready"] < H)
     margin = revenue - labour - truck_costs
-    paid_hours = tech_days * wf.shift_hours + ot_hours
     d0, d1 = downtime(v, H)
     closed_meas = (d1 >= W) & (d1 < H)
     down_h = float((np.minimum(d1, H) - np.maximum(d0, W)).clip(0.0).sum())
@@ -284,8 +283,7 @@ def replication_kpis(
             sum(max(0.0, min(a1, H) - max(a0, W)) for _i, a0, a1 in out.absences) / HOURS_PER_DAY
         ),
         "overtime_hours": _ratio(ot_hours, tech_days),
-        "loaded_cost_per_visit": wf.cost_per_visit
-        + _ratio(labour, paid_hours) * _ratio(busy, n_visits),
+        "loaded_cost_per_visit": wf.cost_per_visit + _ratio(labour, n_visits),
         "labour_cost": labour,
         "contract_revenue": contract_revenue,
         "tm_jobs": float(tm_jobs),
