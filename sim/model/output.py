@@ -40,6 +40,7 @@ class Output:
     intrinsic_weeks: list[list[float]] | None = None
     present_weeks: list[list[int]] | None = None
     # work beyond contract repairs, and new accounts (docs/model.md, "Capacity that pays")
+    failures_opened: int = 0  # failures of active accounts that opened a problem
     jobs_lost: int = 0  # T&M calls nobody started within their patience
     initial_accounts: int = 0
     join_t: list[float] = field(default_factory=list)  # join time of each new account

@@ -46,12 +46,13 @@ def failures(ctx: Context, rules: VisitRules) -> ProcessGenerator:
     active, mult = ctx.accounts.active, ctx.accounts.multiplier
     f_cust, sla, f_t = w.failure_customer, w.sla_hours, w.failure_t
     keep_u, top = w.keep_u, w.max_multiplier
-    business = rules.business
+    business, out = rules.business, ctx.out
     for p in range(w.tm_first):
         t = f_t[p]
         yield env.timeout(t - env.now)
         c = f_cust[p]
         if active[c] and (keep_u is None or keep_u[p] * top < mult[c]):
+            out.failures_opened += 1
             ready((p, 1, t, rules.deadline(t, c) if business else t + sla[c], -1, False))
 
 
