@@ -14,6 +14,7 @@ anything is simulated, so the table runs in seconds.
 from __future__ import annotations
 
 import hashlib
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,62 @@ def insert_after(line: str, extra: str) -> Setup:
     text = yaml_text()
     assert line + "\n" in text, line
     return scenario(text=text.replace(line + "\n", line + "\n" + extra, 1))
+
+
+def ok_scenario(name: str = "ok.yaml", over: dict[str, Any] | None = None) -> Setup:
+    """Setup: a valid small scenario file."""
+    return write(name, yaml_text(over))
+
+
+#: Where the good results of this session are built once (see `good`).
+_BUILT: dict[str, Path] = {}
+_BASE: list[Path] = []
+
+
+def good(kind: str) -> Path:
+    """A good results folder of the small scenario, built once per session: "run" (2
+    replications), "sweep" (a sobol sweep, 8 points) or "other" (a run of another scenario)."""
+    if kind not in _BUILT:
+        base = _BASE[0] / kind
+        base.mkdir(parents=True)
+        (base / "s.yaml").write_text(
+            yaml_text({"name": "other"} if kind == "other" else None), encoding="utf-8"
+        )
+        out = str(base / "out")
+        if kind == "sweep":
+            args = ["sweep", str(base / "s.yaml"), "--design", "sobol", "--samples", "2",
+                    "-p", "quality.skill_effect=0.2:0.6", "-p", "workforce.skill_sd=0.05:0.2",
+                    "--reps", "2", "--workers", "1", "--out", out, "--quiet"]  # fmt: skip
+        else:
+            args = ["run", str(base / "s.yaml"), "--reps", "2", "--workers", "1", "--out", out,
+                    "--quiet"]  # fmt: skip
+        res = CliRunner().invoke(main, args)
+        assert res.exit_code == 0, res.output
+        if kind == "sweep":
+            res = CliRunner().invoke(main, ["sensitivity", out, "--quiet"])
+            assert res.exit_code == 0, res.output
+        _BUILT[kind] = Path(out)
+    return _BUILT[kind]
+
+
+def results(kind: str, to: str = "res", edit: Callable[[Path], None] | None = None) -> Setup:
+    """Setup: a copy of good results of `kind` in `to`, then `edit(folder)` (the damage)."""
+
+    def setup(cwd: Path) -> None:
+        shutil.copytree(good(kind), cwd / to)
+        (cwd / "ok.yaml").write_text(yaml_text(), encoding="utf-8")
+        if edit is not None:
+            edit(cwd / to)
+
+    return setup
+
+
+def both(*setups: Setup) -> Setup:
+    def setup(cwd: Path) -> None:
+        for s in setups:
+            s(cwd)
+
+    return setup
 
 
 @dataclass(frozen=True)
@@ -168,6 +225,104 @@ CASES: list[Case] = [
     Case("scenario-hybrid-same-twice",
          scenario({"schemes": {"h": {"type": "hybrid", "between": ["jobs_per_day"] * 2}}}),
          RUN, ("bad.yaml", "schemes.h.between", "itself")),
+    # ---------------------------------------------------------------- options
+    Case("option-reps-one", ok_scenario(), ("run", "ok.yaml", "--reps", "1"), ("--reps",)),
+    Case("option-reps-huge", ok_scenario(), ("run", "ok.yaml", "--reps", "10" * 10),
+         ("--reps",)),
+    Case("option-reps-text", ok_scenario(), ("run", "ok.yaml", "--reps", "many"), ("--reps",)),
+    Case("option-reps-bool", ok_scenario(), ("run", "ok.yaml", "--reps", "true"), ("--reps",)),
+    Case("option-seed-negative", ok_scenario(), ("run", "ok.yaml", "--seed", "-3"),
+         ("--seed",)),
+    Case("option-seed-huge", ok_scenario(), ("run", "ok.yaml", "--seed", str(2**64)),
+         ("--seed",)),
+    Case("option-workers-zero", ok_scenario(), ("run", "ok.yaml", "--workers", "0"),
+         ("--workers",)),
+    Case("option-workers-huge", ok_scenario(), ("run", "ok.yaml", "--workers", "100000"),
+         ("--workers",)),
+    Case("option-unknown-option", ok_scenario(), ("run", "ok.yaml", "--rep", "2"),
+         ("--rep", "--help")),
+    Case("option-unknown-command", ok_scenario(), ("runn", "ok.yaml"), ("runn",)),
+    Case("option-out-empty", ok_scenario(), ("run", "ok.yaml", "--out", ""), ("--out", "empty")),
+    Case("option-out-blank", ok_scenario(), ("sweep", "ok.yaml", "-p", "seed=1,2", "--out", " "),
+         ("--out",)),
+    Case("option-missing-scenario-file", ok_scenario(), ("run", "nothere.yaml"),
+         ("nothere.yaml", "not found")),
+    Case("option-sweep-no-param", ok_scenario(), ("sweep", "ok.yaml"), ("--param",)),
+    Case("option-sweep-unknown-path", ok_scenario(),
+         ("sweep", "ok.yaml", "-p", "customers.cout=1,2"), ("customers.cout", "count")),
+    Case("option-sweep-inf-value", ok_scenario(),
+         ("sweep", "ok.yaml", "-p", "customers.failures_per_year=1,inf"), ("finite",)),
+    Case("option-sweep-nan-bound", ok_scenario(),
+         ("sweep", "ok.yaml", "--design", "lhs", "-p", "quality.skill_effect=nan:1"),
+         ("quality.skill_effect", "finite")),
+    Case("option-sweep-bool-for-count", ok_scenario(),
+         ("sweep", "ok.yaml", "-p", "workforce.technicians=true,2"),
+         ("workforce.technicians", "'true'")),
+    Case("option-sweep-decimal-for-count", ok_scenario(),
+         ("sweep", "ok.yaml", "-p", "workforce.technicians=2.5,3"),
+         ("workforce.technicians", "whole number")),
+    Case("option-sweep-huge-grid-range", ok_scenario(),
+         ("sweep", "ok.yaml", "-p", "workforce.skill_sd=0:1:1000000000"),
+         ("workforce.skill_sd", "at most")),
+    Case("option-sweep-huge-grid-product", ok_scenario(),
+         ("sweep", "ok.yaml", *(a for k in ("skill_sd", "skill_mean", "travel_hours_cv",
+                                             "travel_hours_mean")
+                                 for a in ("-p", f"workforce.{k}=0.1:0.5:1000"))),
+         ("--param", "points")),
+    Case("option-sweep-huge-samples", ok_scenario(),
+         ("sweep", "ok.yaml", "--design", "lhs", "--samples", "1000000000",
+          "-p", "quality.skill_effect=0.1:0.5"), ("--samples", "points")),
+    Case("option-sweep-samples-zero", ok_scenario(),
+         ("sweep", "ok.yaml", "--design", "lhs", "--samples", "0",
+          "-p", "quality.skill_effect=0.1:0.5"), ("--samples",)),
+    Case("option-sweep-sobol-not-power", ok_scenario(),
+         ("sweep", "ok.yaml", "--design", "sobol", "--samples", "6",
+          "-p", "quality.skill_effect=0.1:0.5"), ("--samples", "power of 2")),
+    Case("option-sweep-reps-per-task-zero", ok_scenario(),
+         ("sweep", "ok.yaml", "-p", "seed=1,2", "--reps-per-task", "0"), ("--reps-per-task",)),
+    Case("option-sweep-seed-path", ok_scenario(), ("sweep", "ok.yaml", "-p", "seed=1,2"),
+         ("seed", "--seed")),
+    Case("option-plot-format", results("run"), ("plot", "res", "--format", "gif"),
+         ("--format", "gif")),
+    Case("option-sensitivity-unknown-kpi", results("sweep"),
+         ("sensitivity", "res", "--kpi", "happiness"), ("happiness",)),
+    Case("option-sensitivity-overwrite-user-file",
+         both(results("sweep"), write("notes.txt", "my notes\n")),
+         ("sensitivity", "res", "--out", "notes.txt", "--quiet"), ("notes.txt", "never")),
+    # ---------------------------------------------------------------- output folders
+    Case("folder-out-below-a-file", both(ok_scenario(), write("afile", "x")),
+         ("run", "ok.yaml", "--out", "afile/sub"), ("afile", "is a file")),
+    Case("folder-out-is-a-file", both(ok_scenario(), write("afile", "x")),
+         ("run", "ok.yaml", "--out", "afile"), ("--out", "afile")),
+    Case("folder-out-unwritable", ok_scenario(), ("run", "ok.yaml", "--out", "/proc/1/techsim"),
+         ("/proc/1", "not writable")),
+    Case("folder-out-name-too-long", ok_scenario(), ("run", "ok.yaml", "--out", "a" * 300),
+         ("--out", "longer than 255")),
+    Case("folder-holds-users-runs-csv", both(ok_scenario(), write("mine/runs.csv", "a,b\n1,2\n")),
+         ("run", "ok.yaml", "--out", "mine"), ("mine", "runs.csv", "did not write")),
+    Case("folder-holds-users-parts", both(ok_scenario(), write("mine/parts/rep-00000.json", "{}")),
+         ("run", "ok.yaml", "--out", "mine"), ("mine", "parts/rep-00000.json")),
+    Case("folder-foreign-manifest",
+         both(ok_scenario(), write("mine/manifest.json", '{"name": "not techsim"}')),
+         ("sweep", "ok.yaml", "-p", "workforce.technicians=2,3", "--out", "mine"),
+         ("mine", "manifest.json", "did not write")),
+    Case("folder-parts-is-a-file", both(ok_scenario(), write("mine/parts", "x")),
+         ("run", "ok.yaml", "--out", "mine"), ("mine", "parts")),
+    Case("folder-other-scenario", results("other"), ("run", "ok.yaml", "--out", "res"),
+         ("res", "'other'", "--force")),
+    Case("folder-sweep-into-run", results("run"),
+         ("sweep", "ok.yaml", "-p", "workforce.technicians=2,3", "--out", "res"),
+         ("res", "run results", "--force")),
+    Case("folder-run-into-sweep", results("sweep"), ("run", "ok.yaml", "--out", "res"),
+         ("res", "sweep results", "--force")),
+    Case("folder-resume-run-in-sweep", results("sweep"),
+         ("run", "ok.yaml", "--out", "res", "--resume"), ("res", "cannot resume")),
+    Case("folder-resume-changed-reps", results("run"),
+         ("run", "ok.yaml", "--out", "res", "--resume", "--reps", "3"), ("res", "--reps")),
+    Case("folder-resume-changed-scenario",
+         both(results("run"), ok_scenario("changed.yaml", {"customers": {"count": 301}})),
+         ("run", "changed.yaml", "--out", "res", "--resume", "--reps", "2"),
+         ("res", "the scenario")),
 ]  # fmt: skip
 
 
@@ -178,6 +333,11 @@ def _snapshot(root: Path) -> dict[str, str]:
         rel = str(p.relative_to(root))
         out[rel] = "dir" if p.is_dir() else hashlib.sha256(p.read_bytes()).hexdigest()
     return out
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _good_base(tmp_path_factory):
+    _BASE.append(tmp_path_factory.mktemp("good"))
 
 
 @pytest.fixture
@@ -219,6 +379,8 @@ def test_the_table_covers_every_class():
         by_class[c.id.split("-")[0]] = by_class.get(c.id.split("-")[0], 0) + 1
     assert len({c.id for c in CASES}) == len(CASES), "duplicate case ids"
     assert by_class["scenario"] >= 20
+    assert by_class["option"] >= 10
+    assert by_class["folder"] >= 10
 
 
 def test_a_merge_key_may_be_overridden(cwd):
@@ -228,3 +390,45 @@ def test_a_merge_key_may_be_overridden(cwd):
     (cwd / "ok.yaml").write_text(text, encoding="utf-8")
     res = CliRunner().invoke(main, ["validate", "ok.yaml"])
     assert res.exit_code == 0, res.output
+
+
+# --------------------------------------------------------------------------- names
+def test_markup_in_names_is_shown_literally(cwd):
+    name = "[bold red]x[/] :smile: $\\alpha$ [link=http://a]y"
+    (cwd / "s.yaml").write_text(yaml_text({"name": name}), encoding="utf-8")
+    res = CliRunner().invoke(main, ["run", "s.yaml", "--reps", "2", "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    assert f"{name} (2 replications)" in res.stdout
+    folder = "bold_red_x_smile_alpha_link_http_a_y"
+    assert f"writes to results/{folder}/" in res.stderr  # the mapping, said once
+    assert (cwd / "results" / folder / "runs.csv").exists()
+
+
+def test_a_name_longer_than_the_file_name_limit(cwd):
+    name = "a very long scenario name " * 20
+    (cwd / "s.yaml").write_text(yaml_text({"name": name}), encoding="utf-8")
+    res = CliRunner().invoke(main, ["run", "s.yaml", "--reps", "2", "--workers", "1", "-q"])
+    assert res.exit_code == 0, res.output
+    (folder,) = (cwd / "results").iterdir()
+    assert len(folder.name) <= 100 and (folder / "manifest.json").exists()
+
+
+# --------------------------------------------------------------------------- folders
+def test_files_techsim_did_not_write_survive_a_fresh_run(cwd):
+    shutil.copytree(good("run"), cwd / "res")
+    (cwd / "res" / "notes.md").write_text("mine", encoding="utf-8")
+    (cwd / "res" / "parts" / "notes.txt").write_text("mine too", encoding="utf-8")
+    (cwd / "ok.yaml").write_text(yaml_text(), encoding="utf-8")
+    res = CliRunner().invoke(main, ["run", "ok.yaml", "--reps", "2", "--out", "res", "-q"])
+    assert res.exit_code == 0, res.output
+    assert (cwd / "res" / "notes.md").read_text(encoding="utf-8") == "mine"
+    assert (cwd / "res" / "parts" / "notes.txt").read_text(encoding="utf-8") == "mine too"
+
+
+def test_force_replaces_another_scenarios_results(cwd):
+    shutil.copytree(good("other"), cwd / "res")
+    (cwd / "ok.yaml").write_text(yaml_text(), encoding="utf-8")
+    args = ["run", "ok.yaml", "--reps", "2", "--out", "res", "-q", "--force"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    assert '"scenario_name": "tiny"' in (cwd / "res" / "manifest.json").read_text("utf-8")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from sim.cli.errors import BadInput
 from sim.config.load import ScenarioError, load_scenario
@@ -59,11 +60,37 @@ def safe_dirname(name: str) -> str:
     return safe_filename(name, "scenario")
 
 
+def default_out(name: str, suffix: str, quiet: bool) -> Path:
+    """results/<scenario name><suffix>, the name made safe for the file system; says so on
+    stderr (unless quiet) when the folder's name is not the scenario's."""
+    folder = safe_dirname(name) + suffix
+    if folder != name + suffix and not quiet:
+        click.echo(f"Note: scenario {name!r} writes to results/{folder}/", err=True)
+    return Path("results") / folder
+
+
 def stdout_console() -> Console:
-    """The console of the tables: the terminal's width, or PIPE_WIDTH when piped."""
+    """The console of the tables: the terminal's width, or PIPE_WIDTH when piped. Text is
+    shown literally: no console markup, emoji codes or highlighting (a scenario called
+    "[bold]x" prints as "[bold]x")."""
     return Console(
-        highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else PIPE_WIDTH
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=False,
+        width=None if sys.stdout.isatty() else PIPE_WIDTH,
     )
+
+
+def force_option(f: F) -> F:
+    """--force: replace another scenario's results in --out, and run what the resource
+    guard refuses."""
+    return click.option(
+        "--force",
+        is_flag=True,
+        help="Replace another scenario's results in --out; run even when the resource "
+        "estimate exceeds this machine.",
+    )(f)
 
 
 class TaskProgress:
@@ -77,6 +104,7 @@ class TaskProgress:
     def __init__(self, quiet: bool, description: str) -> None:
         self.description = description
         self.total = self.done = self.failures = 0
+        self.description = escape(description)  # shown literally, never as markup
         self.bar: Progress | None = None
         self._id: TaskID | None = None
         err = Console(stderr=True)
@@ -105,7 +133,7 @@ class TaskProgress:
     def note(self, text: str) -> None:
         """A line on stderr above the bar (nothing when there is no bar)."""
         if self.bar is not None:
-            self.bar.console.print(text)
+            self.bar.console.print(text, markup=False, emoji=False)
 
     def start(self, total: int, already: int) -> None:
         self.total, self.done = total, already
@@ -137,6 +165,15 @@ def choice_option(
     )
 
 
+def out_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """--out as a Path; `--out ''` is a mistake, not the current folder."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise click.BadParameter("empty; give a folder")
+    return Path(value)
+
+
 def experiment_options(what: str, out_default: str) -> Callable[[F], F]:
     """The options every experiment command shares: --reps, --seed, --out, and where the
     tasks run (--workers, or --scheduler / DASK_SCHEDULER_ADDRESS for a Dask cluster)."""
@@ -145,8 +182,9 @@ def experiment_options(what: str, out_default: str) -> Callable[[F], F]:
                      help=f"Replications per {what} (default: the scenario's)."),
         click.option("--seed", type=click.IntRange(min=0, max=MAX_SEED), default=None,
                      help="Root seed (default: the scenario's)."),
-        click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-                     default=None, help=f"Output directory (default: {out_default})."),
+        click.option("--out", "out_dir", type=click.Path(file_okay=False),
+                     default=None, callback=out_path,
+                     help=f"Output directory (default: {out_default})."),
         click.option("--workers", type=click.IntRange(min=1, max=MAX_WORKERS), default=None,
                      help="Local worker processes (default: all cores)."),
         click.option("--scheduler", envvar="DASK_SCHEDULER_ADDRESS", default=None,

@@ -15,13 +15,14 @@ from sim.cli.common import (
     DEFAULT_SCENARIO,
     TaskProgress,
     bundled_scenarios,
+    default_out,
     experiment_options,
+    force_option,
     interrupted,
     resolve_scenario,
-    safe_dirname,
     stdout_console,
 )
-from sim.cli.errors import BadInput
+from sim.cli.errors import BadInput, OneLineGroup
 from sim.config.load import ScenarioError, load_scenario
 
 EPILOG_RUN = """\b
@@ -34,7 +35,7 @@ Examples:
 """
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="techsim")
 def main() -> None:
     """techsim: compare technician pay schemes on a field-service simulation.
@@ -64,6 +65,7 @@ def main() -> None:
     is_flag=True,
     help="First scale each scheme's variable pay to the baseline's mean pay.",
 )
+@force_option
 def run(
     scenario: str | None,
     reps: int | None,
@@ -75,6 +77,7 @@ def run(
     quiet: bool,
     report_format: str | None,
     budget_neutral: bool,
+    force: bool,
 ) -> None:
     """Run every pay scheme of SCENARIO (a file or a bundled name; default: hvac)."""
     from sim.cli.display import summary_tables
@@ -82,10 +85,11 @@ def run(
     from sim.experiment.executor import BackendError, TaskFailed, default_workers
     from sim.experiment.runner import PART_SUFFIX, run_scenario
     from sim.experiment.tasks import TaskResult
+    from sim.store.outdir import OutDirError
     from sim.store.parts import Parts, ResumeError
 
     sc, path = resolve_scenario(scenario)
-    out = out_dir or Path("results") / safe_dirname(sc.name)
+    out = out_dir if out_dir is not None else default_out(sc.name, "", quiet)
     progress = TaskProgress(quiet, f"{sc.name}: replications")
 
     def on_done(_result: TaskResult) -> None:
@@ -105,8 +109,9 @@ def run(
             progress.start,
             budget_neutral=budget_neutral,
             scheduler=scheduler,
+            force=force,
         )
-    except (ResumeError, BackendError) as exc:
+    except (ResumeError, BackendError, OutDirError) as exc:
         raise BadInput(str(exc)) from None
     except BudgetError as exc:
         raise BadInput(f"{path}: budget_neutral: {exc}") from None

@@ -12,10 +12,11 @@ import click
 from sim.cli.common import (
     TaskProgress,
     choice_option,
+    default_out,
     experiment_options,
+    force_option,
     interrupted,
     resolve_scenario,
-    safe_dirname,
     stdout_console,
 )
 from sim.cli.errors import BadInput
@@ -94,6 +95,7 @@ def short_names(paths: list[str]) -> list[str]:
     "group so they still add up to 1.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no tables.")
+@force_option
 def sweep(
     scenario: str | None,
     params: tuple[str, ...],
@@ -108,6 +110,7 @@ def sweep(
     chunk: int | None,
     rebalance_shares: bool,
     quiet: bool,
+    force: bool,
 ) -> None:
     """Run every scheme of SCENARIO at every point of a parameter design.
 
@@ -116,6 +119,7 @@ def sweep(
     in --out/parts, so an interrupted sweep continues with --resume.
     """
     from sim.experiment.executor import BackendError
+    from sim.store.outdir import OutDirError
     from sim.store.parts import ResumeError
     from sim.sweep.design import make_design
     from sim.sweep.params import SweepInputError
@@ -127,7 +131,7 @@ def sweep(
         dsg = make_design(sc, list(params), design, samples, seed, rebalance_shares)
     except SweepInputError as exc:
         raise BadInput(str(exc)) from None
-    out = out_dir or Path("results") / f"{safe_dirname(sc.name)}-sweep"
+    out = out_dir if out_dir is not None else default_out(sc.name, "-sweep", quiet)
     progress = TaskProgress(quiet, f"{sc.name} sweep: tasks")
 
     def on_task(_chunk: Chunk, ok: bool) -> None:
@@ -135,9 +139,20 @@ def sweep(
 
     try:
         res = run_sweep(
-            sc, dsg, out, reps, seed, workers, scheduler, resume, chunk, progress.start, on_task
+            sc,
+            dsg,
+            out,
+            reps,
+            seed,
+            workers,
+            scheduler,
+            resume,
+            chunk,
+            progress.start,
+            on_task,
+            force=force,
         )
-    except (SweepInputError, ResumeError, BackendError) as exc:
+    except (SweepInputError, ResumeError, BackendError, OutDirError) as exc:
         raise BadInput(str(exc)) from None
     except SweepFailed as exc:
         raise click.ClickException(str(exc)) from None
@@ -249,14 +264,21 @@ def sensitivity(
 
     from sim.metrics.catalogue import KPIS
     from sim.store.files import write_csv
-    from sim.sweep.sensitivity import SensitivityError, analyse
+    from sim.store.outdir import OutDirError, check_out_file
+    from sim.sweep.sensitivity import SensitivityError, analyse, columns
 
     try:
         method, table = analyse(results, list(kpis), list(schemes), "diff" if diff else "mean")
     except SensitivityError as exc:
         raise BadInput(str(exc)) from None
     path = out_file or results / "sensitivity.csv"
-    write_csv(path, table)
+    try:
+        check_out_file(path, ",".join(columns(method)[:3]))
+        write_csv(path, table)
+    except OutDirError as exc:
+        raise BadInput(str(exc)) from None
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot be written ({exc.strerror})") from None
     if quiet:
         return
     con = stdout_console()

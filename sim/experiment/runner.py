@@ -27,6 +27,7 @@ from sim.experiment.tasks import ExperimentResult, ReplicationTask, TaskResult, 
 from sim.metrics.kpis import KPI_COLUMNS
 from sim.metrics.stats import summarise
 from sim.store.files import atomic_write_bytes, manifest, now_iso, write_csv, write_json
+from sim.store.outdir import check_out_dir, clear_out_dir
 from sim.store.parts import (
     Parts,
     check_identity,
@@ -60,6 +61,7 @@ def run_scenario(
     budget_neutral: bool = False,
     scheduler: str | None = None,
     backend: Backend | None = None,
+    force: bool = False,
 ) -> RunOutput:
     """Run every scheme x replication, write the result files into `out_dir`.
 
@@ -68,9 +70,13 @@ def run_scenario(
     is reached before anything is written (BackendError). With `budget_neutral` (or the
     scenario's `budget_neutral: true`) every non-baseline scheme's variable pay is first
     scaled to the baseline's mean pay on the same backend (`sim.experiment.budget`); the
-    factors go into the scenario's `pay_scale` and the manifest's "budget_neutral"."""
+    factors go into the scenario's `pay_scale` and the manifest's "budget_neutral".
+
+    `out_dir` is checked first (`sim.store.outdir.check_out_dir`, OutDirError): a folder of
+    another scenario's results is replaced only with `force`."""
     reps = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
+    check_out_dir(Path(out_dir), "run", scenario.name, resume, force)
     own = backend is None
     backend = backend or choose_backend(workers, scheduler)
     try:
@@ -104,9 +110,10 @@ def _run(
     if resume and stamp.exists():
         check_identity(out, "run", read_identity(stamp), ident, RUN_IDENTITY)
     if not resume:
-        parts.clear()
+        clear_out_dir(out)
     parts.prepare()
-    atomic_write_bytes(stamp, json.dumps(ident).encode())
+    record = {**ident, "kind": "run", "scenario_name": scenario.name}
+    atomic_write_bytes(stamp, json.dumps(record).encode())
 
     tasks = [ReplicationTask(scenario, seed, rep) for rep in range(reps)]
     done: list[TaskResult] = [pickle.loads(parts.read(t.key)) for t in tasks if parts.has(t.key)]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -92,11 +91,6 @@ class Parts:
     def count(self) -> int:
         """How many parts are written (e.g. to say what an interruption kept)."""
         return len(list(self.dir.glob(f"*{self.suffix}"))) if self.dir.exists() else 0
-
-    def clear(self) -> None:
-        """Remove every part (a fresh start)."""
-        if self.dir.exists():
-            shutil.rmtree(self.dir)
 
     def prepare(self) -> None:
         """Create the directory; remove temporary files of writes cut short by a kill."""

@@ -42,6 +42,7 @@ from sim.experiment.executor import Backend, ExecStats, choose_backend, execute
 from sim.experiment.tasks import RUN_ID_COLUMNS, run_replication, sort_rows
 from sim.metrics.kpis import KPI_COLUMNS
 from sim.store.files import atomic_write_bytes, git_commit, now_iso, write_csv, write_json
+from sim.store.outdir import check_out_dir, clear_out_dir
 from sim.store.parts import (
     Parts,
     ResumeError,
@@ -222,17 +223,21 @@ def run_sweep(
     on_start: Callable[[int, int], None] | None = None,
     on_task: Callable[[Chunk, bool], None] | None = None,
     backend: Backend | None = None,
+    force: bool = False,
 ) -> SweepOutput:
     """Run every design point x scheme x replication; write the sweep files into `out_dir`.
 
     Every point is validated first (SweepInputError), a resume of a different sweep is
     refused (ResumeError), and the backend is reached (BackendError: `backend`, else Dask
     when `scheduler` or DASK_SCHEDULER_ADDRESS gives an address, else `workers` local
-    processes), before anything is written.
+    processes), before anything is written. `out_dir` is checked first
+    (`sim.store.outdir.check_out_dir`, OutDirError): a folder of another scenario's results
+    is replaced only with `force`.
     """
     reps = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
     out = Path(out_dir)
+    check_out_dir(out, "sweep", scenario.name, resume, force)
     points = point_scenarios(scenario, design)
     ident = _identity(scenario, design, reps, seed)
     old = _check_resume(out, ident) if resume else None
@@ -267,9 +272,7 @@ def _run(
         tasks = [Chunk(t["point"], t["first"], t["last"]) for t in old["tasks"]]
     else:
         tasks = make_chunks(points, reps, chunk)
-        parts.clear()
-        for name in SWEEP_FILES:
-            (out / name).unlink(missing_ok=True)
+        clear_out_dir(out)
     parts.prepare()
 
     frames: dict[str, pd.DataFrame] = {}
