@@ -14,6 +14,8 @@ anything is simulated, so the table runs in seconds.
 from __future__ import annotations
 
 import hashlib
+import json
+import pickle
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -132,6 +134,78 @@ def both(*setups: Setup) -> Setup:
             s(cwd)
 
     return setup
+
+
+def cut(name: str, keep: float = 0.5) -> Callable[[Path], None]:
+    """Damage: cut the file off at `keep` of its length (mid-line, as a full disk does)."""
+
+    def edit(d: Path) -> None:
+        data = (d / name).read_bytes()
+        n = int(len(data) * keep)
+        if data[n - 1 : n] == b"\n":
+            n -= 1
+        (d / name).write_bytes(data[:n])
+
+    return edit
+
+
+def flip(name: str) -> Callable[[Path], None]:
+    """Damage: one digit changed in the middle of the file (a silent bit error)."""
+
+    def edit(d: Path) -> None:
+        data = bytearray((d / name).read_bytes())
+        i = next(i for i in range(len(data) // 2, len(data)) if chr(data[i]).isdigit())
+        data[i] = ord("7") if data[i] != ord("7") else ord("3")
+        (d / name).write_bytes(bytes(data))
+
+    return edit
+
+
+def garble(name: str) -> Callable[[Path], None]:
+    """Damage: bytes in the middle of a binary file overwritten."""
+
+    def edit(d: Path) -> None:
+        data = bytearray((d / name).read_bytes())
+        mid = len(data) // 2
+        data[mid : mid + 64] = b"\xde\xad" * 32
+        (d / name).write_bytes(bytes(data[: len(data) - 16]))
+
+    return edit
+
+
+def manifest(**changes: Any) -> Callable[[Path], None]:
+    """Damage: manifest.json with fields replaced (a wrong shape)."""
+
+    def edit(d: Path) -> None:
+        man = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+        for k, v in changes.items():
+            if isinstance(v, dict) and isinstance(man.get(k), dict) and v.pop("__merge__", False):
+                man[k] = {**man[k], **v}
+            else:
+                man[k] = v
+        (d / "manifest.json").write_text(json.dumps(man), encoding="utf-8")
+
+    return edit
+
+
+def put(name: str, content: str | bytes) -> Callable[[Path], None]:
+    """Damage: a file replaced (or added) with `content`."""
+
+    def edit(d: Path) -> None:
+        (d / name).parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            (d / name).write_bytes(content)
+        else:
+            (d / name).write_text(content, encoding="utf-8")
+
+    return edit
+
+
+class _Pwn:
+    """A pickle that would create the file `pwned` when loaded (it must never be)."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Path.touch, (Path("pwned"),))
 
 
 @dataclass(frozen=True)
@@ -323,6 +397,75 @@ CASES: list[Case] = [
          both(results("run"), ok_scenario("changed.yaml", {"customers": {"count": 301}})),
          ("run", "changed.yaml", "--out", "res", "--resume", "--reps", "2"),
          ("res", "the scenario")),
+    Case("folder-resume-pickle-part",
+         results("run", edit=put("parts/rep-00000.pkl", pickle.dumps(_Pwn()))),
+         ("run", "ok.yaml", "--out", "res", "--resume", "--reps", "2"),
+         ("rep-00000.pkl", "never loaded")),
+    Case("folder-resume-garbled-record", results("run", edit=put("parts/experiment.json", "{x")),
+         ("run", "ok.yaml", "--out", "res", "--resume", "--reps", "2"),
+         ("experiment.json", "unreadable")),
+    Case("folder-resume-sweep-tasks-damaged",
+         results("sweep", edit=manifest(tasks=[{"point": "zero"}])),
+         ("sweep", "ok.yaml", "--design", "sobol", "--samples", "2", "--reps", "2",
+          "-p", "quality.skill_effect=0.2:0.6", "-p", "workforce.skill_sd=0.05:0.2",
+          "--out", "res", "--resume"), ("manifest.json", "tasks")),
+    # ---------------------------------------------------------------- damaged results
+    Case("damaged-runs-csv-cut", results("run", edit=cut("runs.csv")), ("plot", "res"),
+         ("runs.csv", "damaged")),
+    Case("damaged-summary-csv-cut", results("run", edit=cut("summary.csv", 0.9)),
+         ("report", "res"), ("summary.csv", "damaged")),
+    Case("damaged-technicians-digit", results("run", edit=flip("technicians.csv")),
+         ("report", "res"), ("technicians.csv", "SHA-256")),
+    Case("damaged-timeseries-emptied", results("run", edit=put("timeseries.csv", "")),
+         ("plot", "res"), ("timeseries.csv", "damaged")),
+    Case("damaged-summary-missing", results("run", edit=lambda d: (d / "summary.csv").unlink()),
+         ("plot", "res"), ("res", "summary.csv")),
+    Case("damaged-manifest-not-json", results("run", edit=put("manifest.json", '{"kind": "ru')),
+         ("plot", "res"), ("manifest.json", "not valid JSON")),
+    Case("damaged-manifest-deep-json",
+         results("run", edit=put("manifest.json", "[" * 100_000 + "]" * 100_000)),
+         ("report", "res"), ("manifest.json",)),
+    Case("damaged-manifest-a-list", results("run", edit=put("manifest.json", "[1, 2]")),
+         ("report", "res"), ("manifest.json", "JSON object")),
+    Case("damaged-manifest-schemes-number", results("run", edit=manifest(schemes=5)),
+         ("plot", "res"), ("manifest.json", "schemes")),
+    Case("damaged-manifest-scenario-list", results("run", edit=manifest(scenario=[1])),
+         ("report", "res"), ("manifest.json", "scenario")),
+    Case("damaged-manifest-scenario-schemes",
+         results("run", edit=manifest(scenario={"__merge__": True, "schemes": ["a"]})),
+         ("report", "res"), ("manifest.json", "scenario.schemes")),
+    Case("damaged-manifest-replications-text", results("run", edit=manifest(replications="x")),
+         ("report", "res"), ("manifest.json", "replications")),
+    Case("damaged-manifest-budget-factors",
+         results("run", edit=manifest(budget_neutral={"factors": {"a": "big"}})),
+         ("report", "res"), ("manifest.json", "budget_neutral")),
+    Case("damaged-manifest-checksums-list", results("run", edit=manifest(checksums=[1])),
+         ("plot", "res"), ("manifest.json", "checksums")),
+    Case("damaged-manifest-kind", results("run", edit=manifest(kind="experiment")),
+         ("plot", "res"), ("manifest.json", "kind")),
+    Case("damaged-sweep-summary-parquet-sensitivity",
+         results("sweep", edit=garble("summary.parquet")), ("sensitivity", "res"),
+         ("summary.parquet", "damaged")),
+    Case("damaged-sweep-summary-parquet-plot", results("sweep", edit=garble("summary.parquet")),
+         ("plot", "res"), ("summary.parquet", "damaged")),
+    Case("damaged-sweep-runs-parquet-report", results("sweep", edit=garble("runs.parquet")),
+         ("report", "res"), ("runs.parquet", "damaged")),
+    Case("damaged-sweep-parameters-number", results("sweep", edit=manifest(parameters=3)),
+         ("plot", "res"), ("manifest.json", "parameters")),
+    Case("damaged-sweep-design-shape",
+         results("sweep", edit=manifest(design={"method": "sobol", "points": 3})),
+         ("sensitivity", "res"), ("manifest.json", "design")),
+    Case("damaged-sweep-sensitivity-csv-cut", results("sweep", edit=cut("sensitivity.csv")),
+         ("plot", "res"), ("sensitivity.csv", "cut off")),
+    Case("damaged-sweep-incomplete", results("sweep", edit=manifest(status="running")),
+         ("sensitivity", "res"), ("res", "not complete")),
+    Case("damaged-run-for-sensitivity", results("run"), ("sensitivity", "res"),
+         ("res", "not of a sweep")),
+    Case("damaged-results-is-a-file", write("res", "x"), ("plot", "res"), ("res", "directory")),
+    Case("damaged-empty-folder", write("res/.keep", ""), ("report", "res"),
+         ("res", "manifest.json")),
+    Case("damaged-plots-is-a-file", results("run", edit=put("plots", "x")), ("plot", "res"),
+         ("plots", "cannot be written")),
 ]  # fmt: skip
 
 
@@ -381,6 +524,7 @@ def test_the_table_covers_every_class():
     assert by_class["scenario"] >= 20
     assert by_class["option"] >= 10
     assert by_class["folder"] >= 10
+    assert by_class["damaged"] >= 10
 
 
 def test_a_merge_key_may_be_overridden(cwd):
@@ -432,3 +576,61 @@ def test_force_replaces_another_scenarios_results(cwd):
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 0, res.output
     assert '"scenario_name": "tiny"' in (cwd / "res" / "manifest.json").read_text("utf-8")
+
+
+# --------------------------------------------------------------------------- parts
+TABLES = ("runs.csv", "summary.csv", "technicians.csv", "timeseries.csv", "behaviour.csv")
+
+
+def _resume_run(cwd: Path) -> Any:
+    (cwd / "ok.yaml").write_text(yaml_text(), encoding="utf-8")
+    args = ["run", "ok.yaml", "--reps", "2", "--out", "res", "--resume", "--workers", "1", "-q"]
+    return CliRunner().invoke(main, args)
+
+
+def test_parts_are_json_with_a_checksum_and_the_manifest_lists_them(cwd):
+    out = good("run")
+    man = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    parts = sorted((out / "parts").glob("rep-*"))
+    assert [p.name for p in parts] == ["rep-00000.json", "rep-00001.json"]
+    head = json.loads(parts[0].read_bytes().partition(b"\n")[0])
+    assert head["schema"] == "techsim.part/1" and len(head["sha256"]) == 64
+    for name in (*TABLES, "parts/rep-00000.json", "parts/rep-00001.json"):
+        rec = man["checksums"][name]
+        assert rec["sha256"] == hashlib.sha256((out / name).read_bytes()).hexdigest()
+        assert rec["rows"] > 0
+
+
+def test_resume_from_parts_alone_gives_identical_tables(cwd):
+    shutil.copytree(good("run"), cwd / "res")
+    for name in (*TABLES, "manifest.json"):
+        (cwd / "res" / name).unlink()
+    res = _resume_run(cwd)
+    assert res.exit_code == 0, res.output
+    for name in TABLES:
+        assert (cwd / "res" / name).read_bytes() == (good("run") / name).read_bytes(), name
+
+
+def test_resume_runs_a_damaged_part_again_and_names_it(cwd):
+    shutil.copytree(good("run"), cwd / "res")
+    flip("parts/rep-00001.json")(cwd / "res")
+    res = _resume_run(cwd)
+    assert res.exit_code == 0, res.output
+    assert "parts/rep-00001.json: damaged" in res.stderr and "again" in res.stderr
+    for name in TABLES:
+        assert (cwd / "res" / name).read_bytes() == (good("run") / name).read_bytes(), name
+
+
+def test_sweep_resume_runs_a_garbled_part_again(cwd):
+    shutil.copytree(good("sweep"), cwd / "res")
+    part = sorted((cwd / "res" / "parts").glob("p*.parquet"))[0]
+    garble(f"parts/{part.name}")(cwd / "res")
+    (cwd / "ok.yaml").write_text(yaml_text(), encoding="utf-8")
+    args = ["sweep", "ok.yaml", "--design", "sobol", "--samples", "2", "--reps", "2",
+            "-p", "quality.skill_effect=0.2:0.6", "-p", "workforce.skill_sd=0.05:0.2",
+            "--out", "res", "--resume", "--workers", "1", "-q"]  # fmt: skip
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    assert f"{part.name}: damaged" in res.stderr
+    for name in ("runs.parquet", "summary.csv"):
+        assert (cwd / "res" / name).read_bytes() == (good("sweep") / name).read_bytes(), name

@@ -110,6 +110,7 @@ def run(
             budget_neutral=budget_neutral,
             scheduler=scheduler,
             force=force,
+            on_note=lambda text: click.echo(f"Note: {text}", err=True),
         )
     except (ResumeError, BackendError, OutDirError) as exc:
         raise BadInput(str(exc)) from None

@@ -151,6 +151,7 @@ def sweep(
             progress.start,
             on_task,
             force=force,
+            on_note=lambda text: click.echo(f"Note: {text}", err=True),
         )
     except (SweepInputError, ResumeError, BackendError, OutDirError) as exc:
         raise BadInput(str(exc)) from None

@@ -102,6 +102,11 @@ def _format_error(err: ErrorDetails, model: type[BaseModel]) -> tuple[str, str]:
         return field, f"unknown key {key!r}{hint}"
     msg = _MESSAGES.get(kind) or err.get("msg", "invalid value")
     msg = msg.removeprefix("Value error, ")
+    value = err.get("input")
+    if kind in ("int_type", "float_type") and isinstance(value, bool):
+        msg += " (true/false is not a number)"
+    elif kind == "int_type" and isinstance(value, float):
+        msg += " (a count takes a whole number, written without a decimal point)"
     if "input" in err and kind not in {"missing"} and not isinstance(err["input"], dict):
         got = repr(err["input"])
         msg = f"{msg} (got {got if len(got) <= 60 else got[:57] + '...'})"
@@ -110,10 +115,7 @@ def _format_error(err: ErrorDetails, model: type[BaseModel]) -> tuple[str, str]:
 
 #: pydantic's messages about a value's type, with what strict mode refuses spelled out.
 _MESSAGES = {
-    "int_type": "Input should be a valid integer: a whole number, not true/false or a decimal",
-    "float_type": "Input should be a valid number, not true/false",
     "finite_number": "Input should be a finite number, not .inf or .nan",
-    "bool_type": "Input should be a valid boolean: true or false",
     "tuple_type": "Input should be a valid list",
 }
 

@@ -1,17 +1,18 @@
 """`techsim run` as a library call: run, summarise and write the result files.
 
 Part files (`sim.store.parts`): each finished replication is written at once to
-`parts/rep-NNNNN.pkl` (atomically), so an interrupted run keeps its finished work and
-`resume=True` runs only the missing replications of the same run (same scenario, --reps
-and --seed, recorded in `parts/experiment.json`). The tables are assembled from all the
-replications in a fixed order, so a resumed run gives the same files as an uninterrupted
-one.
+`parts/rep-NNNNN.json` (atomically; JSON with a header holding its schema, row count and
+SHA-256, never a pickle), so an interrupted run keeps its finished work and `resume=True`
+runs only the missing replications of the same run (same scenario, --reps and --seed,
+recorded in `parts/experiment.json`). A damaged part is reported (`on_note`) and run
+again. The tables are assembled from all the replications in a fixed order, so a resumed
+run gives the same files as an uninterrupted one. The manifest records the row count and
+SHA-256 of every result file and part ("checksums"), which `sim.store.results` checks.
 """
 
 from __future__ import annotations
 
 import json
-import pickle
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,14 +24,25 @@ import pandas as pd
 from sim.config.scenario import Scenario
 from sim.experiment.budget import neutralise
 from sim.experiment.executor import Backend, choose_backend, execute
-from sim.experiment.tasks import ExperimentResult, ReplicationTask, TaskResult, assemble
-from sim.metrics.kpis import KPI_COLUMNS
+from sim.experiment.tasks import (
+    RUN_ID_COLUMNS,
+    ExperimentResult,
+    ReplicationTask,
+    TaskResult,
+    assemble,
+)
+from sim.metrics.kpis import BEHAVIOUR_COLUMNS, KPI_COLUMNS, TECH_COLUMNS, WEEK_COLUMNS
 from sim.metrics.stats import summarise
 from sim.store.files import atomic_write_bytes, manifest, now_iso, write_csv, write_json
 from sim.store.outdir import check_out_dir, clear_out_dir
 from sim.store.parts import (
+    PartError,
     Parts,
+    ResumeError,
     check_identity,
+    decode_part,
+    encode_part,
+    file_record,
     json_hash,
     read_identity,
     scenario_hash,
@@ -38,7 +50,52 @@ from sim.store.parts import (
 
 #: What identifies a run on --resume, and how a change is named in the refusal.
 RUN_IDENTITY = {"scenario_hash": "the scenario", "replications": "--reps", "seed": "--seed"}
-PART_SUFFIX = ".pkl"
+PART_SUFFIX = ".json"
+#: The tables of a replication's part, and the columns each may hold.
+PART_TABLES = {
+    "runs": (*RUN_ID_COLUMNS, *KPI_COLUMNS),
+    "technicians": (*RUN_ID_COLUMNS, *TECH_COLUMNS),
+    "weeks": (*RUN_ID_COLUMNS, *WEEK_COLUMNS),
+    "behaviour": (*RUN_ID_COLUMNS, *BEHAVIOUR_COLUMNS),
+}
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def part_bytes(task: ReplicationTask, result: TaskResult) -> bytes:
+    """A replication's rows as a part file: per table, its columns and rows of values."""
+    body: dict[str, Any] = {"replication": result.replication}
+    for name in PART_TABLES:
+        rows: list[dict[str, Any]] = getattr(result, name)
+        cols = list(dict.fromkeys(k for r in rows for k in r))
+        body[name] = {"columns": cols, "rows": [[r.get(c) for c in cols] for r in rows]}
+    return encode_part(task.key, body)
+
+
+def read_part(path: Path, task: ReplicationTask) -> TaskResult:
+    """The replication in the part file at `path`; PartError naming the file when it is
+    damaged or does not hold this replication's tables."""
+    body = decode_part(path, task.key)
+    if body.get("replication") != task.replication:
+        raise PartError(f"{path}: replication: not {task.replication}")
+    res = TaskResult(replication=task.replication)
+    for name, allowed in PART_TABLES.items():
+        table = body.get(name)
+        if not isinstance(table, dict):
+            raise PartError(f"{path}: {name}: missing")
+        cols, rows = table.get("columns"), table.get("rows")
+        if not isinstance(cols, list) or not isinstance(rows, list):
+            raise PartError(f"{path}: {name}: columns and rows must be lists")
+        unknown = [c for c in cols if c not in allowed]
+        if unknown:
+            raise PartError(f"{path}: {name}: unknown column {unknown[0]!r}")
+        n = len(cols)
+        for row in rows:
+            if not (isinstance(row, list) and len(row) == n) or not all(
+                isinstance(v, _SCALARS) for v in row
+            ):
+                raise PartError(f"{path}: {name}: a row does not match the columns")
+        getattr(res, name).extend(dict(zip(cols, row)) for row in rows)
+    return res
 
 
 @dataclass
@@ -62,6 +119,7 @@ def run_scenario(
     scheduler: str | None = None,
     backend: Backend | None = None,
     force: bool = False,
+    on_note: Callable[[str], None] | None = None,
 ) -> RunOutput:
     """Run every scheme x replication, write the result files into `out_dir`.
 
@@ -85,7 +143,16 @@ def run_scenario(
             scenario, found = neutralise(scenario, seed, backend)
             budget_info = {"budget_neutral": found.manifest()}
         return _run(
-            scenario, Path(out_dir), reps, seed, resume, backend, on_done, on_start, budget_info
+            scenario,
+            Path(out_dir),
+            reps,
+            seed,
+            resume,
+            backend,
+            on_done,
+            on_start,
+            budget_info,
+            on_note or (lambda _text: None),
         )
     finally:
         if own:
@@ -102,6 +169,7 @@ def _run(
     on_done: Callable[[TaskResult], None] | None,
     on_start: Callable[[int, int], None] | None,
     budget_info: dict[str, Any],
+    on_note: Callable[[str], None],
 ) -> RunOutput:
     """run_scenario once the scenario is final (budget-neutral) and the backend is up."""
     parts = Parts(out, PART_SUFFIX)
@@ -109,6 +177,13 @@ def _run(
     stamp = parts.dir / "experiment.json"
     if resume and stamp.exists():
         check_identity(out, "run", read_identity(stamp), ident, RUN_IDENTITY)
+    if resume and parts.dir.is_dir():
+        old = sorted(parts.dir.glob("rep-*.pkl"))
+        if old:
+            raise ResumeError(
+                f"{old[0]}: a part of techsim 0.2.0 (a pickle, which is never loaded); "
+                "these results cannot be resumed: drop --resume to start over"
+            )
     if not resume:
         clear_out_dir(out)
     parts.prepare()
@@ -116,13 +191,22 @@ def _run(
     atomic_write_bytes(stamp, json.dumps(record).encode())
 
     tasks = [ReplicationTask(scenario, seed, rep) for rep in range(reps)]
-    done: list[TaskResult] = [pickle.loads(parts.read(t.key)) for t in tasks if parts.has(t.key)]
-    todo = [t for t in tasks if not parts.has(t.key)]
+    done: list[TaskResult] = []
+    todo: list[ReplicationTask] = []
+    for t in tasks:
+        if not parts.has(t.key):
+            todo.append(t)
+            continue
+        try:
+            done.append(read_part(parts.path(t.key), t))
+        except PartError as exc:
+            on_note(f"{exc}; running replication {t.replication} again")
+            todo.append(t)
     if on_start:
         on_start(reps, len(done))
 
     def keep(task: ReplicationTask, result: TaskResult) -> None:
-        parts.write(task.key, pickle.dumps(result))
+        parts.write(task.key, part_bytes(task, result))
         done.append(result)
         if on_done:
             on_done(result)
@@ -133,12 +217,22 @@ def _run(
 
     result = assemble(scenario, seed, sorted(done, key=lambda r: r.replication))
     summary = summarise(result.runs, list(KPI_COLUMNS), scenario.baseline_scheme)
-    write_csv(out / "runs.csv", result.runs)
-    write_csv(out / "summary.csv", summary)
-    write_csv(out / "technicians.csv", result.technicians)
-    write_csv(out / "timeseries.csv", result.weeks)
+    tables = {
+        "runs.csv": result.runs,
+        "summary.csv": summary,
+        "technicians.csv": result.technicians,
+        "timeseries.csv": result.weeks,
+    }
     if result.behaviour is not None:
-        write_csv(out / "behaviour.csv", result.behaviour)
+        tables["behaviour.csv"] = result.behaviour
+    checksums: dict[str, Any] = {}
+    for name, df in tables.items():
+        write_csv(out / name, df)
+        checksums[name] = file_record(out / name, len(df))
+    for r in sorted(done, key=lambda r: r.replication):
+        key = ReplicationTask(scenario, seed, r.replication).key
+        rows = len(r.runs) + len(r.technicians) + len(r.weeks) + len(r.behaviour)
+        checksums[f"parts/{key}{PART_SUFFIX}"] = file_record(parts.path(key), rows)
     man = manifest(
         scenario,
         seed,
@@ -151,6 +245,7 @@ def _run(
             "experiment_hash": json_hash(ident),
             "executor": backend.describe(),
             **budget_info,
+            "checksums": checksums,
         },
     )
     write_json(out / "manifest.json", man)

@@ -44,9 +44,11 @@ from sim.metrics.kpis import KPI_COLUMNS
 from sim.store.files import atomic_write_bytes, git_commit, now_iso, write_csv, write_json
 from sim.store.outdir import check_out_dir, clear_out_dir
 from sim.store.parts import (
+    PartError,
     Parts,
     ResumeError,
     check_identity,
+    file_record,
     json_hash,
     read_identity,
     scenario_hash,
@@ -159,10 +161,28 @@ def sweep_parts(out: Path) -> Parts:
     return Parts(out, ".parquet")
 
 
-def _parquet_bytes(df: pd.DataFrame) -> bytes:
+def _parquet_bytes(df: pd.DataFrame, **options: Any) -> bytes:
     buf = io.BytesIO()
-    df.to_parquet(buf, index=False)
+    df.to_parquet(buf, index=False, **options)
     return buf.getvalue()
+
+
+def read_part(path: Path, chunk: Chunk, n_schemes: int) -> pd.DataFrame:
+    """A chunk's part file, checked: Parquet with verified page checksums, the part columns,
+    the chunk's point and replications, one row per scheme and replication. PartError
+    naming the file otherwise."""
+    try:
+        df = pd.read_parquet(path, page_checksum_verification=True)
+    except Exception as exc:  # pyarrow raises several kinds for a damaged file
+        raise PartError(f"{path}: damaged ({type(exc).__name__})") from None
+    if list(df.columns) != list(PART_COLUMNS):
+        raise PartError(f"{path}: not a part of this sweep (its columns differ)")
+    if len(df) != chunk.n_reps * n_schemes:
+        raise PartError(f"{path}: holds {len(df)} rows, expected {chunk.n_reps * n_schemes}")
+    reps = df["replication"]
+    if (df["point"] != chunk.point).any() or reps.min() < chunk.first or reps.max() > chunk.last:
+        raise PartError(f"{path}: holds rows of another chunk than {chunk.id}")
+    return df
 
 
 def _versions() -> dict[str, str | None]:
@@ -200,6 +220,16 @@ def _check_resume(out: Path, ident: dict[str, Any]) -> dict[str, Any] | None:
     return old
 
 
+def _old_tasks(out: Path, old: dict[str, Any]) -> list[Chunk]:
+    """The task list of the manifest being resumed; ResumeError when it is damaged."""
+    try:
+        return [Chunk(int(t["point"]), int(t["first"]), int(t["last"])) for t in old["tasks"]]
+    except (KeyError, TypeError, ValueError):
+        raise ResumeError(
+            f"{out / 'manifest.json'}: tasks: damaged; drop --resume to start over"
+        ) from None
+
+
 # --------------------------------------------------------------------------- the sweep
 @dataclass
 class SweepOutput:
@@ -224,6 +254,7 @@ def run_sweep(
     on_task: Callable[[Chunk, bool], None] | None = None,
     backend: Backend | None = None,
     force: bool = False,
+    on_note: Callable[[str], None] | None = None,
 ) -> SweepOutput:
     """Run every design point x scheme x replication; write the sweep files into `out_dir`.
 
@@ -245,7 +276,19 @@ def run_sweep(
     backend = backend or choose_backend(workers, scheduler)
     try:
         return _run(
-            scenario, design, out, reps, seed, chunk, points, ident, old, backend, on_start, on_task
+            scenario,
+            design,
+            out,
+            reps,
+            seed,
+            chunk,
+            points,
+            ident,
+            old,
+            backend,
+            on_start,
+            on_task,
+            on_note or (lambda _text: None),
         )
     finally:
         if own:
@@ -265,18 +308,25 @@ def _run(
     backend: Backend,
     on_start: Callable[[int, int], None] | None,
     on_task: Callable[[Chunk, bool], None] | None,
+    on_note: Callable[[str], None],
 ) -> SweepOutput:
     """run_sweep once the points are valid, the resume is allowed and the backend is up."""
     parts = sweep_parts(out)
     if old is not None:
-        tasks = [Chunk(t["point"], t["first"], t["last"]) for t in old["tasks"]]
+        tasks = _old_tasks(out, old)
     else:
         tasks = make_chunks(points, reps, chunk)
         clear_out_dir(out)
     parts.prepare()
 
     frames: dict[str, pd.DataFrame] = {}
-    todo = [ChunkTask(t, points[t.point], seed) for t in tasks if not parts.has(t.id)]
+    for t in tasks:
+        if old is not None and parts.has(t.id):
+            try:
+                frames[t.id] = read_part(parts.path(t.id), t, len(scenario.schemes))
+            except PartError as exc:
+                on_note(f"{exc}; running task {t.id} again")
+    todo = [ChunkTask(t, points[t.point], seed) for t in tasks if t.id not in frames]
     resumed = len(tasks) - len(todo)
     started, t0 = now_iso(), time.perf_counter()
     if old is not None:
@@ -311,7 +361,7 @@ def _run(
 
     def keep(t: ChunkTask, rows: list[dict[str, Any]]) -> None:
         df = pd.DataFrame(rows, columns=list(PART_COLUMNS))
-        parts.write(t.key, _parquet_bytes(df))
+        parts.write(t.key, _parquet_bytes(df, write_page_checksum=True))
         frames[t.key] = df
         if on_task:
             on_task(t.chunk, True)
@@ -350,6 +400,14 @@ def _run(
     atomic_write_bytes(out / "runs.parquet", _parquet_bytes(runs))
     atomic_write_bytes(out / "summary.parquet", _parquet_bytes(summary))
     write_csv(out / "summary.csv", summary)
+    checksums = {
+        "runs.parquet": file_record(out / "runs.parquet", len(runs)),
+        "summary.parquet": file_record(out / "summary.parquet", len(summary)),
+        "summary.csv": file_record(out / "summary.csv", len(summary)),
+    }
+    for t in tasks:
+        checksums[f"parts/{t.id}.parquet"] = file_record(parts.path(t.id), len(frames[t.id]))
+    man["checksums"] = checksums
     man["status"] = "complete"
     write_json(out / "manifest.json", man)
     return SweepOutput(runs, summary, out, man, stats)
