@@ -13,6 +13,7 @@ anything is simulated, so the table runs in seconds.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import pickle
@@ -464,6 +465,19 @@ CASES: list[Case] = [
     Case("damaged-results-is-a-file", write("res", "x"), ("plot", "res"), ("res", "directory")),
     Case("damaged-empty-folder", write("res/.keep", ""), ("report", "res"),
          ("res", "manifest.json")),
+    # ---------------------------------------------------------------- Dask
+    Case("dask-refused", ok_scenario(),
+         ("run", "ok.yaml", "--scheduler", "tcp://127.0.0.1:1", "--connect-timeout", "1"),
+         ("cannot connect to the Dask scheduler at tcp://127.0.0.1:1",)),
+    Case("dask-unknown-scheme", ok_scenario(),
+         ("run", "ok.yaml", "--scheduler", "foo://x:1", "--connect-timeout", "1"),
+         ("foo://x:1", "scheme")),
+    Case("dask-sweep-refused", ok_scenario(),
+         ("sweep", "ok.yaml", "-p", "workforce.technicians=2,3", "--scheduler",
+          "tcp://127.0.0.1:1", "--connect-timeout", "1"), ("cannot connect",)),
+    Case("dask-timeout-zero", ok_scenario(),
+         ("run", "ok.yaml", "--scheduler", "tcp://127.0.0.1:1", "--connect-timeout", "0"),
+         ("--connect-timeout",)),
     Case("damaged-plots-is-a-file", results("run", edit=put("plots", "x")), ("plot", "res"),
          ("plots", "cannot be written")),
 ]  # fmt: skip
@@ -634,3 +648,32 @@ def test_sweep_resume_runs_a_garbled_part_again(cwd):
     assert f"{part.name}: damaged" in res.stderr
     for name in ("runs.parquet", "summary.csv"):
         assert (cwd / "res" / name).read_bytes() == (good("sweep") / name).read_bytes(), name
+
+
+def test_a_server_that_is_not_dask_is_one_line(cwd):
+    """Something else answers at the address (it sends garbage): one line, at once."""
+    import socket
+    import threading
+    import time
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = srv.accept()
+                conn.sendall(b"\xff" * 64)
+                conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    (cwd / "ok.yaml").write_text(yaml_text(), encoding="utf-8")
+    address = f"tcp://127.0.0.1:{srv.getsockname()[1]}"
+    t0 = time.perf_counter()
+    res = CliRunner().invoke(main, ["run", "ok.yaml", "--scheduler", address,
+                                    "--connect-timeout", "2"])  # fmt: skip
+    srv.close()
+    check(res, 2, ("cannot connect to the Dask scheduler", address))
+    assert time.perf_counter() - t0 < 10
+    assert not (cwd / "results").exists()

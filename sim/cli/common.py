@@ -190,6 +190,9 @@ def experiment_options(what: str, out_default: str) -> Callable[[F], F]:
         click.option("--scheduler", envvar="DASK_SCHEDULER_ADDRESS", default=None,
                      metavar="ADDR", help="Run on a Dask cluster, e.g. tcp://host:8786 "
                      "(or DASK_SCHEDULER_ADDRESS)."),
+        click.option("--connect-timeout", type=click.FloatRange(min=0.1, max=3600),
+                     default=None, metavar="SECONDS",
+                     help="How long to wait for the Dask scheduler (default: 15)."),
     )  # fmt: skip
 
     def decorate(f: F) -> F:

@@ -73,6 +73,7 @@ def run(
     out_dir: Path | None,
     workers: int | None,
     scheduler: str | None,
+    connect_timeout: float | None,
     resume: bool,
     quiet: bool,
     report_format: str | None,
@@ -111,6 +112,7 @@ def run(
             scheduler=scheduler,
             force=force,
             on_note=lambda text: click.echo(f"Note: {text}", err=True),
+            connect_timeout=connect_timeout,
         )
     except (ResumeError, BackendError, OutDirError) as exc:
         raise BadInput(str(exc)) from None

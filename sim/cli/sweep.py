@@ -106,6 +106,7 @@ def sweep(
     out_dir: Path | None,
     workers: int | None,
     scheduler: str | None,
+    connect_timeout: float | None,
     resume: bool,
     chunk: int | None,
     rebalance_shares: bool,
@@ -152,6 +153,7 @@ def sweep(
             on_task,
             force=force,
             on_note=lambda text: click.echo(f"Note: {text}", err=True),
+            connect_timeout=connect_timeout,
         )
     except (SweepInputError, ResumeError, BackendError, OutDirError) as exc:
         raise BadInput(str(exc)) from None

@@ -119,6 +119,7 @@ def run_scenario(
     scheduler: str | None = None,
     backend: Backend | None = None,
     force: bool = False,
+    connect_timeout: float | None = None,
     on_note: Callable[[str], None] | None = None,
 ) -> RunOutput:
     """Run every scheme x replication, write the result files into `out_dir`.
@@ -136,7 +137,7 @@ def run_scenario(
     seed = scenario.seed if seed is None else seed
     check_out_dir(Path(out_dir), "run", scenario.name, resume, force)
     own = backend is None
-    backend = backend or choose_backend(workers, scheduler)
+    backend = backend or choose_backend(workers, scheduler, connect_timeout)
     try:
         budget_info: dict[str, Any] = {}
         if budget_neutral or scenario.budget_neutral:

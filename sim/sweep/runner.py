@@ -254,6 +254,7 @@ def run_sweep(
     on_task: Callable[[Chunk, bool], None] | None = None,
     backend: Backend | None = None,
     force: bool = False,
+    connect_timeout: float | None = None,
     on_note: Callable[[str], None] | None = None,
 ) -> SweepOutput:
     """Run every design point x scheme x replication; write the sweep files into `out_dir`.
@@ -273,7 +274,7 @@ def run_sweep(
     ident = _identity(scenario, design, reps, seed)
     old = _check_resume(out, ident) if resume else None
     own = backend is None
-    backend = backend or choose_backend(workers, scheduler)
+    backend = backend or choose_backend(workers, scheduler, connect_timeout)
     try:
         return _run(
             scenario,
