@@ -677,3 +677,37 @@ def test_a_server_that_is_not_dask_is_one_line(cwd):
     check(res, 2, ("cannot connect to the Dask scheduler", address))
     assert time.perf_counter() - t0 < 10
     assert not (cwd / "results").exists()
+
+
+# --------------------------------------------------------------------------- SIGTERM
+def test_sigterm_keeps_finished_replications_and_resumes(tmp_path):
+    """SIGTERM is handled like Ctrl-C: finished replications kept, one message, exit 143,
+    and --resume finishes the run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "s.yaml").write_text(yaml_text({"replications": 40}), encoding="utf-8")
+    cmd = [sys.executable, "-m", "sim.cli.main", "run", "s.yaml", "--out", "out", "--workers",
+           "1", "--quiet"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    parts = tmp_path / "out" / "parts"
+    deadline = time.monotonic() + 60
+    while not (parts / "rep-00001.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the run finished before SIGTERM arrived")
+    assert proc.returncode == 143, err
+    assert err.startswith("Terminated: ") and "--resume" in err and "Traceback" not in err
+    kept = len(list(parts.glob("rep-*.json")))
+    assert 2 <= kept < 40
+    done = subprocess.run([*cmd, "--resume"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    man = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert man["resumed_replications"] == kept

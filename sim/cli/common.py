@@ -8,8 +8,10 @@ other.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -203,8 +205,35 @@ def experiment_options(what: str, out_default: str) -> Callable[[F], F]:
     return decorate
 
 
-def interrupted(progress: TaskProgress, message: str) -> NoReturn:
-    """After Ctrl-C: stop the bar, say what is kept and how to finish, exit 130."""
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it is handled exactly like Ctrl-C."""
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM (a kill, a batch system's stop) raises `Terminated`: the
+    queued tasks are cancelled and the finished ones kept for --resume, as on Ctrl-C."""
+
+    def handler(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends at once
+        raise Terminated()
+
+    try:
+        old = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def interrupted(progress: TaskProgress, message: str, exc: BaseException | None = None) -> NoReturn:
+    """After Ctrl-C (exit 130) or SIGTERM (exit 143): stop the bar, say what is kept and how
+    to finish."""
     progress.stop()
+    if isinstance(exc, Terminated):
+        message = "Terminated" + message.removeprefix("Interrupted")
     click.echo(message, err=True)
-    raise click.exceptions.Exit(130)
+    raise click.exceptions.Exit(143 if isinstance(exc, Terminated) else 130)

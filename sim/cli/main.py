@@ -20,6 +20,7 @@ from sim.cli.common import (
     force_option,
     interrupted,
     resolve_scenario,
+    sigterm_as_interrupt,
     stdout_console,
 )
 from sim.cli.errors import BadInput, OneLineGroup
@@ -98,40 +99,47 @@ def run(
 
     if budget_neutral or sc.budget_neutral:
         progress.note("Finding budget-neutral pay factors (sim.experiment.budget)...")
-    try:
-        res = run_scenario(
-            sc,
-            out,
-            reps,
-            seed,
-            workers or default_workers(),
-            resume,
-            on_done,
-            progress.start,
-            budget_neutral=budget_neutral,
-            scheduler=scheduler,
-            force=force,
-            on_note=lambda text: click.echo(f"Note: {text}", err=True),
-            connect_timeout=connect_timeout,
-        )
-    except (ResumeError, BackendError, OutDirError) as exc:
-        raise BadInput(str(exc)) from None
-    except BudgetError as exc:
-        raise BadInput(f"{path}: budget_neutral: {exc}") from None
-    except TaskFailed as exc:
-        raise click.ClickException(
-            f"{exc}; finished replications are kept in {out}/parts; rerun with --resume "
-            f"--out {out} to run the rest"
-        ) from None
-    except KeyboardInterrupt:
-        kept = Parts(out, PART_SUFFIX).count()
-        interrupted(
-            progress,
-            f"Interrupted: {kept} finished replications are kept in {out}/parts; "
-            f"rerun with --resume --out {out} to finish.",
-        )
-    finally:
-        progress.stop()
+    with sigterm_as_interrupt():
+        try:
+            res = run_scenario(
+                sc,
+                out,
+                reps,
+                seed,
+                workers or default_workers(),
+                resume,
+                on_done,
+                progress.start,
+                budget_neutral=budget_neutral,
+                scheduler=scheduler,
+                force=force,
+                on_note=lambda text: click.echo(f"Note: {text}", err=True),
+                connect_timeout=connect_timeout,
+            )
+        except (ResumeError, BackendError, OutDirError) as exc:
+            raise BadInput(str(exc)) from None
+        except BudgetError as exc:
+            raise BadInput(f"{path}: budget_neutral: {exc}") from None
+        except TaskFailed as exc:
+            raise click.ClickException(
+                f"{exc}; finished replications are kept in {out}/parts; rerun with --resume "
+                f"--out {out} to run the rest"
+            ) from None
+        except (MemoryError, OverflowError) as exc:
+            raise click.ClickException(
+                f"{type(exc).__name__} while running {sc.name!r}: the scenario is too large "
+                f"for this machine; finished replications are kept in {out}/parts"
+            ) from None
+        except KeyboardInterrupt as exc:
+            kept = Parts(out, PART_SUFFIX).count()
+            interrupted(
+                progress,
+                f"Interrupted: {kept} finished replications are kept in {out}/parts; "
+                f"rerun with --resume --out {out} to finish.",
+                exc,
+            )
+        finally:
+            progress.stop()
     report_path = None
     if report_format:
         from sim.report.build import build_report

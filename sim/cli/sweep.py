@@ -17,6 +17,7 @@ from sim.cli.common import (
     force_option,
     interrupted,
     resolve_scenario,
+    sigterm_as_interrupt,
     stdout_console,
 )
 from sim.cli.errors import BadInput
@@ -138,35 +139,42 @@ def sweep(
     def on_task(_chunk: Chunk, ok: bool) -> None:
         progress.advance(ok)
 
-    try:
-        res = run_sweep(
-            sc,
-            dsg,
-            out,
-            reps,
-            seed,
-            workers,
-            scheduler,
-            resume,
-            chunk,
-            progress.start,
-            on_task,
-            force=force,
-            on_note=lambda text: click.echo(f"Note: {text}", err=True),
-            connect_timeout=connect_timeout,
-        )
-    except (SweepInputError, ResumeError, BackendError, OutDirError) as exc:
-        raise BadInput(str(exc)) from None
-    except SweepFailed as exc:
-        raise click.ClickException(str(exc)) from None
-    except KeyboardInterrupt:
-        interrupted(
-            progress,
-            f"Interrupted: {progress.done} of {progress.total} tasks finished and kept "
-            f"in {out}/parts; rerun the same command with --resume to finish.",
-        )
-    finally:
-        progress.stop()
+    with sigterm_as_interrupt():
+        try:
+            res = run_sweep(
+                sc,
+                dsg,
+                out,
+                reps,
+                seed,
+                workers,
+                scheduler,
+                resume,
+                chunk,
+                progress.start,
+                on_task,
+                force=force,
+                on_note=lambda text: click.echo(f"Note: {text}", err=True),
+                connect_timeout=connect_timeout,
+            )
+        except (SweepInputError, ResumeError, BackendError, OutDirError) as exc:
+            raise BadInput(str(exc)) from None
+        except SweepFailed as exc:
+            raise click.ClickException(str(exc)) from None
+        except (MemoryError, OverflowError) as exc:
+            raise click.ClickException(
+                f"{type(exc).__name__} while running the sweep: it is too large for this "
+                f"machine; finished tasks are kept in {out}/parts"
+            ) from None
+        except KeyboardInterrupt as exc:
+            interrupted(
+                progress,
+                f"Interrupted: {progress.done} of {progress.total} tasks finished and kept "
+                f"in {out}/parts; rerun the same command with --resume to finish.",
+                exc,
+            )
+        finally:
+            progress.stop()
     if quiet:
         return
     con = stdout_console()

@@ -81,8 +81,10 @@ class InlineExecutor(Executor):
 
 
 def _ignore_sigint() -> None:
-    """Pool workers leave Ctrl-C to the parent, which cancels the queue and keeps results."""
+    """Pool workers leave Ctrl-C and SIGTERM to the parent, which cancels the queue and
+    keeps results (the workers finish their task and exit when the pool shuts down)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _cancel_pool(ex: Executor) -> None:
