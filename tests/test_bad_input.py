@@ -478,6 +478,23 @@ CASES: list[Case] = [
     Case("dask-timeout-zero", ok_scenario(),
          ("run", "ok.yaml", "--scheduler", "tcp://127.0.0.1:1", "--connect-timeout", "0"),
          ("--connect-timeout",)),
+    # ---------------------------------------------------------------- sizes (resource guard)
+    Case("size-huge-customers", scenario({"customers": {"count": 2_000_000_000}}),
+         RUN, ("too large for this machine", "customers.count", "--force")),
+    Case("size-huge-horizon", scenario({"horizon_days": 1.0e12}), RUN,
+         ("too large", "horizon_days")),
+    Case("size-huge-headcount", scenario({"workforce": {"technicians": 100_000_000}}), RUN,
+         ("too large", "workforce.technicians")),
+    Case("size-huge-reps", ok_scenario(), ("run", "ok.yaml", "--reps", "1000000"),
+         ("1000000 replications", "too large", "--reps")),
+    Case("size-huge-scenario-reps", scenario({"replications": 10**15}),
+         ("run", "bad.yaml", "--quiet"), ("too large", "--reps")),
+    Case("size-sweep-swept-count", ok_scenario(),
+         ("sweep", "ok.yaml", "-p", "customers.count=1000,2000000000"),
+         ("sweep (2 points", "too large")),
+    Case("size-sweep-many-points", ok_scenario(),
+         ("sweep", "ok.yaml", "--design", "lhs", "--samples", "300000", "--reps", "100",
+          "-p", "quality.skill_effect=0.1:0.5"), ("300000 points", "too large")),
     Case("damaged-plots-is-a-file", results("run", edit=put("plots", "x")), ("plot", "res"),
          ("plots", "cannot be written")),
 ]  # fmt: skip
@@ -495,6 +512,12 @@ def _snapshot(root: Path) -> dict[str, str]:
 @pytest.fixture(scope="session", autouse=True)
 def _good_base(tmp_path_factory):
     _BASE.append(tmp_path_factory.mktemp("good"))
+
+
+@pytest.fixture(autouse=True)
+def _memory(monkeypatch):
+    """The resource guard sees an 8 GiB machine, whatever this one has."""
+    monkeypatch.setattr("sim.experiment.guard.available_memory", lambda: 8.0 * 2**30)
 
 
 @pytest.fixture
@@ -539,6 +562,7 @@ def test_the_table_covers_every_class():
     assert by_class["option"] >= 10
     assert by_class["folder"] >= 10
     assert by_class["damaged"] >= 10
+    assert by_class["size"] >= 5
 
 
 def test_a_merge_key_may_be_overridden(cwd):
@@ -711,3 +735,13 @@ def test_sigterm_keeps_finished_replications_and_resumes(tmp_path):
     assert done.returncode == 0, done.stderr
     man = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
     assert man["resumed_replications"] == kept
+
+
+def test_force_runs_what_the_guard_refuses(cwd, monkeypatch):
+    monkeypatch.setattr("sim.experiment.guard.available_memory", lambda: 1.0e6)
+    (cwd / "ok.yaml").write_text(yaml_text(), encoding="utf-8")
+    args = ["run", "ok.yaml", "--reps", "2", "--workers", "1", "-q"]
+    check(CliRunner().invoke(main, args), 2, ("too large", "--force"))
+    assert not (cwd / "results").exists()
+    res = CliRunner().invoke(main, [*args, "--force"])
+    assert res.exit_code == 0, res.output

@@ -85,6 +85,7 @@ def run(
     from sim.cli.display import summary_tables
     from sim.experiment.budget import BudgetError
     from sim.experiment.executor import BackendError, TaskFailed, default_workers
+    from sim.experiment.guard import ResourceError
     from sim.experiment.runner import PART_SUFFIX, run_scenario
     from sim.experiment.tasks import TaskResult
     from sim.store.outdir import OutDirError
@@ -116,7 +117,7 @@ def run(
                 on_note=lambda text: click.echo(f"Note: {text}", err=True),
                 connect_timeout=connect_timeout,
             )
-        except (ResumeError, BackendError, OutDirError) as exc:
+        except (ResumeError, BackendError, OutDirError, ResourceError) as exc:
             raise BadInput(str(exc)) from None
         except BudgetError as exc:
             raise BadInput(f"{path}: budget_neutral: {exc}") from None

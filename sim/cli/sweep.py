@@ -121,6 +121,7 @@ def sweep(
     in --out/parts, so an interrupted sweep continues with --resume.
     """
     from sim.experiment.executor import BackendError
+    from sim.experiment.guard import ResourceError
     from sim.store.outdir import OutDirError
     from sim.store.parts import ResumeError
     from sim.sweep.design import make_design
@@ -157,7 +158,7 @@ def sweep(
                 on_note=lambda text: click.echo(f"Note: {text}", err=True),
                 connect_timeout=connect_timeout,
             )
-        except (SweepInputError, ResumeError, BackendError, OutDirError) as exc:
+        except (SweepInputError, ResumeError, BackendError, OutDirError, ResourceError) as exc:
             raise BadInput(str(exc)) from None
         except SweepFailed as exc:
             raise click.ClickException(str(exc)) from None

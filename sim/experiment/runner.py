@@ -13,6 +13,7 @@ SHA-256 of every result file and part ("checksums"), which `sim.store.results` c
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ import pandas as pd
 from sim.config.scenario import Scenario
 from sim.experiment.budget import neutralise
 from sim.experiment.executor import Backend, choose_backend, execute
+from sim.experiment.guard import check_run
 from sim.experiment.tasks import (
     RUN_ID_COLUMNS,
     ExperimentResult,
@@ -131,10 +133,14 @@ def run_scenario(
     scaled to the baseline's mean pay on the same backend (`sim.experiment.budget`); the
     factors go into the scenario's `pay_scale` and the manifest's "budget_neutral".
 
-    `out_dir` is checked first (`sim.store.outdir.check_out_dir`, OutDirError): a folder of
-    another scenario's results is replaced only with `force`."""
+    The resource guard (`sim.experiment.guard`, ResourceError) and `out_dir`
+    (`sim.store.outdir.check_out_dir`, OutDirError) are checked first: an experiment too
+    large for this machine, and a folder of another scenario's results, are refused unless
+    `force`."""
     reps = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
+    address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
+    check_run(scenario, reps, workers, backend is None and not address, force)
     check_out_dir(Path(out_dir), "run", scenario.name, resume, force)
     own = backend is None
     backend = backend or choose_backend(workers, scheduler, connect_timeout)

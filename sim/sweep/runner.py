@@ -11,10 +11,10 @@ or the order in which tasks finish.
 
 Chunk size: a task should take about `TARGET_TASK_SECONDS` (2 s) so that scheduling
 overhead (~1 ms locally, ~5-10 ms on Dask) stays under 1%. The cost of a replication is
-estimated from the scenario's size (`estimate_replication_seconds`: ~20 us per failure and
-scheme, measured on the bundled scenarios, plus 10 ms per scheme); a point's replications
-are cut into n = ceil(reps / ceil(2 s / estimate)) tasks of near-equal size (sizes differ by
-at most one). `--reps-per-task` sets the size instead.
+estimated from the scenario's size (`sim.experiment.guard.estimate_replication_seconds`:
+~20 us per failure and scheme, measured on the bundled scenarios, plus 10 ms per scheme);
+a point's replications are cut into n = ceil(reps / ceil(2 s / estimate)) tasks of
+near-equal size (sizes differ by at most one). `--reps-per-task` sets the size instead.
 
 Nothing lost: the manifest (scenario, design, seed, task list, versions) is written before
 the first task runs; each finished task is written at once to `parts/<task id>.parquet`
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,7 +39,8 @@ import pandas as pd
 
 from sim import __version__
 from sim.config.scenario import Scenario
-from sim.experiment.executor import Backend, ExecStats, choose_backend, execute
+from sim.experiment.executor import Backend, ExecStats, choose_backend, default_workers, execute
+from sim.experiment.guard import Size, check_resources, estimate, estimate_replication_seconds
 from sim.experiment.tasks import RUN_ID_COLUMNS, run_replication, sort_rows
 from sim.metrics.kpis import KPI_COLUMNS
 from sim.store.files import atomic_write_bytes, git_commit, now_iso, write_csv, write_json
@@ -57,8 +59,6 @@ from sim.sweep.design import Design, point_scenarios
 from sim.sweep.tables import point_table, summarise_points
 
 TARGET_TASK_SECONDS = 2.0
-COST_PER_FAILURE_S = 20e-6
-COST_PER_SCHEME_S = 0.01
 SWEEP_FILES = ("runs.parquet", "summary.parquet", "summary.csv", "manifest.json")
 PART_COLUMNS = ("point", *RUN_ID_COLUMNS, *KPI_COLUMNS)
 #: What identifies a sweep on --resume, and how a change is named in the refusal.
@@ -110,13 +110,6 @@ class ChunkTask:
     def run(self) -> list[dict[str, Any]]:
         c = self.chunk
         return run_chunk(self.scenario, self.seed, c.point, c.first, c.last)
-
-
-def estimate_replication_seconds(scenario: Scenario) -> float:
-    """Rough single-core seconds of one replication (all schemes) of a scenario."""
-    c = scenario.customers
-    failures = c.count * c.failures_per_year * scenario.horizon_days / 365.0
-    return len(scenario.schemes) * (COST_PER_FAILURE_S * failures + COST_PER_SCHEME_S)
 
 
 def reps_per_task(scenario: Scenario, reps: int) -> int:
@@ -269,6 +262,21 @@ def run_sweep(
     reps = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
     out = Path(out_dir)
+    address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
+    est = estimate(
+        [Size.of(scenario, p.values) for p in design.points],
+        reps,
+        workers or default_workers(),
+        local=backend is None and not address,
+        sweep=True,
+    )
+    check_resources(
+        est,
+        f"the sweep ({len(design.points)} points x {reps} replications)",
+        "the design's points (values, --samples), --reps, or the swept and base "
+        "customers.count, horizon_days",
+        force,
+    )
     check_out_dir(out, "sweep", scenario.name, resume, force)
     points = point_scenarios(scenario, design)
     ident = _identity(scenario, design, reps, seed)
