@@ -138,6 +138,15 @@ def write_sensitivity(out: Path, names: list[str], method: str) -> None:
     pd.DataFrame(rows).to_csv(out / "sensitivity.csv", index=False)
 
 
+def forget_checksums(run_dir: Path) -> None:
+    """Drop the manifest's checksums: results edited by hand (or written before techsim
+    recorded checksums) are read with the structural checks only."""
+    mpath = run_dir / "manifest.json"
+    man = json.loads(mpath.read_text())
+    man.pop("checksums", None)
+    mpath.write_text(json.dumps(man, indent=2))
+
+
 def strip_behaviour(run_dir: Path) -> None:
     """Results as written before the behaviour/attrition outputs existed."""
     (run_dir / "behaviour.csv").unlink(missing_ok=True)

@@ -394,7 +394,7 @@ def test_run_prints_the_tables_when_not_quiet(cwd):
 def test_resume_after_losing_a_part_gives_identical_runs(tiny_run):
     out, _ = tiny_run
     first = (out / "runs.csv").read_bytes()
-    parts = sorted((out / "parts").glob("rep-*.pkl"))
+    parts = sorted((out / "parts").glob("rep-*.json"))
     assert len(parts) == 2
     parts[1].unlink()
     res = invoke(

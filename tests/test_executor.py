@@ -154,9 +154,9 @@ def test_an_interrupted_or_failed_run_keeps_its_parts_and_resumes(
     r = CliRunner().invoke(main, [*args, str(out)])
     assert r.exit_code == code, r.output
     assert message in r.stderr and "--resume" in r.stderr
-    assert sorted(p.name for p in (out / "parts").glob("*.pkl")) == [
-        "rep-00000.pkl",
-        "rep-00001.pkl",
+    assert sorted(p.name for p in (out / "parts").glob("rep-*")) == [
+        "rep-00000.json",
+        "rep-00001.json",
     ]
     monkeypatch.setattr(ReplicationTask, "run", real)
     r = CliRunner().invoke(main, [*args, str(out), "--resume"])

@@ -8,14 +8,17 @@ other.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from sim.cli.errors import BadInput
 from sim.config.load import ScenarioError, load_scenario
@@ -30,6 +33,10 @@ DEFAULT_SCENARIO = "hvac"
 PIPE_WIDTH = 160
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: Bounds of the numeric options, far beyond real use (the resource guard judges the rest).
+MAX_REPS = 1_000_000
+MAX_SEED = 2**63 - 1
+MAX_WORKERS = 1024
 
 
 def scenario_dir() -> Path:
@@ -83,11 +90,37 @@ def safe_dirname(name: str) -> str:
     return safe_filename(name, "scenario")
 
 
+def default_out(name: str, suffix: str, quiet: bool) -> Path:
+    """results/<scenario name><suffix>, the name made safe for the file system; says so on
+    stderr (unless quiet) when the folder's name is not the scenario's."""
+    folder = safe_dirname(name) + suffix
+    if folder != name + suffix and not quiet:
+        click.echo(f"Note: scenario {name!r} writes to results/{folder}/", err=True)
+    return Path("results") / folder
+
+
 def stdout_console() -> Console:
-    """The console of the tables: the terminal's width, or PIPE_WIDTH when piped."""
+    """The console of the tables: the terminal's width, or PIPE_WIDTH when piped. Text is
+    shown literally: no console markup, emoji codes or highlighting (a scenario called
+    "[bold]x" prints as "[bold]x")."""
     return Console(
-        highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else PIPE_WIDTH
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=False,
+        width=None if sys.stdout.isatty() else PIPE_WIDTH,
     )
+
+
+def force_option(f: F) -> F:
+    """--force: replace another scenario's results in --out, and run what the resource
+    guard refuses."""
+    return click.option(
+        "--force",
+        is_flag=True,
+        help="Replace another scenario's results in --out; run even when the resource "
+        "estimate exceeds this machine.",
+    )(f)
 
 
 class TaskProgress:
@@ -101,6 +134,7 @@ class TaskProgress:
     def __init__(self, quiet: bool, description: str) -> None:
         self.description = description
         self.total = self.done = self.failures = 0
+        self.description = escape(description)  # shown literally, never as markup
         self.bar: Progress | None = None
         self._id: TaskID | None = None
         err = Console(stderr=True)
@@ -129,7 +163,7 @@ class TaskProgress:
     def note(self, text: str) -> None:
         """A line on stderr above the bar (nothing when there is no bar)."""
         if self.bar is not None:
-            self.bar.console.print(text)
+            self.bar.console.print(text, markup=False, emoji=False)
 
     def start(self, total: int, already: int) -> None:
         self.total, self.done = total, already
@@ -161,21 +195,34 @@ def choice_option(
     )
 
 
+def out_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """--out as a Path; `--out ''` is a mistake, not the current folder."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise click.BadParameter("empty; give a folder")
+    return Path(value)
+
+
 def experiment_options(what: str, out_default: str) -> Callable[[F], F]:
     """The options every experiment command shares: --reps, --seed, --out, and where the
     tasks run (--workers, or --scheduler / DASK_SCHEDULER_ADDRESS for a Dask cluster)."""
     options = (
-        click.option("--reps", type=click.IntRange(min=2), default=None,
+        click.option("--reps", type=click.IntRange(min=2, max=MAX_REPS), default=None,
                      help=f"Replications per {what} (default: the scenario's)."),
-        click.option("--seed", type=click.IntRange(min=0), default=None,
+        click.option("--seed", type=click.IntRange(min=0, max=MAX_SEED), default=None,
                      help="Root seed (default: the scenario's)."),
-        click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-                     default=None, help=f"Output directory (default: {out_default})."),
-        click.option("--workers", type=click.IntRange(min=1), default=None,
+        click.option("--out", "out_dir", type=click.Path(file_okay=False),
+                     default=None, callback=out_path,
+                     help=f"Output directory (default: {out_default})."),
+        click.option("--workers", type=click.IntRange(min=1, max=MAX_WORKERS), default=None,
                      help="Local worker processes (default: all cores)."),
         click.option("--scheduler", envvar="DASK_SCHEDULER_ADDRESS", default=None,
                      metavar="ADDR", help="Run on a Dask cluster, e.g. tcp://host:8786 "
                      "(or DASK_SCHEDULER_ADDRESS)."),
+        click.option("--connect-timeout", type=click.FloatRange(min=0.1, max=3600),
+                     default=None, metavar="SECONDS",
+                     help="How long to wait for the Dask scheduler (default: 15)."),
     )  # fmt: skip
 
     def decorate(f: F) -> F:
@@ -186,8 +233,35 @@ def experiment_options(what: str, out_default: str) -> Callable[[F], F]:
     return decorate
 
 
-def interrupted(progress: TaskProgress, message: str) -> NoReturn:
-    """After Ctrl-C: stop the bar, say what is kept and how to finish, exit 130."""
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it is handled exactly like Ctrl-C."""
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM (a kill, a batch system's stop) raises `Terminated`: the
+    queued tasks are cancelled and the finished ones kept for --resume, as on Ctrl-C."""
+
+    def handler(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends at once
+        raise Terminated()
+
+    try:
+        old = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def interrupted(progress: TaskProgress, message: str, exc: BaseException | None = None) -> NoReturn:
+    """After Ctrl-C (exit 130) or SIGTERM (exit 143): stop the bar, say what is kept and how
+    to finish."""
     progress.stop()
+    if isinstance(exc, Terminated):
+        message = "Terminated" + message.removeprefix("Interrupted")
     click.echo(message, err=True)
-    raise click.exceptions.Exit(130)
+    raise click.exceptions.Exit(143 if isinstance(exc, Terminated) else 130)

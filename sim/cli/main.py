@@ -13,13 +13,15 @@ import click
 from sim import __version__
 from sim.cli.common import (
     TaskProgress,
+    default_out,
     experiment_options,
+    force_option,
     interrupted,
     resolve_scenario,
-    safe_dirname,
+    sigterm_as_interrupt,
     stdout_console,
 )
-from sim.cli.errors import BadInput
+from sim.cli.errors import BadInput, OneLineGroup
 
 EPILOG_RUN = """\b
 Examples:
@@ -31,7 +33,7 @@ Examples:
 """
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="techsim")
 def main() -> None:
     """techsim: compare technician pay schemes on a field-service simulation.
@@ -63,6 +65,7 @@ def main() -> None:
     is_flag=True,
     help="First scale each scheme's variable pay to the baseline's mean pay.",
 )
+@force_option
 def run(
     scenario: str | None,
     reps: int | None,
@@ -70,21 +73,25 @@ def run(
     out_dir: Path | None,
     workers: int | None,
     scheduler: str | None,
+    connect_timeout: float | None,
     resume: bool,
     quiet: bool,
     report_format: str | None,
     budget_neutral: bool,
+    force: bool,
 ) -> None:
     """Run every pay scheme of SCENARIO (a file or a bundled name; default: hvac)."""
     from sim.cli.display import summary_tables
     from sim.experiment.budget import BudgetError
     from sim.experiment.executor import BackendError, TaskFailed, default_workers
+    from sim.experiment.guard import ResourceError
     from sim.experiment.runner import PART_SUFFIX, run_scenario
     from sim.experiment.tasks import TaskResult
+    from sim.store.outdir import OutDirError
     from sim.store.parts import Parts, ResumeError
 
     sc, path = resolve_scenario(scenario)
-    out = out_dir or Path("results") / safe_dirname(sc.name)
+    out = out_dir if out_dir is not None else default_out(sc.name, "", quiet)
     progress = TaskProgress(quiet, f"{sc.name}: replications")
 
     def on_done(_result: TaskResult) -> None:
@@ -92,37 +99,47 @@ def run(
 
     if budget_neutral or sc.budget_neutral:
         progress.note("Finding budget-neutral pay factors (sim.experiment.budget)...")
-    try:
-        res = run_scenario(
-            sc,
-            out,
-            reps,
-            seed,
-            workers or default_workers(),
-            resume,
-            on_done,
-            progress.start,
-            budget_neutral=budget_neutral,
-            scheduler=scheduler,
-        )
-    except (ResumeError, BackendError) as exc:
-        raise BadInput(str(exc)) from None
-    except BudgetError as exc:
-        raise BadInput(f"{path}: budget_neutral: {exc}") from None
-    except TaskFailed as exc:
-        raise click.ClickException(
-            f"{exc}; finished replications are kept in {out}/parts; rerun with --resume "
-            f"--out {out} to run the rest"
-        ) from None
-    except KeyboardInterrupt:
-        kept = Parts(out, PART_SUFFIX).count()
-        interrupted(
-            progress,
-            f"Interrupted: {kept} finished replications are kept in {out}/parts; "
-            f"rerun with --resume --out {out} to finish.",
-        )
-    finally:
-        progress.stop()
+    with sigterm_as_interrupt():
+        try:
+            res = run_scenario(
+                sc,
+                out,
+                reps,
+                seed,
+                workers or default_workers(),
+                resume,
+                on_done,
+                progress.start,
+                budget_neutral=budget_neutral,
+                scheduler=scheduler,
+                force=force,
+                on_note=lambda text: click.echo(f"Note: {text}", err=True),
+                connect_timeout=connect_timeout,
+            )
+        except (ResumeError, BackendError, OutDirError, ResourceError) as exc:
+            raise BadInput(str(exc)) from None
+        except BudgetError as exc:
+            raise BadInput(f"{path}: budget_neutral: {exc}") from None
+        except TaskFailed as exc:
+            raise click.ClickException(
+                f"{exc}; finished replications are kept in {out}/parts; rerun with --resume "
+                f"--out {out} to run the rest"
+            ) from None
+        except (MemoryError, OverflowError) as exc:
+            raise click.ClickException(
+                f"{type(exc).__name__} while running {sc.name!r}: the scenario is too large "
+                f"for this machine; finished replications are kept in {out}/parts"
+            ) from None
+        except KeyboardInterrupt as exc:
+            kept = Parts(out, PART_SUFFIX).count()
+            interrupted(
+                progress,
+                f"Interrupted: {kept} finished replications are kept in {out}/parts; "
+                f"rerun with --resume --out {out} to finish.",
+                exc,
+            )
+        finally:
+            progress.stop()
     report_path = None
     if report_format:
         from sim.report.build import build_report

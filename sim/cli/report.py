@@ -57,7 +57,11 @@ def plot(results: Path, fmt: str) -> None:
     """Figures of a results directory (a run or a sweep) into RESULTS/plots/."""
     from sim.plots.output import write_plots
 
-    paths = write_plots(_load(results), fmt)
+    res = _load(results)
+    try:
+        paths = write_plots(res, fmt)
+    except OSError as exc:
+        raise BadInput(f"{exc.filename or results}: cannot be written ({exc.strerror})") from None
     click.echo(f"{len(paths)} figures written to {results / 'plots'}/:")
     for p in paths:
         click.echo(f"  {p.name}")
@@ -81,6 +85,8 @@ def report(results: Path, fmt: str, pdf_engine: str) -> None:
         out = write_report(_load(results), fmt, pdf_engine)
     except RuntimeError as exc:  # --pdf-engine chromium without a working Chromium
         raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise BadInput(f"{exc.filename or results}: cannot be written ({exc.strerror})") from None
     if out.note:
         click.echo(out.note, err=True)
     click.echo(f"Report: {out.path}")

@@ -12,10 +12,12 @@ import click
 from sim.cli.common import (
     TaskProgress,
     choice_option,
+    default_out,
     experiment_options,
+    force_option,
     interrupted,
     resolve_scenario,
-    safe_dirname,
+    sigterm_as_interrupt,
     stdout_console,
 )
 from sim.cli.errors import BadInput
@@ -94,6 +96,7 @@ def short_names(paths: list[str]) -> list[str]:
     "group so they still add up to 1.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no tables.")
+@force_option
 def sweep(
     scenario: str | None,
     params: tuple[str, ...],
@@ -104,10 +107,12 @@ def sweep(
     out_dir: Path | None,
     workers: int | None,
     scheduler: str | None,
+    connect_timeout: float | None,
     resume: bool,
     chunk: int | None,
     rebalance_shares: bool,
     quiet: bool,
+    force: bool,
 ) -> None:
     """Run every scheme of SCENARIO at every point of a parameter design.
 
@@ -116,6 +121,8 @@ def sweep(
     in --out/parts, so an interrupted sweep continues with --resume.
     """
     from sim.experiment.executor import BackendError
+    from sim.experiment.guard import ResourceError
+    from sim.store.outdir import OutDirError
     from sim.store.parts import ResumeError
     from sim.sweep.design import make_design
     from sim.sweep.params import SweepInputError
@@ -127,28 +134,48 @@ def sweep(
         dsg = make_design(sc, list(params), design, samples, seed, rebalance_shares)
     except SweepInputError as exc:
         raise BadInput(str(exc)) from None
-    out = out_dir or Path("results") / f"{safe_dirname(sc.name)}-sweep"
+    out = out_dir if out_dir is not None else default_out(sc.name, "-sweep", quiet)
     progress = TaskProgress(quiet, f"{sc.name} sweep: tasks")
 
     def on_task(_chunk: Chunk, ok: bool) -> None:
         progress.advance(ok)
 
-    try:
-        res = run_sweep(
-            sc, dsg, out, reps, seed, workers, scheduler, resume, chunk, progress.start, on_task
-        )
-    except (SweepInputError, ResumeError, BackendError) as exc:
-        raise BadInput(str(exc)) from None
-    except SweepFailed as exc:
-        raise click.ClickException(str(exc)) from None
-    except KeyboardInterrupt:
-        interrupted(
-            progress,
-            f"Interrupted: {progress.done} of {progress.total} tasks finished and kept "
-            f"in {out}/parts; rerun the same command with --resume to finish.",
-        )
-    finally:
-        progress.stop()
+    with sigterm_as_interrupt():
+        try:
+            res = run_sweep(
+                sc,
+                dsg,
+                out,
+                reps,
+                seed,
+                workers,
+                scheduler,
+                resume,
+                chunk,
+                progress.start,
+                on_task,
+                force=force,
+                on_note=lambda text: click.echo(f"Note: {text}", err=True),
+                connect_timeout=connect_timeout,
+            )
+        except (SweepInputError, ResumeError, BackendError, OutDirError, ResourceError) as exc:
+            raise BadInput(str(exc)) from None
+        except SweepFailed as exc:
+            raise click.ClickException(str(exc)) from None
+        except (MemoryError, OverflowError) as exc:
+            raise click.ClickException(
+                f"{type(exc).__name__} while running the sweep: it is too large for this "
+                f"machine; finished tasks are kept in {out}/parts"
+            ) from None
+        except KeyboardInterrupt as exc:
+            interrupted(
+                progress,
+                f"Interrupted: {progress.done} of {progress.total} tasks finished and kept "
+                f"in {out}/parts; rerun the same command with --resume to finish.",
+                exc,
+            )
+        finally:
+            progress.stop()
     if quiet:
         return
     con = stdout_console()
@@ -249,14 +276,21 @@ def sensitivity(
 
     from sim.metrics.catalogue import KPIS
     from sim.store.files import write_csv
-    from sim.sweep.sensitivity import SensitivityError, analyse
+    from sim.store.outdir import OutDirError, check_out_file
+    from sim.sweep.sensitivity import SensitivityError, analyse, columns
 
     try:
         method, table = analyse(results, list(kpis), list(schemes), "diff" if diff else "mean")
     except SensitivityError as exc:
         raise BadInput(str(exc)) from None
     path = out_file or results / "sensitivity.csv"
-    write_csv(path, table)
+    try:
+        check_out_file(path, ",".join(columns(method)[:3]))
+        write_csv(path, table)
+    except OutDirError as exc:
+        raise BadInput(str(exc)) from None
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot be written ({exc.strerror})") from None
     if quiet:
         return
     con = stdout_console()

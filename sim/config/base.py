@@ -1,4 +1,10 @@
-"""Building blocks of the scenario schema: units, number types and the strict base model."""
+"""Building blocks of the scenario schema: units, number types and the strict base model.
+
+Every model is strict (`ConfigModel`): a number field takes a number, never true/false or a
+string; a whole-number field (a count) takes a whole number, never 2.5 or 2.0; a float
+field takes only finite values (`.inf` and `.nan` are refused). The YAML side (duplicate
+keys, nesting depth, size of numbers) is checked in `sim.config.load`.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ Pos = Annotated[float, Field(gt=0.0)]
 
 
 class ConfigModel(BaseModel):
-    """Frozen, and rejects unknown keys."""
+    """Frozen, strict (no bool for numbers, whole numbers for counts, finite floats only),
+    and rejects unknown keys."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)

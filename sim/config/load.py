@@ -100,11 +100,24 @@ def _format_error(err: ErrorDetails, model: type[BaseModel]) -> tuple[str, str]:
         close = difflib.get_close_matches(key, allowed, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return field, f"unknown key {key!r}{hint}"
-    msg = err.get("msg", "invalid value")
+    msg = _MESSAGES.get(kind) or err.get("msg", "invalid value")
     msg = msg.removeprefix("Value error, ")
+    value = err.get("input")
+    if kind in ("int_type", "float_type") and isinstance(value, bool):
+        msg += " (true/false is not a number)"
+    elif kind == "int_type" and isinstance(value, float):
+        msg += " (a count takes a whole number, written without a decimal point)"
     if "input" in err and kind not in {"missing"} and not isinstance(err["input"], dict):
-        msg = f"{msg} (got {err['input']!r})"
+        got = repr(err["input"])
+        msg = f"{msg} (got {got if len(got) <= 60 else got[:57] + '...'})"
     return field, msg
+
+
+#: pydantic's messages about a value's type, with what strict mode refuses spelled out.
+_MESSAGES = {
+    "finite_number": "Input should be a finite number, not .inf or .nan",
+    "tuple_type": "Input should be a valid list",
+}
 
 
 def scenario_from_dict(data: Any, source: str = "<scenario>") -> Scenario:
@@ -124,6 +137,116 @@ def scenario_from_dict(data: Any, source: str = "<scenario>") -> Scenario:
         raise ScenarioError(source, field, msg) from None
 
 
+# --------------------------------------------------------------------------- strict YAML
+#: Limits of a scenario file: far above any real scenario, far below what breaks the parser.
+MAX_FILE_BYTES = 1 << 20  # 1 MiB
+MAX_DEPTH = 32  # nesting of mappings and lists
+MAX_VALUES = 100_000  # keys and values, counting every use of a YAML alias
+MAX_INT = 2**63 - 1  # integers (numpy's int64); seeds and counts fit easily
+MAX_INT_DIGITS = 25  # longer literals are refused before Python converts them
+
+
+class _Refused(yaml.YAMLError):
+    """Valid YAML that a scenario may not be: a duplicate key, too deep, a huge number."""
+
+    def __init__(self, mark: Any, message: str) -> None:
+        self.mark, self.message = mark, message
+        super().__init__(message)
+
+
+class StrictLoader(yaml.SafeLoader):
+    """`yaml.SafeLoader` that refuses duplicate keys at any depth (naming both lines),
+    nesting deeper than MAX_DEPTH and integers beyond MAX_INT."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Refused(
+                    self.peek_event().start_mark, f"nested more than {MAX_DEPTH} levels deep"
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue  # `<<: *defaults` merges are overridden on purpose
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                except TypeError:  # unhashable: the base class says so
+                    continue
+                if first is not None:
+                    raise _Refused(
+                        key_node.start_mark,
+                        f"duplicate key {key!r} (first at line {first}); each key may appear once",
+                    )
+                seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep)
+
+    def construct_yaml_int(self, node: Any) -> int:
+        digits = sum(ch.isalnum() for ch in str(node.value))
+        value = None if digits > MAX_INT_DIGITS else super().construct_yaml_int(node)
+        if value is None or abs(value) > MAX_INT:
+            shown = (
+                str(node.value) if digits <= 30 else f"{str(node.value)[:12]}... ({digits} digits)"
+            )
+            raise _Refused(
+                node.start_mark, f"the integer {shown} is too large (at most {MAX_INT:,})"
+            )
+        return value
+
+
+StrictLoader.add_constructor("tag:yaml.org,2002:int", StrictLoader.construct_yaml_int)
+
+
+def _count_values(data: Any, limit: int = MAX_VALUES) -> None:
+    """Raise _Refused when `data` holds more than `limit` keys and values (aliases expanded)."""
+    left = limit
+    stack = [data]
+    while stack:
+        obj = stack.pop()
+        left -= 1
+        if left < 0:
+            raise _Refused(None, f"more than {limit:,} values (expanding YAML aliases)")
+        if isinstance(obj, dict):
+            stack.extend(obj.keys())
+            stack.extend(obj.values())
+        elif isinstance(obj, list):
+            stack.extend(obj)
+
+
+def parse_yaml(text: str, source: str = "<scenario>") -> Any:
+    """YAML text -> Python data with the strict loader; ScenarioError names line and column."""
+    try:
+        data = yaml.load(text, Loader=StrictLoader)  # a SafeLoader subclass
+        _count_values(data)
+        return data
+    except _Refused as exc:
+        mark = exc.mark
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        raise ScenarioError(source, "", f"{where}{exc.message}") from None
+    except RecursionError:  # pragma: no cover - MAX_DEPTH stops it first
+        raise ScenarioError(source, "", f"nested more than {MAX_DEPTH} levels deep") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        context = getattr(exc, "context", None)
+        if context and str(problem).startswith("but "):
+            problem = f"{context} {problem}"  # "expected ... but found ..."
+        problem = " ".join(str(problem).split())
+        raise ScenarioError(source, "", f"YAML syntax error at {where}{problem}") from None
+
+
 def load_yaml(path: str | Path) -> Any:
     p = Path(path)
     if not p.exists():
@@ -131,16 +254,21 @@ def load_yaml(path: str | Path) -> Any:
     if p.is_dir():
         raise ScenarioError(str(p), "", "is a directory, not a scenario file")
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(str(p), "", f"cannot read: {exc}") from None
+        with p.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(str(p), "", f"cannot read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(
+            str(p), "", f"larger than {MAX_FILE_BYTES >> 20} MiB; not a scenario file"
+        )
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(str(p), "", f"YAML syntax error at {where}{problem}") from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            str(p), "", f"not UTF-8 text (byte {exc.start}); is it a scenario file?"
+        ) from None
+    return parse_yaml(text, str(p))
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -54,6 +54,13 @@ class Scenario(ConfigModel):
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:
+        for what, text in (
+            ("name", self.name),
+            *((f"schemes.{k}", k) for k in self.schemes),
+            *((f"schemes.{k}.label", s.label or "") for k, s in self.schemes.items()),
+        ):
+            if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text):
+                raise ValueError(f"{what}: contains a control character (got {text!r})")
         if self.warmup_days >= self.horizon_days:
             raise ValueError(
                 f"warmup_days ({self.warmup_days:g}) must be shorter than "
@@ -72,6 +79,11 @@ class Scenario(ConfigModel):
                 )
         for name, s in self.schemes.items():
             if isinstance(s, HybridScheme):
+                if s.between[0] == s.between[1]:
+                    raise ValueError(
+                        f"schemes.{name}.between: blends {s.between[0]!r} with itself; "
+                        "name two different schemes"
+                    )
                 for part in s.between:
                     if part not in self.schemes:
                         raise ValueError(f"schemes.{name}.between: unknown scheme {part!r}")

@@ -40,7 +40,8 @@ class OutcomeWeightedScheme(_Scheme):
 class HybridScheme(_Scheme):
     type: Literal["hybrid"]
     weight: Prob = 0.5
-    between: tuple[str, str] = ("jobs_per_day", "outcome_weighted")
+    # a YAML list [a, b]: the one field that takes a list for a tuple (strict=False)
+    between: Annotated[tuple[str, str], Field(strict=False)] = ("jobs_per_day", "outcome_weighted")
 
 
 class CustomScheme(_Scheme):

@@ -23,6 +23,7 @@ stops the loop with `TaskFailed`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from collections import Counter, deque
@@ -33,8 +34,10 @@ from dataclasses import dataclass, field
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 MAX_ATTEMPTS = 3
-#: How long to wait for a Dask scheduler before giving up.
-CONNECT_TIMEOUT = "15s"
+#: How long to wait for a Dask scheduler before giving up (--connect-timeout overrides it).
+CONNECT_TIMEOUT: str | float = "15s"
+#: How long a client that never connected may take to close (distributed's default: 30 s).
+CLOSE_TIMEOUT = 1.0
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -78,8 +81,10 @@ class InlineExecutor(Executor):
 
 
 def _ignore_sigint() -> None:
-    """Pool workers leave Ctrl-C to the parent, which cancels the queue and keeps results."""
+    """Pool workers leave Ctrl-C and SIGTERM to the parent, which cancels the queue and
+    keeps results (the workers finish their task and exit when the pool shuts down)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _cancel_pool(ex: Executor) -> None:
@@ -152,16 +157,33 @@ def local_backend(workers: int | None = None) -> Backend:
     )
 
 
-def dask_backend(address: str) -> Backend:
-    """An existing Dask distributed cluster (its workers need techsim installed)."""
+def dask_backend(address: str, timeout: float | None = None) -> Backend:
+    """An existing Dask distributed cluster (its workers need techsim installed).
+
+    The connection is given `timeout` seconds (CONNECT_TIMEOUT when None); any failure to
+    connect (refused, unreachable, an unknown address scheme, something that is not a Dask
+    scheduler answering) is one BackendError, raised at once: the half-made client is
+    closed within CLOSE_TIMEOUT instead of distributed's 30 s."""
     try:
         from distributed import Client
     except ImportError as exc:  # pragma: no cover - a dependency
         raise BackendError(f"--scheduler needs the 'distributed' package: {exc}") from None
+
+    class QuickClient(Client):
+        def __del__(self) -> None:
+            with contextlib.suppress(Exception):
+                self.close(timeout=CLOSE_TIMEOUT)
+
+    wait_s = CONNECT_TIMEOUT if timeout is None else timeout
     try:
-        client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise BackendError(f"cannot connect to the Dask scheduler at {address}: {exc}") from None
+        client = QuickClient(address, timeout=wait_s, set_as_default=False)
+    except Exception as exc:  # distributed raises many kinds; none may escape as a traceback
+        why = " ".join(str(exc).split()) or type(exc).__name__
+        if isinstance(exc, MemoryError):
+            why = "the server at that address does not speak Dask's protocol"
+        raise BackendError(
+            f"cannot connect to the Dask scheduler at {address}: {why[:200]}"
+        ) from None
     slots = sum(client.nthreads().values())
     return Backend(
         "dask",
@@ -175,10 +197,14 @@ def dask_backend(address: str) -> Backend:
     )
 
 
-def choose_backend(workers: int | None = None, scheduler: str | None = None) -> Backend:
-    """Dask when a scheduler address is given (or DASK_SCHEDULER_ADDRESS), else local."""
+def choose_backend(
+    workers: int | None = None, scheduler: str | None = None, timeout: float | None = None
+) -> Backend:
+    """Dask when a scheduler address is given (or DASK_SCHEDULER_ADDRESS), else local.
+
+    `timeout`: seconds to wait for the scheduler (CONNECT_TIMEOUT when None)."""
     address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
-    return dask_backend(address) if address else local_backend(workers)
+    return dask_backend(address, timeout) if address else local_backend(workers)
 
 
 @dataclass

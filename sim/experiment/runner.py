@@ -1,17 +1,19 @@
 """`techsim run` as a library call: run, summarise and write the result files.
 
 Part files (`sim.store.parts`): each finished replication is written at once to
-`parts/rep-NNNNN.pkl` (atomically), so an interrupted run keeps its finished work and
-`resume=True` runs only the missing replications of the same run (same scenario, --reps
-and --seed, recorded in `parts/experiment.json`). The tables are assembled from all the
-replications in a fixed order, so a resumed run gives the same files as an uninterrupted
-one.
+`parts/rep-NNNNN.json` (atomically; JSON with a header holding its schema, row count and
+SHA-256, never a pickle), so an interrupted run keeps its finished work and `resume=True`
+runs only the missing replications of the same run (same scenario, --reps and --seed,
+recorded in `parts/experiment.json`). A damaged part is reported (`on_note`) and run
+again. The tables are assembled from all the replications in a fixed order, so a resumed
+run gives the same files as an uninterrupted one. The manifest records the row count and
+SHA-256 of every result file and part ("checksums"), which `sim.store.results` checks.
 """
 
 from __future__ import annotations
 
 import json
-import pickle
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,13 +25,26 @@ import pandas as pd
 from sim.config.scenario import Scenario
 from sim.experiment.budget import neutralise
 from sim.experiment.executor import Backend, choose_backend, execute
-from sim.experiment.tasks import ExperimentResult, ReplicationTask, TaskResult, assemble
-from sim.metrics.kpis import KPI_COLUMNS
+from sim.experiment.guard import check_run
+from sim.experiment.tasks import (
+    RUN_ID_COLUMNS,
+    ExperimentResult,
+    ReplicationTask,
+    TaskResult,
+    assemble,
+)
+from sim.metrics.kpis import BEHAVIOUR_COLUMNS, KPI_COLUMNS, TECH_COLUMNS, WEEK_COLUMNS
 from sim.metrics.stats import summarise
 from sim.store.files import atomic_write_bytes, manifest, now_iso, write_csv, write_json
+from sim.store.outdir import check_out_dir, clear_out_dir
 from sim.store.parts import (
+    PartError,
     Parts,
+    ResumeError,
     check_identity,
+    decode_part,
+    encode_part,
+    file_record,
     json_hash,
     read_identity,
     scenario_hash,
@@ -37,7 +52,52 @@ from sim.store.parts import (
 
 #: What identifies a run on --resume, and how a change is named in the refusal.
 RUN_IDENTITY = {"scenario_hash": "the scenario", "replications": "--reps", "seed": "--seed"}
-PART_SUFFIX = ".pkl"
+PART_SUFFIX = ".json"
+#: The tables of a replication's part, and the columns each may hold.
+PART_TABLES = {
+    "runs": (*RUN_ID_COLUMNS, *KPI_COLUMNS),
+    "technicians": (*RUN_ID_COLUMNS, *TECH_COLUMNS),
+    "weeks": (*RUN_ID_COLUMNS, *WEEK_COLUMNS),
+    "behaviour": (*RUN_ID_COLUMNS, *BEHAVIOUR_COLUMNS),
+}
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def part_bytes(task: ReplicationTask, result: TaskResult) -> bytes:
+    """A replication's rows as a part file: per table, its columns and rows of values."""
+    body: dict[str, Any] = {"replication": result.replication}
+    for name in PART_TABLES:
+        rows: list[dict[str, Any]] = getattr(result, name)
+        cols = list(dict.fromkeys(k for r in rows for k in r))
+        body[name] = {"columns": cols, "rows": [[r.get(c) for c in cols] for r in rows]}
+    return encode_part(task.key, body)
+
+
+def read_part(path: Path, task: ReplicationTask) -> TaskResult:
+    """The replication in the part file at `path`; PartError naming the file when it is
+    damaged or does not hold this replication's tables."""
+    body = decode_part(path, task.key)
+    if body.get("replication") != task.replication:
+        raise PartError(f"{path}: replication: not {task.replication}")
+    res = TaskResult(replication=task.replication)
+    for name, allowed in PART_TABLES.items():
+        table = body.get(name)
+        if not isinstance(table, dict):
+            raise PartError(f"{path}: {name}: missing")
+        cols, rows = table.get("columns"), table.get("rows")
+        if not isinstance(cols, list) or not isinstance(rows, list):
+            raise PartError(f"{path}: {name}: columns and rows must be lists")
+        unknown = [c for c in cols if c not in allowed]
+        if unknown:
+            raise PartError(f"{path}: {name}: unknown column {unknown[0]!r}")
+        n = len(cols)
+        for row in rows:
+            if not (isinstance(row, list) and len(row) == n) or not all(
+                isinstance(v, _SCALARS) for v in row
+            ):
+                raise PartError(f"{path}: {name}: a row does not match the columns")
+        getattr(res, name).extend(dict(zip(cols, row)) for row in rows)
+    return res
 
 
 @dataclass
@@ -60,6 +120,9 @@ def run_scenario(
     budget_neutral: bool = False,
     scheduler: str | None = None,
     backend: Backend | None = None,
+    force: bool = False,
+    connect_timeout: float | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> RunOutput:
     """Run every scheme x replication, write the result files into `out_dir`.
 
@@ -68,18 +131,35 @@ def run_scenario(
     is reached before anything is written (BackendError). With `budget_neutral` (or the
     scenario's `budget_neutral: true`) every non-baseline scheme's variable pay is first
     scaled to the baseline's mean pay on the same backend (`sim.experiment.budget`); the
-    factors go into the scenario's `pay_scale` and the manifest's "budget_neutral"."""
+    factors go into the scenario's `pay_scale` and the manifest's "budget_neutral".
+
+    The resource guard (`sim.experiment.guard`, ResourceError) and `out_dir`
+    (`sim.store.outdir.check_out_dir`, OutDirError) are checked first: an experiment too
+    large for this machine, and a folder of another scenario's results, are refused unless
+    `force`."""
     reps = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
+    address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
+    check_run(scenario, reps, workers, backend is None and not address, force)
+    check_out_dir(Path(out_dir), "run", scenario.name, resume, force)
     own = backend is None
-    backend = backend or choose_backend(workers, scheduler)
+    backend = backend or choose_backend(workers, scheduler, connect_timeout)
     try:
         budget_info: dict[str, Any] = {}
         if budget_neutral or scenario.budget_neutral:
             scenario, found = neutralise(scenario, seed, backend)
             budget_info = {"budget_neutral": found.manifest()}
         return _run(
-            scenario, Path(out_dir), reps, seed, resume, backend, on_done, on_start, budget_info
+            scenario,
+            Path(out_dir),
+            reps,
+            seed,
+            resume,
+            backend,
+            on_done,
+            on_start,
+            budget_info,
+            on_note or (lambda _text: None),
         )
     finally:
         if own:
@@ -96,6 +176,7 @@ def _run(
     on_done: Callable[[TaskResult], None] | None,
     on_start: Callable[[int, int], None] | None,
     budget_info: dict[str, Any],
+    on_note: Callable[[str], None],
 ) -> RunOutput:
     """run_scenario once the scenario is final (budget-neutral) and the backend is up."""
     parts = Parts(out, PART_SUFFIX)
@@ -103,19 +184,36 @@ def _run(
     stamp = parts.dir / "experiment.json"
     if resume and stamp.exists():
         check_identity(out, "run", read_identity(stamp), ident, RUN_IDENTITY)
+    if resume and parts.dir.is_dir():
+        old = sorted(parts.dir.glob("rep-*.pkl"))
+        if old:
+            raise ResumeError(
+                f"{old[0]}: a part of techsim 0.2.0 (a pickle, which is never loaded); "
+                "these results cannot be resumed: drop --resume to start over"
+            )
     if not resume:
-        parts.clear()
+        clear_out_dir(out)
     parts.prepare()
-    atomic_write_bytes(stamp, json.dumps(ident).encode())
+    record = {**ident, "kind": "run", "scenario_name": scenario.name}
+    atomic_write_bytes(stamp, json.dumps(record).encode())
 
     tasks = [ReplicationTask(scenario, seed, rep) for rep in range(reps)]
-    done: list[TaskResult] = [pickle.loads(parts.read(t.key)) for t in tasks if parts.has(t.key)]
-    todo = [t for t in tasks if not parts.has(t.key)]
+    done: list[TaskResult] = []
+    todo: list[ReplicationTask] = []
+    for t in tasks:
+        if not parts.has(t.key):
+            todo.append(t)
+            continue
+        try:
+            done.append(read_part(parts.path(t.key), t))
+        except PartError as exc:
+            on_note(f"{exc}; running replication {t.replication} again")
+            todo.append(t)
     if on_start:
         on_start(reps, len(done))
 
     def keep(task: ReplicationTask, result: TaskResult) -> None:
-        parts.write(task.key, pickle.dumps(result))
+        parts.write(task.key, part_bytes(task, result))
         done.append(result)
         if on_done:
             on_done(result)
@@ -126,12 +224,22 @@ def _run(
 
     result = assemble(scenario, seed, sorted(done, key=lambda r: r.replication))
     summary = summarise(result.runs, list(KPI_COLUMNS), scenario.baseline_scheme)
-    write_csv(out / "runs.csv", result.runs)
-    write_csv(out / "summary.csv", summary)
-    write_csv(out / "technicians.csv", result.technicians)
-    write_csv(out / "timeseries.csv", result.weeks)
+    tables = {
+        "runs.csv": result.runs,
+        "summary.csv": summary,
+        "technicians.csv": result.technicians,
+        "timeseries.csv": result.weeks,
+    }
     if result.behaviour is not None:
-        write_csv(out / "behaviour.csv", result.behaviour)
+        tables["behaviour.csv"] = result.behaviour
+    checksums: dict[str, Any] = {}
+    for name, df in tables.items():
+        write_csv(out / name, df)
+        checksums[name] = file_record(out / name, len(df))
+    for r in sorted(done, key=lambda r: r.replication):
+        key = ReplicationTask(scenario, seed, r.replication).key
+        rows = len(r.runs) + len(r.technicians) + len(r.weeks) + len(r.behaviour)
+        checksums[f"parts/{key}{PART_SUFFIX}"] = file_record(parts.path(key), rows)
     man = manifest(
         scenario,
         seed,
@@ -144,6 +252,7 @@ def _run(
             "experiment_hash": json_hash(ident),
             "executor": backend.describe(),
             **budget_info,
+            "checksums": checksums,
         },
     )
     write_json(out / "manifest.json", man)

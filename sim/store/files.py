@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import hashlib
 import json
 import os
 import re
@@ -39,10 +40,20 @@ RESULT_FILES = (
 )
 
 
+#: The longest name `safe_filename` returns (file systems take 255 bytes; room for suffixes).
+MAX_NAME = 100
+
+
 def safe_filename(name: str, default: str = "x") -> str:
     """`name` with every run of characters other than letters, digits, _ . - as one "_"
-    (no leading or trailing dots): safe as a file or directory name; `default` if empty."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or default
+    (no leading or trailing dots): safe as a file or directory name; `default` if empty.
+    A longer name than MAX_NAME is cut, with 8 hex digits of its SHA-256 appended so that
+    two long names that differ only at the end stay apart."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or default
+    if len(safe) > MAX_NAME:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+        safe = f"{safe[: MAX_NAME - 9].rstrip('._')}-{digest}"
+    return safe
 
 
 def _create_temp(path: Path) -> tuple[int, Path]:

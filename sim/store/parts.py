@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,73 @@ from sim.store.files import atomic_write_bytes
 
 class ResumeError(ValueError):
     """A resume that would mix results of different experiments."""
+
+
+class PartError(ValueError):
+    """A part file that is damaged or not one of techsim's: its message names the file."""
+
+
+#: The format of a run's part file (JSON lines): a header, then the body.
+PART_SCHEMA = "techsim.part/1"
+#: A part larger than this is not one techsim wrote (a replication's rows are ~1 MB at most).
+MAX_PART_BYTES = 512 << 20
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _plain(obj: Any) -> Any:
+    """numpy scalars as Python numbers (json.dumps calls this for what it cannot write)."""
+    item = getattr(obj, "item", None)
+    if callable(item):
+        return item()
+    raise TypeError(f"{type(obj).__name__} is not JSON data")
+
+
+def encode_part(key: str, body: Mapping[str, Any]) -> bytes:
+    """A part file: a JSON header line (schema, key, row count, SHA-256 of the body line),
+    then the body as one JSON line. Never pickle: reading a part runs no code."""
+    line = json.dumps(body, separators=(",", ":"), default=_plain).encode("utf-8")
+    rows = sum(len(t.get("rows", ())) for t in body.values() if isinstance(t, dict))
+    head = {"schema": PART_SCHEMA, "key": key, "rows": rows, "sha256": sha256_hex(line)}
+    return json.dumps(head).encode("utf-8") + b"\n" + line + b"\n"
+
+
+def decode_part(path: Path, key: str) -> dict[str, Any]:
+    """The body of the part file at `path`; PartError naming the file when it is damaged,
+    of another format (a 0.2.0 pickle) or of another task."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_PART_BYTES:
+            raise PartError(f"{path}: damaged (larger than any part techsim writes)")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PartError(f"{path}: cannot be read ({exc.strerror})") from None
+    head_line, _, rest = data.partition(b"\n")
+    try:
+        head = json.loads(head_line)
+    except ValueError:
+        raise PartError(f"{path}: damaged or not a techsim part (no JSON header)") from None
+    if not isinstance(head, dict) or head.get("schema") != PART_SCHEMA:
+        raise PartError(f"{path}: not a {PART_SCHEMA} part file")
+    if head.get("key") != key:
+        raise PartError(f"{path}: holds part {head.get('key')!r}, not {key!r}")
+    line = rest[:-1] if rest.endswith(b"\n") else rest
+    if sha256_hex(line) != head.get("sha256"):
+        raise PartError(f"{path}: damaged (its SHA-256 differs from its header's)")
+    try:
+        body = json.loads(line)
+    except ValueError:  # pragma: no cover - the checksum matched
+        raise PartError(f"{path}: damaged (body is not JSON)") from None
+    if not isinstance(body, dict):
+        raise PartError(f"{path}: damaged (body is not a JSON object)")
+    return body
+
+
+def file_record(path: Path, rows: int) -> dict[str, Any]:
+    """What a manifest records of a written file: its row count and SHA-256."""
+    return {"rows": int(rows), "sha256": sha256_hex(path.read_bytes())}
 
 
 def json_hash(obj: object) -> str:
@@ -91,12 +157,9 @@ class Parts:
 
     def count(self) -> int:
         """How many parts are written (e.g. to say what an interruption kept)."""
-        return len(list(self.dir.glob(f"*{self.suffix}"))) if self.dir.exists() else 0
-
-    def clear(self) -> None:
-        """Remove every part (a fresh start)."""
-        if self.dir.exists():
-            shutil.rmtree(self.dir)
+        if not self.dir.exists():
+            return 0
+        return sum(p.name != "experiment.json" for p in self.dir.glob(f"*{self.suffix}"))
 
     def prepare(self) -> None:
         """Create the directory; remove temporary files of writes cut short by a kill."""

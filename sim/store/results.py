@@ -8,6 +8,8 @@ that is not a readable results directory raises `ResultsError` naming the file.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,15 +83,87 @@ def scheme_colours(schemes: list[str]) -> dict[str, str]:
     return {s: OKABE_ITO[i % len(OKABE_ITO)] for i, s in enumerate(schemes)}
 
 
+# --------------------------------------------------------------------------- checks
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+#: What the figures and the report read of a manifest: key -> (check, what it must be).
+_MANIFEST_SHAPE: dict[str, tuple[Any, str]] = {
+    "schemes": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+                "a list of scheme names"),
+    "baseline": (lambda v: v is None or isinstance(v, str), "a scheme name"),
+    "scenario": (lambda v: isinstance(v, dict), "a mapping (the resolved scenario)"),
+    "parameters": (lambda v: isinstance(v, list)
+                   and all(isinstance(x, (str, dict)) for x in v), "a list of parameters"),
+    "replications": (lambda v: _is_int(v) and v >= 1, "a whole number >= 1"),
+    "seed": (lambda v: _is_int(v) and v >= 0, "a whole number >= 0"),
+    "scenario_name": (lambda v: isinstance(v, str), "text"),
+    "design": (lambda v: v is None or isinstance(v, (dict, str)), "a mapping"),
+    "executor": (lambda v: isinstance(v, dict), "a mapping"),
+    "budget_neutral": (lambda v: v is None or (isinstance(v, dict) and isinstance(
+        v.get("factors", {}), dict) and all(isinstance(f, (int, float))
+                                             for f in v.get("factors", {}).values())),
+                       "a mapping with numeric factors"),
+    "checksums": (lambda v: isinstance(v, dict) and all(
+        isinstance(r, dict) and _is_int(r.get("rows")) and isinstance(r.get("sha256"), str)
+        for r in v.values()), "a mapping of file -> rows and sha256"),
+}  # fmt: skip
+
+
+def check_manifest(man: Any, mpath: Path) -> dict[str, Any]:
+    """`man` if it has the shape techsim writes; ResultsError naming the field otherwise."""
+    if not isinstance(man, dict):
+        raise ResultsError(f"{mpath}: not a techsim manifest (not a JSON object)")
+    kind = man.get("kind", "run")
+    if kind not in ("run", "sweep"):
+        raise ResultsError(f"{mpath}: kind: unknown kind {kind!r} (expected run or sweep)")
+    for key, (ok, what) in _MANIFEST_SHAPE.items():
+        if key in man and not ok(man[key]):
+            raise ResultsError(f"{mpath}: {key}: must be {what} (a damaged or edited manifest)")
+    sc = man.get("scenario") or {}
+    if not isinstance(sc.get("schemes", {}), dict):
+        raise ResultsError(f"{mpath}: scenario.schemes: must be a mapping")
+    return man
+
+
+def verified_bytes(path: Path, man: dict[str, Any]) -> bytes:
+    """The bytes of a result file, checked: against the manifest's SHA-256 when it records
+    one (`checksums`), else a CSV must end with a newline (not cut off mid-line)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot be read ({exc.strerror})") from None
+    rec = (man.get("checksums") or {}).get(path.name)
+    if rec is not None:
+        if hashlib.sha256(data).hexdigest() != rec["sha256"]:
+            raise ResultsError(
+                f"{path}: damaged: its SHA-256 differs from the one in manifest.json "
+                f"({rec['rows']} rows written); run the experiment again"
+            )
+    elif path.suffix == ".csv" and data and not data.endswith(b"\n"):
+        raise ResultsError(f"{path}: damaged: cut off in the middle of a line")
+    return data
+
+
 # --------------------------------------------------------------------------- loading
-def _read_table(path: Path, name: str, required: bool = False) -> pd.DataFrame | None:
-    """`name`.csv or `name`.parquet, whichever exists (Parquet first)."""
+def _read_table(
+    path: Path, name: str, man: dict[str, Any], required: bool = False
+) -> pd.DataFrame | None:
+    """`name`.csv or `name`.parquet, whichever exists (Parquet first), checked
+    (`verified_bytes`, and the row count the manifest records)."""
     for p in (path / f"{name}.parquet", path / f"{name}.csv"):
         if p.exists():
+            data = verified_bytes(p, man)
             try:
-                return pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p)
+                buf = io.BytesIO(data)
+                df = pd.read_parquet(buf) if p.suffix == ".parquet" else pd.read_csv(buf)
             except Exception as exc:
-                raise ResultsError(f"{p}: cannot be read ({type(exc).__name__}: {exc})") from None
+                raise ResultsError(f"{p}: cannot be read ({type(exc).__name__})") from None
+            rec = (man.get("checksums") or {}).get(p.name)
+            if rec is not None and rec["rows"] != len(df):
+                raise ResultsError(f"{p}: damaged: {len(df)} rows, {rec['rows']} written")
+            return df
     if required:
         raise ResultsError(f"{path}: not a techsim results directory (no {name}.csv)")
     return None
@@ -104,6 +178,19 @@ def _need(df: pd.DataFrame | None, cols: tuple[str, ...], where: Path) -> pd.Dat
     return df
 
 
+def read_json(path: Path) -> Any:
+    """A manifest's JSON; ResultsError naming the file when it cannot be read or parsed."""
+    try:
+        if path.stat().st_size > 64 << 20:
+            raise ResultsError(f"{path}: larger than any manifest techsim writes")
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ResultsError(f"{path}: cannot be read ({exc})") from None
+    except (ValueError, RecursionError) as exc:
+        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
+        raise ResultsError(f"{path}: not valid JSON ({msg})") from None
+
+
 def load_results(path: str | Path) -> Results:
     """Read a results directory; `ResultsError` names the file when it is not one."""
     p = Path(path)
@@ -114,17 +201,10 @@ def load_results(path: str | Path) -> Results:
     mpath = p / "manifest.json"
     if not mpath.exists():
         raise ResultsError(f"{p}: not a techsim results directory (no manifest.json)")
-    try:
-        man = json.loads(mpath.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ResultsError(f"{mpath}: not valid JSON ({exc})") from None
-    if not isinstance(man, dict):
-        raise ResultsError(f"{mpath}: not a techsim manifest (not a JSON object)")
+    man = check_manifest(read_json(mpath), mpath)
     kind = man.get("kind", "run")
-    if kind not in ("run", "sweep"):
-        raise ResultsError(f"{mpath}: kind: unknown kind {kind!r} (expected run or sweep)")
     summary = _need(
-        _read_table(p, "summary", required=True),
+        _read_table(p, "summary", man, required=True),
         ("scheme", "kpi", "mean", "ci_low", "ci_high"),
         p / "summary.csv",
     )
@@ -159,24 +239,24 @@ def load_results(path: str | Path) -> Results:
         summary=summary,
         parameters=params,
     )
-    res.runs = _read_table(p, "runs")
+    res.runs = _read_table(p, "runs", man)
     res.technicians = _need(
-        _read_table(p, "technicians"),
+        _read_table(p, "technicians", man),
         ("scheme", "replication", "tech", "pay_per_day"),
         p / "technicians.csv",
     )
     res.timeseries = _need(
-        _read_table(p, "timeseries"),
+        _read_table(p, "timeseries", man),
         ("scheme", "replication", "week", "active_customers"),
         p / "timeseries.csv",
     )
     res.behaviour = _need(
-        _read_table(p, "behaviour"),
+        _read_table(p, "behaviour", man),
         ("scheme", "replication", "week", "tech", "thoroughness"),
         p / "behaviour.csv",
     )
     res.sensitivity = _need(
-        _read_table(p, "sensitivity"), ("kpi", "parameter", "method"), p / "sensitivity.csv"
+        _read_table(p, "sensitivity", man), ("kpi", "parameter", "method"), p / "sensitivity.csv"
     )
     for df in (res.runs, res.technicians, res.timeseries, res.behaviour, res.sensitivity):
         if df is not None and "scheme" in df.columns:

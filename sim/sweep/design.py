@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,10 @@ DESIGNS = ("grid", *SAMPLED)
 #: Default --samples of the sampled designs (sobol: base samples N, N*(D+2) points;
 #: morris: trajectories, N*(D+1) points).
 DEFAULT_SAMPLES = {"lhs": 16, "sobol": 32, "morris": 10}
+#: The most design points a sweep may have: checked before the points are laid out, so a
+#: typo such as `--samples 1000000000` is one line, not a MemoryError. Far above what a
+#: sweep can run (the resource guard, sim.experiment.guard, judges the time).
+MAX_POINTS = 1_000_000
 MORRIS_LEVELS = 4
 #: Groups of shares that must add up to 1 (see --rebalance-shares).
 SHARE_GROUPS = ("jobs.types", "customers.tiers")
@@ -130,6 +135,12 @@ def make_design(
             raise SweepInputError(
                 "--samples: only for lhs, sobol and morris (a grid crosses the values given)"
             )
+        size = math.prod(len(p.values) for p in params)
+        if size > MAX_POINTS:
+            raise SweepInputError(
+                f"--param: the grid crosses {' x '.join(str(len(p.values)) for p in params)} "
+                f"= {size:,} points, more than {MAX_POINTS:,}; give fewer values"
+            )
         points = [
             Point(i, dict(zip([p.path for p in params], combo)))
             for i, combo in enumerate(itertools.product(*(p.values for p in params)))
@@ -145,6 +156,12 @@ def make_design(
         )
     if method == "morris" and len(params) < 2:
         raise SweepInputError("--design morris: needs at least 2 parameters")
+    size = n * {"lhs": 1, "sobol": len(params) + 2, "morris": len(params) + 1}[method]
+    if size > MAX_POINTS:
+        raise SweepInputError(
+            f"--samples {n}: the {method} design would have {size:,} points, more than "
+            f"{MAX_POINTS:,}; give fewer samples"
+        )
     x = sample(method, params, n, seed)
     points = [
         Point(i, _sampled_values(params, row), tuple(float(v) for v in row))

@@ -28,6 +28,10 @@ NOT_SWEEPABLE = {
 }
 
 
+#: The most values of one parameter's grid range lo:hi:n.
+MAX_GRID = 10_000
+
+
 class SweepInputError(ValueError):
     """Bad sweep input (a parameter path, its values, or a design point): one line."""
 
@@ -203,6 +207,10 @@ def parse_param(text: str, base: dict[str, Any], design: str) -> Parameter:
         ) from None
     if n < 2:
         raise SweepInputError(f"--param {path}: n in lo:hi:n must be at least 2 (got {n})")
+    if n > MAX_GRID:
+        raise SweepInputError(
+            f"--param {path}: n in lo:hi:n must be at most {MAX_GRID:,} (got {n:,})"
+        )
     if lo == hi:
         raise SweepInputError(f"--param {path}: the range is empty (lo = hi = {lo:g})")
     if log:

@@ -11,10 +11,10 @@ or the order in which tasks finish.
 
 Chunk size: a task should take about `TARGET_TASK_SECONDS` (2 s) so that scheduling
 overhead (~1 ms locally, ~5-10 ms on Dask) stays under 1%. The cost of a replication is
-estimated from the scenario's size (`estimate_replication_seconds`: ~20 us per failure and
-scheme, measured on the bundled scenarios, plus 10 ms per scheme); a point's replications
-are cut into n = ceil(reps / ceil(2 s / estimate)) tasks of near-equal size (sizes differ by
-at most one). `--reps-per-task` sets the size instead.
+estimated from the scenario's size (`sim.experiment.guard.estimate_replication_seconds`:
+~20 us per failure and scheme, measured on the bundled scenarios, plus 10 ms per scheme);
+a point's replications are cut into n = ceil(reps / ceil(2 s / estimate)) tasks of
+near-equal size (sizes differ by at most one). `--reps-per-task` sets the size instead.
 
 Nothing lost: the manifest (scenario, design, seed, task list, versions) is written before
 the first task runs; each finished task is written at once to `parts/<task id>.parquet`
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,14 +39,18 @@ import pandas as pd
 
 from sim import __version__
 from sim.config.scenario import Scenario
-from sim.experiment.executor import Backend, ExecStats, choose_backend, execute
+from sim.experiment.executor import Backend, ExecStats, choose_backend, default_workers, execute
+from sim.experiment.guard import Size, check_resources, estimate, estimate_replication_seconds
 from sim.experiment.tasks import RUN_ID_COLUMNS, run_replication, sort_rows
 from sim.metrics.kpis import KPI_COLUMNS
 from sim.store.files import atomic_write_bytes, git_commit, now_iso, write_csv, write_json
+from sim.store.outdir import check_out_dir, clear_out_dir
 from sim.store.parts import (
+    PartError,
     Parts,
     ResumeError,
     check_identity,
+    file_record,
     json_hash,
     read_identity,
     scenario_hash,
@@ -54,8 +59,6 @@ from sim.sweep.design import Design, point_scenarios
 from sim.sweep.tables import point_table, summarise_points
 
 TARGET_TASK_SECONDS = 2.0
-COST_PER_FAILURE_S = 20e-6
-COST_PER_SCHEME_S = 0.01
 SWEEP_FILES = ("runs.parquet", "summary.parquet", "summary.csv", "manifest.json")
 PART_COLUMNS = ("point", *RUN_ID_COLUMNS, *KPI_COLUMNS)
 #: What identifies a sweep on --resume, and how a change is named in the refusal.
@@ -109,13 +112,6 @@ class ChunkTask:
         return run_chunk(self.scenario, self.seed, c.point, c.first, c.last)
 
 
-def estimate_replication_seconds(scenario: Scenario) -> float:
-    """Rough single-core seconds of one replication (all schemes) of a scenario."""
-    c = scenario.customers
-    failures = c.count * c.failures_per_year * scenario.horizon_days / 365.0
-    return len(scenario.schemes) * (COST_PER_FAILURE_S * failures + COST_PER_SCHEME_S)
-
-
 def reps_per_task(scenario: Scenario, reps: int) -> int:
     """Replications per task so that a task takes about TARGET_TASK_SECONDS."""
     est = estimate_replication_seconds(scenario)
@@ -158,10 +154,28 @@ def sweep_parts(out: Path) -> Parts:
     return Parts(out, ".parquet")
 
 
-def _parquet_bytes(df: pd.DataFrame) -> bytes:
+def _parquet_bytes(df: pd.DataFrame, **options: Any) -> bytes:
     buf = io.BytesIO()
-    df.to_parquet(buf, index=False)
+    df.to_parquet(buf, index=False, **options)
     return buf.getvalue()
+
+
+def read_part(path: Path, chunk: Chunk, n_schemes: int) -> pd.DataFrame:
+    """A chunk's part file, checked: Parquet with verified page checksums, the part columns,
+    the chunk's point and replications, one row per scheme and replication. PartError
+    naming the file otherwise."""
+    try:
+        df = pd.read_parquet(path, page_checksum_verification=True)
+    except Exception as exc:  # pyarrow raises several kinds for a damaged file
+        raise PartError(f"{path}: damaged ({type(exc).__name__})") from None
+    if list(df.columns) != list(PART_COLUMNS):
+        raise PartError(f"{path}: not a part of this sweep (its columns differ)")
+    if len(df) != chunk.n_reps * n_schemes:
+        raise PartError(f"{path}: holds {len(df)} rows, expected {chunk.n_reps * n_schemes}")
+    reps = df["replication"]
+    if (df["point"] != chunk.point).any() or reps.min() < chunk.first or reps.max() > chunk.last:
+        raise PartError(f"{path}: holds rows of another chunk than {chunk.id}")
+    return df
 
 
 def _versions() -> dict[str, str | None]:
@@ -199,6 +213,16 @@ def _check_resume(out: Path, ident: dict[str, Any]) -> dict[str, Any] | None:
     return old
 
 
+def _old_tasks(out: Path, old: dict[str, Any]) -> list[Chunk]:
+    """The task list of the manifest being resumed; ResumeError when it is damaged."""
+    try:
+        return [Chunk(int(t["point"]), int(t["first"]), int(t["last"])) for t in old["tasks"]]
+    except (KeyError, TypeError, ValueError):
+        raise ResumeError(
+            f"{out / 'manifest.json'}: tasks: damaged; drop --resume to start over"
+        ) from None
+
+
 # --------------------------------------------------------------------------- the sweep
 @dataclass
 class SweepOutput:
@@ -222,25 +246,58 @@ def run_sweep(
     on_start: Callable[[int, int], None] | None = None,
     on_task: Callable[[Chunk, bool], None] | None = None,
     backend: Backend | None = None,
+    force: bool = False,
+    connect_timeout: float | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> SweepOutput:
     """Run every design point x scheme x replication; write the sweep files into `out_dir`.
 
     Every point is validated first (SweepInputError), a resume of a different sweep is
     refused (ResumeError), and the backend is reached (BackendError: `backend`, else Dask
     when `scheduler` or DASK_SCHEDULER_ADDRESS gives an address, else `workers` local
-    processes), before anything is written.
+    processes), before anything is written. `out_dir` is checked first
+    (`sim.store.outdir.check_out_dir`, OutDirError): a folder of another scenario's results
+    is replaced only with `force`.
     """
     reps = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
     out = Path(out_dir)
+    address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
+    est = estimate(
+        [Size.of(scenario, p.values) for p in design.points],
+        reps,
+        workers or default_workers(),
+        local=backend is None and not address,
+        sweep=True,
+    )
+    check_resources(
+        est,
+        f"the sweep ({len(design.points)} points x {reps} replications)",
+        "the design's points (values, --samples), --reps, or the swept and base "
+        "customers.count, horizon_days",
+        force,
+    )
+    check_out_dir(out, "sweep", scenario.name, resume, force)
     points = point_scenarios(scenario, design)
     ident = _identity(scenario, design, reps, seed)
     old = _check_resume(out, ident) if resume else None
     own = backend is None
-    backend = backend or choose_backend(workers, scheduler)
+    backend = backend or choose_backend(workers, scheduler, connect_timeout)
     try:
         return _run(
-            scenario, design, out, reps, seed, chunk, points, ident, old, backend, on_start, on_task
+            scenario,
+            design,
+            out,
+            reps,
+            seed,
+            chunk,
+            points,
+            ident,
+            old,
+            backend,
+            on_start,
+            on_task,
+            on_note or (lambda _text: None),
         )
     finally:
         if own:
@@ -260,20 +317,25 @@ def _run(
     backend: Backend,
     on_start: Callable[[int, int], None] | None,
     on_task: Callable[[Chunk, bool], None] | None,
+    on_note: Callable[[str], None],
 ) -> SweepOutput:
     """run_sweep once the points are valid, the resume is allowed and the backend is up."""
     parts = sweep_parts(out)
     if old is not None:
-        tasks = [Chunk(t["point"], t["first"], t["last"]) for t in old["tasks"]]
+        tasks = _old_tasks(out, old)
     else:
         tasks = make_chunks(points, reps, chunk)
-        parts.clear()
-        for name in SWEEP_FILES:
-            (out / name).unlink(missing_ok=True)
+        clear_out_dir(out)
     parts.prepare()
 
     frames: dict[str, pd.DataFrame] = {}
-    todo = [ChunkTask(t, points[t.point], seed) for t in tasks if not parts.has(t.id)]
+    for t in tasks:
+        if old is not None and parts.has(t.id):
+            try:
+                frames[t.id] = read_part(parts.path(t.id), t, len(scenario.schemes))
+            except PartError as exc:
+                on_note(f"{exc}; running task {t.id} again")
+    todo = [ChunkTask(t, points[t.point], seed) for t in tasks if t.id not in frames]
     resumed = len(tasks) - len(todo)
     started, t0 = now_iso(), time.perf_counter()
     if old is not None:
@@ -308,7 +370,7 @@ def _run(
 
     def keep(t: ChunkTask, rows: list[dict[str, Any]]) -> None:
         df = pd.DataFrame(rows, columns=list(PART_COLUMNS))
-        parts.write(t.key, _parquet_bytes(df))
+        parts.write(t.key, _parquet_bytes(df, write_page_checksum=True))
         frames[t.key] = df
         if on_task:
             on_task(t.chunk, True)
@@ -347,6 +409,14 @@ def _run(
     atomic_write_bytes(out / "runs.parquet", _parquet_bytes(runs))
     atomic_write_bytes(out / "summary.parquet", _parquet_bytes(summary))
     write_csv(out / "summary.csv", summary)
+    checksums = {
+        "runs.parquet": file_record(out / "runs.parquet", len(runs)),
+        "summary.parquet": file_record(out / "summary.parquet", len(summary)),
+        "summary.csv": file_record(out / "summary.csv", len(summary)),
+    }
+    for t in tasks:
+        checksums[f"parts/{t.id}.parquet"] = file_record(parts.path(t.id), len(frames[t.id]))
+    man["checksums"] = checksums
     man["status"] = "complete"
     write_json(out / "manifest.json", man)
     return SweepOutput(runs, summary, out, man, stats)

@@ -16,7 +16,7 @@ unchanged and gets indices of 0, not noise.
 
 from __future__ import annotations
 
-import json
+import io
 import math
 import warnings
 from pathlib import Path
@@ -27,6 +27,7 @@ import pandas as pd
 
 from sim.metrics.catalogue import SENSITIVITY_KPIS
 from sim.metrics.kpis import KPI_COLUMNS
+from sim.store.results import ResultsError, check_manifest, read_json, verified_bytes
 
 SOBOL_COLUMNS = ("S1", "S1_conf", "ST", "ST_conf")
 MORRIS_COLUMNS = ("mu_star", "mu_star_conf", "sigma", "mu")
@@ -89,6 +90,34 @@ def morris_indices(
     )
 
 
+def _check_design(design: dict[str, Any], method: str, mpath: Path) -> None:
+    """The manifest's design has the shape `analyse` reads; SensitivityError otherwise."""
+    problem, points = design.get("problem"), design.get("points")
+    names = problem.get("names") if isinstance(problem, dict) else None
+    bounds = problem.get("bounds") if isinstance(problem, dict) else None
+
+    def numbers(v: Any, n: int) -> bool:
+        return (
+            isinstance(v, list)
+            and len(v) == n
+            and all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in v)
+        )
+
+    ok = (
+        isinstance(names, list)
+        and all(isinstance(n, str) for n in names)
+        and isinstance(bounds, list)
+        and len(bounds) == len(names)
+        and all(numbers(b, 2) for b in bounds)
+        and isinstance(points, list)
+        and all(isinstance(p, dict) and numbers(p.get("x"), len(names)) for p in points)
+    )
+    if not ok:
+        raise SensitivityError(
+            f"{mpath}: design: not the shape a {method} sweep writes (a damaged or edited manifest)"
+        )
+
+
 def _read(results: Path) -> tuple[dict[str, Any], pd.DataFrame]:
     mpath = results / "manifest.json"
     if not mpath.exists():
@@ -96,11 +125,9 @@ def _read(results: Path) -> tuple[dict[str, Any], pd.DataFrame]:
             f"{results}: no manifest.json; give the --out directory of a finished 'techsim sweep'"
         )
     try:
-        man = json.loads(mpath.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise SensitivityError(f"{mpath}: not valid JSON ({exc})") from None
-    if not isinstance(man, dict):
-        raise SensitivityError(f"{mpath}: not a techsim manifest (not a JSON object)")
+        man = check_manifest(read_json(mpath), mpath)
+    except ResultsError as exc:
+        raise SensitivityError(str(exc)) from None
     if man.get("kind") != "sweep":
         raise SensitivityError(
             f"{results}: holds results of 'techsim {man.get('kind', '?')}', not of a sweep"
@@ -114,12 +141,19 @@ def _read(results: Path) -> tuple[dict[str, Any], pd.DataFrame]:
             f"{results}: a {method} sweep; sensitivity indices need a sweep "
             "run with --design sobol or --design morris"
         )
+    _check_design(design if isinstance(design, dict) else {}, method, mpath)
     spath = results / "summary.parquet"
     if man.get("status") != "complete" or not spath.exists():
         raise SensitivityError(
             f"{results}: the sweep is not complete; finish it with 'techsim sweep ... --resume'"
         )
-    return man, pd.read_parquet(spath)
+    try:
+        data = verified_bytes(spath, man)
+        return man, pd.read_parquet(io.BytesIO(data))
+    except ResultsError as exc:
+        raise SensitivityError(str(exc)) from None
+    except Exception as exc:  # pyarrow raises several kinds for a damaged file
+        raise SensitivityError(f"{spath}: cannot be read ({type(exc).__name__})") from None
 
 
 def analyse(
@@ -166,13 +200,19 @@ def analyse(
             # Sobol indices are shares of the variance (none when it is 0); Morris effects
             # of a constant output are simply 0
             mid = list(SOBOL_COLUMNS if method == "sobol" else MORRIS_COLUMNS)
-            if np.isnan(y).any() or (note and method == "sobol"):
-                values = np.full((len(problem["names"]), len(mid)), math.nan)
-            elif method == "sobol":
-                values = sobol_indices(problem, y, seed)[mid].to_numpy()
-            else:
-                levels = man["design"].get("morris_levels") or 4
-                values = morris_indices(problem, x, y, seed, levels)[mid].to_numpy()
+            try:
+                if np.isnan(y).any() or (note and method == "sobol"):
+                    values = np.full((len(problem["names"]), len(mid)), math.nan)
+                elif method == "sobol":
+                    values = sobol_indices(problem, y, seed)[mid].to_numpy()
+                else:
+                    levels = man["design"].get("morris_levels") or 4
+                    values = morris_indices(problem, x, y, seed, levels)[mid].to_numpy()
+            except (ValueError, RuntimeError, IndexError, TypeError) as exc:
+                raise SensitivityError(
+                    f"{results / 'manifest.json'}: design: does not match the sweep's "
+                    f"results ({type(exc).__name__}: {exc})"
+                ) from None
             for name, v in zip(problem["names"], values):
                 rows.append({**ids, "parameter": name, **dict(zip(mid, v.tolist())), **tail})
     return method, pd.DataFrame(rows, columns=columns(method))
