@@ -20,6 +20,9 @@ from sim.cli.common import (
     stdout_console,
 )
 from sim.cli.errors import BadInput
+from sim.config.load import ScenarioError, scenario_from_dict
+from sim.config.scenario import Scenario
+from sim.config.sizing import parse_target
 
 EPILOG_RUN = """\b
 Examples:
@@ -27,6 +30,7 @@ Examples:
   techsim run medical --reps 10        # a bundled scenario by name
   techsim run my.yaml --out results/my --workers 4
   techsim run hvac --scheduler tcp://10.0.0.5:8786   # on a Dask cluster
+  techsim run hvac --size-to "sla_compliance>=0.9"  # each scheme's headcount for the SLA
   techsim run --resume --out results/hvac   # finish an interrupted run
 """
 
@@ -63,6 +67,14 @@ def main() -> None:
     is_flag=True,
     help="First scale each scheme's variable pay to the baseline's mean pay.",
 )
+@click.option(
+    "--size-to",
+    metavar="TARGET",
+    default=None,
+    help="Run each scheme with the smallest headcount meeting TARGET, e.g. "
+    '"sla_compliance>=0.9" or "utilisation<=0.85" ("fixed": the scenario\'s headcount); '
+    "overrides workforce.sizing.",
+)
 def run(
     scenario: str | None,
     reps: int | None,
@@ -74,16 +86,20 @@ def run(
     quiet: bool,
     report_format: str | None,
     budget_neutral: bool,
+    size_to: str | None,
 ) -> None:
     """Run every pay scheme of SCENARIO (a file or a bundled name; default: hvac)."""
-    from sim.cli.display import summary_tables
+    from sim.cli.display import sizing_lines, summary_tables
     from sim.experiment.budget import BudgetError
     from sim.experiment.executor import BackendError, TaskFailed, default_workers
     from sim.experiment.runner import PART_SUFFIX, run_scenario
+    from sim.experiment.sizing import SizingError
     from sim.experiment.tasks import TaskResult
     from sim.store.parts import Parts, ResumeError
 
     sc, path = resolve_scenario(scenario)
+    if size_to is not None:
+        sc = _sized_to(sc, size_to)
     out = out_dir or Path("results") / safe_dirname(sc.name)
     progress = TaskProgress(quiet, f"{sc.name}: replications")
 
@@ -92,6 +108,10 @@ def run(
 
     if budget_neutral or sc.budget_neutral:
         progress.note("Finding budget-neutral pay factors (sim.experiment.budget)...")
+    if sc.sizing_target is not None:
+        progress.note(
+            f"Sizing each scheme's workforce to {sc.sizing_target} (sim.experiment.sizing)..."
+        )
     try:
         res = run_scenario(
             sc,
@@ -109,6 +129,9 @@ def run(
         raise BadInput(str(exc)) from None
     except BudgetError as exc:
         raise BadInput(f"{path}: budget_neutral: {exc}") from None
+    except SizingError as exc:
+        where = "--size-to" if size_to is not None else f"{path}: workforce.sizing"
+        raise BadInput(f"{where}: {exc}") from None
     except TaskFailed as exc:
         raise click.ClickException(
             f"{exc}; finished replications are kept in {out}/parts; rerun with --resume "
@@ -136,6 +159,8 @@ def run(
             f"{bn['baseline_pay_per_tech_day']:.2f}, as under {res.manifest['baseline']}): "
             f"{factors}"
         )
+    for line in sizing_lines(res.manifest.get("sizing"), res.summary):
+        click.echo(line)
     if quiet:
         return
     con = stdout_console()
@@ -146,6 +171,20 @@ def run(
     con.print(f"Results written to {out}/ (wall time {res.manifest['wall_time_s']:.1f} s)")
     if report_path is not None:
         con.print(f"Report: {report_path}")
+
+
+def _sized_to(sc: Scenario, text: str) -> Scenario:
+    """The scenario with `workforce.sizing` set to `text` (--size-to); BadInput if invalid."""
+    try:
+        parse_target(text)
+    except ValueError as exc:
+        raise BadInput(f"--size-to: {exc} (got {text!r})") from None
+    data = sc.model_dump(mode="python")
+    data["workforce"]["sizing"] = text
+    try:
+        return scenario_from_dict(data, "--size-to")
+    except ScenarioError as exc:
+        raise BadInput(str(exc)) from None
 
 
 @main.command(
