@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 from rich.table import Table
 
-from sim.metrics.catalogue import KPIS, TERMINAL_KPIS, Kind, fmt
+from sim.metrics.catalogue import CURRENCY, KPIS, TERMINAL_KPIS, Kind, fmt
 
 
 def half_width(low: float, high: float, kind: Kind) -> str:
@@ -82,17 +82,21 @@ def sizing_lines(sizing: dict[str, Any] | None, summary: pd.DataFrame) -> list[s
         f"Workforce sized to {sizing['target']} (mean of {sizing['replications']} "
         f"replications; nominal {sizing['nominal_technicians']} technicians):"
     ]
+    kpi = KPIS[sizing["kpi"]]
     for s, n in sizing["headcount"].items():
+        met = sizing["evaluations"][s].get(str(n))
         line = f"  {s}: {n} technicians"
+        if met is not None:
+            line += f" ({kpi.label} {fmt(met, kpi.kind)} in the search)"
         if s == baseline:
-            line += " (baseline)"
+            line += ", the baseline"
         elif (s, "labour_cost") in idx.index:
             row = idx.loc[(s, "labour_cost")]
             d, lo, hi = row["diff_mean"], row["diff_ci_low"], row["diff_ci_high"]
             verb = "saves" if d < 0 else "adds"
             line += (
-                f", {verb} {fmt(abs(d), kind)} labour cost against {baseline} "
-                f"(95% CI {fmt(lo, kind, True)} to {fmt(hi, kind, True)})"
+                f", {verb} {CURRENCY}{fmt(abs(d), kind)} of labour cost against {baseline} "
+                f"(95% CI of the change {fmt(lo, kind, True)} to {fmt(hi, kind, True)})"
             )
         lines.append(line)
     return lines
