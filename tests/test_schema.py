@@ -87,6 +87,7 @@ PINNED_KPI_COLUMNS = (
     "active_accounts_end",
     "downtime_hours_per_failure",
     "availability",
+    "technicians_needed",
 )
 
 PINNED_VISIT_FIELDS = (

@@ -1,13 +1,15 @@
-"""Terminal tables of a summary: each KPI as mean +/- 95% CI, and paired differences."""
+"""Terminal tables of a summary: each KPI as mean +/- 95% CI, and paired differences; the
+lines of a workforce sizing."""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pandas as pd
 from rich.table import Table
 
-from sim.metrics.catalogue import TERMINAL_KPIS, Kind, fmt
+from sim.metrics.catalogue import CURRENCY, KPIS, TERMINAL_KPIS, Kind, fmt
 
 
 def half_width(low: float, high: float, kind: Kind) -> str:
@@ -66,3 +68,35 @@ def summary_tables(summary: pd.DataFrame, title: str) -> tuple[Table, Table | No
             )
         t2.add_row(k.label, *cells)
     return t1, t2
+
+
+def sizing_lines(sizing: dict[str, Any] | None, summary: pd.DataFrame) -> list[str]:
+    """One line per scheme of a sized run (the manifest's "sizing"): the headcount it
+    needs, and the labour cost it saves or adds against the baseline (paired, 95% CI)."""
+    if not sizing:
+        return []
+    baseline = summary["baseline"].iloc[0]
+    idx = summary.set_index(["scheme", "kpi"])
+    kind = KPIS["labour_cost"].kind
+    lines = [
+        f"Workforce sized to {sizing['target']} (mean of {sizing['replications']} "
+        f"replications; nominal {sizing['nominal_technicians']} technicians):"
+    ]
+    kpi = KPIS[sizing["kpi"]]
+    for s, n in sizing["headcount"].items():
+        met = sizing["evaluations"][s].get(str(n))
+        line = f"  {s}: {n} technicians"
+        if met is not None:
+            line += f" ({kpi.label} {fmt(met, kpi.kind)} in the search)"
+        if s == baseline:
+            line += ", the baseline"
+        elif (s, "labour_cost") in idx.index:
+            row = idx.loc[(s, "labour_cost")]
+            d, lo, hi = row["diff_mean"], row["diff_ci_low"], row["diff_ci_high"]
+            verb = "saves" if d < 0 else "adds"
+            line += (
+                f", {verb} {CURRENCY}{fmt(abs(d), kind)} of labour cost against {baseline} "
+                f"(95% CI of the change {fmt(lo, kind, True)} to {fmt(hi, kind, True)})"
+            )
+        lines.append(line)
+    return lines

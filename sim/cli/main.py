@@ -22,6 +22,9 @@ from sim.cli.common import (
     stdout_console,
 )
 from sim.cli.errors import BadInput, OneLineGroup
+from sim.config.load import ScenarioError, scenario_from_dict
+from sim.config.scenario import Scenario
+from sim.config.sizing import parse_target
 
 EPILOG_RUN = """\b
 Examples:
@@ -29,6 +32,7 @@ Examples:
   techsim run medical --reps 10        # a bundled scenario by name
   techsim run my.yaml --out results/my --workers 4
   techsim run hvac --scheduler tcp://10.0.0.5:8786   # on a Dask cluster
+  techsim run hvac --size-to "sla_compliance>=0.9"  # each scheme's headcount for the SLA
   techsim run --resume --out results/hvac   # finish an interrupted run
 """
 
@@ -66,6 +70,14 @@ def main() -> None:
     help="First scale each scheme's variable pay to the baseline's mean pay.",
 )
 @force_option
+@click.option(
+    "--size-to",
+    metavar="TARGET",
+    default=None,
+    help="Run each scheme with the smallest headcount meeting TARGET, e.g. "
+    '"sla_compliance>=0.9" or "utilisation<=0.85" ("fixed": the scenario\'s headcount); '
+    "overrides workforce.sizing.",
+)
 def run(
     scenario: str | None,
     reps: int | None,
@@ -79,18 +91,22 @@ def run(
     report_format: str | None,
     budget_neutral: bool,
     force: bool,
+    size_to: str | None,
 ) -> None:
     """Run every pay scheme of SCENARIO (a file or a bundled name; default: hvac)."""
-    from sim.cli.display import summary_tables
+    from sim.cli.display import sizing_lines, summary_tables
     from sim.experiment.budget import BudgetError
     from sim.experiment.executor import BackendError, TaskFailed, default_workers
     from sim.experiment.guard import ResourceError
     from sim.experiment.runner import PART_SUFFIX, run_scenario
+    from sim.experiment.sizing import SizingError
     from sim.experiment.tasks import TaskResult
     from sim.store.outdir import OutDirError
     from sim.store.parts import Parts, ResumeError
 
     sc, path = resolve_scenario(scenario)
+    if size_to is not None:
+        sc = _sized_to(sc, size_to)
     out = out_dir if out_dir is not None else default_out(sc.name, "", quiet)
     progress = TaskProgress(quiet, f"{sc.name}: replications")
 
@@ -99,6 +115,10 @@ def run(
 
     if budget_neutral or sc.budget_neutral:
         progress.note("Finding budget-neutral pay factors (sim.experiment.budget)...")
+    if sc.sizing_target is not None:
+        progress.note(
+            f"Sizing each scheme's workforce to {sc.sizing_target} (sim.experiment.sizing)..."
+        )
     with sigterm_as_interrupt():
         try:
             res = run_scenario(
@@ -120,6 +140,9 @@ def run(
             raise BadInput(str(exc)) from None
         except BudgetError as exc:
             raise BadInput(f"{path}: budget_neutral: {exc}") from None
+        except SizingError as exc:
+            where = "--size-to" if size_to is not None else f"{path}: workforce.sizing"
+            raise BadInput(f"{where}: {exc}") from None
         except TaskFailed as exc:
             raise click.ClickException(
                 f"{exc}; finished replications are kept in {out}/parts; rerun with --resume "
@@ -153,6 +176,8 @@ def run(
             f"{bn['baseline_pay_per_tech_day']:.2f}, as under {res.manifest['baseline']}): "
             f"{factors}"
         )
+    for line in sizing_lines(res.manifest.get("sizing"), res.summary):
+        click.echo(line)
     if quiet:
         return
     con = stdout_console()
@@ -163,6 +188,20 @@ def run(
     con.print(f"Results written to {out}/ (wall time {res.manifest['wall_time_s']:.1f} s)")
     if report_path is not None:
         con.print(f"Report: {report_path}")
+
+
+def _sized_to(sc: Scenario, text: str) -> Scenario:
+    """The scenario with `workforce.sizing` set to `text` (--size-to); BadInput if invalid."""
+    try:
+        parse_target(text)
+    except ValueError as exc:
+        raise BadInput(f"--size-to: {exc} (got {text!r})") from None
+    data = sc.model_dump(mode="python")
+    data["workforce"]["sizing"] = text
+    try:
+        return scenario_from_dict(data, "--size-to")
+    except ScenarioError as exc:
+        raise BadInput(str(exc)) from None
 
 
 @main.command(

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.config.base import ConfigModel, NonNeg, Pos, Prob
+from sim.config.sizing import parse_target
 
 
 # --------------------------------------------------------------------------- customers
@@ -110,6 +111,16 @@ class Workforce(ConfigModel):
     # shift end (None: any job may start until the shift ends, with no limit on its end)
     max_overtime_hours: NonNeg | None = None
     overtime_pay_multiplier: NonNeg = 1.5  # hours past the shift end, under hourly pay
+    # "fixed" (every scheme runs with `technicians`) or a target such as
+    # "sla_compliance >= 0.9": each scheme runs with the smallest headcount meeting it
+    # (sim.config.sizing, sim.experiment.sizing)
+    sizing: str = "fixed"
+
+    @field_validator("sizing")
+    @classmethod
+    def _sizing(cls, v: str) -> str:
+        parse_target(v)  # raises ValueError with a one-line message
+        return v
 
     @model_validator(mode="after")
     def _check(self) -> Workforce:
@@ -268,6 +279,14 @@ class Attrition(ConfigModel):
     hiring_lag_days: NonNeg = 45.0
     new_hire_skill_gap: Prob = 0.15
     ramp_days: NonNeg = 180.0
+
+
+class SizingSearch(ConfigModel):
+    """The search of each scheme's headcount under `workforce.sizing` (sim.experiment.sizing)."""
+
+    replications: Annotated[int, Field(ge=1, le=1000)] = 4
+    # the largest headcount tried (None: 4 x workforce.technicians)
+    max_technicians: Annotated[int, Field(ge=1, le=10_000)] | None = None
 
 
 class BudgetSearch(ConfigModel):

@@ -17,10 +17,12 @@ from sim.config.parts import (
     Jobs,
     Maintenance,
     Quality,
+    SizingSearch,
     TimeAndMaterials,
     Workforce,
 )
 from sim.config.schemes import HybridScheme, Scheme, _default_schemes
+from sim.config.sizing import SizingTarget, parse_target
 
 
 # --------------------------------------------------------------------------- scenario
@@ -51,6 +53,10 @@ class Scenario(ConfigModel):
     budget_search: BudgetSearch = Field(default_factory=BudgetSearch)
     # variable-pay factor per scheme (sim.model.replication.scaled): set by the search, or by hand
     pay_scale: dict[str, Pos] = Field(default_factory=dict)
+    sizing_search: SizingSearch = Field(default_factory=SizingSearch)
+    # technicians per scheme, overriding workforce.technicians for that scheme
+    # (sim.model.replication.scheme_scenario): set by the sizing search, or by hand
+    headcount: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:
@@ -77,6 +83,16 @@ class Scenario(ConfigModel):
                 raise ValueError(
                     f"pay_scale: {name!r} is not one of the schemes ({', '.join(self.schemes)})"
                 )
+        for name in self.headcount:
+            if name not in self.schemes:
+                raise ValueError(
+                    f"headcount: {name!r} is not one of the schemes ({', '.join(self.schemes)})"
+                )
+        if self.sizing_target is not None and self.max_technicians < self.workforce.technicians:
+            raise ValueError(
+                f"sizing_search.max_technicians ({self.max_technicians}) must be at least "
+                f"workforce.technicians ({self.workforce.technicians})"
+            )
         for name, s in self.schemes.items():
             if isinstance(s, HybridScheme):
                 if s.between[0] == s.between[1]:
@@ -96,6 +112,26 @@ class Scenario(ConfigModel):
     @property
     def baseline_scheme(self) -> str:
         return self.baseline if self.baseline is not None else next(iter(self.schemes))
+
+    @property
+    def sizing_target(self) -> SizingTarget | None:
+        """The parsed `workforce.sizing` (None: fixed)."""
+        return parse_target(self.workforce.sizing)
+
+    @property
+    def max_technicians(self) -> int:
+        """The largest headcount the sizing search tries."""
+        m = self.sizing_search.max_technicians
+        return 4 * self.workforce.technicians if m is None else m
+
+    @property
+    def world_technicians(self) -> int:
+        """Technician slots a replication's world draws (`sim.model.replication.world_for`):
+        the workforce, every per-scheme headcount, and under a sizing target the search's
+        largest headcount, so that the search and the run draw the same world whatever
+        headcount a scheme gets (each scheme takes the first slots)."""
+        n = max(self.workforce.technicians, *self.headcount.values(), 1)
+        return max(n, self.max_technicians) if self.sizing_target is not None else n
 
     @property
     def measured_days(self) -> float:

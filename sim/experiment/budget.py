@@ -33,7 +33,7 @@ from typing import Any
 from sim.config.scenario import Scenario
 from sim.experiment.executor import Backend, execute, local_backend
 from sim.metrics.kpis import replication_kpis
-from sim.model.replication import scheme_formula, simulate_scheme, world_for
+from sim.model.replication import scheme_formula, scheme_scenario, simulate_scheme, world_for
 from sim.pay.formula import FIXED_TERMS, PayFormula, formula_for, has_variable_pay, scaled
 
 MAX_FACTOR = 100.0
@@ -93,7 +93,7 @@ def _evaluate(
         ref = simulate_scheme(sc, world, base)[1].reference_pay
     formula = _formula(sc, name, factor)
     formula, out = simulate_scheme(sc, world, name, ref, formula)
-    kpis, techs = replication_kpis(sc, out, formula)
+    kpis, techs = replication_kpis(scheme_scenario(sc, name), out, formula)
     # the part of pay the factor does not scale (none when the formula is scaled whole)
     fixed = 0.0
     if has_variable_pay(formula):

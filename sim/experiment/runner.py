@@ -26,6 +26,7 @@ from sim.config.scenario import Scenario
 from sim.experiment.budget import neutralise
 from sim.experiment.executor import Backend, choose_backend, execute
 from sim.experiment.guard import check_run
+from sim.experiment.sizing import size_workforce
 from sim.experiment.tasks import (
     RUN_ID_COLUMNS,
     ExperimentResult,
@@ -131,7 +132,11 @@ def run_scenario(
     is reached before anything is written (BackendError). With `budget_neutral` (or the
     scenario's `budget_neutral: true`) every non-baseline scheme's variable pay is first
     scaled to the baseline's mean pay on the same backend (`sim.experiment.budget`); the
-    factors go into the scenario's `pay_scale` and the manifest's "budget_neutral".
+    factors go into the scenario's `pay_scale` and the manifest's "budget_neutral". With a
+    sizing target (`workforce.sizing`), each scheme's smallest headcount meeting it is then
+    found on the same backend (`sim.experiment.sizing`, with the budget-neutral factors
+    found at the nominal headcount); the headcounts go into the scenario's `headcount` and
+    the manifest's "sizing".
 
     The resource guard (`sim.experiment.guard`, ResourceError) and `out_dir`
     (`sim.store.outdir.check_out_dir`, OutDirError) are checked first: an experiment too
@@ -145,10 +150,13 @@ def run_scenario(
     own = backend is None
     backend = backend or choose_backend(workers, scheduler, connect_timeout)
     try:
-        budget_info: dict[str, Any] = {}
+        search_info: dict[str, Any] = {}
         if budget_neutral or scenario.budget_neutral:
             scenario, found = neutralise(scenario, seed, backend)
-            budget_info = {"budget_neutral": found.manifest()}
+            search_info["budget_neutral"] = found.manifest()
+        if scenario.sizing_target is not None:
+            scenario, sized = size_workforce(scenario, seed, backend)
+            search_info["sizing"] = sized.manifest()
         return _run(
             scenario,
             Path(out_dir),
@@ -158,7 +166,7 @@ def run_scenario(
             backend,
             on_done,
             on_start,
-            budget_info,
+            search_info,
             on_note or (lambda _text: None),
         )
     finally:
@@ -175,10 +183,10 @@ def _run(
     backend: Backend,
     on_done: Callable[[TaskResult], None] | None,
     on_start: Callable[[int, int], None] | None,
-    budget_info: dict[str, Any],
+    search_info: dict[str, Any],
     on_note: Callable[[str], None],
 ) -> RunOutput:
-    """run_scenario once the scenario is final (budget-neutral) and the backend is up."""
+    """run_scenario once the scenario is final (budget-neutral, sized) and the backend is up."""
     parts = Parts(out, PART_SUFFIX)
     ident = {"scenario_hash": scenario_hash(scenario), "replications": reps, "seed": seed}
     stamp = parts.dir / "experiment.json"
@@ -251,7 +259,7 @@ def _run(
             "resumed_replications": reps - len(todo),
             "experiment_hash": json_hash(ident),
             "executor": backend.describe(),
-            **budget_info,
+            **search_info,
             "checksums": checksums,
         },
     )

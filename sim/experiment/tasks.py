@@ -25,7 +25,7 @@ from sim.metrics.kpis import (
     replication_kpis,
     week_rows,
 )
-from sim.model.replication import simulate_schemes, world_for
+from sim.model.replication import scheme_scenario, simulate_schemes, world_for
 
 RUN_ID_COLUMNS = ("scenario", "scheme", "replication", "seed")
 
@@ -46,12 +46,13 @@ def run_replication(scenario: Scenario, seed: int, replication: int) -> TaskResu
     world = world_for(scenario, seed, replication)
     res = TaskResult(replication=replication)
     for name, formula, out in simulate_schemes(scenario, world):
-        kpis, techs = replication_kpis(scenario, out, formula)
+        sc = scheme_scenario(scenario, name)  # with the scheme's headcount
+        kpis, techs = replication_kpis(sc, out, formula)
         ids = {"scenario": scenario.name, "scheme": name, "replication": replication, "seed": seed}
         res.runs.append({**ids, **kpis})
         res.technicians.extend({**ids, **t} for t in techs)
         res.weeks.extend({**ids, **w} for w in week_rows(out))
-        res.behaviour.extend({**ids, **b} for b in behaviour_rows(scenario, out, formula))
+        res.behaviour.extend({**ids, **b} for b in behaviour_rows(sc, out, formula))
     return res
 
 

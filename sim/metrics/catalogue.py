@@ -139,6 +139,7 @@ KPIS: Mapping[str, KPI] = {
         KPI("downtime_hours_per_failure", "downtime per failure", "num1", "lower",
             unit="hours"),
         KPI("availability", "availability", "pct", "higher", axis="% of account-hours"),
+        KPI("technicians_needed", "technicians", "num1", "lower", unit="technicians"),
     )
 }
 # fmt: on

@@ -296,6 +296,8 @@ def replication_kpis(
         if closed_meas.any()
         else float("nan"),
         "availability": 1.0 - _ratio(down_h, float(active_h.sum())),
+        # the headcount the scheme ran with (its own under workforce.sizing)
+        "technicians_needed": float(n_tech),
     }
     techs = []
     for i in range(n_tech):

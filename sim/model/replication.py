@@ -10,10 +10,17 @@ couple the schemes' runs of a replication, and nothing else does:
 - attrition with reference "baseline": technicians judge a scheme's pay against what the
   baseline scheme paid their slot in the same replication, so the baseline is simulated
   first and its measured expectation handed to the others.
+
+A scheme may also run with its own headcount (`Scenario.headcount`, set by the sizing
+search, `sim.experiment.sizing`): the world draws `Scenario.world_technicians` technician
+slots and a scheme with n technicians takes the first n (`scheme_scenario`, `crew_world`);
+customers, failures and visit draws do not depend on the headcount (their streams are
+keyed by name, `sim.world.rng`), so common random numbers hold across headcounts too.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 from sim.behaviour.best_response import choose_thoroughness
@@ -38,6 +45,47 @@ def needs_baseline_first(scenario: Scenario) -> bool:
     return a.enabled and a.reference == "baseline"
 
 
+def scheme_scenario(scenario: Scenario, name: str) -> Scenario:
+    """The scenario as scheme `name` runs it: `workforce.technicians` set to the scheme's
+    headcount (`Scenario.headcount`), so the model and the KPIs count its technicians."""
+    n = scenario.headcount.get(name, scenario.workforce.technicians)
+    if n == scenario.workforce.technicians:
+        return scenario
+    return _with_technicians(scenario, n)
+
+
+def _with_technicians(scenario: Scenario, n: int) -> Scenario:
+    return scenario.model_copy(
+        update={"workforce": scenario.workforce.model_copy(update={"technicians": n})}
+    )
+
+
+def crew_world(world: World, n: int) -> World:
+    """`world` with its first `n` technician slots: every per-technician draw cut to n."""
+    if len(world.skill) == n:
+        return world
+    if len(world.skill) < n:
+        raise ValueError(
+            f"the world has {len(world.skill)} technician slots, {n} needed; build it with "
+            "sim.model.replication.world_for"
+        )
+    cut = {
+        k: getattr(world, k)[:n]
+        for k in ("skill", "intrinsic", "learn_sign", "quit_u", "hire_skill", "hire_intrinsic")
+        if getattr(world, k) is not None
+    }
+    return dataclasses.replace(world, **cut)
+
+
+def fit_reference(reference_pay: list[float] | None, n: int) -> list[float] | None:
+    """The baseline's expected pay per slot for a scheme with `n` slots: a slot the baseline
+    did not have expects the baseline's mean, as a new hire does (`sim.model.dynamics`)."""
+    if reference_pay is None or len(reference_pay) == n:
+        return reference_pay
+    mean = sum(reference_pay) / len(reference_pay)
+    return list(reference_pay[:n]) + [mean] * (n - len(reference_pay))
+
+
 def simulate_scheme(
     scenario: Scenario,
     world: World,
@@ -45,10 +93,14 @@ def simulate_scheme(
     reference_pay: list[float] | None = None,
     formula: PayFormula | None = None,
 ) -> tuple[PayFormula, Output]:
-    """Simulate one scheme on `world`: its formula (or `formula`), behaviour, the run."""
+    """Simulate one scheme on `world`: its formula (or `formula`), behaviour, the run, with
+    its headcount (`scheme_scenario`: compute its KPIs with that scenario)."""
     f = scheme_formula(scenario, name) if formula is None else formula
-    theta = choose_thoroughness(scenario, f, world.skill, world.intrinsic)
-    return f, simulate(scenario, world, theta, f, reference_pay)
+    sc = scheme_scenario(scenario, name)
+    n = sc.workforce.technicians
+    world = crew_world(world, n)
+    theta = choose_thoroughness(sc, f, world.skill, world.intrinsic)
+    return f, simulate(sc, world, theta, f, fit_reference(reference_pay, n))
 
 
 def simulate_schemes(scenario: Scenario, world: World) -> list[tuple[str, PayFormula, Output]]:
@@ -67,16 +119,21 @@ def simulate_schemes(scenario: Scenario, world: World) -> list[tuple[str, PayFor
 
 
 def world_for(scenario: Scenario, seed: int, replication: int) -> World:
-    """`build_world`, once `customers.new_accounts_per_year: steady` is resolved to a number
-    (`steady_rate`)."""
-    return build_world(resolve_steady(scenario, seed), seed, replication)
+    """`build_world` with `Scenario.world_technicians` technician slots, once
+    `customers.new_accounts_per_year: steady` is resolved to a number (`steady_rate`)."""
+    sc = resolve_steady(scenario, seed)
+    if sc.world_technicians != sc.workforce.technicians:
+        sc = _with_technicians(sc, sc.world_technicians)
+    return build_world(sc, seed, replication)
 
 
 def resolve_steady(scenario: Scenario, seed: int) -> Scenario:
-    """The scenario with a "steady" acquisition rate replaced by `steady_rate`."""
+    """The scenario with a "steady" acquisition rate replaced by `steady_rate` (measured at
+    the nominal headcount, so that it does not change with a scheme's)."""
     if scenario.customers.new_accounts_per_year != "steady":
         return scenario
-    rate = steady_rate(scenario.model_dump_json(), seed)
+    nominal = scenario.model_copy(update={"headcount": {}}) if scenario.headcount else scenario
+    rate = steady_rate(nominal.model_dump_json(), seed)
     customers = scenario.customers.model_copy(update={"new_accounts_per_year": rate})
     return scenario.model_copy(update={"customers": customers})
 

@@ -228,5 +228,12 @@ def point_scenarios(base: Scenario, design: Design) -> list[Scenario]:
                 "the budget-neutral search; set budget_neutral: false and give the factors "
                 "in pay_scale (e.g. from the manifest of 'techsim run --budget-neutral')"
             )
+        if sc.sizing_target is not None:
+            # nor the sizing search (sim.experiment.sizing)
+            raise SweepInputError(
+                f"point {point.index} ({describe(point)}): workforce.sizing: sweeps do not run "
+                "the sizing search; set it to 'fixed' and give the headcounts in headcount "
+                "(e.g. from the manifest of 'techsim run --size-to')"
+            )
         out.append(sc)
     return out
