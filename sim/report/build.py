@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim import __version__
+from sim.plots.margin import margin_decomposition
 from sim.plots.output import figures, render
 from sim.report.assumptions import assumption_tables, provenance_table
 from sim.report.document import Block, Document, FigureBlock, Paragraph, Section
 from sim.report.html import render_html
+from sim.report.margin import margin_section
 from sim.report.run import kpi_tables, run_summary_section, technicians_section
 from sim.report.sweep import sweep_summary_section, sweep_tables
 from sim.store.files import atomic_write_text, now_iso
@@ -48,10 +50,15 @@ def build_document(res: Results, dpi: int = FIGURE_DPI) -> Document:
         sections.append(Section("figures", "Figures", figs))
     else:
         changes = pay_changes(res)
-        sections.append(run_summary_section(res, changes))
+        margin, why_not = margin_decomposition(res)
+        sections.append(run_summary_section(res, changes, margin))
         sections.append(Section("kpis", "KPIs with 95% confidence intervals", kpi_tables(res)))
         tech_fig = next((f for f in figs if f.name == "tech_pay_change"), None)
-        sections.append(Section("figures", "Figures", [f for f in figs if f is not tech_fig]))
+        margin_fig = next((f for f in figs if f.name == "margin_decomposition"), None)
+        if len(res.schemes) > 1:
+            sections.append(margin_section(res, margin, why_not, margin_fig))
+        own = (tech_fig, margin_fig)
+        sections.append(Section("figures", "Figures", [f for f in figs if f not in own]))
         tech = technicians_section(res, changes, tech_fig)
         if tech is not None:
             sections.append(tech)
