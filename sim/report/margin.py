@@ -50,7 +50,7 @@ def margin_sentence(res: Results, table: pd.DataFrame | None, scheme: str) -> st
         for _, r in parts.iterrows()
     ]
     listed = ", ".join(pieces[:-1]) + f" and {pieces[-1]}" if len(pieces) > 1 else pieces[0]
-    largest = KPIS[str(parts.loc[parts["diff_mean"].abs().idxmax(), "kpi"])].label
+    largest = KPIS[str(parts["kpi"].iloc[int(parts["diff_mean"].abs().to_numpy().argmax())])].label
     return (
         f"Where the margin difference comes from: {num(total['diff_mean'], KIND, True, True, dd)}"
         f" against {res.label(res.baseline)} ({ci}) is {listed}; the largest part is "
@@ -65,8 +65,9 @@ def margin_table(res: Results, table: pd.DataFrame) -> Table:
     for c in head[1:]:
         c.cls = "num"
     rows = []
-    for (kpi, sign), _g in table.groupby(["kpi", "sign"], sort=False):
-        row = [Cell(f"{part_label(str(kpi), int(sign))}, $")]
+    order = table.drop_duplicates("kpi")
+    for kpi, sign in zip(order["kpi"].astype(str), order["sign"].astype(int)):
+        row = [Cell(f"{part_label(kpi, sign)}, $")]
         for s in schemes:
             r = table[(table["scheme"] == s) & (table["kpi"] == kpi)].iloc[0]
             lo, hi = r["diff_ci_low"], r["diff_ci_high"]
