@@ -2,7 +2,8 @@
 
 Everything in it is computed from the result files, never retyped: an executive summary
 written from summary.csv (saying where a difference is not significant), the KPI tables
-with their 95% CIs, the figures of `sim.plots`, who wins and who loses among technicians,
+with their 95% CIs, where each scheme's margin difference comes from, the figures of
+`sim.plots`, who wins and who loses among technicians,
 the assumptions (the resolved scenario in manifest.json) and the provenance. The content is
 built once as a `sim.report.document.Document` and rendered to one self-contained HTML file or
 to PDF (headless Chromium printing that HTML, or a matplotlib rendering when there is no
@@ -10,7 +11,8 @@ Chromium).
 
 This module assembles the document and writes it; the run's sections are in
 `sim.report.run`, the sweep's in `sim.report.sweep`, the assumptions and the provenance in
-`sim.report.assumptions`, the numbers and words in `sim.report.text`.
+`sim.report.assumptions`, the margin decomposition in `sim.report.margin`, the numbers and
+words in `sim.report.text`.
 """
 
 from __future__ import annotations
