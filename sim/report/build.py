@@ -3,8 +3,8 @@
 Everything in it is computed from the result files, never retyped: an executive summary
 written from summary.csv (saying where a difference is not significant), the KPI tables
 with their 95% CIs, where each scheme's margin difference comes from, the figures of
-`sim.plots`, who wins and who loses among technicians,
-the assumptions (the resolved scenario in manifest.json) and the provenance. The content is
+`sim.plots`, who wins and who loses among technicians, the assumptions (the resolved
+scenario in manifest.json) and the provenance. The content is
 built once as a `sim.report.document.Document` and rendered to one self-contained HTML file or
 to PDF (headless Chromium printing that HTML, or a matplotlib rendering when there is no
 Chromium).

@@ -34,6 +34,7 @@ from sim.report.text import (
     share_text,
     significant,
     summary_row,
+    zero_everywhere,
 )
 from sim.store.pay_changes import PAY_TOLERANCE, pay_change_summary
 from sim.store.results import Results
@@ -76,7 +77,7 @@ def _at_a_glance(res: Results) -> list[str]:
     """The best scheme on each KPI, and whether it is significantly ahead of the next."""
     out = []
     for k in report_kpis(res):
-        if k not in SUMMARY_KPIS or k.better == "neither" or _zero_everywhere(res, k):
+        if k not in SUMMARY_KPIS or k.better == "neither" or zero_everywhere(res, k):
             continue
         rows = [(s, summary_row(res, s, k.name)) for s in res.schemes]
         vals = [(s, float(r["mean"])) for s, r in rows if r is not None and not is_nan(r["mean"])]
@@ -118,12 +119,6 @@ def _tech_sentence(row: pd.Series) -> str:
 
 
 # --------------------------------------------------------------------------- run sections
-def _zero_everywhere(res: Results, k: KPI) -> bool:
-    """Every scheme's mean is 0 (or n/a): e.g. T&M revenue in a world without T&M calls."""
-    s = res.summary
-    return not s.loc[s["kpi"] == k.name, "mean"].fillna(0).astype(bool).any()
-
-
 def run_summary_section(
     res: Results, changes: pd.DataFrame | None, margin: pd.DataFrame | None = None
 ) -> Section:
@@ -175,7 +170,7 @@ def run_summary_section(
         items = []
         for k in SUMMARY_KPIS:
             clause = (
-                change_clause(res, s, k) if k in shown and not _zero_everywhere(res, k) else None
+                change_clause(res, s, k) if k in shown and not zero_everywhere(res, k) else None
             )
             if clause:
                 items.append(capitalise(clause) + ".")
