@@ -159,6 +159,37 @@ def strip_behaviour(run_dir: Path) -> None:
     s[~s["kpi"].isin(cols)].to_csv(run_dir / "summary.csv", index=False)
 
 
+#: runs.csv columns added with T&M calls, planned maintenance, new accounts, overtime, the
+#: loaded visit cost and uptime (issue 9, "A fair contest between pay schemes").
+FAIR_CONTEST_KPIS = (
+    "overtime_hours",
+    "loaded_cost_per_visit",
+    "labour_cost",
+    "contract_revenue",
+    "tm_jobs",
+    "tm_revenue",
+    "planned_visits",
+    "planned_on_time_rate",
+    "new_accounts",
+    "active_accounts_end",
+    "downtime_hours_per_failure",
+    "availability",
+)
+
+
+def strip_fair_contest(run_dir: Path) -> None:
+    """Results as written before runs.csv had the fair-contest KPIs (and so the margin's
+    parts). The manifest's checksums are dropped, as such results had none."""
+    forget_checksums(run_dir)
+    cols = list(FAIR_CONTEST_KPIS)
+    runs = pd.read_csv(run_dir / "runs.csv")
+    runs.drop(columns=[c for c in cols if c in runs.columns]).to_csv(
+        run_dir / "runs.csv", index=False
+    )
+    s = pd.read_csv(run_dir / "summary.csv")
+    s[~s["kpi"].isin(cols)].to_csv(run_dir / "summary.csv", index=False)
+
+
 def add_static_behaviour(run_dir: Path) -> None:
     """behaviour.csv with each technician's thoroughness constant, and nobody quitting."""
     techs = pd.read_csv(run_dir / "technicians.csv")

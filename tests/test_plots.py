@@ -25,6 +25,7 @@ from plot_report_data import (
     make_run,
     make_sweep,
     strip_behaviour,
+    strip_fair_contest,
     tiny_dict,
 )
 
@@ -38,13 +39,16 @@ from sim.report.build import PDF_ENGINES
 from sim.store.pay_changes import pay_changes
 from sim.store.results import OKABE_ITO, load_results, scheme_colours
 
-RUN_FIGURES = {
+#: The figures of results made before the fair-contest KPIs (issue 9)
+OLD_RUN_FIGURES = {
     "kpi_comparison",
     "paired_differences",
     "tradeoff",
     "customers_over_time",
     "tech_pay_change",
 }
+FAIR_CONTEST_FIGURES = {"margin_decomposition", "business_outcomes"}
+RUN_FIGURES = OLD_RUN_FIGURES | FAIR_CONTEST_FIGURES
 BEHAVIOUR_FIGURES = {"thoroughness_over_time", "quits_per_scheme"}
 WEIGHT = "schemes.hybrid.weight"
 CHURN = "customers.churn_after_bad_experience"
@@ -78,6 +82,11 @@ def static_dir(run_dir, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def behaviour_dir(run_dir, tmp_path_factory) -> Path:
     return _variant(run_dir, tmp_path_factory, "learning", strip_behaviour, add_behaviour)
+
+
+@pytest.fixture(scope="module")
+def pre_fair_contest_dir(run_dir, tmp_path_factory) -> Path:
+    return _variant(run_dir, tmp_path_factory, "old", strip_behaviour, strip_fair_contest)
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +140,37 @@ def test_behaviour_figures_skipped_without_the_data(legacy_dir, static_dir):
     """No behaviour.csv / attrition columns, or nothing that moves: no such figures."""
     assert _names(legacy_dir) == RUN_FIGURES
     assert _names(static_dir) == RUN_FIGURES
+
+
+def test_fair_contest_figures_skipped_without_the_data(pre_fair_contest_dir):
+    """Results made before runs.csv had the margin's parts and the business outcomes."""
+    assert _names(pre_fair_contest_dir) == OLD_RUN_FIGURES
+
+
+def test_margin_decomposition_is_drawn_from_the_runs(run_dir):
+    """One waterfall panel per scheme against the baseline; its last bar is the margin
+    difference of summary.csv, the other bars end where the sum of the parts so far ends."""
+    res = load_results(run_dir)
+    spec = next(s for s in figures(res) if s.name == "margin_decomposition")
+    axes = [ax for ax in spec.figure.axes if ax.get_visible()]
+    others = [s for s in res.schemes if s != res.baseline]
+    assert [ax.get_title() for ax in axes] == others
+    runs = res.runs
+    base = runs[runs.scheme == res.baseline].set_index("replication")
+    parts = ["contract_revenue", "tm_revenue", "labour_cost", "visit_costs"]
+    for ax, s in zip(axes, others):
+        cur = runs[runs.scheme == s].set_index("replication")
+        d = cur[parts] - base[parts].reindex(cur.index)
+        steps = [d[p].mean() * (1 if i < 2 else -1) for i, p in enumerate(parts)]
+        bars = sorted(ax.patches, key=lambda b: -b.get_y())  # top to bottom
+        assert len(bars) == 5
+        ends = np.cumsum(steps) * 1e-3
+        for bar, end in zip(bars[:4], ends):
+            assert bar.get_x() + bar.get_width() == pytest.approx(end, rel=1e-6, abs=1e-6)
+        margin = res.summary.set_index(["scheme", "kpi"]).loc[(s, "margin"), "diff_mean"]
+        assert bars[4].get_x() == 0 and bars[4].get_width() == pytest.approx(margin * 1e-3)
+        assert ends[-1] == pytest.approx(margin * 1e-3, rel=1e-9)
+    spec.figure.clear()
 
 
 def test_behaviour_and_attrition_figures_when_the_data_exist(behaviour_dir):

@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
-from plot_report_data import EVIL, make_run, make_sweep, tiny_dict
+from plot_report_data import EVIL, make_run, make_sweep, strip_fair_contest, tiny_dict
+from scipy import stats
 
 from sim.cli.main import main
 from sim.metrics.catalogue import KPIS, REPORT_KPIS
@@ -184,7 +185,7 @@ def test_executive_summary_is_written_from_the_numbers(html, summary):
         for item in items:
             c = re.match(r"(Raises|Lowers|Does not change) (.+?)(?: from| significantly:) ", item)
             if not c:
-                assert item.startswith("For the technicians")
+                assert item.startswith(("For the technicians", "Where the margin difference"))
                 continue
             kpi = labels[c.group(2)]
             kind = KIND[kpi]
@@ -203,6 +204,87 @@ def test_executive_summary_is_written_from_the_numbers(html, summary):
                 assert "the CI includes 0" in item
             seen += 1
     assert seen >= 3 * 8
+
+
+def _decomposition(run_dir: Path) -> pd.DataFrame:
+    """Per (scheme, replication): each part's paired difference, signed, and the margin's;
+    computed here from runs.csv, independently of sim.metrics.stats."""
+    runs = pd.read_csv(run_dir / "runs.csv")
+    base = runs[runs.scheme == tiny_dict()["baseline"]].set_index("replication")
+    out = []
+    for scheme, g in runs[runs.scheme != tiny_dict()["baseline"]].groupby("scheme", sort=False):
+        g = g.set_index("replication")
+        d = g[[*PARTS, "margin"]] - base[[*PARTS, "margin"]].reindex(g.index)
+        d[["labour_cost", "visit_costs"]] *= -1
+        out.append(d.assign(scheme=scheme).reset_index())
+    return pd.concat(out, ignore_index=True)
+
+
+PARTS = ["contract_revenue", "tm_revenue", "labour_cost", "visit_costs"]
+PART_ROWS = {
+    "+ contract revenue, $": "contract_revenue",
+    "+ T&M revenue, $": "tm_revenue",
+    "\u2212 labour cost, $": "labour_cost",
+    "\u2212 visit costs, $": "visit_costs",
+    "= margin, $": "margin",
+}
+
+
+def test_margin_decomposition_adds_up_in_the_runs(run_dir):
+    """The parts add up to the margin difference in every replication (to the precision of
+    runs.csv, 10 significant digits), and so in the means."""
+    d = _decomposition(run_dir)
+    assert len(d) == 3 * (len(tiny_dict()["schemes"]) - 1)
+    scale = d[PARTS].abs().sum(axis=1)
+    assert ((d[PARTS].sum(axis=1) - d["margin"]).abs() <= 1e-8 * scale).all()
+    m = d.groupby("scheme")[[*PARTS, "margin"]].mean()
+    assert ((m[PARTS].sum(axis=1) - m["margin"]).abs() <= 1e-8 * m[PARTS].abs().sum(axis=1)).all()
+
+
+def test_margin_table_is_the_decomposition_of_the_runs(html, run_dir, summary):
+    rows = html.tables["margin"]
+    schemes = [c[0] for c in rows[0][1:]]
+    assert schemes == list(tiny_dict()["schemes"])[1:]
+    assert [r[0][0] for r in rows[1:]] == list(PART_ROWS)
+    d = _decomposition(run_dir)
+    for row in rows[1:]:
+        part = PART_ROWS[row[0][0]]
+        for scheme, (text, sub) in zip(schemes, row[1:]):
+            x = d.loc[d.scheme == scheme, part].to_numpy()
+            n = len(x)
+            h = stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / np.sqrt(n)
+            (mean,), (lo, hi) = numbers(text), numbers(sub)
+            assert close(mean, x.mean()) and close(lo, x.mean() - h) and close(hi, x.mean() + h)
+            assert text.endswith("n.s.") == (x.mean() - h <= 0 <= x.mean() + h)
+            if part == "margin":  # the margin row is the difference table's margin row
+                assert close(mean, summary.loc[(scheme, "margin"), "diff_mean"])
+    # and the summary says it in words, with the same numbers
+    items = [i for i in html.items if i.startswith("Where the margin difference comes from")]
+    assert len(items) == len(schemes)
+    for scheme, item in zip(schemes, items):
+        m = d[d.scheme == scheme][[*PARTS, "margin"]].mean()
+        got = numbers(item.replace("95% CI", "CI"))
+        assert close(got[0], m["margin"])
+        for part in PARTS:
+            found = re.search(rf"{re.escape(KPIS[part].label)} ([+\u2212]\$[\d,]+)", item)
+            assert found and close(parse_number(found.group(1)), m[part]), (part, item)
+        largest = max(PARTS, key=lambda p: abs(m[p]))
+        assert item.endswith(f"the largest part is {KPIS[largest].label}.")
+
+
+def test_report_of_results_made_before_the_margin_parts(run_dir, tmp_path, monkeypatch):
+    """No contract revenue, T&M revenue or labour cost in runs.csv: the report still builds,
+    says why there is no decomposition, and leaves the new outcomes out of the summary."""
+    d = tmp_path / "old"
+    shutil.copytree(run_dir, d)
+    strip_fair_contest(d)
+    monkeypatch.setattr(report, "figures", lambda res: iter(()))
+    p = page(write_report(d).path)
+    assert "margin" not in p.tables and "kpis" in p.tables and "diffs" in p.tables
+    note = next(lead for lead, _ in p.leads if lead.startswith("No margin decomposition"))
+    assert "no column(s) contract_revenue, tm_revenue, labour_cost" in note
+    assert not [i for i in p.items if i.startswith("Where the margin")]
+    assert not [i for i in p.items if "T&M" in i or "availability" in i]
 
 
 def test_winners_and_losers_are_the_technicians_table(html, run_dir):

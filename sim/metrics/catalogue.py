@@ -162,15 +162,30 @@ TERMINAL_KPIS = _select(
 ATTRITION_KPIS = _select("tech_quits vacancy_days")
 #: The report's KPI tables.
 REPORT_KPIS = TERMINAL_KPIS + ATTRITION_KPIS
-#: The KPIs the report's executive summary talks about, in order.
+#: The KPIs the report's executive summary talks about, in order (one that is zero under
+#: every scheme, e.g. T&M revenue without T&M calls, is left out).
 SUMMARY_KPIS = _select(
     "first_time_fix_rate repeat_visit_rate retention_rate nps sla_compliance"
-    " jobs_per_tech_day tech_pay_per_day margin tech_quits"
+    " jobs_per_tech_day tech_pay_per_day margin tm_revenue active_accounts_end availability"
+    " overtime_hours tech_quits"
 )
 #: The headline KPIs of the figures (then the attrition KPIs, when somebody quit).
 FIGURE_KPIS = _select(
     "first_time_fix_rate repeat_visit_rate retention_rate nps sla_compliance"
     " jobs_per_tech_day tech_pay_per_day margin"
+)
+#: The business outcomes of a run, one figure (`sim.plots.run`): what the company sells
+#: besides contracts, what it keeps, what its customers get, what a visit costs.
+BUSINESS_KPIS = _select(
+    "tm_revenue active_accounts_end availability overtime_hours loaded_cost_per_visit"
+    " planned_on_time_rate"
+)
+#: The margin and its parts, each with its sign (`sim.metrics.kpis`: margin = contract
+#: revenue + T&M revenue - labour cost - visit costs): the report's margin decomposition
+#: and its figure (`sim.metrics.stats.decompose`).
+MARGIN = KPIS["margin"]
+MARGIN_PARTS: tuple[tuple[KPI, int], ...] = tuple(
+    zip(_select("contract_revenue tm_revenue labour_cost visit_costs"), (1, 1, -1, -1))
 )
 #: The heatmaps of a sweep over two or more parameters.
 HEATMAP_KPIS = _select("first_time_fix_rate retention_rate jobs_per_tech_day margin")

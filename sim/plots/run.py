@@ -22,8 +22,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
-from sim.metrics.catalogue import ATTRITION_KPIS, CURRENCY, KPI, KPIS
+from sim.metrics.catalogue import ATTRITION_KPIS, BUSINESS_KPIS, CURRENCY, KPI, KPIS
 from sim.metrics.stats import mean_ci
+from sim.plots.margin import fig_margin_decomposition
 from sim.plots.style import (
     FigureMaker,
     FigureSpec,
@@ -104,6 +105,29 @@ def fig_kpi_comparison(res: Results) -> FigureSpec | None:
         "Headline KPIs per scheme",
         "Each headline KPI per pay scheme: the dot is the mean over replications, the "
         "whiskers its 95% confidence interval.",
+        _means_panels(res, kpis, title),
+    )
+
+
+def fig_business_outcomes(res: Results) -> FigureSpec | None:
+    """The business outcomes (T&M revenue, accounts kept, uptime, overtime, cost per visit),
+    each only when some scheme has a non-zero mean (no T&M calls: no T&M panel)."""
+    s = res.summary
+    kpis = [
+        k
+        for k in present_kpis(res, BUSINESS_KPIS)
+        if s.loc[s["kpi"] == k.name, "mean"].fillna(0).astype(bool).any()
+    ]
+    if not kpis:
+        return None
+    title = f"Business outcomes per scheme: mean and 95% CI over {_reps_text(res)}"
+    return FigureSpec(
+        "business_outcomes",
+        "Business outcomes per scheme",
+        "What the company earns besides contracts (T&M revenue), the accounts it has at the "
+        "end, the uptime its customers get (availability), the overtime its technicians work "
+        "and the full cost of a visit (labour with overhead, and the visit cost), per pay "
+        "scheme: the dot is the mean over replications, the whiskers its 95% CI.",
         _means_panels(res, kpis, title),
     )
 
@@ -378,6 +402,8 @@ def fig_quits(res: Results) -> FigureSpec | None:
 RUN_FIGURES: tuple[FigureMaker, ...] = (
     fig_kpi_comparison,
     fig_paired_differences,
+    fig_margin_decomposition,
+    fig_business_outcomes,
     fig_tradeoff,
     fig_customers_over_time,
     fig_tech_pay_change,

@@ -2,15 +2,17 @@
 
 Everything in it is computed from the result files, never retyped: an executive summary
 written from summary.csv (saying where a difference is not significant), the KPI tables
-with their 95% CIs, the figures of `sim.plots`, who wins and who loses among technicians,
-the assumptions (the resolved scenario in manifest.json) and the provenance. The content is
+with their 95% CIs, where each scheme's margin difference comes from, the figures of
+`sim.plots`, who wins and who loses among technicians, the assumptions (the resolved
+scenario in manifest.json) and the provenance. The content is
 built once as a `sim.report.document.Document` and rendered to one self-contained HTML file or
 to PDF (headless Chromium printing that HTML, or a matplotlib rendering when there is no
 Chromium).
 
 This module assembles the document and writes it; the run's sections are in
 `sim.report.run`, the sweep's in `sim.report.sweep`, the assumptions and the provenance in
-`sim.report.assumptions`, the numbers and words in `sim.report.text`.
+`sim.report.assumptions`, the margin decomposition in `sim.report.margin`, the numbers and
+words in `sim.report.text`.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim import __version__
+from sim.plots.margin import margin_decomposition
 from sim.plots.output import figures, render
 from sim.report.assumptions import assumption_tables, provenance_table
 from sim.report.document import Block, Document, FigureBlock, Paragraph, Section
 from sim.report.html import render_html
+from sim.report.margin import margin_section
 from sim.report.run import kpi_tables, run_summary_section, technicians_section
 from sim.report.sweep import sweep_summary_section, sweep_tables
 from sim.store.files import atomic_write_text, now_iso
@@ -48,10 +52,15 @@ def build_document(res: Results, dpi: int = FIGURE_DPI) -> Document:
         sections.append(Section("figures", "Figures", figs))
     else:
         changes = pay_changes(res)
-        sections.append(run_summary_section(res, changes))
+        margin, why_not = margin_decomposition(res)
+        sections.append(run_summary_section(res, changes, margin))
         sections.append(Section("kpis", "KPIs with 95% confidence intervals", kpi_tables(res)))
         tech_fig = next((f for f in figs if f.name == "tech_pay_change"), None)
-        sections.append(Section("figures", "Figures", [f for f in figs if f is not tech_fig]))
+        margin_fig = next((f for f in figs if f.name == "margin_decomposition"), None)
+        if len(res.schemes) > 1:
+            sections.append(margin_section(res, margin, why_not, margin_fig))
+        own = (tech_fig, margin_fig)
+        sections.append(Section("figures", "Figures", [f for f in figs if f not in own]))
         tech = technicians_section(res, changes, tech_fig)
         if tech is not None:
             sections.append(tech)

@@ -22,6 +22,7 @@ from sim.report.document import (
     Table,
     cells,
 )
+from sim.report.margin import margin_sentence
 from sim.report.text import (
     capitalise,
     diff_decimals,
@@ -33,6 +34,7 @@ from sim.report.text import (
     share_text,
     significant,
     summary_row,
+    zero_everywhere,
 )
 from sim.store.pay_changes import PAY_TOLERANCE, pay_change_summary
 from sim.store.results import Results
@@ -75,7 +77,7 @@ def _at_a_glance(res: Results) -> list[str]:
     """The best scheme on each KPI, and whether it is significantly ahead of the next."""
     out = []
     for k in report_kpis(res):
-        if k not in SUMMARY_KPIS or k.better == "neither":
+        if k not in SUMMARY_KPIS or k.better == "neither" or zero_everywhere(res, k):
             continue
         rows = [(s, summary_row(res, s, k.name)) for s in res.schemes]
         vals = [(s, float(r["mean"])) for s, r in rows if r is not None and not is_nan(r["mean"])]
@@ -117,7 +119,10 @@ def _tech_sentence(row: pd.Series) -> str:
 
 
 # --------------------------------------------------------------------------- run sections
-def run_summary_section(res: Results, changes: pd.DataFrame | None) -> Section:
+def run_summary_section(
+    res: Results, changes: pd.DataFrame | None, margin: pd.DataFrame | None = None
+) -> Section:
+    """The executive summary; `margin`: the margin decomposition (`margin_decomposition`)."""
     sc = res.scenario
     others = [s for s in res.schemes if s != res.baseline]
     horizon, warm = sc.get("horizon_days"), sc.get("warmup_days")
@@ -164,9 +169,14 @@ def run_summary_section(res: Results, changes: pd.DataFrame | None) -> Section:
     for s in others:
         items = []
         for k in SUMMARY_KPIS:
-            clause = change_clause(res, s, k) if k in shown else None
+            clause = (
+                change_clause(res, s, k) if k in shown and not zero_everywhere(res, k) else None
+            )
             if clause:
                 items.append(capitalise(clause) + ".")
+        why = margin_sentence(res, margin, s)
+        if why:
+            items.append(why)
         if s in tech:
             items.append(_tech_sentence(tech[s]))
         blocks.append(Bullets(items, f"Moving from {res.label(res.baseline)} to {res.label(s)}:"))

@@ -12,6 +12,7 @@ from sim.report.text import (
     num,
     report_kpis,
     scheme_cell,
+    zero_everywhere,
 )
 from sim.store.results import Results
 
@@ -49,7 +50,7 @@ def sweep_summary_section(res: Results) -> Section:
             items = []
             for k in SUMMARY_KPIS:
                 g = s[(s["scheme"] == sch) & (s["kpi"] == k.name)]
-                if k not in shown or g.empty:
+                if k not in shown or g.empty or zero_everywhere(res, k):
                     continue
                 up = int((g["diff_ci_low"] > 0).sum())
                 down = int((g["diff_ci_high"] < 0).sum())

@@ -88,6 +88,13 @@ def report_kpis(res: Results) -> list[KPI]:
     return [k for k in REPORT_KPIS if k.name in have and k.name not in quiet]
 
 
+def zero_everywhere(res: Results, k: KPI) -> bool:
+    """Every mean of the KPI is 0 (or n/a), under every scheme (and at every point of a
+    sweep): e.g. T&M revenue in a world without T&M calls. The summaries skip it."""
+    s = res.summary
+    return not s.loc[s["kpi"] == k.name, "mean"].fillna(0).astype(bool).any()
+
+
 def scheme_cell(res: Results, s: str, suffix: str = "") -> Cell:
     return Cell(res.label(s) + suffix, "", res.colours.get(s, ""))
 
