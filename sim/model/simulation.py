@@ -38,7 +38,7 @@ from sim.world.calendar import Calendar
 from sim.world.draws import World
 
 
-def failures(ctx: Context, rules: VisitRules) -> ProcessGenerator:
+def failures(ctx: Context, rules: VisitRules, renewals: Renewals) -> ProcessGenerator:
     """Each failure of an active customer opens a problem: its first visit is ready now.
     With maintenance, failures are drawn at the highest rate a planned visit can leave and
     kept with probability multiplier / highest (thinning; docs/model.md)."""
@@ -50,6 +50,8 @@ def failures(ctx: Context, rules: VisitRules) -> ProcessGenerator:
     for p in range(w.tm_first):
         t = f_t[p]
         yield env.timeout(t - env.now)
+        if renewals.due < env.now:
+            renewals.until(env.now)
         c = f_cust[p]
         if active[c] and (keep_u is None or keep_u[p] * top < mult[c]):
             ready((p, 1, t, rules.deadline(t, c) if business else t + sla[c], -1, False))
@@ -65,13 +67,15 @@ def tm_calls(ctx: Context, rules: VisitRules) -> ProcessGenerator:
         ready((p, 1, t, t + patience, -1, False), TM_CALL)
 
 
-def planned_visits(ctx: Context) -> ProcessGenerator:
+def planned_visits(ctx: Context, renewals: Renewals) -> ProcessGenerator:
     """Planned visits of active accounts, ready at their window's start, due by its end."""
     env, w, ready, active = ctx.env, ctx.world, ctx.jobs.ready, ctx.accounts.active
     first = w.planned_first
     for p in range(first, len(w.failure_t)):
         t = w.failure_t[p]
         yield env.timeout(t - env.now)
+        if renewals.due < env.now:
+            renewals.until(env.now)
         if active[w.failure_customer[p]]:
             ready((p, 1, t, w.planned_deadline[p - first], -1, False), PLANNED)
 
@@ -164,18 +168,19 @@ def _run(ctx: Context, formula: PayFormula | None, reference_pay: list[float] | 
     """Start the processes, run to the horizon, and write the end state into the output."""
     env, out, jobs, w = ctx.env, ctx.out, ctx.jobs, ctx.world
     rules = VisitRules(ctx)
-    env.process(failures(ctx, rules))
+    renewals = Renewals(ctx)
+    env.process(failures(ctx, rules, renewals))
     if w.join_t:
         env.process(joins(ctx))
-    env.process(Renewals(ctx).run())
+    env.process(renewals.run())
     if w.planned_first > w.tm_first:
         env.process(tm_calls(ctx, rules))
     if len(w.failure_t) > w.planned_first:
-        env.process(planned_visits(ctx))
+        env.process(planned_visits(ctx, renewals))
     if not ctx.cal.always:
         env.process(shifts(ctx))
     for i in range(ctx.scenario.workforce.technicians):
-        env.process(technician(ctx, rules, i))
+        env.process(technician(ctx, rules, renewals, i))
     dynamics = None
     if ctx.dynamic and formula is not None:
         dynamics = Dynamics(
@@ -185,6 +190,7 @@ def _run(ctx: Context, formula: PayFormula | None, reference_pay: list[float] | 
             out.reference_pay = list(reference_pay)
         env.process(dynamics.weekly())
     env.run(until=ctx.horizon)
+    renewals.until(ctx.horizon)
     if dynamics is not None:
         dynamics.finish()
     jobs.count(ctx.horizon, 0)

@@ -22,6 +22,7 @@ from simpy.events import ProcessGenerator
 
 from sim.config.base import HOURS_PER_DAY
 from sim.model.context import Context
+from sim.model.renewals import Renewals
 from sim.world import quality
 from sim.world.draws import VISIT_SLOTS, extra_slot
 from sim.world.records import (
@@ -130,7 +131,7 @@ class VisitRules:
         ctx.accounts.multiplier[ctx.world.failure_customer[p]] = ctx.crew.multiplier[i]
 
 
-def technician(ctx: Context, rules: VisitRules, i: int) -> ProcessGenerator:
+def technician(ctx: Context, rules: VisitRules, renewals: Renewals, i: int) -> ProcessGenerator:
     """Technician slot i: on shift and present, take a job, travel, work, record the visit."""
     env, cal, crew, jobs, accounts = ctx.env, ctx.cal, ctx.crew, ctx.jobs, ctx.accounts
     take, queues, idle, timeout = ctx.dispatcher.take, jobs.queues, jobs.idle, env.timeout
@@ -201,6 +202,8 @@ def technician(ctx: Context, rules: VisitRules, i: int) -> ProcessGenerator:
             pp, pd_lo = survey_p[8 * unresolved + 4 * repeat + 2 * late + rushed]
             survey = PROMOTER if u_score < pp else (DETRACTOR if u_score >= pd_lo else PASSIVE)
         if (late or unresolved or repeat or rushed) and c >= 0:
+            if renewals.due < env.now:  # the renewals before now count the term without it
+                renewals.until(env.now)
             bad[c] += 1
             accounts.bad_total += 1
         nxt = math.inf if outcome == FIXED else rules.next_visit(i, p, visit_no, outcome, cb_delay)
