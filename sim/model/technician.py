@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from simpy.events import ProcessGenerator
 
 from sim.config.base import HOURS_PER_DAY
@@ -42,6 +43,13 @@ from sim.world.records import (
 Draws = tuple[float, float, float, float, float, float, float, float, float]
 
 
+def _view(a: np.ndarray) -> memoryview[float]:
+    """A 2-D float array as a memoryview, indexed view[p, k] (empty: a 1-D view)."""
+    a = np.ascontiguousarray(a, dtype=float)
+    b = a.data.cast("B")
+    return b.cast("d", a.shape) if a.size else b.cast("d")
+
+
 class VisitRules:
     """What every visit of a simulation shares: the scenario's visit parameters, the
     problems' pre-drawn numbers, and the rarer steps of a visit."""
@@ -60,9 +68,10 @@ class VisitRules:
         self.cap = sc.workforce.max_overtime_hours
         # per problem: failure time, customer, job type
         self.problems = (w.failure_t, w.failure_customer, w.failure_type)
-        # per problem and visit slot, in `Draws` order
+        # per problem and visit slot, in `Draws` order: views of the world's arrays, read as
+        # view[p, k] (a Python float, as fast as a list of lists and nothing to convert)
         slots = w.duration, w.travel, w.part_u, w.fix_u, w.detect_u, w.callback_delay_h
-        self.slots = (*slots, w.rushed_u, w.survey_u, w.score_u)
+        self.slots = tuple(_view(a) for a in (*slots, w.rushed_u, w.survey_u, w.score_u))
 
     def _survey_table(self) -> list[tuple[float, float]]:
         """(P(promoter), 1 - P(detractor)) of a survey answer, at index
@@ -87,7 +96,7 @@ class VisitRules:
         ctx = self.ctx
         close_u = ctx.world.close_u
         assert close_u is not None  # simulate checks that the world has these draws
-        u = close_u[p][k] if k < VISIT_SLOTS else float(ctx.extra.random())
+        u = float(close_u[p, k]) if k < VISIT_SLOTS else float(ctx.extra.random())
         if u < ctx.crew.pclose[i][0 if k == 0 else 1]:
             ctx.out.premature_closures += 1
             return LOOKED_FIXED
@@ -165,7 +174,7 @@ def technician(ctx: Context, rules: VisitRules, renewals: Renewals, i: int) -> P
             continue
         k, j = visit_no - 1, f_type[p]
         if p >= planned_first:  # a planned visit: no fault to fix, no survey
-            tr, work = s_tr[p][0], theta * s_dur[p][0]
+            tr, work = s_tr[p, 0], theta * s_dur[p, 0]
             arrive = now + tr
             jobs.in_service += 1
             yield timeout(tr + work)
@@ -176,9 +185,9 @@ def technician(ctx: Context, rules: VisitRules, renewals: Renewals, i: int) -> P
                            MAINTAINED, late, 0, NO_RESPONSE, -1, 0, math.inf, theta))  # fmt: skip
             continue
         if k < VISIT_SLOTS:
-            dur, tr, u_part = s_dur[p][k], s_tr[p][k], s_part[p][k]
-            u_fix, u_det, cb_delay = s_fix[p][k], s_det[p][k], s_cb[p][k]
-            u_rush, u_surv, u_score = s_rush[p][k], s_surv[p][k], s_score[p][k]
+            dur, tr, u_part = s_dur[p, k], s_tr[p, k], s_part[p, k]
+            u_fix, u_det, cb_delay = s_fix[p, k], s_det[p, k], s_cb[p, k]
+            u_rush, u_surv, u_score = s_rush[p, k], s_surv[p, k], s_score[p, k]
         else:  # beyond the pre-drawn slots (rare)
             dur, tr, u_part, u_fix, u_det, cb_delay, u_rush, u_surv, u_score = rules.extra(j)
         if k == 0 and u_part >= part_on_van[j]:
