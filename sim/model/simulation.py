@@ -44,9 +44,8 @@ def failures(ctx: Context, rules: VisitRules, renewals: Renewals) -> ProcessGene
     kept with probability multiplier / highest (thinning; docs/model.md)."""
     env, w, ready = ctx.env, ctx.world, ctx.jobs.ready
     active, mult = ctx.accounts.active, ctx.accounts.multiplier
-    f_cust, sla, f_t = w.failure_customer, w.sla_hours, w.failure_t
+    f_cust, f_t, deadline = w.failure_customer, w.failure_t, rules.first_deadlines()
     keep_u, top = w.keep_u, w.max_multiplier
-    business = rules.business
     for p in range(w.tm_first):
         t = f_t[p]
         yield env.timeout(t - env.now)
@@ -54,7 +53,7 @@ def failures(ctx: Context, rules: VisitRules, renewals: Renewals) -> ProcessGene
             renewals.until(env.now)
         c = f_cust[p]
         if active[c] and (keep_u is None or keep_u[p] * top < mult[c]):
-            ready((p, 1, t, rules.deadline(t, c) if business else t + sla[c], -1, False))
+            ready((p, 1, t, deadline[p], -1, False))
 
 
 def tm_calls(ctx: Context, rules: VisitRules) -> ProcessGenerator:

@@ -127,11 +127,18 @@ class VisitRules:
         sla = self.ctx.world.sla_hours[c]
         return self.ctx.cal.add_business_hours(t, sla) if self.business else t + sla
 
-    def limits(self, now: float) -> tuple[float, float]:
-        """Hours to the overtime cap and to the shift end, at `now` (on shift)."""
-        end = self.ctx.cal.shift_end(now)
-        assert self.cap is not None
-        return end + self.cap - now, end - now
+    def first_deadlines(self) -> list[float]:
+        """The SLA deadline of each contract failure's first visit, ready when it fails: the
+        same under every scheme, so computed once per world (and calendar) and shared."""
+        ctx, w = self.ctx, self.ctx.world
+        cal = ctx.cal
+        key = ("first_deadlines", self.business, cal.start, cal.hours, cal.days, cal.always)
+        deadlines = w.cache.get(key)
+        if deadlines is None:
+            n, deadline = w.tm_first, self.deadline
+            times, customers = w.failure_t[:n], w.failure_customer[:n]
+            deadlines = w.cache[key] = [deadline(t, c) for t, c in zip(times, customers)]
+        return deadlines
 
     def planned(self, i: int, p: int, theta: float) -> None:
         """A planned visit done: the account's failure rate until its next planned visit
@@ -152,6 +159,7 @@ def technician(ctx: Context, rules: VisitRules, renewals: Renewals, i: int) -> P
     theta, fp, dp, rp = crew.th[i], crew.fixp[i], crew.detp[i], crew.rushp[i]
     w = ctx.world
     tm_first, planned_first, capped = w.tm_first, w.planned_first, rules.cap is not None
+    cap, shift_until = rules.cap or 0.0, cal.on_shift_until
     while True:
         now = env.now
         if dynamic:
@@ -159,10 +167,12 @@ def technician(ctx: Context, rules: VisitRules, renewals: Renewals, i: int) -> P
                 yield timeout(crew.present_from[i] - now)
                 continue
             theta, fp, dp, rp = crew.th[i], crew.fixp[i], crew.detp[i], crew.rushp[i]
-        if not cal.on_shift(now):
+        end = shift_until(now)
+        if end is None:
             yield timeout(cal.next_start(now) - now)
             continue
-        job = take(i, queues, now, *rules.limits(now)) if capped else take(i, queues, now)
+        # with an overtime cap, the hours left to the cap and to the shift end
+        job = take(i, queues, now, end + cap - now, end - now) if capped else take(i, queues, now)
         if job is None:
             ev = idle[i] = env.event()
             yield ev

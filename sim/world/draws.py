@@ -73,6 +73,9 @@ class World:
     planned_deadline: list[float] = field(default_factory=list)  # per planned visit
     keep_u: list[float] | None = None  # [contract failure] thinning uniform ("maintenance")
     max_multiplier: float = 1.0  # the largest failure-rate multiplier of maintenance
+    # numbers the model derives from the draws alone, computed by the first simulation of
+    # the world and shared by the others (e.g. `sim.model.technician.VisitRules.first_deadlines`)
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         n = len(self.failure_t)
