@@ -28,6 +28,7 @@ from simpy.events import ProcessGenerator
 from sim.config.base import HOURS_PER_DAY
 from sim.model.context import Context
 from sim.world import quality
+from sim.world.draws import float_view
 from sim.world.records import DETRACTOR, PASSIVE, PROMOTER
 
 
@@ -50,8 +51,12 @@ class Renewals:
         self.ctx = ctx
         c = ctx.scenario.customers
         self.term_h = c.term_days * HOURS_PER_DAY
-        offsets = ctx.world.renewal_offset_h
-        n0 = ctx.world.initial_accounts
+        w = ctx.world
+        self.accounts, self.rows, self.annual_value = ctx.accounts, ctx.out.renewals, w.annual_value
+        self.offsets = offsets = w.renewal_offset_h
+        # [account, term] uniforms of the decision and the relational survey
+        self.churn_u, self.relational_u = float_view(w.churn_u), float_view(w.relational_u)
+        n0 = w.initial_accounts
         self.order = sorted(range(n0), key=lambda a: offsets[a])  # by first renewal
         # accounts that join during the run: (next renewal, account, term), a heap
         self.new = [(offsets[a], a, 0) for a in range(n0, len(offsets))]
@@ -92,25 +97,36 @@ class Renewals:
 
     def until(self, now: float) -> None:
         """Decide every renewal due before `now`, in the order described above."""
-        active, order = self.ctx.accounts.active, self.order
-        offsets = self.ctx.world.renewal_offset_h
         while self.due < now:
-            self.last = self.due
             if self.joined_phase:
+                self.last = self.due
                 r, c, term = heapq.heappop(self.new)
-                if active[c]:
+                if self.accounts.active[c]:
                     self._renew(c, r, term)
                     heapq.heappush(self.new, (r + self.term_h, c, term + 1))
             else:
-                c = order[self.pos]
-                self.pos += 1
-                if active[c]:
-                    self._renew(c, offsets[c] + self.term * self.term_h, self.term)
+                self._initial(min(now, self.day_end))
             self._find_next()
+
+    def _initial(self, until: float) -> None:
+        """The decisions of the initial accounts due before `until` (within the day)."""
+        order, offsets, active, renew = self.order, self.offsets, self.accounts.active, self._renew
+        pos, term, term_h, n = self.pos, self.term, self.term_h, len(order)
+        r = self.due
+        while r < until:
+            self.last = r
+            c = order[pos]
+            pos += 1
+            if active[c]:
+                renew(c, r, term)
+            if pos == n:
+                pos, term = 0, term + 1
+            r = offsets[order[pos]] + term * term_h
+        self.pos, self.term = pos, term
 
     def _find_next(self) -> None:
         """Set `due` to when the next decision is taken (infinite if none is left)."""
-        order, offsets = self.order, self.ctx.world.renewal_offset_h
+        order, offsets = self.order, self.offsets
         if not order and not self.new:
             self.due = math.inf
             return
@@ -157,18 +173,18 @@ class Renewals:
     def _renew(self, c: int, r: float, term: int) -> None:
         """Account c's renewal decision at `r` (the end of its term number `term`), with its
         relational survey answer."""
-        ctx, w, accounts = self.ctx, self.ctx.world, self.ctx.accounts
+        accounts = self.accounts
         n_bad = accounts.bad[c]
         if self.impute and r < self.term_h and self.customer_hours > 0.0:
             # the term began before the run: impute its unseen part at the rate of bad
             # experiences this run has shown so far (docs/model.md, "Memory")
             rate = accounts.bad_total / self.customer_hours
-            n_bad += poisson_quantile(w.history_u[c], rate * (self.term_h - r))
-        p_churn, pp, pd_lo = self._odds(n_bad)
-        renewed = 0 if w.churn_u[c, term] < p_churn else 1
-        ur = w.relational_u[c, term]
+            n_bad += poisson_quantile(self.ctx.world.history_u[c], rate * (self.term_h - r))
+        p_churn, pp, pd_lo = self.odds.get(n_bad) or self._odds(n_bad)
+        renewed = 0 if self.churn_u[c, term] < p_churn else 1
+        ur = self.relational_u[c, term]
         rel = PROMOTER if ur < pp else (DETRACTOR if ur >= pd_lo else PASSIVE)
-        ctx.out.renewals.append((c, r, renewed, n_bad, rel, w.annual_value[c]))  # a Renewal
+        self.rows.append((c, r, renewed, n_bad, rel, self.annual_value[c]))  # a Renewal
         accounts.bad[c] = 0
         if not renewed:
             accounts.active[c] = False

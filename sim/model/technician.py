@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from simpy.events import ProcessGenerator
 
 from sim.config.base import HOURS_PER_DAY
 from sim.model.context import Context
 from sim.model.renewals import Renewals
 from sim.world import quality
-from sim.world.draws import VISIT_SLOTS, extra_slot
+from sim.world.draws import VISIT_SLOTS, extra_slot, float_view
 from sim.world.records import (
     DETRACTOR,
     FIXED,
@@ -41,13 +40,6 @@ from sim.world.records import (
 #: The pre-drawn numbers of a visit: base on-site hours, travel hours, and the uniforms
 #: of part, fix and detection; then callback delay and the rushed, survey, score uniforms.
 Draws = tuple[float, float, float, float, float, float, float, float, float]
-
-
-def _view(a: np.ndarray) -> memoryview[float]:
-    """A 2-D float array as a memoryview, indexed view[p, k] (empty: a 1-D view)."""
-    a = np.ascontiguousarray(a, dtype=float)
-    b = a.data.cast("B")
-    return b.cast("d", a.shape) if a.size else b.cast("d")
 
 
 class VisitRules:
@@ -71,7 +63,7 @@ class VisitRules:
         # per problem and visit slot, in `Draws` order: views of the world's arrays, read as
         # view[p, k] (a Python float, as fast as a list of lists and nothing to convert)
         slots = w.duration, w.travel, w.part_u, w.fix_u, w.detect_u, w.callback_delay_h
-        self.slots = tuple(_view(a) for a in (*slots, w.rushed_u, w.survey_u, w.score_u))
+        self.slots = tuple(float_view(a) for a in (*slots, w.rushed_u, w.survey_u, w.score_u))
 
     def _survey_table(self) -> list[tuple[float, float]]:
         """(P(promoter), 1 - P(detractor)) of a survey answer, at index

@@ -91,6 +91,14 @@ class World:
         return stream(self.seed, self.replication, "extra")
 
 
+def float_view(a: np.ndarray) -> memoryview[float]:
+    """A 2-D array as a memoryview of floats, read as view[i, j] (a Python float, faster
+    than a list of lists and nothing to convert; an empty array gives an empty 1-D view)."""
+    a = np.ascontiguousarray(a, dtype=float)
+    b = a.data.cast("B")
+    return b.cast("d", a.shape) if a.size else b.cast("d")
+
+
 @overload
 def lognormal(rng: np.random.Generator, mean: float, cv: float, size: None = None) -> float: ...
 
