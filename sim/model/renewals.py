@@ -5,12 +5,13 @@ account's renewal decision at its renewal date (docs/model.md section 1: "Renewa
 A renewal is not a SimPy event. Its decision reads the account's bad experiences in the
 term (and, for a first term, the run's rate of bad experiences so far) and may end the
 account, after which its failures and planned visits are dropped. So `Renewals.until(t)`
-decides every renewal due before `t`, in order, and the processes call it before they read
-or change what a decision reads or writes: an arrival before it checks the account
-(`sim.model.simulation`), a visit before it adds a bad experience (`sim.model.technician`),
-the daily process at midnight before it counts customer-hours and takes a snapshot, and
-`simulate` at the horizon. Each decision thus sees the state at its renewal date, as if
-each renewal were an event at that date, without a timeout per renewal.
+decides every renewal due before `t`, in order, and it is called before anything reads or
+changes what a decision reads or writes: by `sim.model.arrivals.Arrivals.until`, which
+applies the arrivals and renewals in time order for the technicians (before they add a bad
+experience), the planned visits, the daily process at midnight (before it counts
+customer-hours and takes a snapshot) and `simulate` at the horizon, and before each failure
+checks its account. Each decision thus sees the state at its renewal date, as if each
+renewal were an event at that date, without a timeout per renewal.
 
 The order of decisions is the daily process's: each day, the renewals of the accounts at
 the start of the run at their dates, then those of accounts that joined during the run
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Callable
 
 from simpy.events import ProcessGenerator
 
@@ -73,9 +75,11 @@ class Renewals:
         self.due = math.inf
         self._find_next()
 
-    def run(self) -> ProcessGenerator:
+    def run(self, catch_up: Callable[[float], None]) -> ProcessGenerator:
         """Day by day over the horizon: at midnight, the decisions of the day before, the
-        day's customer-hours, the end of the warm-up and, on Mondays, a snapshot."""
+        day's customer-hours, the end of the warm-up and, on Mondays, a snapshot.
+        `catch_up(now)` applies the arrivals and renewals due before now
+        (`sim.model.arrivals.Arrivals.until`)."""
         ctx = self.ctx
         env = ctx.env
         warm = ctx.warmup <= 0
@@ -84,8 +88,7 @@ class Renewals:
             t = day * HOURS_PER_DAY
             if t > env.now:
                 yield env.timeout(t - env.now)
-            if self.due < env.now:
-                self.until(env.now)
+            catch_up(env.now)
             if day:
                 self.customer_hours += ctx.accounts.n_active * HOURS_PER_DAY
             if not warm and env.now >= ctx.warmup:

@@ -17,12 +17,12 @@ and keeps the per-visit work inline; the rare paths are methods of `VisitRules`.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from simpy.events import ProcessGenerator
 
 from sim.config.base import HOURS_PER_DAY
 from sim.model.context import Context
-from sim.model.renewals import Renewals
 from sim.world import quality
 from sim.world.draws import VISIT_SLOTS, extra_slot, float_view
 from sim.world.records import (
@@ -36,6 +36,9 @@ from sim.world.records import (
     PASSIVE,
     PROMOTER,
 )
+
+if TYPE_CHECKING:  # arrivals imports this module
+    from sim.model.arrivals import Arrivals
 
 #: The pre-drawn numbers of a visit: base on-site hours, travel hours, and the uniforms
 #: of part, fix and detection; then callback delay and the rushed, survey, score uniforms.
@@ -139,8 +142,10 @@ class VisitRules:
         ctx.accounts.multiplier[ctx.world.failure_customer[p]] = ctx.crew.multiplier[i]
 
 
-def technician(ctx: Context, rules: VisitRules, renewals: Renewals, i: int) -> ProcessGenerator:
-    """Technician slot i: on shift and present, take a job, travel, work, record the visit."""
+def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> ProcessGenerator:
+    """Technician slot i: on shift and present, take a job, travel, work, record the visit.
+    Before it takes a job and after each visit it applies the arrivals and renewals due
+    before now (`sim.model.arrivals`); when it goes idle, the next arrival may wake it."""
     env, cal, crew, jobs, accounts = ctx.env, ctx.cal, ctx.crew, ctx.jobs, ctx.accounts
     take, queues, idle, timeout = ctx.dispatcher.take, jobs.queues, jobs.idle, env.timeout
     visits, bad, dynamic = ctx.out.visits, accounts.bad, ctx.dynamic
@@ -163,10 +168,13 @@ def technician(ctx: Context, rules: VisitRules, renewals: Renewals, i: int) -> P
         if end is None:
             yield timeout(cal.next_start(now) - now)
             continue
+        if arrivals.due < now:
+            arrivals.until(now)
         # with an overtime cap, the hours left to the cap and to the shift end
         job = take(i, queues, now, end + cap - now, end - now) if capped else take(i, queues, now)
         if job is None:
             ev = idle[i] = env.event()
+            arrivals.watch()
             yield ev
             continue
         jobs.count(now, -1)
@@ -180,6 +188,8 @@ def technician(ctx: Context, rules: VisitRules, renewals: Renewals, i: int) -> P
             arrive = now + tr
             jobs.in_service += 1
             yield timeout(tr + work)
+            if arrivals.due < env.now:
+                arrivals.until(env.now)
             jobs.in_service -= 1
             rules.planned(i, p, theta)
             late = 1 if arrive > deadline else 0
@@ -202,6 +212,8 @@ def technician(ctx: Context, rules: VisitRules, renewals: Renewals, i: int) -> P
         arrive = now + tr
         jobs.in_service += 1
         yield timeout(tr + work)
+        if arrivals.due < env.now:
+            arrivals.until(env.now)
         jobs.in_service -= 1
         c = f_cust[p]
         late = 1 if arrive > deadline else 0
@@ -213,8 +225,6 @@ def technician(ctx: Context, rules: VisitRules, renewals: Renewals, i: int) -> P
             pp, pd_lo = survey_p[8 * unresolved + 4 * repeat + 2 * late + rushed]
             survey = PROMOTER if u_score < pp else (DETRACTOR if u_score >= pd_lo else PASSIVE)
         if (late or unresolved or repeat or rushed) and c >= 0:
-            if renewals.due < env.now:  # the renewals before now count the term without it
-                renewals.until(env.now)
             bad[c] += 1
             accounts.bad_total += 1
         nxt = math.inf if outcome == FIXED else rules.next_visit(i, p, visit_no, outcome, cb_delay)
