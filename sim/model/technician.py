@@ -188,12 +188,13 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
             arrive = now + tr
             jobs.in_service += 1
             yield timeout(tr + work)
-            if arrivals.due < env.now:
-                arrivals.until(env.now)
+            done = env.now
+            if arrivals.due < done:
+                arrivals.until(done)
             jobs.in_service -= 1
             rules.planned(i, p, theta)
             late = 1 if arrive > deadline else 0
-            visits.append((p, f_cust[p], 1, i, j, f_t[p], t_ready, now, arrive, env.now,
+            visits.append((p, f_cust[p], 1, i, j, f_t[p], t_ready, now, arrive, done,
                            MAINTAINED, late, 0, NO_RESPONSE, -1, 0, math.inf, theta))  # fmt: skip
             continue
         if k < VISIT_SLOTS:
@@ -212,8 +213,9 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
         arrive = now + tr
         jobs.in_service += 1
         yield timeout(tr + work)
-        if arrivals.due < env.now:
-            arrivals.until(env.now)
+        done = env.now
+        if arrivals.due < done:
+            arrivals.until(done)
         jobs.in_service -= 1
         c = f_cust[p]
         late = 1 if arrive > deadline else 0
@@ -229,5 +231,5 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
             accounts.bad_total += 1
         nxt = math.inf if outcome == FIXED else rules.next_visit(i, p, visit_no, outcome, cb_delay)
         # the `Visit` row, one tuple literal (the cheapest way to build it)
-        visits.append((p, c, visit_no, i, j, f_t[p], t_ready, now, arrive, env.now, outcome, late,
+        visits.append((p, c, visit_no, i, j, f_t[p], t_ready, now, arrive, done, outcome, late,
                        rushed, survey, caused_by, 1 if is_cb else 0, nxt, theta))  # fmt: skip
