@@ -101,9 +101,9 @@ def test_a_waiting_repair_goes_before_planned_work_and_calls_whatever_their_dead
     tm, planned = world.tm_first, world.planned_first
     simple = next(p for p in range(tm) if world.failure_type[p] == 0)
     tm_simple = next(p for p in range(tm, planned) if world.failure_type[p] == 0)
-    jobs.ready((tm_simple, 1, 0.0, 1.0, -1, False), TM_CALL)  # due first
-    jobs.ready((planned, 1, 0.0, 2.0, -1, False), PLANNED_RANK)
-    jobs.ready((simple, 1, 0.0, 500.0, -1, False))  # a repair, due last
+    jobs.ready((tm_simple, 1, 0.0, 1.0, -1, False), 0.0, TM_CALL)  # due first
+    jobs.ready((planned, 1, 0.0, 2.0, -1, False), 0.0, PLANNED_RANK)
+    jobs.ready((simple, 1, 0.0, 500.0, -1, False), 0.0)  # a repair, due last
     order = [rule.take(0, jobs.queues, 0.0) for _ in range(3)]
     assert [j[0] for j in order if j] == [simple, planned, tm_simple]
 

@@ -80,6 +80,15 @@ def visit_columns(out: Output) -> dict[str, np.ndarray]:
     return v
 
 
+def renewal_columns(out: Output) -> dict[str, np.ndarray]:
+    """The renewal records of `out` as columns (computed once per output)."""
+    r = out.cache.get("renewals")
+    if r is None or out.cache.get("n_renewals") != len(out.renewals):
+        r = out.cache["renewals"] = columns(out.renewals, RENEWAL_FIELDS)
+        out.cache["n_renewals"] = len(out.renewals)
+    return r
+
+
 def _ratio(num: float, den: float) -> float:
     return float(num / den) if den else float("nan")
 
@@ -161,7 +170,7 @@ def _retained_value(
     """Annual value of customers renewing in [W, H), split equally among the visits to the
     customer done in the term before the renewal, (t - term, t]."""
     term = scenario.customers.term_days * HOURS_PER_DAY
-    r = columns(out.renewals, RENEWAL_FIELDS)
+    r = renewal_columns(out)
     keep = (r["renewed"] == 1) & (r["t"] >= W) & (r["t"] < H)
     rc, rt, value = r["customer"][keep], r["t"][keep], r["annual_value"][keep]
     # visits by (customer, done): records are appended in order of completion, so a stable
@@ -191,7 +200,7 @@ def replication_kpis(
     H = scenario.horizon_days * HOURS_PER_DAY
     window = scenario.callback_window_days * HOURS_PER_DAY
     v = visit_columns(out)
-    r = columns(out.renewals, RENEWAL_FIELDS)
+    r = renewal_columns(out)
     wf = scenario.workforce
     done = v["t_done"]
     meas = (done >= W) & (done < H)

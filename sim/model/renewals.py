@@ -1,22 +1,36 @@
-"""The daily process: renewals, weekly snapshots and the end of the warm-up.
-
-Each day at midnight `Renewals.run` ends the warm-up (restarting the queue-length
-integral) once it is reached, takes a `WeekSnapshot` on Mondays, then decides the renewals
-due that day, each at its customer's exact renewal date, so a churned account's later
-failures are dropped from the moment it leaves (docs/model.md section 1: "Renewal",
+"""The daily process and the renewals: weekly snapshots, the end of the warm-up, and each
+account's renewal decision at its renewal date (docs/model.md section 1: "Renewal",
 "History before the run", "NPS").
+
+A renewal is not a SimPy event. Its decision reads the account's bad experiences in the
+term (and, for a first term, the run's rate of bad experiences so far) and may end the
+account, after which its failures and planned visits are dropped. So `Renewals.until(t)`
+decides every renewal due before `t`, in order, and it is called before anything reads or
+changes what a decision reads or writes: by `sim.model.arrivals.Arrivals.until`, which
+applies the arrivals and renewals in time order for the technicians (before they add a bad
+experience), the planned visits, the daily process at midnight (before it counts
+customer-hours and takes a snapshot) and `simulate` at the horizon, and before each failure
+checks its account. Each decision thus sees the state at its renewal date, as if each
+renewal were an event at that date, without a timeout per renewal.
+
+The order of decisions is the daily process's: each day, the renewals of the accounts at
+the start of the run at their dates, then those of accounts that joined during the run
+that fall due that day, each at its date or, if that is earlier, at the last decision of the
+day so far (`Renewals.due`; see docs/development.md).
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Callable
 
 from simpy.events import ProcessGenerator
 
 from sim.config.base import HOURS_PER_DAY
 from sim.model.context import Context
 from sim.world import quality
+from sim.world.draws import float_view
 from sim.world.records import DETRACTOR, PASSIVE, PROMOTER
 
 
@@ -39,8 +53,12 @@ class Renewals:
         self.ctx = ctx
         c = ctx.scenario.customers
         self.term_h = c.term_days * HOURS_PER_DAY
-        offsets = ctx.world.renewal_offset_h
-        n0 = ctx.world.initial_accounts
+        w = ctx.world
+        self.accounts, self.rows, self.annual_value = ctx.accounts, ctx.out.renewals, w.annual_value
+        self.offsets = offsets = w.renewal_offset_h
+        # [account, term] uniforms of the decision and the relational survey
+        self.churn_u, self.relational_u = float_view(w.churn_u), float_view(w.relational_u)
+        n0 = w.initial_accounts
         self.order = sorted(range(n0), key=lambda a: offsets[a])  # by first renewal
         # accounts that join during the run: (next renewal, account, term), a heap
         self.new = [(offsets[a], a, 0) for a in range(n0, len(offsets))]
@@ -50,9 +68,18 @@ class Renewals:
         self.visits_seen = 0  # visits recorded at the last snapshot
         self.impute = c.impute_history
         self.odds: dict[int, tuple[float, float, float]] = {}  # by bad experiences
+        # the next decision: when it is taken, and whether it is a joined account's
+        self.day_end = HOURS_PER_DAY  # the end of the day whose renewals are next
+        self.last = 0.0  # when the last decision of that day was taken (or its midnight)
+        self.joined_phase = False  # the day's initial accounts are done
+        self.due = math.inf
+        self._find_next()
 
-    def run(self) -> ProcessGenerator:
-        """Day by day over the horizon."""
+    def run(self, catch_up: Callable[[float], None]) -> ProcessGenerator:
+        """Day by day over the horizon: at midnight, the decisions of the day before, the
+        day's customer-hours, the end of the warm-up and, on Mondays, a snapshot.
+        `catch_up(now)` applies the arrivals and renewals due before now
+        (`sim.model.arrivals.Arrivals.until`)."""
         ctx = self.ctx
         env = ctx.env
         warm = ctx.warmup <= 0
@@ -61,6 +88,7 @@ class Renewals:
             t = day * HOURS_PER_DAY
             if t > env.now:
                 yield env.timeout(t - env.now)
+            catch_up(env.now)
             if day:
                 self.customer_hours += ctx.accounts.n_active * HOURS_PER_DAY
             if not warm and env.now >= ctx.warmup:
@@ -68,10 +96,62 @@ class Renewals:
                 warm = True
             if day % 7 == 0:
                 self._snapshot(day // 7)
-            yield from self._renewals(t + HOURS_PER_DAY)
-            if self.new:
-                yield from self._new_renewals(t + HOURS_PER_DAY)
             day += 1
+
+    def until(self, now: float) -> None:
+        """Decide every renewal due before `now`, in the order described above."""
+        while self.due < now:
+            if self.joined_phase:
+                self.last = self.due
+                r, c, term = heapq.heappop(self.new)
+                if self.accounts.active[c]:
+                    self._renew(c, r, term)
+                    heapq.heappush(self.new, (r + self.term_h, c, term + 1))
+            else:
+                self._initial(min(now, self.day_end))
+            self._find_next()
+
+    def _initial(self, until: float) -> None:
+        """The decisions of the initial accounts due before `until` (within the day)."""
+        order, offsets, active, renew = self.order, self.offsets, self.accounts.active, self._renew
+        pos, term, term_h, n = self.pos, self.term, self.term_h, len(order)
+        r = self.due
+        while r < until:
+            self.last = r
+            c = order[pos]
+            pos += 1
+            if active[c]:
+                renew(c, r, term)
+            if pos == n:
+                pos, term = 0, term + 1
+            r = offsets[order[pos]] + term * term_h
+        self.pos, self.term = pos, term
+
+    def _find_next(self) -> None:
+        """Set `due` to when the next decision is taken (infinite if none is left)."""
+        order, offsets = self.order, self.offsets
+        if not order and not self.new:
+            self.due = math.inf
+            return
+        while True:
+            if not self.joined_phase:
+                if order:
+                    if self.pos == len(order):
+                        self.pos = 0
+                        self.term += 1
+                    r = offsets[order[self.pos]] + self.term * self.term_h
+                    if r < self.day_end:
+                        self.due = r
+                        return
+                self.joined_phase = True
+            new = self.new
+            if new and new[0][0] < self.day_end:
+                # due earlier in the day than the last decision: decided then
+                self.due = max(new[0][0], self.last)
+                return
+            self.last = self.day_end
+            self.day_end += HOURS_PER_DAY
+            self.joined_phase = False
 
     def _snapshot(self, week: int) -> None:
         ctx, accounts = self.ctx, self.ctx.accounts
@@ -80,34 +160,6 @@ class Renewals:
         row = (week, ctx.env.now, active, accounts.churned, ctx.jobs.waiting, n - self.visits_seen)
         ctx.out.weeks.append(row)  # a WeekSnapshot
         self.visits_seen = n
-
-    def _renewals(self, until: float) -> ProcessGenerator:
-        """The renewals due before `until`, each at its date."""
-        env, order, offsets = self.ctx.env, self.order, self.ctx.world.renewal_offset_h
-        while True:
-            if self.pos == len(order):
-                self.pos = 0
-                self.term += 1
-            c = order[self.pos]
-            r = offsets[c] + self.term * self.term_h
-            if r > env.now:
-                if r >= until:
-                    return
-                yield env.timeout(r - env.now)
-            self.pos += 1
-            if self.ctx.accounts.active[c]:
-                self._renew(c, r, self.term)
-
-    def _new_renewals(self, until: float) -> ProcessGenerator:
-        """The renewals of accounts that joined during the run, due before `until`."""
-        env, heap = self.ctx.env, self.new
-        while heap and heap[0][0] < until:
-            r, c, term = heapq.heappop(heap)
-            if r > env.now:
-                yield env.timeout(r - env.now)
-            if self.ctx.accounts.active[c]:
-                self._renew(c, r, term)
-                heapq.heappush(heap, (r + self.term_h, c, term + 1))
 
     def _odds(self, n_bad: int) -> tuple[float, float, float]:
         """P(churn), and the relational survey's P(promoter) and 1 - P(detractor), after
@@ -124,18 +176,18 @@ class Renewals:
     def _renew(self, c: int, r: float, term: int) -> None:
         """Account c's renewal decision at `r` (the end of its term number `term`), with its
         relational survey answer."""
-        ctx, w, accounts = self.ctx, self.ctx.world, self.ctx.accounts
+        accounts = self.accounts
         n_bad = accounts.bad[c]
         if self.impute and r < self.term_h and self.customer_hours > 0.0:
             # the term began before the run: impute its unseen part at the rate of bad
             # experiences this run has shown so far (docs/model.md, "Memory")
             rate = accounts.bad_total / self.customer_hours
-            n_bad += poisson_quantile(w.history_u[c], rate * (self.term_h - r))
-        p_churn, pp, pd_lo = self._odds(n_bad)
-        renewed = 0 if w.churn_u[c, term] < p_churn else 1
-        ur = w.relational_u[c, term]
+            n_bad += poisson_quantile(self.ctx.world.history_u[c], rate * (self.term_h - r))
+        p_churn, pp, pd_lo = self.odds.get(n_bad) or self._odds(n_bad)
+        renewed = 0 if self.churn_u[c, term] < p_churn else 1
+        ur = self.relational_u[c, term]
         rel = PROMOTER if ur < pp else (DETRACTOR if ur >= pd_lo else PASSIVE)
-        ctx.out.renewals.append((c, r, renewed, n_bad, rel, w.annual_value[c]))  # a Renewal
+        self.rows.append((c, r, renewed, n_bad, rel, self.annual_value[c]))  # a Renewal
         accounts.bad[c] = 0
         if not renewed:
             accounts.active[c] = False

@@ -5,12 +5,15 @@ technician's thoroughness (chosen by `sim.behaviour.best_response` from the sche
 The model emits flat records (`sim.world.records`) and never reads files, prints or pays:
 pay is computed afterwards from the records by `sim.metrics.kpis`.
 
-Processes, started here in this order: `failures` (the superposed Poisson failures of all
-customers), the daily process (`sim.model.renewals`: renewals, weekly snapshots, warm-up),
-`shifts` (wake idle technicians at each shift start), one `sim.model.technician` process per
-technician, and with learning or attrition the weekly `sim.model.dynamics` process. They
-share the state of `sim.model.context.Context`; which waiting job a technician takes is the
-dispatcher's choice (`sim.model.dispatch`).
+Processes, started here in this order: `joins` (new accounts), the daily process
+(`sim.model.renewals`: weekly snapshots, warm-up), `planned_visits`, `shifts` (wake idle
+technicians at each shift start), one `sim.model.technician` process per technician, and
+with learning or attrition the weekly `sim.model.dynamics` process. The contract failures
+(the superposed Poisson failures of all customers) and the T&M calls, and the renewals, are
+applied in time order without an event each, except when an arrival may wake an idle
+technician (`sim.model.arrivals`, `sim.model.renewals`). They share the state of
+`sim.model.context.Context`; which waiting job a technician takes is the dispatcher's
+choice (`sim.model.dispatch`).
 
 Model options (docs/model.md section 11), each off by default and costing nothing when off:
 learning technicians, quits and hires (`sim.model.dynamics`, weekly), cherry-picking from the
@@ -20,61 +23,41 @@ as `formula`; the pay itself is still computed afterwards by `sim.metrics.kpis`.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import simpy
 from simpy.events import ProcessGenerator
 
 from sim.config.base import HOURS_PER_DAY
 from sim.config.scenario import Scenario
+from sim.model.arrivals import Arrivals
 from sim.model.context import Context
 from sim.model.crew import Crew
 from sim.model.dispatch import DispatcherFactory, dispatcher_for
 from sim.model.dynamics import Dynamics
 from sim.model.output import Output
 from sim.model.renewals import Renewals
-from sim.model.state import PLANNED, TM_CALL, Accounts, Jobs
+from sim.model.state import PLANNED, Accounts, Jobs
 from sim.model.technician import VisitRules, technician
 from sim.pay.formula import PayFormula
 from sim.world.calendar import Calendar
 from sim.world.draws import World
 
 
-def failures(ctx: Context, rules: VisitRules) -> ProcessGenerator:
-    """Each failure of an active customer opens a problem: its first visit is ready now.
-    With maintenance, failures are drawn at the highest rate a planned visit can leave and
-    kept with probability multiplier / highest (thinning; docs/model.md)."""
-    env, w, ready = ctx.env, ctx.world, ctx.jobs.ready
-    active, mult = ctx.accounts.active, ctx.accounts.multiplier
-    f_cust, sla, f_t = w.failure_customer, w.sla_hours, w.failure_t
-    keep_u, top = w.keep_u, w.max_multiplier
-    business, out = rules.business, ctx.out
-    for p in range(w.tm_first):
-        t = f_t[p]
-        yield env.timeout(t - env.now)
-        c = f_cust[p]
-        if active[c] and (keep_u is None or keep_u[p] * top < mult[c]):
-            out.failures_opened += 1
-            ready((p, 1, t, rules.deadline(t, c) if business else t + sla[c], -1, False))
-
-
-def tm_calls(ctx: Context, rules: VisitRules) -> ProcessGenerator:
-    """T&M calls: each waits, after every repair and planned visit, until its patience ends."""
-    env, w, ready = ctx.env, ctx.world, ctx.jobs.ready
-    patience = rules.tm_patience
-    for p in range(w.tm_first, w.planned_first):
-        t = w.failure_t[p]
-        yield env.timeout(t - env.now)
-        ready((p, 1, t, t + patience, -1, False), TM_CALL)
-
-
-def planned_visits(ctx: Context) -> ProcessGenerator:
+def planned_visits(ctx: Context, arrivals: Arrivals) -> ProcessGenerator:
     """Planned visits of active accounts, ready at their window's start, due by its end."""
     env, w, ready, active = ctx.env, ctx.world, ctx.jobs.ready, ctx.accounts.active
     first = w.planned_first
     for p in range(first, len(w.failure_t)):
         t = w.failure_t[p]
         yield env.timeout(t - env.now)
+        now = env.now
+        if arrivals.due < now:
+            arrivals.until(now)
         if active[w.failure_customer[p]]:
-            ready((p, 1, t, w.planned_deadline[p - first], -1, False), PLANNED)
+            ready((p, 1, t, w.planned_deadline[p - first], -1, False), now, PLANNED)
 
 
 def joins(ctx: Context) -> ProcessGenerator:
@@ -92,6 +75,26 @@ def shifts(ctx: Context) -> ProcessGenerator:
     while True:
         yield env.timeout(cal.next_start(env.now) - env.now)
         ctx.jobs.wake_all()
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (as `timeit` does), if it is on.
+
+    A run allocates millions of short-lived events, jobs and records, which keep triggering
+    the collector, but makes almost no cyclic garbage (SimPy clears an event's callbacks once
+    it is processed): the collections cost ~8% of `simulate` and free nothing. Reference
+    counting still frees everything at once; what cycles the run leaves (its processes) are
+    collected after it. Leaves the collector alone if it is already off (e.g. another
+    thread's run), and turns it back on when done."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _check(scenario: Scenario, world: World, formula: PayFormula | None) -> None:
@@ -165,18 +168,18 @@ def _run(ctx: Context, formula: PayFormula | None, reference_pay: list[float] | 
     """Start the processes, run to the horizon, and write the end state into the output."""
     env, out, jobs, w = ctx.env, ctx.out, ctx.jobs, ctx.world
     rules = VisitRules(ctx)
-    env.process(failures(ctx, rules))
+    renewals = Renewals(ctx)
+    arrivals = Arrivals(ctx, rules, renewals)  # failures and T&M calls, mostly without events
+    jobs.catch_up = arrivals.until
     if w.join_t:
         env.process(joins(ctx))
-    env.process(Renewals(ctx).run())
-    if w.planned_first > w.tm_first:
-        env.process(tm_calls(ctx, rules))
+    env.process(renewals.run(arrivals.until))
     if len(w.failure_t) > w.planned_first:
-        env.process(planned_visits(ctx))
+        env.process(planned_visits(ctx, arrivals))
     if not ctx.cal.always:
         env.process(shifts(ctx))
     for i in range(ctx.scenario.workforce.technicians):
-        env.process(technician(ctx, rules, i))
+        env.process(technician(ctx, rules, arrivals, i))
     dynamics = None
     if ctx.dynamic and formula is not None:
         dynamics = Dynamics(
@@ -185,7 +188,9 @@ def _run(ctx: Context, formula: PayFormula | None, reference_pay: list[float] | 
         if reference_pay is not None:
             out.reference_pay = list(reference_pay)
         env.process(dynamics.weekly())
-    env.run(until=ctx.horizon)
+    with collector_paused():
+        env.run(until=ctx.horizon)
+    arrivals.until(ctx.horizon)
     if dynamics is not None:
         dynamics.finish()
     jobs.count(ctx.horizon, 0)

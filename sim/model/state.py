@@ -34,6 +34,10 @@ REPAIR, PLANNED, TM_CALL = 0, 1, 2
 RANK = 1e7
 
 
+def _nothing(_now: float) -> None:
+    pass
+
+
 class Jobs:
     """Jobs waiting per job type, technicians idle for want of a job, and job counters."""
 
@@ -42,6 +46,7 @@ class Jobs:
         "area",
         "cal",
         "can_do",
+        "catch_up",
         "created",
         "created_measured",
         "env",
@@ -82,6 +87,9 @@ class Jobs:
         self.scheduled = 0  # next visits scheduled but not yet ready
         self.in_service = 0  # travelling or on site
         self.lost = 0  # T&M calls nobody started within their patience
+        # applies the arrivals due before a time (`sim.model.arrivals.Arrivals.until`), called
+        # before a next visit is queued
+        self.catch_up: Callable[[float], None] = _nothing
 
     def count(self, now: float, delta: int) -> None:
         """Change the number waiting by `delta` at `now`, integrating the queue length."""
@@ -94,10 +102,9 @@ class Jobs:
         self.count(now, 0)
         self.area = 0.0
 
-    def ready(self, job: Job, rank: int = REPAIR) -> None:
-        """Queue a visit under its job type (after all waiting jobs of a lower `rank`) and
-        wake an idle technician who may take it."""
-        now = self.env.now
+    def ready(self, job: Job, now: float, rank: int = REPAIR) -> None:
+        """Queue a visit at `now` under its job type (after all waiting jobs of a lower
+        `rank`) and wake an idle technician who may take it."""
         self.created += 1
         if now >= self.warmup:
             self.created_measured += 1
@@ -122,8 +129,10 @@ class Jobs:
         self.env.timeout(delay).callbacks.append(partial(self._scheduled_ready, job))
 
     def _scheduled_ready(self, job: Job, _event: simpy.Event) -> None:
+        now = self.env.now
+        self.catch_up(now)
         self.scheduled -= 1
-        self.ready(job)
+        self.ready(job, now)
 
     def wake_all(self) -> None:
         """Wake every idle technician (at a shift start: jobs may have queued overnight)."""

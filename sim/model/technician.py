@@ -17,13 +17,14 @@ and keeps the per-visit work inline; the rare paths are methods of `VisitRules`.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from simpy.events import ProcessGenerator
 
 from sim.config.base import HOURS_PER_DAY
 from sim.model.context import Context
 from sim.world import quality
-from sim.world.draws import VISIT_SLOTS, extra_slot
+from sim.world.draws import VISIT_SLOTS, extra_slot, float_view
 from sim.world.records import (
     DETRACTOR,
     FIXED,
@@ -35,6 +36,9 @@ from sim.world.records import (
     PASSIVE,
     PROMOTER,
 )
+
+if TYPE_CHECKING:  # arrivals imports this module
+    from sim.model.arrivals import Arrivals
 
 #: The pre-drawn numbers of a visit: base on-site hours, travel hours, and the uniforms
 #: of part, fix and detection; then callback delay and the rushed, survey, score uniforms.
@@ -59,9 +63,10 @@ class VisitRules:
         self.cap = sc.workforce.max_overtime_hours
         # per problem: failure time, customer, job type
         self.problems = (w.failure_t, w.failure_customer, w.failure_type)
-        # per problem and visit slot, in `Draws` order
+        # per problem and visit slot, in `Draws` order: views of the world's arrays, read as
+        # view[p, k] (a Python float, as fast as a list of lists and nothing to convert)
         slots = w.duration, w.travel, w.part_u, w.fix_u, w.detect_u, w.callback_delay_h
-        self.slots = (*slots, w.rushed_u, w.survey_u, w.score_u)
+        self.slots = tuple(float_view(a) for a in (*slots, w.rushed_u, w.survey_u, w.score_u))
 
     def _survey_table(self) -> list[tuple[float, float]]:
         """(P(promoter), 1 - P(detractor)) of a survey answer, at index
@@ -86,7 +91,7 @@ class VisitRules:
         ctx = self.ctx
         close_u = ctx.world.close_u
         assert close_u is not None  # simulate checks that the world has these draws
-        u = close_u[p][k] if k < VISIT_SLOTS else float(ctx.extra.random())
+        u = float(close_u[p, k]) if k < VISIT_SLOTS else float(ctx.extra.random())
         if u < ctx.crew.pclose[i][0 if k == 0 else 1]:
             ctx.out.premature_closures += 1
             return LOOKED_FIXED
@@ -117,11 +122,18 @@ class VisitRules:
         sla = self.ctx.world.sla_hours[c]
         return self.ctx.cal.add_business_hours(t, sla) if self.business else t + sla
 
-    def limits(self, now: float) -> tuple[float, float]:
-        """Hours to the overtime cap and to the shift end, at `now` (on shift)."""
-        end = self.ctx.cal.shift_end(now)
-        assert self.cap is not None
-        return end + self.cap - now, end - now
+    def first_deadlines(self) -> list[float]:
+        """The SLA deadline of each contract failure's first visit, ready when it fails: the
+        same under every scheme, so computed once per world (and calendar) and shared."""
+        ctx, w = self.ctx, self.ctx.world
+        cal = ctx.cal
+        key = ("first_deadlines", self.business, cal.start, cal.hours, cal.days, cal.always)
+        deadlines = w.cache.get(key)
+        if deadlines is None:
+            n, deadline = w.tm_first, self.deadline
+            times, customers = w.failure_t[:n], w.failure_customer[:n]
+            deadlines = w.cache[key] = [deadline(t, c) for t, c in zip(times, customers)]
+        return deadlines
 
     def planned(self, i: int, p: int, theta: float) -> None:
         """A planned visit done: the account's failure rate until its next planned visit
@@ -130,8 +142,10 @@ class VisitRules:
         ctx.accounts.multiplier[ctx.world.failure_customer[p]] = ctx.crew.multiplier[i]
 
 
-def technician(ctx: Context, rules: VisitRules, i: int) -> ProcessGenerator:
-    """Technician slot i: on shift and present, take a job, travel, work, record the visit."""
+def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> ProcessGenerator:
+    """Technician slot i: on shift and present, take a job, travel, work, record the visit.
+    Before it takes a job and after each visit it applies the arrivals and renewals due
+    before now (`sim.model.arrivals`); when it goes idle, the next arrival may wake it."""
     env, cal, crew, jobs, accounts = ctx.env, ctx.cal, ctx.crew, ctx.jobs, ctx.accounts
     take, queues, idle, timeout = ctx.dispatcher.take, jobs.queues, jobs.idle, env.timeout
     visits, bad, dynamic = ctx.out.visits, accounts.bad, ctx.dynamic
@@ -142,6 +156,7 @@ def technician(ctx: Context, rules: VisitRules, i: int) -> ProcessGenerator:
     theta, fp, dp, rp = crew.th[i], crew.fixp[i], crew.detp[i], crew.rushp[i]
     w = ctx.world
     tm_first, planned_first, capped = w.tm_first, w.planned_first, rules.cap is not None
+    cap, shift_until = rules.cap or 0.0, cal.on_shift_until
     while True:
         now = env.now
         if dynamic:
@@ -149,12 +164,17 @@ def technician(ctx: Context, rules: VisitRules, i: int) -> ProcessGenerator:
                 yield timeout(crew.present_from[i] - now)
                 continue
             theta, fp, dp, rp = crew.th[i], crew.fixp[i], crew.detp[i], crew.rushp[i]
-        if not cal.on_shift(now):
+        end = shift_until(now)
+        if end is None:
             yield timeout(cal.next_start(now) - now)
             continue
-        job = take(i, queues, now, *rules.limits(now)) if capped else take(i, queues, now)
+        if arrivals.due < now:
+            arrivals.until(now)
+        # with an overtime cap, the hours left to the cap and to the shift end
+        job = take(i, queues, now, end + cap - now, end - now) if capped else take(i, queues, now)
         if job is None:
             ev = idle[i] = env.event()
+            arrivals.watch()
             yield ev
             continue
         jobs.count(now, -1)
@@ -164,20 +184,23 @@ def technician(ctx: Context, rules: VisitRules, i: int) -> ProcessGenerator:
             continue
         k, j = visit_no - 1, f_type[p]
         if p >= planned_first:  # a planned visit: no fault to fix, no survey
-            tr, work = s_tr[p][0], theta * s_dur[p][0]
+            tr, work = s_tr[p, 0], theta * s_dur[p, 0]
             arrive = now + tr
             jobs.in_service += 1
             yield timeout(tr + work)
+            done = env.now
+            if arrivals.due < done:
+                arrivals.until(done)
             jobs.in_service -= 1
             rules.planned(i, p, theta)
             late = 1 if arrive > deadline else 0
-            visits.append((p, f_cust[p], 1, i, j, f_t[p], t_ready, now, arrive, env.now,
+            visits.append((p, f_cust[p], 1, i, j, f_t[p], t_ready, now, arrive, done,
                            MAINTAINED, late, 0, NO_RESPONSE, -1, 0, math.inf, theta))  # fmt: skip
             continue
         if k < VISIT_SLOTS:
-            dur, tr, u_part = s_dur[p][k], s_tr[p][k], s_part[p][k]
-            u_fix, u_det, cb_delay = s_fix[p][k], s_det[p][k], s_cb[p][k]
-            u_rush, u_surv, u_score = s_rush[p][k], s_surv[p][k], s_score[p][k]
+            dur, tr, u_part = s_dur[p, k], s_tr[p, k], s_part[p, k]
+            u_fix, u_det, cb_delay = s_fix[p, k], s_det[p, k], s_cb[p, k]
+            u_rush, u_surv, u_score = s_rush[p, k], s_surv[p, k], s_score[p, k]
         else:  # beyond the pre-drawn slots (rare)
             dur, tr, u_part, u_fix, u_det, cb_delay, u_rush, u_surv, u_score = rules.extra(j)
         if k == 0 and u_part >= part_on_van[j]:
@@ -190,6 +213,9 @@ def technician(ctx: Context, rules: VisitRules, i: int) -> ProcessGenerator:
         arrive = now + tr
         jobs.in_service += 1
         yield timeout(tr + work)
+        done = env.now
+        if arrivals.due < done:
+            arrivals.until(done)
         jobs.in_service -= 1
         c = f_cust[p]
         late = 1 if arrive > deadline else 0
@@ -205,5 +231,5 @@ def technician(ctx: Context, rules: VisitRules, i: int) -> ProcessGenerator:
             accounts.bad_total += 1
         nxt = math.inf if outcome == FIXED else rules.next_visit(i, p, visit_no, outcome, cb_delay)
         # the `Visit` row, one tuple literal (the cheapest way to build it)
-        visits.append((p, c, visit_no, i, j, f_t[p], t_ready, now, arrive, env.now, outcome, late,
+        visits.append((p, c, visit_no, i, j, f_t[p], t_ready, now, arrive, done, outcome, late,
                        rushed, survey, caused_by, 1 if is_cb else 0, nxt, theta))  # fmt: skip

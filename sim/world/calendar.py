@@ -31,6 +31,17 @@ class Calendar:
         h = t - day * HOURS_PER_DAY
         return day % 7 < self.days and self.start <= h < self.start + self.hours
 
+    def on_shift_until(self, t: float) -> float | None:
+        """The end of the shift `t` falls in (infinite if always on shift), or None if `t`
+        is off shift: `on_shift` and `shift_end` at once, for the technician's loop."""
+        if self.always:
+            return math.inf
+        day = int(t // HOURS_PER_DAY)
+        midnight = day * HOURS_PER_DAY
+        if day % 7 < self.days and self.start <= t - midnight < self.start + self.hours:
+            return midnight + self.start + self.hours
+        return None
+
     def next_start(self, t: float) -> float:
         """The start of the next shift strictly after `t` (or `t` itself if always on)."""
         if self.always:

@@ -42,16 +42,17 @@ class World:
     failure_t: list[float]
     failure_customer: list[int]
     failure_type: list[int]
-    # per problem x visit slot
-    duration: list[list[float]]  # base on-site hours (before thoroughness)
-    travel: list[list[float]]
-    part_u: list[list[float]]
-    fix_u: list[list[float]]
-    detect_u: list[list[float]]
-    callback_delay_h: list[list[float]]
-    rushed_u: list[list[float]]
-    survey_u: list[list[float]]
-    score_u: list[list[float]]
+    # per problem x visit slot: float arrays [problem, slot] (C order, so the model reads
+    # them through a memoryview, `view[p, k]`, without converting them to lists)
+    duration: np.ndarray  # base on-site hours (before thoroughness)
+    travel: np.ndarray
+    part_u: np.ndarray
+    fix_u: np.ndarray
+    detect_u: np.ndarray
+    callback_delay_h: np.ndarray
+    rushed_u: np.ndarray
+    survey_u: np.ndarray
+    score_u: np.ndarray
     # technicians
     skill: list[float]
     seed: int
@@ -59,7 +60,7 @@ class World:
     # model options (None when the option is off; each from its own stream)
     intrinsic: list[float] | None = None  # intrinsic weight per technician ("behaviour")
     learn_sign: np.ndarray | None = None  # [tech, period] exploration signs +-1 ("learning")
-    close_u: list[list[float]] | None = None  # [problem, visit slot] uniforms ("gaming")
+    close_u: np.ndarray | None = None  # [problem, visit slot] uniforms ("gaming")
     quit_u: np.ndarray | None = None  # [tech, week] uniforms ("attrition")
     hire_skill: np.ndarray | None = None  # [tech, hire] skill of replacements ("hiring")
     hire_intrinsic: np.ndarray | None = None  # [tech, hire] their intrinsic weights ("hiring")
@@ -72,6 +73,9 @@ class World:
     planned_deadline: list[float] = field(default_factory=list)  # per planned visit
     keep_u: list[float] | None = None  # [contract failure] thinning uniform ("maintenance")
     max_multiplier: float = 1.0  # the largest failure-rate multiplier of maintenance
+    # numbers the model derives from the draws alone, computed by the first simulation of
+    # the world and shared by the others (e.g. `sim.model.technician.VisitRules.first_deadlines`)
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         n = len(self.failure_t)
@@ -85,6 +89,14 @@ class World:
     def extra_stream(self) -> np.random.Generator:
         """A fresh generator for draws beyond the pre-drawn slots (one per simulation)."""
         return stream(self.seed, self.replication, "extra")
+
+
+def float_view(a: np.ndarray) -> memoryview[float]:
+    """A 2-D array as a memoryview of floats, read as view[i, j] (a Python float, faster
+    than a list of lists and nothing to convert; an empty array gives an empty 1-D view)."""
+    a = np.ascontiguousarray(a, dtype=float)
+    b = a.reshape(-1).data.cast("B")  # flat first: a length-1 axis may have a 0 stride
+    return b.cast("d", a.shape) if a.size else b.cast("d")
 
 
 @overload
@@ -183,7 +195,7 @@ def _option_draws(scenario: Scenario, seed: int, replication: int, n: int) -> di
         rng = stream(seed, replication, "learning")
         d["learn_sign"] = np.where(rng.random((nt, periods)) < 0.5, -1.0, 1.0)
     if scenario.gaming.premature_closure:
-        d["close_u"] = stream(seed, replication, "gaming").random((n, VISIT_SLOTS)).tolist()
+        d["close_u"] = stream(seed, replication, "gaming").random((n, VISIT_SLOTS))
     if scenario.attrition.enabled:
         d["quit_u"] = stream(seed, replication, "attrition").random((nt, weeks + 1))
         rng = stream(seed, replication, "hiring")
@@ -195,7 +207,7 @@ def _option_draws(scenario: Scenario, seed: int, replication: int, n: int) -> di
 
 def _slot_draws(
     scenario: Scenario, draw: dict[str, np.random.Generator], jtype: np.ndarray
-) -> dict[str, list[list[float]]]:
+) -> dict[str, np.ndarray]:
     """The pre-drawn numbers of every visit slot of problems of job types `jtype`, in the
     `World` slot fields, each from its generator in `draw` (by `World` field name)."""
     jobs, wf = scenario.jobs, scenario.workforce
@@ -210,15 +222,15 @@ def _slot_draws(
         travel = np.full(shape, wf.travel_hours_mean)
     cb = draw["callback_delay_h"].exponential(jobs.callback_delay_mean_days * HOURS_PER_DAY, shape)
     return {
-        "duration": dur.tolist(),
-        "travel": travel.tolist(),
-        "part_u": draw["part_u"].random(shape).tolist(),
-        "fix_u": draw["fix_u"].random(shape).tolist(),
-        "detect_u": draw["detect_u"].random(shape).tolist(),
-        "callback_delay_h": cb.tolist(),
-        "rushed_u": draw["rushed_u"].random(shape).tolist(),
-        "survey_u": draw["survey_u"].random(shape).tolist(),
-        "score_u": draw["score_u"].random(shape).tolist(),
+        "duration": dur,
+        "travel": travel,
+        "part_u": draw["part_u"].random(shape),
+        "fix_u": draw["fix_u"].random(shape),
+        "detect_u": draw["detect_u"].random(shape),
+        "callback_delay_h": cb,
+        "rushed_u": draw["rushed_u"].random(shape),
+        "survey_u": draw["survey_u"].random(shape),
+        "score_u": draw["score_u"].random(shape),
     }
 
 
@@ -350,7 +362,7 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
         tm_slots = _slot_draws(scenario, dict.fromkeys(SLOT_STREAMS, rng), tm_type)
         problems = [problems[0] + tm_t.tolist(), problems[1] + [-1] * n_tm,
                     problems[2] + tm_type.tolist()]  # fmt: skip
-        slots = {f: slots[f] + tm_slots[f] for f in slots}
+        slots = {f: np.concatenate([slots[f], tm_slots[f]]) for f in slots}
         planned_first = n + n_tm
     keep_u = None
     planned_deadline: list[float] = []
@@ -368,11 +380,10 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
             tr = lognormal(rng, wf.travel_hours_mean, wf.travel_hours_cv, n_pl)
         else:
             tr = np.full(n_pl, wf.travel_hours_mean)
-        zero = [0.0] * VISIT_SLOTS
-        pad = [zero] * n_pl
-        slots = {f: slots[f] + pad for f in slots}
-        slots["duration"][planned_first:] = [[d, *zero[1:]] for d in dur.tolist()]
-        slots["travel"][planned_first:] = [[t, *zero[1:]] for t in tr.tolist()]
+        # a planned visit has one slot: its on-site hours and travel; the rest are zero
+        slots = {f: np.concatenate([a, np.zeros((n_pl, VISIT_SLOTS))]) for f, a in slots.items()}
+        slots["duration"][planned_first:, 0] = dur
+        slots["travel"][planned_first:, 0] = tr
         problems = [problems[0] + ready.tolist(), problems[1] + who.tolist(),
                     problems[2] + [len(types)] * n_pl]  # fmt: skip
         planned_deadline = deadline.tolist()
