@@ -184,32 +184,21 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
             continue
         k, j = visit_no - 1, f_type[p]
         if p >= planned_first:  # a planned visit: no fault to fix, no survey
-            tr, work = s_tr[p, 0], theta * s_dur[p, 0]
-            arrive = now + tr
-            jobs.in_service += 1
-            yield timeout(tr + work)
-            done = env.now
-            if arrivals.due < done:
-                arrivals.until(done)
-            jobs.in_service -= 1
-            rules.planned(i, p, theta)
-            late = 1 if arrive > deadline else 0
-            visits.append((p, f_cust[p], 1, i, j, f_t[p], t_ready, now, arrive, done,
-                           MAINTAINED, late, 0, NO_RESPONSE, -1, 0, math.inf, theta))  # fmt: skip
-            continue
-        if k < VISIT_SLOTS:
-            dur, tr, u_part = s_dur[p, k], s_tr[p, k], s_part[p, k]
-            u_fix, u_det, cb_delay = s_fix[p, k], s_det[p, k], s_cb[p, k]
-            u_rush, u_surv, u_score = s_rush[p, k], s_surv[p, k], s_score[p, k]
-        else:  # beyond the pre-drawn slots (rare)
-            dur, tr, u_part, u_fix, u_det, cb_delay, u_rush, u_surv, u_score = rules.extra(j)
-        if k == 0 and u_part >= part_on_van[j]:
-            outcome, work = PART_MISSING, diag * theta * dur
+            tr, work, outcome = s_tr[p, 0], theta * s_dur[p, 0], MAINTAINED
         else:
-            outcome = FIXED if u_fix < fp[j] else NOT_FIXED if u_det < dp else LOOKED_FIXED
-            if closure and outcome == NOT_FIXED:
-                outcome = rules.closed(i, p, k)
-            work = theta * dur
+            if k < VISIT_SLOTS:
+                dur, tr, u_part = s_dur[p, k], s_tr[p, k], s_part[p, k]
+                u_fix, u_det, cb_delay = s_fix[p, k], s_det[p, k], s_cb[p, k]
+                u_rush, u_surv, u_score = s_rush[p, k], s_surv[p, k], s_score[p, k]
+            else:  # beyond the pre-drawn slots (rare)
+                dur, tr, u_part, u_fix, u_det, cb_delay, u_rush, u_surv, u_score = rules.extra(j)
+            if k == 0 and u_part >= part_on_van[j]:
+                outcome, work = PART_MISSING, diag * theta * dur
+            else:
+                outcome = FIXED if u_fix < fp[j] else NOT_FIXED if u_det < dp else LOOKED_FIXED
+                if closure and outcome == NOT_FIXED:
+                    outcome = rules.closed(i, p, k)
+                work = theta * dur
         arrive = now + tr
         jobs.in_service += 1
         yield timeout(tr + work)
@@ -217,6 +206,12 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
         if arrivals.due < done:
             arrivals.until(done)
         jobs.in_service -= 1
+        if outcome == MAINTAINED:
+            rules.planned(i, p, theta)
+            visits.append((p, f_cust[p], 1, i, j, f_t[p], t_ready, now, arrive, done,
+                           MAINTAINED, 1 if arrive > deadline else 0, 0, NO_RESPONSE, -1, 0,
+                           math.inf, theta))  # fmt: skip
+            continue
         c = f_cust[p]
         late = 1 if arrive > deadline else 0
         rushed = 1 if u_rush < rp else 0
