@@ -71,22 +71,23 @@ BEHAVIOUR_COLUMNS: tuple[str, ...] = (
 )
 
 
+def _cached_columns(out: Output, name: str, rows: list, fields: tuple[str, ...]):
+    """Records of `out` as columns, computed once per output (and again if rows were added)."""
+    c = out.cache.get(name)
+    if c is None or out.cache.get(f"n_{name}") != len(rows):
+        c = out.cache[name] = columns(rows, fields)
+        out.cache[f"n_{name}"] = len(rows)
+    return c
+
+
 def visit_columns(out: Output) -> dict[str, np.ndarray]:
     """The visit records of `out` as columns (computed once per output)."""
-    v = out.cache.get("visits")
-    if v is None or out.cache.get("n_visits") != len(out.visits):
-        v = out.cache["visits"] = columns(out.visits, VISIT_FIELDS)
-        out.cache["n_visits"] = len(out.visits)
-    return v
+    return _cached_columns(out, "visits", out.visits, VISIT_FIELDS)
 
 
 def renewal_columns(out: Output) -> dict[str, np.ndarray]:
     """The renewal records of `out` as columns (computed once per output)."""
-    r = out.cache.get("renewals")
-    if r is None or out.cache.get("n_renewals") != len(out.renewals):
-        r = out.cache["renewals"] = columns(out.renewals, RENEWAL_FIELDS)
-        out.cache["n_renewals"] = len(out.renewals)
-    return r
+    return _cached_columns(out, "renewals", out.renewals, RENEWAL_FIELDS)
 
 
 def _ratio(num: float, den: float) -> float:
