@@ -186,6 +186,7 @@ def test_pay_is_at_least_base_pay_with_nonnegative_coefficients(sc, coefs):
         "per_callback": c["callbacks"],
         "per_promoter": c["promoters"],
         "per_detractor": c["detractors"],
+        "per_downtime_hour": c["downtime_hours"] / 10.0,
         "retained_value_share": c["retained_value"],
     }
     d = sc.model_dump(mode="python")
@@ -212,6 +213,7 @@ formulas = st.builds(
     callbacks=signed,
     promoters=signed,
     detractors=signed,
+    downtime_hours=st.floats(-20.0, 20.0),
     retained_value=st.floats(-1.0, 1.0),
 )
 

@@ -136,6 +136,7 @@ PINNED_PAY_TERMS = (
     "callbacks",
     "promoters",
     "detractors",
+    "downtime_hours",
     "retained_value",
 )
 
@@ -150,6 +151,7 @@ PINNED_TECH_COLUMNS = (
     "callbacks",
     "promoters",
     "detractors",
+    "downtime_hours",
     "retained_value",
     "pay",
     "pay_per_day",

@@ -108,6 +108,14 @@ def _job_terms(
             prom = prom + count * p_r * pp
             det = det + count * p_r * pd
     rr = nps.response_rate
+    # downtime after a visit that did not fix, to the end of the next visit: the part lead
+    # time or the revisit delay (a detected failure; a callback's wait starts when it comes
+    # back), the wait for a technician, travel and work
+    wait = scenario.behaviour.expected_return_wait_hours
+    ret = wait + wf.travel_hours_mean + theta * job.onsite_hours_mean
+    down = m * (jobs.part_lead_time_hours + ret) + (attempts - 1.0) * (
+        d * jobs.revisit_delay_hours + ret
+    )
     counts = {
         "visits": n,
         "first_time_fixes": ftf,
@@ -115,6 +123,7 @@ def _job_terms(
         "callbacks": cb,
         "promoters": rr * prom,
         "detractors": rr * det,
+        "downtime_hours": down,
     }
     bad = (n - 1.0) + 1.0 - (1.0 - first_unres) * (1.0 - rho)  # visits that count as bad
     return h, counts, bad

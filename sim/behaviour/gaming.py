@@ -86,7 +86,13 @@ def closure_gain(scenario: Scenario, formula: PayFormula, lam: float, first_visi
     pp1, pd1 = quality.promoter_detractor(nps, 0.0, repeat, 0.0, 0.0)
     pp0, pd0 = quality.promoter_detractor(nps, 1.0, repeat, 0.0, 0.0)
     # the change in the counts of the fix terms, and in the survey terms per answer
-    fix = {"first_time_fixes": (1.0 - p_cb) * (1.0 if first_visit else 0.0), "callbacks": p_cb}
+    # closed, the asset counts as up until it comes back: the revisit delay of downtime is
+    # not charged (the wait for the next visit is charged either way)
+    fix = {
+        "first_time_fixes": (1.0 - p_cb) * (1.0 if first_visit else 0.0),
+        "callbacks": p_cb,
+        "downtime_hours": -scenario.jobs.revisit_delay_hours,
+    }
     survey = {"promoters": float(pp1 - pp0), "detractors": float(pd1 - pd0)}
     d_pay = formula.pay(fix, fix.keys()) + nps.response_rate * formula.pay(survey, survey.keys())
     return (1.0 - lam) * d_pay - lam * scenario.behaviour.customer_value_per_fix

@@ -240,6 +240,9 @@ class Behaviour(ConfigModel):
     intrinsic_weight: Prob = 0.1
     intrinsic_weight_dist: IntrinsicWeightDist | None = None
     customer_value_per_fix: NonNeg = 100.0
+    # what a technician expects a return visit to wait for a technician (h): prices the
+    # downtime pay term in the best response (docs/model.md, "Uptime"); an assumption
+    expected_return_wait_hours: NonNeg = 8.0
     grid_points: Annotated[int, Field(ge=3, le=10_001)] = 201
     learning: Learning = Field(default_factory=Learning)
 

@@ -34,6 +34,8 @@ class OutcomeWeightedScheme(_Scheme):
     clawback_per_repeat_visit: NonNeg = 20.0
     clawback_per_callback: NonNeg = 30.0
     per_promoter: NonNeg = 10.0
+    # the uptime term (docs/model.md, "Uptime"): off unless set
+    clawback_per_downtime_hour: NonNeg = 0.0
     retained_value_share: Prob = 0.0
 
 
@@ -56,6 +58,7 @@ class CustomScheme(_Scheme):
     per_callback: float = 0.0
     per_promoter: float = 0.0
     per_detractor: float = 0.0
+    per_downtime_hour: float = 0.0
     retained_value_share: float = 0.0
 
 

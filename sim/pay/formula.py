@@ -7,7 +7,8 @@ measured pay term. A technician's pay over a period is
 
 with the counts of `PAY_TERMS` (shift days, paid hours, visits, confirmed first-time
 fixes, repeat visits and callbacks charged to the technician, promoter and detractor
-survey answers, and the contract value retained at renewal attributed to the technician).
+survey answers, hours of customer downtime that followed the technician's visits that did
+not fix, and the contract value retained at renewal attributed to the technician).
 Clawbacks are negative coefficients. A hybrid is the weighted sum of two formulas,
 so behaviour under a hybrid follows from the formula with no code of its own.
 
@@ -43,6 +44,7 @@ PAY_TERMS: tuple[str, ...] = (
     "callbacks",  # visits closed as fixed that came back within the window
     "promoters",  # transactional survey answers 9-10 after this technician's visits
     "detractors",  # transactional survey answers 0-6
+    "downtime_hours",  # customer downtime after this technician's visits that did not fix
     "retained_value",  # annual value of renewing customers, attributed by visits in the term
 )
 
@@ -65,6 +67,7 @@ class PayFormula:
     callbacks: float = 0.0
     promoters: float = 0.0
     detractors: float = 0.0
+    downtime_hours: float = 0.0
     retained_value: float = 0.0
 
     def coefficients(self) -> tuple[float, ...]:
@@ -152,6 +155,7 @@ def _base_formula(scheme: object) -> PayFormula:
             repeat_visits=-scheme.clawback_per_repeat_visit,
             callbacks=-scheme.clawback_per_callback,
             promoters=scheme.per_promoter,
+            downtime_hours=-scheme.clawback_per_downtime_hour,
             retained_value=scheme.retained_value_share,
         )
     if isinstance(scheme, CustomScheme):
@@ -164,6 +168,7 @@ def _base_formula(scheme: object) -> PayFormula:
             callbacks=scheme.per_callback,
             promoters=scheme.per_promoter,
             detractors=scheme.per_detractor,
+            downtime_hours=scheme.per_downtime_hour,
             retained_value=scheme.retained_value_share,
         )
     raise TypeError(f"not a base scheme: {scheme!r}")

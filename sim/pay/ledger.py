@@ -15,9 +15,17 @@ over it (docs/model.md section 11). Each event is one unit of a term:
                       back within the window
     promoters         a 9-10 survey answer after a visit    t_done
     detractors        a 0-6 survey answer after a visit     t_done
+    downtime_hours    a repeat visit, charged to the        t_done of the repeat
+                      technician whose visit caused it,
+                      the hours the asset was down after
+                      that visit: from its end (from the
+                      callback for a visit that looked
+                      fixed) to the end of the repeat
 
-`earned` is when the visit that earned the event was done (for a repeat visit: the
-visit that caused it), which is what a technician credits to the way they worked then.
+Each event is one unit of its term, but for `downtime_hours`, whose events carry their hours
+(`TermEvents.amount`). `earned` is when the visit that earned the event was done (for a
+repeat visit: the visit that caused it), which is what a technician credits to the way they
+worked then.
 Days, hours and retained contract value are not visit events: `sim.metrics.kpis` counts them.
 """
 
@@ -41,6 +49,7 @@ VISIT_TERMS: tuple[str, ...] = (
     "callbacks",
     "promoters",
     "detractors",
+    "downtime_hours",
 )
 
 HOURS_PER_WEEK = 168.0
@@ -63,31 +72,46 @@ class TermEvents:
     who: np.ndarray  # technician credited (or charged), per record
     booked: np.ndarray  # when the unit enters the pay statement (h), per record
     earned: np.ndarray  # when the visit that earned it was done (h), per record
+    amount: np.ndarray | None = None  # units per record (None: one each)
+
+
+def previous_done(v: dict[str, np.ndarray]) -> np.ndarray:
+    """The done time of each record's previous visit to the same problem (NaN for first
+    visits), from a complete set of visit records."""
+    done = v["t_done"]
+    order = np.lexsort((v["visit_no"], v["problem"]))
+    p, d = v["problem"][order], done[order]
+    prev = np.full(len(done), np.nan)
+    same = np.flatnonzero(p[1:] == p[:-1])
+    prev[order[same + 1]] = d[same]
+    return prev
 
 
 def term_events(
     v: dict[str, np.ndarray], window: float, cause_done: np.ndarray | None = None
 ) -> dict[str, TermEvents]:
     """The events of every visit term; `cause_done` is the done time of each record's
-    previous visit to the same problem (NaN for first visits; only needed for `earned`)."""
+    previous visit to the same problem (NaN for first visits; `previous_done` if not given)."""
     tech = v["tech"].astype(int)
     done = v["t_done"]
     gap = v["next_ready"] - done
     first = v["visit_no"] == 1
     looked = v["outcome"] == LOOKED_FIXED
     repeat_of = v["caused_by"].astype(int).clip(0)
-    cause = cause_done if cause_done is not None else np.full(len(done), np.nan)
+    cause = cause_done if cause_done is not None else previous_done(v)
+    repeat = (v["visit_no"] > 1) & (v["caused_by"] >= 0)
+    # down from the end of the visit that caused the repeat, or from the callback
+    down = np.where(repeat, done - np.where(v["is_callback"] == 1, v["t_ready"], cause), 0.0)
     return {
         "visits": TermEvents(np.ones(len(done), dtype=bool), tech, done, done),
         "first_time_fixes": TermEvents(
             first & ((v["outcome"] == FIXED) | (looked & (gap > window))), tech, done + window, done
         ),
-        "repeat_visits": TermEvents(
-            (v["visit_no"] > 1) & (v["caused_by"] >= 0), repeat_of, done, cause
-        ),
+        "repeat_visits": TermEvents(repeat, repeat_of, done, cause),
         "callbacks": TermEvents(looked & (gap <= window), tech, v["next_ready"], done),
         "promoters": TermEvents(v["survey"] == PROMOTER, tech, done, done),
         "detractors": TermEvents(v["survey"] == DETRACTOR, tech, done, done),
+        "downtime_hours": TermEvents(repeat, repeat_of, done, cause, down),
     }
 
 
@@ -98,7 +122,8 @@ def counts_in(
     out = {}
     for term, e in events.items():
         m = e.mask & (e.booked >= t0) & (e.booked < t1)
-        out[term] = np.bincount(e.who[m], minlength=n_tech).astype(float)[:n_tech]
+        w = None if e.amount is None else e.amount[m]
+        out[term] = np.bincount(e.who[m], w, minlength=n_tech).astype(float)[:n_tech]
     return out
 
 
@@ -130,25 +155,27 @@ class WeeklyLedger:
         if not new:
             return
         v = columns(new, VISIT_FIELDS)
-        cause = None
-        if self.track_earned:
-            last = self._last_done
-            cause = np.empty(len(new))
-            problems = v["problem"].astype(int).tolist()
-            for k, (p, done) in enumerate(zip(problems, v["t_done"].tolist())):
-                cause[k] = last.get(p, math.nan)
-                last[p] = done
+        # the done time of each problem's previous visit, which may be in an earlier batch
+        last = self._last_done
+        cause = np.empty(len(new))
+        problems = v["problem"].astype(int).tolist()
+        for k, (p, done) in enumerate(zip(problems, v["t_done"].tolist())):
+            cause[k] = last.get(p, math.nan)
+            last[p] = done
         self.add_columns(v, cause)
 
     def add_columns(self, v: dict[str, np.ndarray], cause: np.ndarray | None = None) -> None:
-        """Take in visit records given as columns (`cause`: see `term_events`)."""
+        """Take in visit records given as columns (`cause`: see `term_events`; when it is not
+        given, `v` must hold every visit so far)."""
         events = term_events(v, self.window, cause)
         for term, e in events.items():
             m = e.mask
-            np.add.at(self.booked[term], (e.who[m], self._week(e.booked[m])), 1.0)
-            if cause is not None:
+            units = 1.0 if e.amount is None else e.amount[m]
+            np.add.at(self.booked[term], (e.who[m], self._week(e.booked[m])), units)
+            if self.track_earned:
                 m = m & ~np.isnan(e.earned)
-                np.add.at(self.earned[term], (e.who[m], self._week(e.earned[m])), 1.0)
+                units = 1.0 if e.amount is None else e.amount[m]
+                np.add.at(self.earned[term], (e.who[m], self._week(e.earned[m])), units)
         tech, wk = v["tech"].astype(int), self._week(v["t_done"])
         np.add.at(self.busy, (tech, wk), v["t_done"] - v["t_start"])
         f = v["visit_no"] == 1
