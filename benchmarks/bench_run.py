@@ -32,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim.behaviour.best_response import choose_thoroughness
+from sim.behaviour.best_response import choose_behaviour
 from sim.cli.common import bundled_scenarios
 from sim.config.load import load_scenario
 from sim.experiment.executor import default_workers
@@ -142,9 +142,9 @@ def main() -> None:
     for _ in range(a.repeat):
         world = build_world(world_sc, sc.seed, 0)
         formula = formula_for(sc, name)
-        theta = choose_thoroughness(sc, formula, world.skill)
+        theta, pace = choose_behaviour(sc, formula, world.skill)
         t0 = time.perf_counter()
-        out = simulate(sc, world, theta)
+        out = simulate(sc, world, theta, pace=pace)
         sims.append(time.perf_counter() - t0)
         replication_kpis(sc, out, formula)
         n_visits = len(out.visits)

@@ -16,7 +16,7 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.behaviour.best_response import choose_thoroughness
+from sim.behaviour.best_response import choose_behaviour
 from sim.config.load import load_scenario
 from sim.experiment.tasks import run_replication
 from sim.metrics.kpis import downtime, visit_columns
@@ -62,8 +62,8 @@ def _run(sc, rep: int = 0) -> pd.DataFrame:
 def _one(sc, scheme: str = "jobs_per_day", rep: int = 0):
     world = world_for(sc, sc.seed, rep)
     f = formula_for(sc, scheme)
-    theta = choose_thoroughness(sc, f, world.skill, world.intrinsic)
-    return world, simulate(sc, world, theta, f)
+    theta, pace = choose_behaviour(sc, f, world.skill, world.intrinsic)
+    return world, simulate(sc, world, theta, f, pace=pace)
 
 
 # --------------------------------------------------------------------------- T&M calls
@@ -189,7 +189,9 @@ def test_no_job_starts_that_is_expected_to_end_past_the_overtime_cap():
     _world, out = _one(sc)
     cal = Calendar(sc)
     v = visit_columns(out)
-    need = np.array([expected_hours(sc, th) for th in out.thoroughness])  # [tech, queue]
+    need = np.array(
+        [expected_hours(sc, th, pc) for th, pc in zip(out.thoroughness, out.pace)]
+    )  # [tech, queue]
     expected_end = v["t_start"] + need[v["tech"].astype(int), v["job_type"].astype(int)]
     end = np.array([cal.shift_end(t) for t in v["t_start"]])
     repair = (v["outcome"] != MAINTAINED) & ~((v["customer"] < 0) & (v["visit_no"] == 1))

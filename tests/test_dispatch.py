@@ -8,7 +8,7 @@ import heapq
 import numpy as np
 from conftest import tiny_scenario
 
-from sim.behaviour.best_response import choose_thoroughness
+from sim.behaviour.best_response import choose_behaviour
 from sim.config.scenario import Scenario
 from sim.model.crew import Crew
 from sim.model.dispatch import CherryPicking, PriorityDispatcher, by_deadline, dispatcher_for
@@ -50,9 +50,9 @@ def test_the_scenario_chooses_the_built_in_rule():
 def test_a_custom_dispatcher_changes_who_takes_what_and_conserves_jobs():
     sc = _busy()
     world = build_world(sc, sc.seed, 0)
-    theta = choose_thoroughness(sc, formula_for(sc, "jobs_per_day"), world.skill)
-    default = simulate(sc, world, theta)
-    custom = simulate(sc, world, theta, dispatcher=LowestTypeFirst)
+    theta, pace = choose_behaviour(sc, formula_for(sc, "jobs_per_day"), world.skill)
+    default = simulate(sc, world, theta, pace=pace)
+    custom = simulate(sc, world, theta, dispatcher=LowestTypeFirst, pace=pace)
     a, b = columns(default.visits, VISIT_FIELDS), columns(custom.visits, VISIT_FIELDS)
     # simple jobs (type 0) wait less, complex ones (type 2) longer than under the default
     wait_a, wait_b = a["t_start"] - a["t_ready"], b["t_start"] - b["t_ready"]

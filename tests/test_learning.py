@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import tiny_dict, write_yaml
 
-from sim.behaviour.best_response import best_response, choose_thoroughness
+from sim.behaviour.best_response import best_response, choose_behaviour
 from sim.cli.main import main
 from sim.config.load import ScenarioError, scenario_from_dict
 from sim.experiment.tasks import run_replication
@@ -128,8 +128,8 @@ def test_intrinsic_weights_are_heterogeneous_and_common_to_all_schemes():
     w1, w2 = build_world(sc, sc.seed, 0), build_world(sc, sc.seed, 0)
     assert w1.intrinsic == w2.intrinsic and len(set(w1.intrinsic)) == 30
     lam = np.array(w1.intrinsic)
-    piece = choose_thoroughness(sc, formula_for(sc, "jobs_per_day"), w1.skill, w1.intrinsic)
-    outcome = choose_thoroughness(sc, formula_for(sc, "outcome_weighted"), w1.skill, w1.intrinsic)
+    piece, _ = choose_behaviour(sc, formula_for(sc, "jobs_per_day"), w1.skill, w1.intrinsic)
+    outcome, _ = choose_behaviour(sc, formula_for(sc, "outcome_weighted"), w1.skill, w1.intrinsic)
     piece, outcome = np.array(piece), np.array(outcome)
     # the technicians who care most stay thorough whatever the pay ...
     caring = lam > 0.9
@@ -177,8 +177,8 @@ def test_passing_the_formula_changes_nothing_with_the_options_off(make_tiny):
     sc = make_tiny()
     world = build_world(sc, sc.seed, 0)
     f = formula_for(sc, "outcome_weighted")
-    theta = choose_thoroughness(sc, f, world.skill)
-    a, b = simulate(sc, world, theta), simulate(sc, world, theta, f)
+    theta, pace = choose_behaviour(sc, f, world.skill)
+    a, b = simulate(sc, world, theta, pace=pace), simulate(sc, world, theta, f, pace=pace)
     assert a.visits == b.visits and a.renewals == b.renewals and a.theta_weeks is None
     np.testing.assert_equal(replication_kpis(sc, a, f)[0], replication_kpis(sc, b, f)[0])
 

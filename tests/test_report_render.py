@@ -67,11 +67,11 @@ def run_dir(tmp_path_factory) -> Path:
 @needs_chromium
 def test_html_report_in_a_browser(run_dir, tmp_path):
     html = write_report(run_dir, "html").path
-    shot = screenshot(html.as_uri(), tmp_path / "report.png", height=6000)
-    assert Image.open(shot).size == (1280, 6000)
+    shot = screenshot(html.as_uri(), tmp_path / "report.png", height=9000)
+    assert Image.open(shot).size == (1280, 9000)
     top, lower = tmp_path / "top.png", tmp_path / "lower.png"
     Image.open(shot).crop((0, 0, 1280, 2000)).save(top)  # the first screen: text, tables
-    Image.open(shot).crop((0, 2000, 1280, 6000)).save(lower)  # further down: figures
+    Image.open(shot).crop((0, 2000, 1280, 9000)).save(lower)  # further down: figures
     assert looks_like_a_page(top), ink(top)
     assert looks_like_a_page(lower, 0.05, 500), ink(lower)
     rgb = np.asarray(Image.open(lower).convert("RGB")).reshape(-1, 3).astype(int)

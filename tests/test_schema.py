@@ -88,6 +88,8 @@ PINNED_KPI_COLUMNS = (
     "downtime_hours_per_failure",
     "availability",
     "technicians_needed",
+    "mean_pace",
+    "resolved_per_tech_day",
 )
 
 PINNED_VISIT_FIELDS = (
@@ -144,6 +146,7 @@ PINNED_TECH_COLUMNS = (
     "tech",
     "skill",
     "thoroughness",
+    "pace",
     "overtime_hours",
     "visits",
     "first_time_fixes",

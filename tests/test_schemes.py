@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from conftest import bundled_dict, tiny_dict, tiny_scenario
 
-from sim.behaviour.best_response import best_response, choose_thoroughness
+from sim.behaviour.best_response import best_response, choose_behaviour
 from sim.config.load import scenario_from_dict
 from sim.experiment.tasks import run_experiment
 from sim.metrics.stats import summarise
@@ -150,6 +150,6 @@ def test_behaviour_code_knows_no_scheme_names():
     )
     skills = [0.5, 0.7, 0.9]
     assert formula_for(sc, "renamed") == formula_for(sc, "jobs_per_day")
-    assert choose_thoroughness(sc, formula_for(sc, "renamed"), skills) == choose_thoroughness(
+    assert choose_behaviour(sc, formula_for(sc, "renamed"), skills) == choose_behaviour(
         sc, formula_for(sc, "jobs_per_day"), skills
     )

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from conftest import SCENARIO_DIR, bundled_dict, deep_merge, mmc_dict, tiny_scenario
 
-from sim.behaviour.best_response import choose_thoroughness
+from sim.behaviour.best_response import choose_behaviour
 from sim.config.base import HOURS_PER_DAY
 from sim.config.load import load_scenario, scenario_from_dict
 from sim.experiment.tasks import run_experiment
@@ -100,7 +100,8 @@ def test_mmc_reduction_really_is_mmc():
     """Every visit fixes at once, no travel, one visit per problem, FIFO."""
     sc = scenario_from_dict(mmc_dict(2.0, 1.0, 3, 30, 2), "<mmc>")
     world = build_world(sc, 3, 0)
-    out = simulate(sc, world, choose_thoroughness(sc, formula_for(sc, "hourly"), world.skill))
+    theta, pace = choose_behaviour(sc, formula_for(sc, "hourly"), world.skill)
+    out = simulate(sc, world, theta, pace=pace)
     v = np.array(out.visits, dtype=float)
     col = {f: v[:, k] for k, f in enumerate(VISIT_FIELDS)}
     assert (col["outcome"] == FIXED).all()
@@ -196,8 +197,8 @@ def test_jobs_are_conserved(case):
     for scheme in sc.schemes:
         for rep in (0, 1):
             world = build_world(sc, sc.seed, rep)
-            theta = choose_thoroughness(sc, formula_for(sc, scheme), world.skill)
-            out = simulate(sc, world, theta)
+            theta, pace = choose_behaviour(sc, formula_for(sc, scheme), world.skill)
+            out = simulate(sc, world, theta, pace=pace)
             # created = completed + waiting + in service, at the end
             assert out.jobs_created == out.jobs_completed + out.jobs_waiting + out.jobs_in_service
             assert out.jobs_completed == len(out.visits)
@@ -339,7 +340,8 @@ def test_pay_counts_come_from_the_visit_records():
     sc = tiny_scenario()
     world = build_world(sc, sc.seed, 0)
     f = formula_for(sc, "outcome_weighted")
-    out = simulate(sc, world, choose_thoroughness(sc, f, world.skill))
+    theta, pace = choose_behaviour(sc, f, world.skill)
+    out = simulate(sc, world, theta, pace=pace)
     _, techs = replication_kpis(sc, out, f)
     W, H = sc.warmup_days * HOURS_PER_DAY, sc.horizon_days * HOURS_PER_DAY
     i_tech, i_done, i_survey = (VISIT_FIELDS.index(k) for k in ("tech", "t_done", "survey"))

@@ -1,30 +1,40 @@
-"""Technician behaviour: how thoroughly each technician works under a pay formula.
+"""Technician behaviour: the pace and the care (thoroughness) each technician works at
+under a pay formula.
 
-`best_response`: each technician picks the thoroughness theta on a grid over
-[min_thoroughness, max_thoroughness] that maximises
+`best_response`: each technician picks the care theta on a grid over
+[min_thoroughness, max_thoroughness] and the pace pi on a grid over
+[pace.standard, pace.max] that maximise
 
-    U(theta) = (1 - lam) * (pay_rate(theta) - effort(theta)) + lam * outcome_rate(theta)
+    U(theta, pi) = (1 - lam) * (pay_rate(theta, pi) - effort(theta) - e(pi; s))
+                   + lam * outcome_rate(theta)
 
-    pay_rate(theta)     = sum_k coef_k * E[count_k per problem](theta) / E[hours per problem](theta)
+    pay_rate(theta, pi) = sum_k coef_k * E[count_k per problem](theta) / E[hours](theta, pi)
                           + days / shift_hours + hours
+    E[hours](theta, pi) = E[travel hours](theta) + E[on-site hours at pace 1](theta) / pi
     effort(theta)       = effort_cost_per_hour * (theta - comfortable_thoroughness)^2
-    outcome_rate(theta) = customer_value_per_fix * (E[FTF] - E[callbacks])(theta) / E[hours](1)
+    e(pi; s)            = kappa(s) * (pi^2 - 1) / 2                 (sim.world.quality.pace_effort)
+    outcome_rate(theta) = customer_value_per_fix * (E[FTF] - E[callbacks])(theta) / E[hours](1, 1)
 
 with k over the variable terms: the pay of the expected counts (`PayFormula.pay`) per
 expected hour, plus the day and hour terms per hour (`sim.pay.formula.fixed_pay_per_hour`),
-which do not depend on theta; lam is the intrinsic weight on customer outcomes. The
-expectations are exact for one problem handled by this technician (docs/model.md, "Decision
-model"), using the same probabilities the simulation draws from (`sim.world.quality`).
-Nothing here knows scheme names: a new or blended scheme gets its response from its
-coefficients alone.
+which do not depend on theta or pi; lam is the intrinsic weight on customer outcomes. Care
+takes time and buys quality; pace saves time at the same quality and costs effort, so a
+formula that does not pay for output per hour (hourly pay) gets the supervised standard
+pace. The expectations are exact for one problem handled by this technician
+(docs/model.md, "Decision model"), using the same probabilities the simulation draws from
+(`sim.world.quality`). Nothing here knows scheme names: a new or blended scheme gets its
+response from its coefficients alone.
 
-`fixed`: every technician works at `behaviour.thoroughness` (the control).
+`fixed`: every technician works at `behaviour.thoroughness` and `behaviour.pace.fixed`
+(the control).
 
 `learning`: technicians start from `behaviour.initial_thoroughness` and move it during the
-run from the pay they receive (`sim.behaviour.learning`, docs/model.md section 11).
+run from the pay they receive (`sim.behaviour.learning`, docs/model.md section 11); their
+pace is the best response to the formula.
 
 Each technician's intrinsic weight lam may differ (`behaviour.intrinsic_weight_dist`,
-drawn in `sim.world.draws`); with lam = 1 pay drops out of U and every scheme gets the same answer.
+drawn in `sim.world.draws`); with lam = 1 pay drops out of U and every scheme gets the same
+answer (the standard pace).
 """
 
 from __future__ import annotations
@@ -44,10 +54,17 @@ from sim.world import quality
 
 @dataclass(frozen=True)
 class Expectation:
-    """Expected counts and hours per problem, each an array over the theta grid."""
+    """Expected counts and hours per problem, each an array over the theta grid; `hours`
+    at pace 1, of which `travel` hours travelling (which pace does not shorten)."""
 
     hours: np.ndarray
     counts: dict[str, np.ndarray]
+    travel: np.ndarray
+
+    def hours_at(self, pace: np.ndarray) -> np.ndarray:
+        """E[hours](theta, pi) [theta, pi]: the on-site part divided by the pace."""
+        onsite = self.hours - self.travel
+        return self.travel[:, None] + np.divide.outer(onsite, np.asarray(pace, dtype=float))
 
 
 def qualified_mix(scenario: Scenario, skill: float) -> list[tuple[float, JobType]]:
@@ -73,9 +90,10 @@ def _job_terms(
     theta: np.ndarray,
     d: np.ndarray,
     rho: np.ndarray,
-) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
-    """Expected hours, visit-term counts and bad experiences per problem of one job type
-    handled by this technician at `theta` (d, rho: detection and rushed probabilities)."""
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """Expected hours (at pace 1), travel hours, visit-term counts and bad experiences per
+    problem of one job type handled by this technician at `theta` (d, rho: detection and
+    rushed probabilities)."""
     q, nps, jobs, wf = scenario.quality, scenario.nps, scenario.jobs, scenario.workforce
     zero = np.zeros_like(theta)
     m = 1.0 - job.part_on_van
@@ -126,19 +144,20 @@ def _job_terms(
         "downtime_hours": down,
     }
     bad = (n - 1.0) + 1.0 - (1.0 - first_unres) * (1.0 - rho)  # visits that count as bad
-    return h, counts, bad
+    return h, n * wf.travel_hours_mean, counts, bad
 
 
 def job_counts(
-    scenario: Scenario, skill: float, job: JobType, theta: np.ndarray
+    scenario: Scenario, skill: float, job: JobType, theta: np.ndarray, pace: float = 1.0
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Expected hours and visit-term counts per problem of one job type, at each theta."""
+    """Expected hours at `pace` and visit-term counts per problem of one job type, at each
+    theta."""
     q = scenario.quality
     th = np.asarray(theta, dtype=float)
-    h, counts, _bad = _job_terms(
+    h, travel, counts, _bad = _job_terms(
         scenario, skill, job, th, quality.detect_prob(q, th), quality.rushed_prob(q, th)
     )
-    return h, counts
+    return (h if pace == 1.0 else travel + (h - travel) / pace), counts
 
 
 def expectation(scenario: Scenario, skill: float, theta: np.ndarray) -> Expectation:
@@ -149,11 +168,12 @@ def expectation(scenario: Scenario, skill: float, theta: np.ndarray) -> Expectat
     d = quality.detect_prob(q, theta)
     rho = quality.rushed_prob(q, theta)
     zero = np.zeros_like(theta)
-    hours, bad = zero.copy(), zero.copy()
+    hours, travel, bad = zero.copy(), zero.copy(), zero.copy()
     counts = {t: zero.copy() for t in VISIT_TERMS}
     for w, job in qualified_mix(scenario, skill):
-        h, job_c, job_bad = _job_terms(scenario, skill, job, theta, d, rho)
+        h, tr, job_c, job_bad = _job_terms(scenario, skill, job, theta, d, rho)
         hours += w * h
+        travel += w * tr
         for t in VISIT_TERMS:
             counts[t] += w * job_c[t]
         bad += w * job_bad
@@ -163,12 +183,19 @@ def expectation(scenario: Scenario, skill: float, theta: np.ndarray) -> Expectat
     p_renew = quality.renewal_prob(c, problems_per_term * bad)
     retained = mean_value * p_renew / max(problems_per_term, 1e-9)
     counts = {"days": zero, "hours": zero, **counts, "retained_value": retained}
-    return Expectation(hours=hours, counts={t: counts[t] for t in PAY_TERMS})
+    return Expectation(hours=hours, counts={t: counts[t] for t in PAY_TERMS}, travel=travel)
 
 
 def theta_grid(scenario: Scenario) -> np.ndarray:
     b = scenario.behaviour
     return np.linspace(b.min_thoroughness, b.max_thoroughness, b.grid_points)
+
+
+def pace_grid(scenario: Scenario) -> np.ndarray:
+    p = scenario.behaviour.pace
+    if p.max == p.standard:
+        return np.array([p.standard])
+    return np.linspace(p.standard, p.max, p.grid_points)
 
 
 def utility(
@@ -177,47 +204,62 @@ def utility(
     skill: float,
     intrinsic_weight: float,
     theta: np.ndarray,
+    pace: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The technician's utility per working hour at each thoroughness in `theta`."""
+    """The technician's utility per working hour at each thoroughness in `theta` (at pace
+    1), or at each (theta, pace) pair [theta, pace] when `pace` is given."""
     b, wf = scenario.behaviour, scenario.workforce
     ex = expectation(scenario, skill, theta)
-    pay_rate = formula.pay(ex.counts, VARIABLE_TERMS) / ex.hours + fixed_pay_per_hour(
-        formula, wf.shift_hours
-    )
+    fixed = fixed_pay_per_hour(formula, wf.shift_hours)
     effort = b.effort_cost_per_hour * (theta - b.comfortable_thoroughness) ** 2
     ref = expectation(scenario, skill, np.array([b.comfortable_thoroughness])).hours[0]
     outcome = (
         b.customer_value_per_fix * (ex.counts["first_time_fixes"] - ex.counts["callbacks"]) / ref
     )
     lam = intrinsic_weight
-    return (1.0 - lam) * (pay_rate - effort) + lam * outcome
+    var = formula.pay(ex.counts, VARIABLE_TERMS)
+    if pace is None:
+        return (1.0 - lam) * (var / ex.hours + fixed - effort) + lam * outcome
+    pay_rate = var[:, None] / ex.hours_at(pace) + fixed
+    cost = effort[:, None] + quality.pace_effort(scenario, skill, pace)[None, :]
+    return (1.0 - lam) * (pay_rate - cost) + lam * outcome[:, None]
+
+
+def best_behaviour(
+    scenario: Scenario, formula: PayFormula, skill: float, intrinsic_weight: float | None = None
+) -> tuple[float, float]:
+    """The (thoroughness, pace) that maximise the technician's utility under `formula`
+    (the first maximum on the grids: ties go to less care and the slower pace)."""
+    lam = scenario.behaviour.intrinsic_weight if intrinsic_weight is None else intrinsic_weight
+    grid, paces = theta_grid(scenario), pace_grid(scenario)
+    u = utility(scenario, formula, skill, lam, grid, paces)
+    k, m = np.unravel_index(int(np.argmax(u)), u.shape)
+    return float(grid[k]), float(paces[m])
 
 
 def best_response(
     scenario: Scenario, formula: PayFormula, skill: float, intrinsic_weight: float | None = None
 ) -> float:
-    """The thoroughness that maximises the technician's utility under `formula`."""
-    lam = scenario.behaviour.intrinsic_weight if intrinsic_weight is None else intrinsic_weight
-    grid = theta_grid(scenario)
-    u = utility(scenario, formula, skill, lam, grid)
-    return float(grid[int(np.argmax(u))])
+    """The thoroughness of `best_behaviour`."""
+    return best_behaviour(scenario, formula, skill, intrinsic_weight)[0]
 
 
-def choose_thoroughness(
+def choose_behaviour(
     scenario: Scenario,
     formula: PayFormula,
     skills: list[float],
     intrinsic: list[float] | None = None,
-) -> list[float]:
-    """Each technician's thoroughness for a replication under a pay formula: the scenario's
-    value (`fixed`), the best response to the formula (`best_response`), or the habit a
-    learning technician starts from (`learning`; sim.behaviour.learning moves it during the run).
-    `intrinsic` holds each technician's intrinsic weight (default: behaviour.intrinsic_weight)."""
+) -> tuple[list[float], list[float]]:
+    """Each technician's thoroughness and pace for a replication under a pay formula: the
+    scenario's values (`fixed`), the best response to the formula (`best_response`), or,
+    under `learning`, the habit a learning technician starts from (sim.behaviour.learning
+    moves it during the run) and the best-response pace. `intrinsic` holds each
+    technician's intrinsic weight (default: behaviour.intrinsic_weight)."""
     b = scenario.behaviour
     if b.model == "fixed":
-        return [b.thoroughness] * len(skills)
+        return [b.thoroughness] * len(skills), [b.pace.fixed] * len(skills)
+    lams = intrinsic if intrinsic is not None else [b.intrinsic_weight] * len(skills)
+    pairs = [best_behaviour(scenario, formula, s, lam) for s, lam in zip(skills, lams)]
     if b.model == "learning":
-        return [b.initial_thoroughness] * len(skills)
-    if intrinsic is None:
-        return [best_response(scenario, formula, s) for s in skills]
-    return [best_response(scenario, formula, s, lam) for s, lam in zip(skills, intrinsic)]
+        return [b.initial_thoroughness] * len(skills), [p for _t, p in pairs]
+    return [t for t, _p in pairs], [p for _t, p in pairs]

@@ -46,13 +46,14 @@ from sim.world import quality
 
 
 def pay_per_hour(
-    scenario: Scenario, formula: PayFormula, skill: float, theta: np.ndarray
+    scenario: Scenario, formula: PayFormula, skill: float, theta: np.ndarray, pace: float = 1.0
 ) -> np.ndarray:
-    """Expected variable pay per hour of work [job type, theta] for every job type."""
+    """Expected variable pay per hour of work [job type, theta] for every job type, at
+    `pace`."""
     theta = np.asarray(theta, dtype=float)
     rates = []
     for job in scenario.jobs.types.values():
-        hours, counts = job_counts(scenario, skill, job, theta)
+        hours, counts = job_counts(scenario, skill, job, theta, pace)
         pay = formula.pay(counts, VISIT_TERMS)
         rates.append(np.where(hours > 0, pay / np.maximum(hours, 1e-12), 0.0))
     return np.array(rates)
@@ -62,9 +63,11 @@ class PickTable:
     """r_j over the thoroughness grid for one technician's skill, interpolated in theta
     (so a learning technician's ranking costs microseconds to update)."""
 
-    def __init__(self, scenario: Scenario, formula: PayFormula, skill: float) -> None:
+    def __init__(
+        self, scenario: Scenario, formula: PayFormula, skill: float, pace: float = 1.0
+    ) -> None:
         self.grid = theta_grid(scenario)
-        self.rates = pay_per_hour(scenario, formula, skill, self.grid)
+        self.rates = pay_per_hour(scenario, formula, skill, self.grid, pace)
 
     def pick_rates(self, theta: float, lam: float) -> list[float]:
         return [(1.0 - lam) * float(np.interp(theta, self.grid, r)) for r in self.rates]

@@ -229,6 +229,29 @@ class Learning(ConfigModel):
     baseline_rate: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2
 
 
+class Pace(ConfigModel):
+    """Working intensity (docs/model.md section 6, "Pace and care"): on-site time is divided
+    by the pace, at the same quality; effort rises with it, more slowly for the skilled."""
+
+    # the pace a supervisor enforces under any pay (1: the job types' normal on-site times)
+    standard: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+    max: Annotated[float, Field(gt=0.0, le=10.0)] = 1.6
+    # the effort cost per hour of pace pi is kappa(s) (pi^g - 1) / g, g = 1 + 1 / elasticity
+    effort_cost_per_hour: NonNeg = 10.0
+    elasticity: Annotated[float, Field(gt=0.0, le=10.0)] = 0.5
+    # kappa(s) = effort_cost_per_hour * exp(-skill_effect * (s - quality.skill_reference))
+    skill_effect: Annotated[float, Field(ge=0.0, le=20.0)] = 2.0
+    grid_points: Annotated[int, Field(ge=2, le=1001)] = 61
+    # the pace under behaviour.model `fixed`
+    fixed: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+
+    @model_validator(mode="after")
+    def _check(self) -> Pace:
+        if self.standard > self.max:
+            raise ValueError(f"standard must be <= max ({self.standard:g} > {self.max:g})")
+        return self
+
+
 class Behaviour(ConfigModel):
     model: Literal["best_response", "fixed", "learning"] = "best_response"
     thoroughness: Theta = 1.0
@@ -244,6 +267,7 @@ class Behaviour(ConfigModel):
     # downtime pay term in the best response (docs/model.md, "Uptime"); an assumption
     expected_return_wait_hours: NonNeg = 8.0
     grid_points: Annotated[int, Field(ge=3, le=10_001)] = 201
+    pace: Pace = Field(default_factory=Pace)
     learning: Learning = Field(default_factory=Learning)
 
     @model_validator(mode="after")

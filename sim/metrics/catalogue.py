@@ -119,7 +119,8 @@ KPIS: Mapping[str, KPI] = {
         KPI("visit_costs", "visit costs", "money0", "lower"),
         KPI("churned_customers", "customers lost", "num1", "lower", unit="per run"),
         KPI("lost_annual_value", "annual value lost", "money0", "lower"),
-        KPI("mean_thoroughness", "thoroughness", "num2", "neither", unit="1 = comfortable pace"),
+        KPI("mean_thoroughness", "care (thoroughness)", "num2", "neither",
+            unit="1 = normal time"),
         KPI("tech_quits", "technicians who quit", "num1", "lower", unit="per run",
             axis="quits per run", diff_axis="quits"),
         KPI("vacancy_days", "vacancy days", "num1", "lower", unit="days",
@@ -140,6 +141,9 @@ KPIS: Mapping[str, KPI] = {
             unit="hours"),
         KPI("availability", "availability", "pct", "higher", axis="% of account-hours"),
         KPI("technicians_needed", "technicians", "num1", "lower", unit="technicians"),
+        KPI("mean_pace", "pace", "num2", "neither", unit="1 = standard time"),
+        KPI("resolved_per_tech_day", "problems fixed per tech-day", "num2", "higher",
+            unit="per day", diff_axis="problems/day"),
     )
 }
 # fmt: on
@@ -155,7 +159,7 @@ def _select(names: str) -> tuple[KPI, ...]:
 TERMINAL_KPIS = _select(
     "first_time_fix_rate repeat_visit_rate callback_rate retention_rate nps relational_nps"
     " sla_compliance jobs_per_tech_day utilisation tech_pay_per_day labour_cost_per_job"
-    " revenue margin mean_thoroughness overtime_hours loaded_cost_per_visit availability"
+    " revenue margin mean_thoroughness mean_pace overtime_hours loaded_cost_per_visit availability"
     " active_accounts_end tm_revenue"
 )
 #: Attrition: shown in the report and the figures only when somebody quit.

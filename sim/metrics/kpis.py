@@ -47,6 +47,7 @@ TECH_COLUMNS: tuple[str, ...] = (
     "tech",
     "skill",
     "thoroughness",
+    "pace",
     "overtime_hours",
     *VISIT_TERMS,
     "retained_value",
@@ -308,6 +309,8 @@ def replication_kpis(
         "availability": 1.0 - _ratio(down_h, float(active_h.sum())),
         # the headcount the scheme ran with (its own under workforce.sizing)
         "technicians_needed": float(n_tech),
+        "mean_pace": float(np.mean(out.pace)) if out.pace else 1.0,
+        "resolved_per_tech_day": _ratio(resolved, tech_days),
     }
     techs = []
     for i in range(n_tech):
@@ -315,6 +318,7 @@ def replication_kpis(
             "tech": i,
             "skill": out.skill[i],
             "thoroughness": out.thoroughness[i],
+            "pace": out.pace[i] if out.pace else 1.0,
             "overtime_hours": float(ot_by_tech[i]),
             **{t: float(counts[t][i]) for t in VARIABLE_TERMS},
             "pay": float(pay[i]),

@@ -47,13 +47,14 @@ def qualification_of(
     return qualified, can_do
 
 
-def expected_hours(scenario: Scenario, theta: float) -> list[float]:
-    """The hours a technician at thoroughness theta expects a job of each queue to take:
-    mean travel plus the mean on-site time (job types, then planned visits)."""
+def expected_hours(scenario: Scenario, theta: float, pace: float = 1.0) -> list[float]:
+    """The hours a technician at thoroughness theta and pace `pace` expects a job of each
+    queue to take: mean travel plus the mean on-site time (job types, then planned visits)."""
     travel = scenario.workforce.travel_hours_mean
     means = [jt.onsite_hours_mean for jt in scenario.jobs.types.values()]
     means.append(scenario.maintenance.onsite_hours_mean)
-    return [travel + theta * m for m in means]
+    f = theta / pace
+    return [travel + f * m for m in means]
 
 
 #: The cherry-picking "pay per hour" of the planned-visit queue: never picked over a repair.
@@ -67,6 +68,8 @@ class Crew:
     scenario: Scenario
     formula: PayFormula | None  # the scheme's pay formula (needed by the gaming options)
     th: list[float]  # thoroughness worked now
+    pace: list[float]  # pace worked now: on-site time is th / pace times the drawn time
+    tp: list[float]  # th / pace
     skill: list[float]
     lam: list[float]  # intrinsic weight
     fixp: list[list[float]]  # P(fix) per job type
@@ -79,7 +82,8 @@ class Crew:
     present_from: list[float]  # the slot is vacant before this time
     need: list[list[float]]  # expected hours (travel + on site) of a job of each queue
     multiplier: list[float]  # failure-rate multiplier a planned visit of theirs leaves
-    _tables: dict[float, gaming.PickTable] = field(default_factory=dict)  # by skill
+    # by (skill, pace)
+    _tables: dict[tuple[float, float], gaming.PickTable] = field(default_factory=dict)
 
     @classmethod
     def start(
@@ -89,16 +93,20 @@ class Crew:
         thoroughness: list[float],
         skill: list[float],
         lam: list[float],
+        pace: list[float] | None = None,
     ) -> Crew:
         """The crew at the start of a run; the gaming inputs are zero until `refresh`."""
         q = scenario.quality
         types = list(scenario.jobs.types.values())
         n_tech, n_types = len(skill), len(types)
         qualified, can_do = qualification_of(scenario, skill)
+        paces = [1.0] * n_tech if pace is None else list(pace)
         return cls(
             scenario,
             formula,
             list(thoroughness),
+            paces,
+            [th / pc for th, pc in zip(thoroughness, paces)],
             list(skill),
             list(lam),
             [
@@ -112,18 +120,20 @@ class Crew:
             [[0.0] * n_types + [NEVER_PICKED] for _ in range(n_tech)],
             [(0.0, 0.0)] * n_tech,
             [0.0] * n_tech,
-            [expected_hours(scenario, th) for th in thoroughness],
+            [expected_hours(scenario, th, pc) for th, pc in zip(thoroughness, paces)],
             [float(quality.failure_multiplier(scenario, th)) for th in thoroughness],
         )
 
     def refresh(self, i: int) -> None:
-        """Recompute technician i's probabilities after a change of thoroughness or skill."""
+        """Recompute technician i's probabilities after a change of thoroughness, pace or
+        skill."""
         sc, s, t = self.scenario, self.skill[i], self.th[i]
+        self.tp[i] = t / self.pace[i]
         q = sc.quality
         self.fixp[i] = [float(quality.fix_prob(q, s, jt, t)) for jt in sc.jobs.types.values()]
         self.detp[i] = float(quality.detect_prob(q, t))
         self.rushp[i] = float(quality.rushed_prob(q, t))
-        self.need[i] = expected_hours(sc, t)
+        self.need[i] = expected_hours(sc, t, self.pace[i])
         self.multiplier[i] = float(quality.failure_multiplier(sc, t))
         gm = sc.gaming
         if not (gm.cherry_picking or gm.premature_closure):
@@ -132,9 +142,10 @@ class Crew:
         if f is None:
             raise ValueError("simulate: gaming needs the pay formula")
         if gm.cherry_picking:
-            table = self._tables.get(s)
+            key = (s, self.pace[i])
+            table = self._tables.get(key)
             if table is None:
-                table = self._tables[s] = gaming.PickTable(sc, f, s)
+                table = self._tables[key] = gaming.PickTable(sc, f, s, self.pace[i])
             self.rates[i] = [*table.pick_rates(t, self.lam[i]), NEVER_PICKED]
         if gm.premature_closure:
             self.pclose[i] = (

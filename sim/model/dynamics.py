@@ -21,7 +21,7 @@ import simpy
 from simpy.events import ProcessGenerator
 
 from sim.behaviour import attrition
-from sim.behaviour.best_response import best_response, expectation
+from sim.behaviour.best_response import best_behaviour, expectation
 from sim.behaviour.learning import Learners, lag_periods
 from sim.config.base import HOURS_PER_DAY
 from sim.config.parts import Attrition
@@ -166,6 +166,7 @@ class Dynamics:
             col = rows[:, i]
             col = col[~np.isnan(col)]
             self.out.thoroughness[i] = float(col.mean()) if len(col) else self.st.th[i]
+        self.out.pace = list(self.st.pace)
 
     # ------------------------------------------------------------------ learning
     def _learn(self, lr: Learners, period: int) -> None:
@@ -277,12 +278,12 @@ class Dynamics:
 
     def _set_theta(self, i: int) -> None:
         st, b = self.st, self.sc.behaviour
+        if b.model == "fixed":
+            st.th[i], st.pace[i] = b.thoroughness, b.pace.fixed
+        else:
+            st.th[i], st.pace[i] = best_behaviour(self.sc, self.formula, st.skill[i], st.lam[i])
         if self.learners is not None:
             st.th[i] = self.learners.habit[i]
-        elif b.model == "best_response":
-            st.th[i] = best_response(self.sc, self.formula, st.skill[i], st.lam[i])
-        else:
-            st.th[i] = b.thoroughness
         st.refresh(i)
 
     def _ramp(self, t: float) -> None:

@@ -19,6 +19,7 @@ class Output:
     renewals: list[RenewalRow] = field(default_factory=list)  # in time order
     weeks: list[WeekRow] = field(default_factory=list)
     thoroughness: list[float] = field(default_factory=list)
+    pace: list[float] = field(default_factory=list)  # per slot, at the end of the run
     skill: list[float] = field(default_factory=list)
     annual_value: list[float] = field(default_factory=list)
     jobs_created: int = 0  # visits that entered the queue

@@ -5,7 +5,7 @@ couple the schemes' runs of a replication, and nothing else does:
 
 - `pay_scale`: a scheme's variable pay is multiplied by the scenario's factor for it
   (set by the budget-neutral search, `sim.experiment.budget`, or by hand);
-- behaviour: each technician's thoroughness follows from the (scaled) formula
+- behaviour: each technician's thoroughness and pace follow from the (scaled) formula
   (`sim.behaviour.best_response`), with their own intrinsic weight (`World.intrinsic`);
 - attrition with reference "baseline": technicians judge a scheme's pay against what the
   baseline scheme paid their slot in the same replication, so the baseline is simulated
@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 
-from sim.behaviour.best_response import choose_thoroughness
+from sim.behaviour.best_response import choose_behaviour
 from sim.config.base import DAYS_PER_YEAR
 from sim.config.scenario import Scenario
 from sim.model.output import Output
@@ -99,8 +99,8 @@ def simulate_scheme(
     sc = scheme_scenario(scenario, name)
     n = sc.workforce.technicians
     world = crew_world(world, n)
-    theta = choose_thoroughness(sc, f, world.skill, world.intrinsic)
-    return f, simulate(sc, world, theta, f, fit_reference(reference_pay, n))
+    theta, pace = choose_behaviour(sc, f, world.skill, world.intrinsic)
+    return f, simulate(sc, world, theta, f, fit_reference(reference_pay, n), pace=pace)
 
 
 def simulate_schemes(scenario: Scenario, world: World) -> list[tuple[str, PayFormula, Output]]:

@@ -117,8 +117,10 @@ def simulate(
     formula: PayFormula | None = None,
     reference_pay: list[float] | None = None,
     dispatcher: DispatcherFactory | None = None,
+    pace: list[float] | None = None,
 ) -> Output:
-    """Run one replication with the technicians' thoroughness; return its records.
+    """Run one replication with the technicians' thoroughness and pace (None: 1 each, the
+    job types' normal on-site times); return its records.
 
     `formula` (the scheme's pay formula) is needed by the options that respond to pay
     during the run (learning, attrition, gaming); `reference_pay` is the expected weekly
@@ -133,7 +135,7 @@ def simulate(
         if world.intrinsic is not None
         else [sc.behaviour.intrinsic_weight] * n_tech
     )
-    crew = Crew.start(sc, formula, thoroughness, list(world.skill), lam)
+    crew = Crew.start(sc, formula, thoroughness, list(world.skill), lam, pace)
     if sc.gaming.cherry_picking or sc.gaming.premature_closure:
         for i in range(n_tech):
             crew.refresh(i)
@@ -152,6 +154,7 @@ def simulate(
         dispatcher=rule,
         out=Output(
             thoroughness=list(thoroughness),
+            pace=list(crew.pace),
             skill=list(world.skill),
             annual_value=world.annual_value,
             intrinsic=list(lam),

@@ -154,6 +154,7 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
     part_on_van, diag, closure = rules.part_on_van, rules.diag, rules.closure
     resp_rate, survey_p = rules.response_rate, rules.survey_p
     theta, fp, dp, rp = crew.th[i], crew.fixp[i], crew.detp[i], crew.rushp[i]
+    tp = crew.tp[i]  # on-site time per drawn hour: thoroughness / pace
     w = ctx.world
     tm_first, planned_first, capped = w.tm_first, w.planned_first, rules.cap is not None
     cap, shift_until = rules.cap or 0.0, cal.on_shift_until
@@ -164,6 +165,7 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
                 yield timeout(crew.present_from[i] - now)
                 continue
             theta, fp, dp, rp = crew.th[i], crew.fixp[i], crew.detp[i], crew.rushp[i]
+            tp = crew.tp[i]
         end = shift_until(now)
         if end is None:
             yield timeout(cal.next_start(now) - now)
@@ -184,7 +186,7 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
             continue
         k, j = visit_no - 1, f_type[p]
         if p >= planned_first:  # a planned visit: no fault to fix, no survey
-            tr, work, outcome = s_tr[p, 0], theta * s_dur[p, 0], MAINTAINED
+            tr, work, outcome = s_tr[p, 0], tp * s_dur[p, 0], MAINTAINED
         else:
             if k < VISIT_SLOTS:
                 dur, tr, u_part = s_dur[p, k], s_tr[p, k], s_part[p, k]
@@ -193,12 +195,12 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
             else:  # beyond the pre-drawn slots (rare)
                 dur, tr, u_part, u_fix, u_det, cb_delay, u_rush, u_surv, u_score = rules.extra(j)
             if k == 0 and u_part >= part_on_van[j]:
-                outcome, work = PART_MISSING, diag * theta * dur
+                outcome, work = PART_MISSING, diag * tp * dur
             else:
                 outcome = FIXED if u_fix < fp[j] else NOT_FIXED if u_det < dp else LOOKED_FIXED
                 if closure and outcome == NOT_FIXED:
                     outcome = rules.closed(i, p, k)
-                work = theta * dur
+                work = tp * dur
         arrive = now + tr
         jobs.in_service += 1
         yield timeout(tr + work)

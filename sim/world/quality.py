@@ -9,6 +9,15 @@ Thoroughness theta scales the on-site time (theta = 1 is the job type's normal t
     P(fix)       = min(max_fix_prob, q(s, j) * h(theta))
     P(detect)    = clip(detect_prob + detect_slope * (theta - 1), 0, 1)
     P(rushed)    = clip((rushed_reference - theta) / rushed_span, 0, 1)
+
+Pace pi divides the on-site time at the same quality; its effort cost per hour is
+
+    e(pi; s)     = kappa(s) (pi^g - 1) / g,   g = 1 + 1/eta,
+    kappa(s)     = effort_cost_per_hour exp(-b (s - skill_reference))
+
+(eta = behaviour.pace.elasticity, b = behaviour.pace.skill_effect): rising and convex in
+pace, lower for the skilled; e(1) = 0 and e'(pi) = kappa pi^(1/eta), so under a pure piece
+rate on on-site time the chosen pace rises as the rate to the power eta.
 """
 
 from __future__ import annotations
@@ -36,6 +45,14 @@ def thoroughness_gain(q: Quality, theta: float | np.ndarray) -> float | np.ndarr
 
 def fix_prob(q: Quality, skill: float, job: JobType, theta: float | np.ndarray) -> np.ndarray:
     return np.minimum(q.max_fix_prob, base_fix(q, skill, job) * thoroughness_gain(q, theta))
+
+
+def pace_effort(scenario: Scenario, skill: float, pace: float | np.ndarray) -> np.ndarray:
+    """e(pi; s): the effort cost per working hour of pace `pace` for skill `skill`."""
+    p, q = scenario.behaviour.pace, scenario.quality
+    kappa = p.effort_cost_per_hour * math.exp(-p.skill_effect * (skill - q.skill_reference))
+    g = 1.0 + 1.0 / p.elasticity
+    return kappa * (np.asarray(pace, dtype=float) ** g - 1.0) / g
 
 
 def detect_prob(q: Quality, theta: float | np.ndarray) -> np.ndarray:
