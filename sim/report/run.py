@@ -25,12 +25,14 @@ from sim.report.document import (
 from sim.report.margin import margin_sentence
 from sim.report.text import (
     capitalise,
+    diff_cell,
     diff_decimals,
     is_nan,
     kpi_label,
     num,
     report_kpis,
     scheme_cell,
+    scheme_head,
     share_text,
     significant,
     summary_row,
@@ -190,11 +192,7 @@ def run_summary_section(
 
 def kpi_tables(res: Results) -> list[Table]:
     kpis = report_kpis(res)
-    head = [Cell("KPI")] + [
-        scheme_cell(res, s, " (baseline)" if s == res.baseline else "") for s in res.schemes
-    ]
-    for c in head[1:]:
-        c.cls = "num"
+    head = scheme_head(res, "KPI", res.schemes, mark_baseline=True)
     rows = []
     for k in kpis:
         kind = k.kind
@@ -224,9 +222,7 @@ def kpi_tables(res: Results) -> list[Table]:
     ]
     others = [s for s in res.schemes if s != res.baseline]
     if others and "diff_mean" in res.summary.columns:
-        head = [Cell("KPI")] + [scheme_cell(res, s) for s in others]
-        for c in head[1:]:
-            c.cls = "num"
+        head = scheme_head(res, "KPI", others)
         rows = []
         for k in kpis:
             kind = k.kind
@@ -236,16 +232,7 @@ def kpi_tables(res: Results) -> list[Table]:
                 if r is None:
                     row.append(Cell("n/a", "num"))
                     continue
-                lo, hi = r["diff_ci_low"], r["diff_ci_high"]
-                dd = diff_decimals(kind, lo, hi)
-                sig = significant(lo, hi)
-                row.append(
-                    Cell(
-                        num(r["diff_mean"], kind, True, dec=dd) + ("" if sig else " n.s."),
-                        "num sig" if sig else "num ns",
-                        sub=f"[{num(lo, kind, True, dec=dd)}, {num(hi, kind, True, dec=dd)}]",
-                    )
-                )
+                row.append(diff_cell(r["diff_mean"], r["diff_ci_low"], r["diff_ci_high"], kind))
             rows.append(row)
         out.append(
             Table(

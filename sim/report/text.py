@@ -95,8 +95,32 @@ def zero_everywhere(res: Results, k: KPI) -> bool:
     return not s.loc[s["kpi"] == k.name, "mean"].fillna(0).astype(bool).any()
 
 
-def scheme_cell(res: Results, s: str, suffix: str = "") -> Cell:
-    return Cell(res.label(s) + suffix, "", res.colours.get(s, ""))
+def scheme_cell(res: Results, s: str, suffix: str = "", cls: str = "") -> Cell:
+    return Cell(res.label(s) + suffix, cls, res.colours.get(s, ""))
+
+
+def scheme_head(
+    res: Results, first: str, schemes: list[str], mark_baseline: bool = False
+) -> list[Cell]:
+    """A table's header row: `first`, then a numeric column per scheme in its colour
+    (" (baseline)" after the baseline's name with `mark_baseline`)."""
+    return [Cell(first)] + [
+        scheme_cell(res, s, " (baseline)" if mark_baseline and s == res.baseline else "", "num")
+        for s in schemes
+    ]
+
+
+def diff_cell(mean: float, lo: float, hi: float, kind: Kind) -> Cell:
+    """A paired difference: the mean, " n.s." when its 95% CI [lo, hi] includes 0 (class
+    "num ns", else "num sig": bold), and the CI on a second line; decimals enough for the
+    CI (`diff_decimals`)."""
+    dd = diff_decimals(kind, lo, hi)
+    sig = significant(lo, hi)
+    return Cell(
+        num(mean, kind, True, dec=dd) + ("" if sig else " n.s."),
+        "num sig" if sig else "num ns",
+        sub=f"[{num(lo, kind, True, dec=dd)}, {num(hi, kind, True, dec=dd)}]",
+    )
 
 
 def summary_row(res: Results, scheme: str, kpi: str, point: int | None = None) -> pd.Series | None:
