@@ -100,9 +100,10 @@ def sweep(
     summary.parquet, summary.csv and manifest.json into --out; finished tasks are kept
     in --out/parts, so an interrupted sweep continues with --resume.
     """
+    from sim.sweep.chunks import Chunk
     from sim.sweep.design import make_design
     from sim.sweep.params import SweepInputError
-    from sim.sweep.runner import Chunk, SweepFailed, run_sweep
+    from sim.sweep.runner import SweepFailed, run_sweep
 
     sc, _ = resolve_scenario(scenario)
     seed = sc.seed if experiment.seed is None else experiment.seed
