@@ -35,7 +35,6 @@ from sim.report.text import (
     scheme_head,
     share_text,
     significant,
-    summary_row,
     zero_everywhere,
 )
 from sim.store.pay_changes import PAY_TOLERANCE, pay_change_summary
@@ -44,7 +43,7 @@ from sim.store.results import Results
 
 def change_clause(res: Results, scheme: str, k: KPI) -> str | None:
     """ "raises first-time fix from 74.0% to 83.7% (+9.7 pts, 95% CI +9.2 to +10.2)"."""
-    r, b = summary_row(res, scheme, k.name), summary_row(res, res.baseline, k.name)
+    r, b = res.summary_row(scheme, k.name), res.summary_row(res.baseline, k.name)
     if r is None or b is None or "diff_mean" not in r.index:
         return None
     lab, kind = k.label, k.kind
@@ -81,7 +80,7 @@ def _at_a_glance(res: Results) -> list[str]:
     for k in report_kpis(res):
         if k not in SUMMARY_KPIS or k.better == "neither" or zero_everywhere(res, k):
             continue
-        rows = [(s, summary_row(res, s, k.name)) for s in res.schemes]
+        rows = [(s, res.summary_row(s, k.name)) for s in res.schemes]
         vals = [(s, float(r["mean"])) for s, r in rows if r is not None and not is_nan(r["mean"])]
         if not vals:
             continue
@@ -198,7 +197,7 @@ def kpi_tables(res: Results) -> list[Table]:
         kind = k.kind
         row = [Cell(kpi_label(k))]
         for s in res.schemes:
-            r = summary_row(res, s, k.name)
+            r = res.summary_row(s, k.name)
             if r is None:
                 row.append(Cell("n/a", "num"))
                 continue
@@ -228,7 +227,7 @@ def kpi_tables(res: Results) -> list[Table]:
             kind = k.kind
             row = [Cell(kpi_label(k, diff=True))]
             for s in others:
-                r = summary_row(res, s, k.name)
+                r = res.summary_row(s, k.name)
                 if r is None:
                     row.append(Cell("n/a", "num"))
                     continue

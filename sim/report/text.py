@@ -1,6 +1,6 @@
 """The report's numbers and words: numbers typeset, KPI labels with their units,
-significance, and the lookups every section shares (the report's KPIs, a summary row, a
-scheme's table cell).
+significance, and the pieces every section shares (the report's KPIs, a scheme's table
+cell and header, a paired difference's cell).
 
 Numbers are written by the kinds of `sim.metrics.catalogue` (pct, num1, num2, money, money0)
 with its decimals; a minus is U+2212, a difference of a share is in points.
@@ -9,8 +9,6 @@ with its decimals; a minus is U+2212, a difference of a share is in points.
 from __future__ import annotations
 
 import math
-
-import pandas as pd
 
 from sim.metrics.catalogue import ATTRITION_KPIS, CURRENCY, DECIMALS, KPI, REPORT_KPIS, Kind
 from sim.report.document import Cell
@@ -121,16 +119,6 @@ def diff_cell(mean: float, lo: float, hi: float, kind: Kind) -> Cell:
         "num sig" if sig else "num ns",
         sub=f"[{num(lo, kind, True, dec=dd)}, {num(hi, kind, True, dec=dd)}]",
     )
-
-
-def summary_row(res: Results, scheme: str, kpi: str, point: int | None = None) -> pd.Series | None:
-    """The summary.csv row of (scheme, KPI), at a sweep's `point` if given; None if absent."""
-    s = res.summary
-    m = (s["scheme"] == scheme) & (s["kpi"] == kpi)
-    if point is not None:
-        m &= s["point"] == point
-    rows = s[m]
-    return None if rows.empty else rows.iloc[0]
 
 
 def design_method(res: Results) -> str:
