@@ -39,6 +39,19 @@ def tiny_dict(name: str = "tiny") -> dict[str, Any]:
     return d
 
 
+def sweep_dict(name: str = "tiny-sweep") -> dict[str, Any]:
+    """The tiny scenario with a hybrid in place of the Safelite-style scheme: the sweeps
+    vary its weight (hvac has no hybrid)."""
+    d = tiny_dict(name)
+    d["schemes"].pop("safelite", None)
+    d["schemes"]["hybrid"] = {
+        "type": "hybrid",
+        "weight": 0.5,
+        "between": ["jobs_per_day", "outcome_weighted"],
+    }
+    return d
+
+
 def make_run(out: Path, name: str = "tiny", reps: int = 3, mutate=None) -> Path:
     d = tiny_dict(name)
     if mutate is not None:
@@ -62,7 +75,7 @@ def make_sweep(
     name: str = "tiny-sweep",
 ) -> Path:
     """A grid sweep in the sweep output schema, each point run for real."""
-    base = tiny_dict(name)
+    base = sweep_dict(name)
     names = list(params)
     runs = []
     for point, values in enumerate(itertools.product(*params.values())):

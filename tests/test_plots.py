@@ -26,6 +26,7 @@ from plot_report_data import (
     make_sweep,
     strip_behaviour,
     strip_fair_contest,
+    sweep_dict,
     tiny_dict,
 )
 
@@ -154,7 +155,7 @@ def test_margin_decomposition_is_drawn_from_the_runs(run_dir):
     spec = next(s for s in figures(res) if s.name == "margin_decomposition")
     axes = [ax for ax in spec.figure.axes if ax.get_visible()]
     others = [s for s in res.schemes if s != res.baseline]
-    assert [ax.get_title() for ax in axes] == others
+    assert [ax.get_title() for ax in axes] == [res.label(s) for s in others]
     runs = res.runs
     base = runs[runs.scheme == res.baseline].set_index("replication")
     parts = ["contract_revenue", "tm_revenue", "labour_cost", "visit_costs"]
@@ -340,7 +341,7 @@ def test_real_sweep_output(tmp_path):
     import yaml
 
     scen = tmp_path / "tiny.yaml"
-    scen.write_text(yaml.safe_dump(tiny_dict()))
+    scen.write_text(yaml.safe_dump(sweep_dict()))
     out = tmp_path / "sweep"
     res = CliRunner().invoke(
         main,

@@ -12,18 +12,14 @@ import yaml
 from click.testing import CliRunner
 
 from sim.cli.main import main
+from sim.experiment.guard import estimate_replication_seconds
 from sim.experiment.tasks import RUN_ID_COLUMNS
 from sim.metrics.kpis import KPI_COLUMNS
 from sim.metrics.stats import SUMMARY_COLUMNS, summarise
+from sim.sweep.chunks import TARGET_TASK_SECONDS, Chunk, make_chunks
 from sim.sweep.design import make_design, point_scenarios
 from sim.sweep.params import SweepInputError, parse_param
-from sim.sweep.runner import (
-    TARGET_TASK_SECONDS,
-    Chunk,
-    estimate_replication_seconds,
-    make_chunks,
-    run_sweep,
-)
+from sim.sweep.runner import SweepFailed, run_sweep
 
 #: Overrides of the shared tiny scenario (tests/conftest.py): ~0.02 s per replication.
 SMALL = {"customers": {"count": 200}, "horizon_days": 45, "warmup_days": 10}
@@ -235,9 +231,9 @@ def test_task_chunks_cover_every_replication_once(small_sc, make_tiny):
 
 
 def test_auto_chunks_have_near_equal_sizes(small_sc, monkeypatch):
-    import sim.sweep.runner as sr
+    import sim.sweep.chunks as chunks
 
-    monkeypatch.setattr(sr, "reps_per_task", lambda scenario, reps: 3)
+    monkeypatch.setattr(chunks, "reps_per_task", lambda scenario, reps: 3)
     assert [t.n_reps for t in make_chunks([small_sc], reps=10)] == [3, 3, 2, 2]
     assert [t.n_reps for t in make_chunks([small_sc], reps=4)] == [2, 2]
     assert [t.n_reps for t in make_chunks([small_sc], reps=10, chunk=3)] == [3, 3, 3, 1]
@@ -377,22 +373,22 @@ def test_resume_refuses_another_sweep(small, reference, tmp_path):
 
 def test_failed_task_keeps_parts_and_resume_finishes(small_sc, reference, tmp_path, monkeypatch):
     """A task that raises: the others are kept, the sweep says so, --resume completes it."""
-    import sim.sweep.runner as sr
+    import sim.sweep.chunks as chunks
 
-    real = sr.run_chunk
+    real = chunks.run_chunk
 
     def flaky(data, seed, point, first, last):
         if point == 3:
             raise RuntimeError("boom")
         return real(data, seed, point, first, last)
 
-    monkeypatch.setattr(sr, "run_chunk", flaky)
+    monkeypatch.setattr(chunks, "run_chunk", flaky)
     d = make_design(small_sc, GRID, "grid")
-    with pytest.raises(sr.SweepFailed, match=r"2 of 12 tasks failed .*boom.*--resume"):
+    with pytest.raises(SweepFailed, match=r"2 of 12 tasks failed .*boom.*--resume"):
         run_sweep(small_sc, d, tmp_path, replications=4, workers=1, chunk=2)
     assert len(list((tmp_path / "parts").glob("*.parquet"))) == 10
     assert json.loads((tmp_path / "manifest.json").read_text())["status"] == "incomplete"
-    monkeypatch.setattr(sr, "run_chunk", real)
+    monkeypatch.setattr(chunks, "run_chunk", real)
     res = run_sweep(small_sc, d, tmp_path, replications=4, workers=1, resume=True)
     assert res.manifest["resumed_tasks"] == 10
     pd.testing.assert_frame_equal(res.runs, reference.runs)

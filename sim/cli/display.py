@@ -4,12 +4,13 @@ lines of a workforce sizing."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 from rich.table import Table
 
-from sim.metrics.catalogue import CURRENCY, KPIS, TERMINAL_KPIS, Kind, fmt
+from sim.metrics.catalogue import CURRENCY, KPI, KPIS, TERMINAL_KPIS, Kind, fmt
 
 
 def half_width(low: float, high: float, kind: Kind) -> str:
@@ -27,47 +28,59 @@ def summary_tables(summary: pd.DataFrame, title: str) -> tuple[Table, Table | No
     schemes = list(dict.fromkeys(summary["scheme"]))
     baseline = summary["baseline"].iloc[0]
     idx = summary.set_index(["scheme", "kpi"])
-    t1 = Table(title=f"{title}: mean ± 95% CI over replications", title_justify="left")
-    t1.add_column("KPI")
-    for s in schemes:
-        t1.add_column(s + (" (baseline)" if s == baseline else ""), justify="right")
-    for k in TERMINAL_KPIS:
-        if (schemes[0], k.name) not in idx.index:
-            continue
-        cells = []
-        for s in schemes:
-            row = idx.loc[(s, k.name)]
-            cells.append(
-                f"{fmt(row['mean'], k.kind)} ± {half_width(row['ci_low'], row['ci_high'], k.kind)}"
-            )
-        t1.add_row(k.label, *cells)
+    kpis = [k for k in TERMINAL_KPIS if (schemes[0], k.name) in idx.index]
+    t1 = _kpi_table(
+        f"{title}: mean ± 95% CI over replications",
+        {s + (" (baseline)" if s == baseline else ""): s for s in schemes},
+        kpis,
+        idx,
+        _mean_cell,
+    )
     others = [s for s in schemes if s != baseline]
     if not others:
         return t1, None
-    t2 = Table(
-        title=f"Paired difference against {baseline} (95% CI; * = CI excludes 0)",
-        title_justify="left",
+    t2 = _kpi_table(
+        f"Paired difference against {baseline} (95% CI; * = CI excludes 0)",
+        {s: s for s in others},
+        kpis,
+        idx,
+        _diff_cell,
     )
-    t2.add_column("KPI")
-    for s in others:
-        t2.add_column(s, justify="right")
-    for k in TERMINAL_KPIS:
-        if (schemes[0], k.name) not in idx.index:
-            continue
-        cells = []
-        for s in others:
-            row = idx.loc[(s, k.name)]
-            lo, hi = row["diff_ci_low"], row["diff_ci_high"]
-            star = "*" if (lo > 0 or hi < 0) else " "
-            # the CI of a difference of shares in points, without the unit
-            ci_kind: Kind = "num2" if k.kind == "pct" else k.kind
-            scale = 100 if k.kind == "pct" else 1
-            cells.append(
-                f"{fmt(row['diff_mean'], k.kind, True)} "
-                f"({fmt(scale * lo, ci_kind, True)}, {fmt(scale * hi, ci_kind, True)}){star}"
-            )
-        t2.add_row(k.label, *cells)
     return t1, t2
+
+
+def _kpi_table(
+    title: str,
+    columns: dict[str, str],
+    kpis: list[KPI],
+    idx: pd.DataFrame,
+    cell: Callable[[Any, KPI], str],
+) -> Table:
+    """One row per KPI, one column per scheme (header -> scheme): `cell` of the scheme's
+    summary row of the KPI."""
+    t = Table(title=title, title_justify="left")
+    t.add_column("KPI")
+    for head in columns:
+        t.add_column(head, justify="right")
+    for k in kpis:
+        t.add_row(k.label, *(cell(idx.loc[(s, k.name)], k) for s in columns.values()))
+    return t
+
+
+def _mean_cell(row: pd.Series, k: KPI) -> str:
+    return f"{fmt(row['mean'], k.kind)} ± {half_width(row['ci_low'], row['ci_high'], k.kind)}"
+
+
+def _diff_cell(row: pd.Series, k: KPI) -> str:
+    lo, hi = row["diff_ci_low"], row["diff_ci_high"]
+    star = "*" if (lo > 0 or hi < 0) else " "
+    # the CI of a difference of shares in points, without the unit
+    ci_kind: Kind = "num2" if k.kind == "pct" else k.kind
+    scale = 100 if k.kind == "pct" else 1
+    return (
+        f"{fmt(row['diff_mean'], k.kind, True)} "
+        f"({fmt(scale * lo, ci_kind, True)}, {fmt(scale * hi, ci_kind, True)}){star}"
+    )
 
 
 def sizing_lines(sizing: dict[str, Any] | None, summary: pd.DataFrame) -> list[str]:

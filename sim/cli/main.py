@@ -6,22 +6,12 @@ naming the file and field and exits with status 2, before anything is written.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from sim import __version__
-from sim.cli.common import (
-    TaskProgress,
-    default_out,
-    experiment_options,
-    force_option,
-    interrupted,
-    resolve_scenario,
-    sigterm_as_interrupt,
-    stdout_console,
-)
+from sim.cli.common import note, resolve_scenario, stdout_console
 from sim.cli.errors import BadInput, OneLineGroup
+from sim.cli.experiment import ExperimentOptions, experiment_errors, experiment_options
 from sim.config.load import ScenarioError, scenario_from_dict
 from sim.config.scenario import Scenario
 from sim.config.sizing import parse_target
@@ -54,9 +44,7 @@ def main() -> None:
 
 @main.command(epilog=EPILOG_RUN)
 @click.argument("scenario", required=False)
-@experiment_options("scheme", "results/<scenario name>")
-@click.option("--resume", is_flag=True, help="Keep finished replications in --out; run the rest.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no tables.")
+@experiment_options("scheme", "replications", "results/<scenario name>")
 @click.option(
     "--report",
     "report_format",
@@ -69,7 +57,6 @@ def main() -> None:
     is_flag=True,
     help="First scale each scheme's variable pay to the baseline's mean pay.",
 )
-@force_option
 @click.option(
     "--size-to",
     metavar="TARGET",
@@ -80,38 +67,34 @@ def main() -> None:
 )
 def run(
     scenario: str | None,
-    reps: int | None,
-    seed: int | None,
-    out_dir: Path | None,
-    workers: int | None,
-    scheduler: str | None,
-    connect_timeout: float | None,
-    resume: bool,
-    quiet: bool,
+    experiment: ExperimentOptions,
     report_format: str | None,
     budget_neutral: bool,
-    force: bool,
     size_to: str | None,
 ) -> None:
     """Run every pay scheme of SCENARIO (a file or a bundled name; default: hvac)."""
     from sim.cli.display import sizing_lines, summary_tables
     from sim.experiment.budget import BudgetError
-    from sim.experiment.executor import BackendError, TaskFailed, default_workers
-    from sim.experiment.guard import ResourceError
+    from sim.experiment.executor import TaskFailed, default_workers
     from sim.experiment.runner import PART_SUFFIX, run_scenario
     from sim.experiment.sizing import SizingError
     from sim.experiment.tasks import TaskResult
-    from sim.store.outdir import OutDirError
-    from sim.store.parts import Parts, ResumeError
+    from sim.store.parts import Parts
 
     sc, path = resolve_scenario(scenario)
     if size_to is not None:
         sc = _sized_to(sc, size_to)
-    out = out_dir if out_dir is not None else default_out(sc.name, "", quiet)
-    progress = TaskProgress(quiet, f"{sc.name}: replications")
+    out = experiment.out(sc.name, "")
+    progress = experiment.progress(f"{sc.name}: replications")
 
     def on_done(_result: TaskResult) -> None:
         progress.advance()
+
+    def kept() -> str:
+        return (
+            f"Interrupted: {Parts(out, PART_SUFFIX).count()} finished replications are kept "
+            f"in {out}/parts; rerun with --resume --out {out} to finish."
+        )
 
     if budget_neutral or sc.budget_neutral:
         progress.note("Finding budget-neutral pay factors (sim.experiment.budget)...")
@@ -119,25 +102,27 @@ def run(
         progress.note(
             f"Sizing each scheme's workforce to {sc.sizing_target} (sim.experiment.sizing)..."
         )
-    with sigterm_as_interrupt():
+    too_large = (
+        f"while running {sc.name!r}: the scenario is too large for this machine; "
+        f"finished replications are kept in {out}/parts"
+    )
+    with experiment_errors(progress, too_large, kept):
         try:
             res = run_scenario(
                 sc,
                 out,
-                reps,
-                seed,
-                workers or default_workers(),
-                resume,
+                experiment.reps,
+                experiment.seed,
+                experiment.workers or default_workers(),
+                experiment.resume,
                 on_done,
                 progress.start,
                 budget_neutral=budget_neutral,
-                scheduler=scheduler,
-                force=force,
-                on_note=lambda text: click.echo(f"Note: {text}", err=True),
-                connect_timeout=connect_timeout,
+                scheduler=experiment.scheduler,
+                force=experiment.force,
+                on_note=note,
+                connect_timeout=experiment.connect_timeout,
             )
-        except (ResumeError, BackendError, OutDirError, ResourceError) as exc:
-            raise BadInput(str(exc)) from None
         except BudgetError as exc:
             raise BadInput(f"{path}: budget_neutral: {exc}") from None
         except SizingError as exc:
@@ -148,21 +133,6 @@ def run(
                 f"{exc}; finished replications are kept in {out}/parts; rerun with --resume "
                 f"--out {out} to run the rest"
             ) from None
-        except (MemoryError, OverflowError) as exc:
-            raise click.ClickException(
-                f"{type(exc).__name__} while running {sc.name!r}: the scenario is too large "
-                f"for this machine; finished replications are kept in {out}/parts"
-            ) from None
-        except KeyboardInterrupt as exc:
-            kept = Parts(out, PART_SUFFIX).count()
-            interrupted(
-                progress,
-                f"Interrupted: {kept} finished replications are kept in {out}/parts; "
-                f"rerun with --resume --out {out} to finish.",
-                exc,
-            )
-        finally:
-            progress.stop()
     report_path = None
     if report_format:
         from sim.report.build import build_report
@@ -178,7 +148,7 @@ def run(
         )
     for line in sizing_lines(res.manifest.get("sizing"), res.summary):
         click.echo(line)
-    if quiet:
+    if experiment.quiet:
         return
     con = stdout_console()
     t1, t2 = summary_tables(res.summary, f"{sc.name} ({res.manifest['replications']} replications)")

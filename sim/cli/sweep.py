@@ -9,18 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sim.cli.common import (
-    TaskProgress,
-    choice_option,
-    default_out,
-    experiment_options,
-    force_option,
-    interrupted,
-    resolve_scenario,
-    sigterm_as_interrupt,
-    stdout_console,
-)
+from sim.cli.common import choice_option, note, resolve_scenario, stdout_console
 from sim.cli.errors import BadInput
+from sim.cli.experiment import ExperimentOptions, experiment_errors, experiment_options
 from sim.metrics.catalogue import SENSITIVITY_KPIS
 from sim.sweep.design import DEFAULT_SAMPLES, DESIGNS
 
@@ -80,8 +71,7 @@ def short_names(paths: list[str]) -> list[str]:
     + ", ".join(f"{k} {v}" for k, v in DEFAULT_SAMPLES.items())
     + ".",
 )
-@experiment_options("point and scheme", "results/<scenario name>-sweep")
-@click.option("--resume", is_flag=True, help="Keep finished tasks in --out; run the rest.")
+@experiment_options("point and scheme", "tasks", "results/<scenario name>-sweep")
 @click.option(
     "--reps-per-task",
     "chunk",
@@ -95,24 +85,14 @@ def short_names(paths: list[str]) -> list[str]:
     help="When a job-type or tier share is swept, rescale the other shares of its "
     "group so they still add up to 1.",
 )
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no tables.")
-@force_option
 def sweep(
     scenario: str | None,
     params: tuple[str, ...],
     design: str,
     samples: int | None,
-    reps: int | None,
-    seed: int | None,
-    out_dir: Path | None,
-    workers: int | None,
-    scheduler: str | None,
-    connect_timeout: float | None,
-    resume: bool,
+    experiment: ExperimentOptions,
     chunk: int | None,
     rebalance_shares: bool,
-    quiet: bool,
-    force: bool,
 ) -> None:
     """Run every scheme of SCENARIO at every point of a parameter design.
 
@@ -120,63 +100,56 @@ def sweep(
     summary.parquet, summary.csv and manifest.json into --out; finished tasks are kept
     in --out/parts, so an interrupted sweep continues with --resume.
     """
-    from sim.experiment.executor import BackendError
-    from sim.experiment.guard import ResourceError
-    from sim.store.outdir import OutDirError
-    from sim.store.parts import ResumeError
+    from sim.sweep.chunks import Chunk
     from sim.sweep.design import make_design
     from sim.sweep.params import SweepInputError
-    from sim.sweep.runner import Chunk, SweepFailed, run_sweep
+    from sim.sweep.runner import SweepFailed, run_sweep
 
     sc, _ = resolve_scenario(scenario)
-    seed = sc.seed if seed is None else seed
+    seed = sc.seed if experiment.seed is None else experiment.seed
     try:
         dsg = make_design(sc, list(params), design, samples, seed, rebalance_shares)
     except SweepInputError as exc:
         raise BadInput(str(exc)) from None
-    out = out_dir if out_dir is not None else default_out(sc.name, "-sweep", quiet)
-    progress = TaskProgress(quiet, f"{sc.name} sweep: tasks")
+    out = experiment.out(sc.name, "-sweep")
+    progress = experiment.progress(f"{sc.name} sweep: tasks")
 
     def on_task(_chunk: Chunk, ok: bool) -> None:
         progress.advance(ok)
 
-    with sigterm_as_interrupt():
+    def kept() -> str:
+        return (
+            f"Interrupted: {progress.done} of {progress.total} tasks finished and kept "
+            f"in {out}/parts; rerun the same command with --resume to finish."
+        )
+
+    too_large = (
+        f"while running the sweep: it is too large for this machine; "
+        f"finished tasks are kept in {out}/parts"
+    )
+    with experiment_errors(progress, too_large, kept):
         try:
             res = run_sweep(
                 sc,
                 dsg,
                 out,
-                reps,
+                experiment.reps,
                 seed,
-                workers,
-                scheduler,
-                resume,
+                experiment.workers,
+                experiment.scheduler,
+                experiment.resume,
                 chunk,
                 progress.start,
                 on_task,
-                force=force,
-                on_note=lambda text: click.echo(f"Note: {text}", err=True),
-                connect_timeout=connect_timeout,
+                force=experiment.force,
+                on_note=note,
+                connect_timeout=experiment.connect_timeout,
             )
-        except (SweepInputError, ResumeError, BackendError, OutDirError, ResourceError) as exc:
+        except SweepInputError as exc:
             raise BadInput(str(exc)) from None
         except SweepFailed as exc:
             raise click.ClickException(str(exc)) from None
-        except (MemoryError, OverflowError) as exc:
-            raise click.ClickException(
-                f"{type(exc).__name__} while running the sweep: it is too large for this "
-                f"machine; finished tasks are kept in {out}/parts"
-            ) from None
-        except KeyboardInterrupt as exc:
-            interrupted(
-                progress,
-                f"Interrupted: {progress.done} of {progress.total} tasks finished and kept "
-                f"in {out}/parts; rerun the same command with --resume to finish.",
-                exc,
-            )
-        finally:
-            progress.stop()
-    if quiet:
+    if experiment.quiet:
         return
     con = stdout_console()
     con.print(_extremes_table(res.summary, dsg.paths))

@@ -8,6 +8,7 @@ keys, nesting depth, size of numbers) is checked in `sim.config.load`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,3 +26,14 @@ class ConfigModel(BaseModel):
     and rejects unknown keys."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+def check_shares(field: str, one: str, shares: Iterable[float]) -> None:
+    """The shares of a group (contract tiers, job types): at least one `one`, adding up to 1
+    (to 1e-6); ValueError naming `field` otherwise."""
+    shares = list(shares)
+    if not shares:
+        raise ValueError(f"{field}: at least one {one} is required")
+    total = sum(shares)
+    if abs(total - 1.0) > 1e-6:
+        raise ValueError(f"{field}: shares must add up to 1 (they add up to {total:g})")

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sim.config.base import ConfigModel, NonNeg, Pos, Prob
+from sim.config.base import ConfigModel, NonNeg, Pos, Prob, check_shares
 from sim.config.sizing import parse_target
 
 
@@ -43,11 +43,7 @@ class Customers(ConfigModel):
 
     @model_validator(mode="after")
     def _check(self) -> Customers:
-        if not self.tiers:
-            raise ValueError("tiers: at least one tier is required")
-        total = sum(t.share for t in self.tiers.values())
-        if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"tiers: shares must add up to 1 (they add up to {total:g})")
+        check_shares("tiers", "tier", (t.share for t in self.tiers.values()))
         if self.churn_after_bad_experience < self.churn_base:
             raise ValueError(
                 "churn_after_bad_experience must be >= churn_base "
@@ -86,11 +82,7 @@ class Jobs(ConfigModel):
 
     @model_validator(mode="after")
     def _check(self) -> Jobs:
-        if not self.types:
-            raise ValueError("types: at least one job type is required")
-        total = sum(t.share for t in self.types.values())
-        if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"types: shares must add up to 1 (they add up to {total:g})")
+        check_shares("types", "job type", (t.share for t in self.types.values()))
         return self
 
 

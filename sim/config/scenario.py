@@ -74,20 +74,17 @@ class Scenario(ConfigModel):
             )
         if not self.schemes:
             raise ValueError("schemes: at least one pay scheme is required")
-        if self.baseline is not None and self.baseline not in self.schemes:
-            raise ValueError(
-                f"baseline: {self.baseline!r} is not one of the schemes ({', '.join(self.schemes)})"
-            )
-        for name in self.pay_scale:
-            if name not in self.schemes:
-                raise ValueError(
-                    f"pay_scale: {name!r} is not one of the schemes ({', '.join(self.schemes)})"
-                )
-        for name in self.headcount:
-            if name not in self.schemes:
-                raise ValueError(
-                    f"headcount: {name!r} is not one of the schemes ({', '.join(self.schemes)})"
-                )
+        baseline = [] if self.baseline is None else [self.baseline]
+        for field, names in (
+            ("baseline", baseline),
+            ("pay_scale", self.pay_scale),
+            ("headcount", self.headcount),
+        ):
+            for name in names:
+                if name not in self.schemes:
+                    raise ValueError(
+                        f"{field}: {name!r} is not one of the schemes ({', '.join(self.schemes)})"
+                    )
         if self.sizing_target is not None and self.max_technicians < self.workforce.technicians:
             raise ValueError(
                 f"sizing_search.max_technicians ({self.max_technicians}) must be at least "

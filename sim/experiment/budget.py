@@ -26,14 +26,13 @@ A search that does not converge raises `BudgetError`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sim.config.scenario import Scenario
-from sim.experiment.executor import Backend, execute, local_backend
-from sim.metrics.kpis import replication_kpis
-from sim.model.replication import scheme_formula, scheme_scenario, simulate_scheme, world_for
+from sim.experiment.executor import Backend, local_backend
+from sim.experiment.search import SchemeTask, run_round, scheme_kpis
+from sim.model.replication import scheme_formula
 from sim.pay.formula import FIXED_TERMS, PayFormula, formula_for, has_variable_pay, scaled
 
 MAX_FACTOR = 100.0
@@ -65,13 +64,9 @@ class BudgetResult:
 
 
 @dataclass(frozen=True)
-class PayTask:
+class PayTask(SchemeTask):
     """One replication of one scheme at one factor on its variable pay."""
 
-    scenario: Scenario
-    seed: int
-    replication: int
-    scheme: str
     factor: float
 
     @property
@@ -86,14 +81,7 @@ def _evaluate(
     sc: Scenario, seed: int, rep: int, name: str, factor: float
 ) -> tuple[float, float, float]:
     """(pay per tech-day, fixed pay, total pay) of one scheme at one factor, one replication."""
-    world = world_for(sc, seed, rep)
-    ref = None
-    base = sc.baseline_scheme
-    if sc.attrition.enabled and sc.attrition.reference == "baseline" and name != base:
-        ref = simulate_scheme(sc, world, base)[1].reference_pay
-    formula = _formula(sc, name, factor)
-    formula, out = simulate_scheme(sc, world, name, ref, formula)
-    kpis, techs = replication_kpis(scheme_scenario(sc, name), out, formula)
+    formula, kpis, techs = scheme_kpis(sc, seed, rep, name, _formula(sc, name, factor))
     # the part of pay the factor does not scale (none when the formula is scaled whole)
     fixed = 0.0
     if has_variable_pay(formula):
@@ -115,35 +103,26 @@ def _mean_pay(
     backend: Backend,
 ) -> dict[tuple[str, float], tuple[float, float]]:
     """Mean pay per tech-day and its fixed part, for every (scheme, factor)."""
-    tasks = [PayTask(scenario, seed, rep, name, f) for name, f in points for rep in range(reps)]
-    found: dict[str, tuple[float, float, float]] = {}
 
-    def keep(task: PayTask, result: tuple[float, float, float]) -> None:
-        found[task.key] = result
+    def task(point: tuple[str, float], rep: int) -> PayTask:
+        return PayTask(scenario, seed, rep, *point)
 
-    execute(tasks, PayTask.run, backend, keep)
-    results = [found[t.key] for t in tasks]  # in task order: the sums below keep their order
     out = {}
-    for k, (name, f) in enumerate(points):
-        rows = results[k * reps : (k + 1) * reps]
+    for point, rows in run_round(points, reps, task, PayTask.run, backend).items():
         pay = sum(r[0] for r in rows) / reps
         share_fixed = sum(r[1] for r in rows) / max(sum(r[2] for r in rows), 1e-12)
-        out[(name, f)] = (pay, pay * share_fixed)
+        out[point] = (pay, pay * share_fixed)
     return out
 
 
 def find_factors(
-    scenario: Scenario,
-    seed: int | None = None,
-    backend: Backend | None = None,
-    replications: int | None = None,
-    on_round: Callable[[int], None] | None = None,
+    scenario: Scenario, seed: int | None = None, backend: Backend | None = None
 ) -> BudgetResult:
     """The budget-neutral factor of every non-baseline scheme (see the module doc), its
     simulations on `backend` (in this process when None)."""
     bs = scenario.budget_search
     seed = scenario.seed if seed is None else seed
-    reps = bs.replications if replications is None else replications
+    reps = bs.replications
     base = scenario.baseline_scheme
     names = [n for n in scenario.schemes if n != base]
     backend = backend or local_backend(1)
@@ -161,8 +140,6 @@ def find_factors(
                 "budget-neutral search did not converge within "
                 f"{bs.max_iterations} iterations for {', '.join(todo)}"
             )
-        if on_round:
-            on_round(rounds)
         points = [(n, _next_factor(hist[n], target)) for n in todo]
         res = _mean_pay(scenario, seed, reps, points, backend)
         for n, f in points:
@@ -206,13 +183,10 @@ def _next_factor(hist: list[tuple[float, float, float]], target: float) -> float
 
 
 def neutralise(
-    scenario: Scenario,
-    seed: int | None = None,
-    backend: Backend | None = None,
-    replications: int | None = None,
+    scenario: Scenario, seed: int | None = None, backend: Backend | None = None
 ) -> tuple[Scenario, BudgetResult]:
     """The scenario with `pay_scale` set to the budget-neutral factors, and the search."""
-    res = find_factors(scenario, seed, backend, replications)
+    res = find_factors(scenario, seed, backend)
     scale = {
         **{k: v for k, v in scenario.pay_scale.items() if k == scenario.baseline_scheme},
         **res.factors,

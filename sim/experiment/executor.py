@@ -4,7 +4,7 @@ A *task* is a frozen, picklable value holding every input of a pure function (a 
 `Scenario`, a seed, replications ...), with a `key` naming it and a `run` method computing
 its result: `execute(tasks, ReplicationTask.run, backend, on_done)`. A run's replications,
 the budget-neutral search's pay evaluations and a sweep's chunks are such tasks
-(`sim.experiment.tasks`, `sim.experiment.budget`, `sim.sweep.runner`), so they all share
+(`sim.experiment.tasks`, `sim.experiment.budget`, `sim.sweep.chunks`), so they all share
 this loop and its backends:
 
 - *inline*: in this process, one task at a time (one worker; no pool to start);
@@ -27,7 +27,7 @@ import contextlib
 import os
 import signal
 from collections import Counter, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -203,8 +203,29 @@ def choose_backend(
     """Dask when a scheduler address is given (or DASK_SCHEDULER_ADDRESS), else local.
 
     `timeout`: seconds to wait for the scheduler (CONNECT_TIMEOUT when None)."""
-    address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    address = scheduler_address(scheduler)
     return dask_backend(address, timeout) if address else local_backend(workers)
+
+
+def scheduler_address(scheduler: str | None) -> str | None:
+    """The Dask scheduler's address: `scheduler`, else DASK_SCHEDULER_ADDRESS; None: none."""
+    return scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+
+
+@contextlib.contextmanager
+def backend_for(
+    backend: Backend | None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    timeout: float | None = None,
+) -> Iterator[Backend]:
+    """`backend` when given (its owner closes it), else one from `choose_backend`, closed
+    at the end of the block: how an experiment gets the backend its tasks run on."""
+    if backend is not None:
+        yield backend
+        return
+    with choose_backend(workers, scheduler, timeout) as own:
+        yield own
 
 
 @dataclass

@@ -13,7 +13,6 @@ SHA-256 of every result file and part ("checksums"), which `sim.store.results` c
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ import pandas as pd
 
 from sim.config.scenario import Scenario
 from sim.experiment.budget import neutralise
-from sim.experiment.executor import Backend, choose_backend, execute
+from sim.experiment.executor import Backend, backend_for, execute, scheduler_address
 from sim.experiment.guard import check_run
 from sim.experiment.sizing import size_workforce
 from sim.experiment.tasks import (
@@ -144,18 +143,16 @@ def run_scenario(
     `force`."""
     reps = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
-    address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
-    check_run(scenario, reps, workers, backend is None and not address, force)
+    local = backend is None and not scheduler_address(scheduler)
+    check_run(scenario, reps, workers, local, force)
     check_out_dir(Path(out_dir), "run", scenario.name, resume, force)
-    own = backend is None
-    backend = backend or choose_backend(workers, scheduler, connect_timeout)
-    try:
+    with backend_for(backend, workers, scheduler, connect_timeout) as live:
         search_info: dict[str, Any] = {}
         if budget_neutral or scenario.budget_neutral:
-            scenario, found = neutralise(scenario, seed, backend)
+            scenario, found = neutralise(scenario, seed, live)
             search_info["budget_neutral"] = found.manifest()
         if scenario.sizing_target is not None:
-            scenario, sized = size_workforce(scenario, seed, backend)
+            scenario, sized = size_workforce(scenario, seed, live)
             search_info["sizing"] = sized.manifest()
         return _run(
             scenario,
@@ -163,15 +160,12 @@ def run_scenario(
             reps,
             seed,
             resume,
-            backend,
+            live,
             on_done,
             on_start,
             search_info,
             on_note or (lambda _text: None),
         )
-    finally:
-        if own:
-            backend.close()
 
 
 def _run(

@@ -37,21 +37,14 @@ the run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sim.config.scenario import Scenario
 from sim.config.sizing import SizingTarget
-from sim.experiment.executor import Backend, execute, local_backend
-from sim.metrics.kpis import replication_kpis
-from sim.model.replication import (
-    needs_baseline_first,
-    resolve_steady,
-    scheme_scenario,
-    simulate_scheme,
-    world_for,
-)
+from sim.experiment.executor import Backend, local_backend
+from sim.experiment.search import SchemeTask, run_round, scheme_kpis
+from sim.model.replication import needs_baseline_first, resolve_steady
 
 
 class SizingError(ValueError):
@@ -86,13 +79,9 @@ class SizingResult:
 
 
 @dataclass(frozen=True)
-class SizingTask:
+class SizingTask(SchemeTask):
     """One replication of one scheme with one headcount: its KPI."""
 
-    scenario: Scenario
-    seed: int
-    replication: int
-    scheme: str
     technicians: int
     kpi: str
 
@@ -109,14 +98,7 @@ class SizingTask:
 def evaluate(sc: Scenario, seed: int, rep: int, name: str, n: int, kpi: str) -> float:
     """The KPI `kpi` of replication `rep` of scheme `name` run with `n` technicians."""
     sc = sc.model_copy(update={"headcount": {**sc.headcount, name: n}})
-    world = world_for(sc, seed, rep)
-    ref = None
-    base = sc.baseline_scheme
-    if needs_baseline_first(sc) and name != base:
-        ref = simulate_scheme(sc, world, base)[1].reference_pay
-    formula, out = simulate_scheme(sc, world, name, ref)
-    kpis, _techs = replication_kpis(scheme_scenario(sc, name), out, formula)
-    return float(kpis[kpi])
+    return float(scheme_kpis(sc, seed, rep, name)[1][kpi])
 
 
 @dataclass
@@ -158,11 +140,7 @@ class _Bracket:
 
 
 def find_headcounts(
-    scenario: Scenario,
-    seed: int | None = None,
-    backend: Backend | None = None,
-    replications: int | None = None,
-    on_round: Callable[[int], None] | None = None,
+    scenario: Scenario, seed: int | None = None, backend: Backend | None = None
 ) -> SizingResult:
     """The smallest headcount of every scheme that meets `workforce.sizing` (see the module
     doc), its simulations on `backend` (in this process when None)."""
@@ -170,7 +148,7 @@ def find_headcounts(
     if target is None:
         raise SizingError("workforce.sizing is 'fixed': there is no target to size to")
     seed = scenario.seed if seed is None else seed
-    reps = scenario.sizing_search.replications if replications is None else replications
+    reps = scenario.sizing_search.replications
     backend = backend or local_backend(1)
     # resolve a steady acquisition rate once: the same world for every candidate
     sc = resolve_steady(scenario, seed).model_copy(update={"headcount": {}})
@@ -182,14 +160,10 @@ def find_headcounts(
         groups = [[base], [n for n in names if n != base]]
     found: dict[str, int] = {}
     brackets = {n: _Bracket(nominal, bound) for n in names}
-    rounds = 0
     for group in groups:
         sc_group = sc.model_copy(update={"headcount": dict(found)})
         todo = list(group)
         while todo:
-            rounds += 1
-            if on_round:
-                on_round(rounds)
             points = [(s, brackets[s].next()) for s in todo]
             means = _mean_kpi(sc_group, seed, reps, points, target.kpi, backend)
             for s, n in points:
@@ -228,31 +202,21 @@ def _mean_kpi(
     backend: Backend,
 ) -> dict[tuple[str, int], float]:
     """The mean KPI over replications 0..reps-1 of every (scheme, headcount)."""
-    tasks = [
-        SizingTask(scenario, seed, rep, name, n, kpi) for name, n in points for rep in range(reps)
-    ]
-    found: dict[str, float] = {}
 
-    def keep(task: SizingTask, result: float) -> None:
-        found[task.key] = result
+    def task(point: tuple[str, int], rep: int) -> SizingTask:
+        return SizingTask(scenario, seed, rep, *point, kpi)
 
-    execute(tasks, SizingTask.run, backend, keep)
-    out = {}
-    for name, n in points:
-        values = [found[t.key] for t in tasks if (t.scheme, t.technicians) == (name, n)]
-        out[(name, n)] = sum(values) / reps  # in replication order: the same sum everywhere
-    return out
+    results = run_round(points, reps, task, SizingTask.run, backend)
+    # in replication order: the same sum everywhere
+    return {point: sum(values) / reps for point, values in results.items()}
 
 
 def size_workforce(
-    scenario: Scenario,
-    seed: int | None = None,
-    backend: Backend | None = None,
-    replications: int | None = None,
+    scenario: Scenario, seed: int | None = None, backend: Backend | None = None
 ) -> tuple[Scenario, SizingResult]:
     """The scenario with `headcount` set to each scheme's smallest headcount meeting the
     target, and the search."""
-    res = find_headcounts(scenario, seed, backend, replications)
+    res = find_headcounts(scenario, seed, backend)
     data = scenario.model_dump(mode="python")
     data["headcount"] = dict(res.headcount)
     return Scenario.model_validate(data), res

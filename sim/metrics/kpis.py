@@ -103,24 +103,29 @@ def present_days(scenario: Scenario, out: Output, t0: float, t1: float) -> np.nd
 
 
 def tech_counts(
-    scenario: Scenario, out: Output, events: dict[str, TermEvents] | None = None
+    scenario: Scenario,
+    out: Output,
+    events: dict[str, TermEvents] | None = None,
+    overtime_hours: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """The pay-term counts of every technician over the measured period (sim.pay.ledger);
-    `events`: the visits' `term_events`, if already computed."""
+    `events`, `overtime_hours`: the visits' `term_events` and each technician's overtime
+    (`overtime_by_tech`), if already computed."""
     n_tech = scenario.workforce.technicians
     W = scenario.warmup_days * HOURS_PER_DAY
     H = scenario.horizon_days * HOURS_PER_DAY
     v = visit_columns(out)
     if events is None:
         events = term_events(v, scenario.callback_window_days * HOURS_PER_DAY)
+    if overtime_hours is None:
+        overtime_hours = overtime_by_tech(scenario, v, n_tech, W, H)
     days = present_days(scenario, out, W, H)
     wf = scenario.workforce
     counts = {
         "days": days,
         # paid hours: the shift hours in post, and each hour past the shift end at the
         # overtime multiplier (docs/model.md, "Overtime")
-        "hours": days * wf.shift_hours
-        + wf.overtime_pay_multiplier * overtime_by_tech(scenario, v, n_tech, W, H),
+        "hours": days * wf.shift_hours + wf.overtime_pay_multiplier * overtime_hours,
         **counts_in(events, n_tech, W, H),
         "retained_value": _retained_value(scenario, out, v, n_tech, W, H),
     }
@@ -241,13 +246,13 @@ def replication_kpis(
     tm_revenue = tm_jobs * scenario.time_and_materials.revenue_per_job
     revenue = contract_revenue + tm_revenue
 
-    counts = tech_counts(scenario, out, events)
+    ot_by_tech = overtime_by_tech(scenario, v, n_tech, W, H)
+    counts = tech_counts(scenario, out, events, ot_by_tech)
     comps = formula.components(counts)
     pay = formula.pay(counts)
     total_pay = float(pay.sum())
     tech_days = float(counts["days"].sum())  # shift days less vacancies
     busy = float((v["t_done"] - v["t_start"])[meas].sum())
-    ot_by_tech = overtime_by_tech(scenario, v, n_tech, W, H)
     ot_hours = float(ot_by_tech.sum())
     labour = total_pay * (1.0 + wf.labour_overhead)  # pay and the employer's cost on it
     truck_costs = wf.cost_per_visit * n_visits

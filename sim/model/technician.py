@@ -17,12 +17,14 @@ and keeps the per-visit work inline; the rare paths are methods of `VisitRules`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from simpy.events import ProcessGenerator
+from simpy.events import Event, ProcessGenerator
 
 from sim.config.base import HOURS_PER_DAY
 from sim.model.context import Context
+from sim.model.state import Job
 from sim.world import quality
 from sim.world.draws import VISIT_SLOTS, extra_slot, float_view
 from sim.world.records import (
@@ -79,6 +81,30 @@ class VisitRules:
                         pp, pd = quality.promoter_detractor(nps, unres, rep, late, rushed)
                         table.append((float(pp), 1.0 - float(pd)))
         return table
+
+    def repair(
+        self, i: int, p: int, k: int, j: int, tp: float, fp: list[float], dp: float, rp: float
+    ) -> tuple[float, float, int, float, int, float, float]:
+        """Visit k (from 0) of technician i to problem p of job type j, a repair: its travel
+        and on-site hours, outcome, callback delay, whether it felt rushed, and the survey
+        uniforms, from the visit's pre-drawn numbers, the on-site time per drawn hour (tp,
+        thoroughness / pace) and the technician's probabilities of fix (per job type),
+        detection and a rushed feel."""
+        if k < VISIT_SLOTS:
+            s_dur, s_tr, s_part, s_fix, s_det, s_cb, s_rush, s_surv, s_score = self.slots
+            dur, tr, u_part = s_dur[p, k], s_tr[p, k], s_part[p, k]
+            u_fix, u_det, cb_delay = s_fix[p, k], s_det[p, k], s_cb[p, k]
+            u_rush, u_surv, u_score = s_rush[p, k], s_surv[p, k], s_score[p, k]
+        else:  # beyond the pre-drawn slots (rare)
+            dur, tr, u_part, u_fix, u_det, cb_delay, u_rush, u_surv, u_score = self.extra(j)
+        if k == 0 and u_part >= self.part_on_van[j]:
+            outcome, work = PART_MISSING, self.diag * tp * dur
+        else:
+            outcome = FIXED if u_fix < fp[j] else NOT_FIXED if u_det < dp else LOOKED_FIXED
+            if self.closure and outcome == NOT_FIXED:
+                outcome = self.closed(i, p, k)
+            work = tp * dur
+        return tr, work, outcome, cb_delay, 1 if u_rush < rp else 0, u_surv, u_score
 
     def extra(self, j: int) -> Draws:
         """The numbers of a visit beyond the pre-drawn slots (rare), drawn now."""
@@ -146,39 +172,24 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
     """Technician slot i: on shift and present, take a job, travel, work, record the visit.
     Before it takes a job and after each visit it applies the arrivals and renewals due
     before now (`sim.model.arrivals`); when it goes idle, the next arrival may wake it."""
-    env, cal, crew, jobs, accounts = ctx.env, ctx.cal, ctx.crew, ctx.jobs, ctx.accounts
-    take, queues, idle, timeout = ctx.dispatcher.take, jobs.queues, jobs.idle, env.timeout
-    visits, bad, dynamic = ctx.out.visits, accounts.bad, ctx.dynamic
+    env, crew, jobs, accounts = ctx.env, ctx.crew, ctx.jobs, ctx.accounts
+    timeout, visits, bad, dynamic = env.timeout, ctx.out.visits, accounts.bad, ctx.dynamic
+    next_job, repair = job_taker(ctx, rules, arrivals, i), rules.repair
     f_t, f_cust, f_type = rules.problems
-    s_dur, s_tr, s_part, s_fix, s_det, s_cb, s_rush, s_surv, s_score = rules.slots
-    part_on_van, diag, closure = rules.part_on_van, rules.diag, rules.closure
+    s_dur, s_tr = rules.slots[:2]
     resp_rate, survey_p = rules.response_rate, rules.survey_p
     theta, fp, dp, rp = crew.th[i], crew.fixp[i], crew.detp[i], crew.rushp[i]
     tp = crew.tp[i]  # on-site time per drawn hour: thoroughness / pace
-    w = ctx.world
-    tm_first, planned_first, capped = w.tm_first, w.planned_first, rules.cap is not None
-    cap, shift_until = rules.cap or 0.0, cal.on_shift_until
+    tm_first, planned_first = ctx.world.tm_first, ctx.world.planned_first
     while True:
         now = env.now
+        job = next_job(now)
+        if not isinstance(job, tuple):  # an event: the technician waits for it
+            yield job
+            continue
         if dynamic:
-            if now < crew.present_from[i]:  # the slot stands vacant
-                yield timeout(crew.present_from[i] - now)
-                continue
             theta, fp, dp, rp = crew.th[i], crew.fixp[i], crew.detp[i], crew.rushp[i]
             tp = crew.tp[i]
-        end = shift_until(now)
-        if end is None:
-            yield timeout(cal.next_start(now) - now)
-            continue
-        if arrivals.due < now:
-            arrivals.until(now)
-        # with an overtime cap, the hours left to the cap and to the shift end
-        job = take(i, queues, now, end + cap - now, end - now) if capped else take(i, queues, now)
-        if job is None:
-            ev = idle[i] = env.event()
-            arrivals.watch()
-            yield ev
-            continue
         jobs.count(now, -1)
         p, visit_no, t_ready, deadline, caused_by, is_cb = job
         if deadline < now and tm_first <= p < planned_first and visit_no == 1:
@@ -188,19 +199,9 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
         if p >= planned_first:  # a planned visit: no fault to fix, no survey
             tr, work, outcome = s_tr[p, 0], tp * s_dur[p, 0], MAINTAINED
         else:
-            if k < VISIT_SLOTS:
-                dur, tr, u_part = s_dur[p, k], s_tr[p, k], s_part[p, k]
-                u_fix, u_det, cb_delay = s_fix[p, k], s_det[p, k], s_cb[p, k]
-                u_rush, u_surv, u_score = s_rush[p, k], s_surv[p, k], s_score[p, k]
-            else:  # beyond the pre-drawn slots (rare)
-                dur, tr, u_part, u_fix, u_det, cb_delay, u_rush, u_surv, u_score = rules.extra(j)
-            if k == 0 and u_part >= part_on_van[j]:
-                outcome, work = PART_MISSING, diag * tp * dur
-            else:
-                outcome = FIXED if u_fix < fp[j] else NOT_FIXED if u_det < dp else LOOKED_FIXED
-                if closure and outcome == NOT_FIXED:
-                    outcome = rules.closed(i, p, k)
-                work = tp * dur
+            tr, work, outcome, cb_delay, rushed, u_surv, u_score = repair(
+                i, p, k, j, tp, fp, dp, rp
+            )
         arrive = now + tr
         jobs.in_service += 1
         yield timeout(tr + work)
@@ -216,7 +217,6 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
             continue
         c = f_cust[p]
         late = 1 if arrive > deadline else 0
-        rushed = 1 if u_rush < rp else 0
         unresolved = 1 if outcome in (PART_MISSING, NOT_FIXED) else 0
         repeat = 1 if k else 0
         survey = NO_RESPONSE
@@ -230,3 +230,35 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
         # the `Visit` row, one tuple literal (the cheapest way to build it)
         visits.append((p, c, visit_no, i, j, f_t[p], t_ready, now, arrive, done, outcome, late,
                        rushed, survey, caused_by, 1 if is_cb else 0, nxt, theta))  # fmt: skip
+
+
+def job_taker(
+    ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int
+) -> Callable[[float], Job | Event]:
+    """Technician slot i's next job at `now`, `next_job(now)`: the job it takes (the
+    dispatcher's choice, after the arrivals and renewals due before now), or the event to
+    wait for first: the end of a vacancy (with attrition), the next shift start, or, idle
+    on shift, a wake-up by the next arrival (`Arrivals.watch`). A closure over what it
+    reads, as fast as the loop it was part of."""
+    env, cal, crew, jobs = ctx.env, ctx.cal, ctx.crew, ctx.jobs
+    take, queues, idle, timeout = ctx.dispatcher.take, jobs.queues, jobs.idle, env.timeout
+    dynamic, capped, cap = ctx.dynamic, rules.cap is not None, rules.cap or 0.0
+    shift_until = cal.on_shift_until
+
+    def next_job(now: float) -> Job | Event:
+        if dynamic and now < crew.present_from[i]:  # the slot stands vacant
+            return timeout(crew.present_from[i] - now)
+        end = shift_until(now)
+        if end is None:
+            return timeout(cal.next_start(now) - now)
+        if arrivals.due < now:
+            arrivals.until(now)
+        # with an overtime cap, the hours left to the cap and to the shift end
+        job = take(i, queues, now, end + cap - now, end - now) if capped else take(i, queues, now)
+        if job is not None:
+            return job
+        ev = idle[i] = env.event()
+        arrivals.watch()
+        return ev
+
+    return next_job

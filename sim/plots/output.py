@@ -1,9 +1,10 @@
 """The figures of a results directory, and their files.
 
-`figures(results)` yields the figures the data allow (the run figures of `sim.plots.run`, or
-the sweep figures of `sim.plots.sweep`), one at a time, in the house style; `render` turns
-one into PNG, SVG or PDF bytes without creation dates (the same results give the same
-files); `write_plots` saves them into `RESULTS/plots/`.
+`figures(results)` yields the figures the data allow, one at a time, in the house style:
+the run figures (`RUN_FIGURES`, from `sim.plots.run`, `margin`, `over_time` and `pay`) or
+the sweep figures of `sim.plots.sweep`; `render` turns one into PNG, SVG or PDF bytes
+without creation dates (the same results give the same files); `write_plots` saves them
+into `RESULTS/plots/`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,16 @@ from pathlib import Path
 
 import matplotlib as mpl
 
-from sim.plots.run import RUN_FIGURES
+from sim.plots.margin import fig_margin_decomposition
+from sim.plots.over_time import fig_customers_over_time, fig_thoroughness_over_time
+from sim.plots.pay import fig_tech_pay_change
+from sim.plots.run import (
+    fig_business_outcomes,
+    fig_kpi_comparison,
+    fig_paired_differences,
+    fig_quits,
+    fig_tradeoff,
+)
 from sim.plots.style import STYLE, FigureMaker, FigureSpec
 from sim.plots.sweep import sweep_figures
 from sim.store.files import atomic_write_bytes
@@ -22,6 +32,18 @@ from sim.store.results import Results, load_results
 
 DPI = 150
 FORMATS = ("png", "svg", "pdf")
+#: The figures of a run, in order (each is skipped when its data are absent).
+RUN_FIGURES: tuple[FigureMaker, ...] = (
+    fig_kpi_comparison,
+    fig_paired_differences,
+    fig_margin_decomposition,
+    fig_business_outcomes,
+    fig_tradeoff,
+    fig_customers_over_time,
+    fig_tech_pay_change,
+    fig_thoroughness_over_time,
+    fig_quits,
+)
 
 
 def figures(res: Results) -> Iterator[FigureSpec]:

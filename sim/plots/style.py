@@ -52,6 +52,12 @@ STYLE: dict[RcKeyType, str | float | bool] = {
 }
 
 
+def reps_text(res: Results) -> str:
+    """ "20 replications" (or "replications" when the manifest does not say)."""
+    r = res.replications
+    return f"{r} replications" if r else "replications"
+
+
 def present_kpis(res: Results, candidates: tuple[KPI, ...] = FIGURE_KPIS) -> list[KPI]:
     """The candidate KPIs that summary.csv holds, in order."""
     present = set(res.summary["kpi"])

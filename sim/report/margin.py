@@ -14,7 +14,7 @@ import pandas as pd
 from sim.metrics.catalogue import KPIS, MARGIN
 from sim.plots.margin import part_label
 from sim.report.document import Block, Cell, FigureBlock, Paragraph, Section, Table
-from sim.report.text import diff_decimals, num, scheme_cell, significant
+from sim.report.text import diff_cell, diff_decimals, num, scheme_head
 from sim.store.results import Results
 
 KIND = MARGIN.kind
@@ -61,25 +61,14 @@ def margin_sentence(res: Results, table: pd.DataFrame | None, scheme: str) -> st
 def margin_table(res: Results, table: pd.DataFrame) -> Table:
     """Rows: the parts, then the margin difference; one column per scheme; mean and [CI]."""
     schemes = list(dict.fromkeys(table["scheme"]))
-    head = [Cell("Part of the margin difference")] + [scheme_cell(res, s) for s in schemes]
-    for c in head[1:]:
-        c.cls = "num"
+    head = scheme_head(res, "Part of the margin difference", schemes)
     rows = []
     order = table.drop_duplicates("kpi")
     for kpi, sign in zip(order["kpi"].astype(str), order["sign"].astype(int)):
         row = [Cell(f"{part_label(kpi, sign)}, $")]
         for s in schemes:
             r = table[(table["scheme"] == s) & (table["kpi"] == kpi)].iloc[0]
-            lo, hi = r["diff_ci_low"], r["diff_ci_high"]
-            dd = diff_decimals(KIND, lo, hi)
-            sig = significant(lo, hi)
-            row.append(
-                Cell(
-                    num(r["diff_mean"], KIND, True, dec=dd) + ("" if sig else " n.s."),
-                    "num sig" if sig else "num ns",
-                    sub=f"[{num(lo, KIND, True, dec=dd)}, {num(hi, KIND, True, dec=dd)}]",
-                )
-            )
+            row.append(diff_cell(r["diff_mean"], r["diff_ci_low"], r["diff_ci_high"], KIND))
         rows.append(row)
     return Table(
         head,

@@ -25,15 +25,16 @@ from sim.report.document import (
 from sim.report.margin import margin_sentence
 from sim.report.text import (
     capitalise,
+    diff_cell,
     diff_decimals,
     is_nan,
     kpi_label,
     num,
     report_kpis,
     scheme_cell,
+    scheme_head,
     share_text,
     significant,
-    summary_row,
     zero_everywhere,
 )
 from sim.store.pay_changes import PAY_TOLERANCE, pay_change_summary
@@ -42,7 +43,7 @@ from sim.store.results import Results
 
 def change_clause(res: Results, scheme: str, k: KPI) -> str | None:
     """ "raises first-time fix from 74.0% to 83.7% (+9.7 pts, 95% CI +9.2 to +10.2)"."""
-    r, b = summary_row(res, scheme, k.name), summary_row(res, res.baseline, k.name)
+    r, b = res.summary_row(scheme, k.name), res.summary_row(res.baseline, k.name)
     if r is None or b is None or "diff_mean" not in r.index:
         return None
     lab, kind = k.label, k.kind
@@ -79,7 +80,7 @@ def _at_a_glance(res: Results) -> list[str]:
     for k in report_kpis(res):
         if k not in SUMMARY_KPIS or k.better == "neither" or zero_everywhere(res, k):
             continue
-        rows = [(s, summary_row(res, s, k.name)) for s in res.schemes]
+        rows = [(s, res.summary_row(s, k.name)) for s in res.schemes]
         vals = [(s, float(r["mean"])) for s, r in rows if r is not None and not is_nan(r["mean"])]
         if not vals:
             continue
@@ -190,17 +191,13 @@ def run_summary_section(
 
 def kpi_tables(res: Results) -> list[Table]:
     kpis = report_kpis(res)
-    head = [Cell("KPI")] + [
-        scheme_cell(res, s, " (baseline)" if s == res.baseline else "") for s in res.schemes
-    ]
-    for c in head[1:]:
-        c.cls = "num"
+    head = scheme_head(res, "KPI", res.schemes, mark_baseline=True)
     rows = []
     for k in kpis:
         kind = k.kind
         row = [Cell(kpi_label(k))]
         for s in res.schemes:
-            r = summary_row(res, s, k.name)
+            r = res.summary_row(s, k.name)
             if r is None:
                 row.append(Cell("n/a", "num"))
                 continue
@@ -224,28 +221,17 @@ def kpi_tables(res: Results) -> list[Table]:
     ]
     others = [s for s in res.schemes if s != res.baseline]
     if others and "diff_mean" in res.summary.columns:
-        head = [Cell("KPI")] + [scheme_cell(res, s) for s in others]
-        for c in head[1:]:
-            c.cls = "num"
+        head = scheme_head(res, "KPI", others)
         rows = []
         for k in kpis:
             kind = k.kind
             row = [Cell(kpi_label(k, diff=True))]
             for s in others:
-                r = summary_row(res, s, k.name)
+                r = res.summary_row(s, k.name)
                 if r is None:
                     row.append(Cell("n/a", "num"))
                     continue
-                lo, hi = r["diff_ci_low"], r["diff_ci_high"]
-                dd = diff_decimals(kind, lo, hi)
-                sig = significant(lo, hi)
-                row.append(
-                    Cell(
-                        num(r["diff_mean"], kind, True, dec=dd) + ("" if sig else " n.s."),
-                        "num sig" if sig else "num ns",
-                        sub=f"[{num(lo, kind, True, dec=dd)}, {num(hi, kind, True, dec=dd)}]",
-                    )
-                )
+                row.append(diff_cell(r["diff_mean"], r["diff_ci_low"], r["diff_ci_high"], kind))
             rows.append(row)
         out.append(
             Table(

@@ -11,7 +11,7 @@ from sim.report.text import (
     kpi_label,
     num,
     report_kpis,
-    scheme_cell,
+    scheme_head,
     zero_everywhere,
 )
 from sim.store.results import Results
@@ -84,11 +84,7 @@ def sweep_summary_section(res: Results) -> Section:
 
 def sweep_tables(res: Results) -> list[Table]:
     s = res.summary
-    head = [Cell("KPI")] + [
-        scheme_cell(res, x, " (baseline)" if x == res.baseline else "") for x in res.schemes
-    ]
-    for c in head[1:]:
-        c.cls = "num"
+    head = scheme_head(res, "KPI", res.schemes, mark_baseline=True)
     rows = []
     for k in report_kpis(res):
         row = [Cell(kpi_label(k))]

@@ -1,6 +1,6 @@
 """The report's numbers and words: numbers typeset, KPI labels with their units,
-significance, and the lookups every section shares (the report's KPIs, a summary row, a
-scheme's table cell).
+significance, and the pieces every section shares (the report's KPIs, a scheme's table
+cell and header, a paired difference's cell).
 
 Numbers are written by the kinds of `sim.metrics.catalogue` (pct, num1, num2, money, money0)
 with its decimals; a minus is U+2212, a difference of a share is in points.
@@ -9,8 +9,6 @@ with its decimals; a minus is U+2212, a difference of a share is in points.
 from __future__ import annotations
 
 import math
-
-import pandas as pd
 
 from sim.metrics.catalogue import ATTRITION_KPIS, CURRENCY, DECIMALS, KPI, REPORT_KPIS, Kind
 from sim.report.document import Cell
@@ -95,18 +93,32 @@ def zero_everywhere(res: Results, k: KPI) -> bool:
     return not s.loc[s["kpi"] == k.name, "mean"].fillna(0).astype(bool).any()
 
 
-def scheme_cell(res: Results, s: str, suffix: str = "") -> Cell:
-    return Cell(res.label(s) + suffix, "", res.colours.get(s, ""))
+def scheme_cell(res: Results, s: str, suffix: str = "", cls: str = "") -> Cell:
+    return Cell(res.label(s) + suffix, cls, res.colours.get(s, ""))
 
 
-def summary_row(res: Results, scheme: str, kpi: str, point: int | None = None) -> pd.Series | None:
-    """The summary.csv row of (scheme, KPI), at a sweep's `point` if given; None if absent."""
-    s = res.summary
-    m = (s["scheme"] == scheme) & (s["kpi"] == kpi)
-    if point is not None:
-        m &= s["point"] == point
-    rows = s[m]
-    return None if rows.empty else rows.iloc[0]
+def scheme_head(
+    res: Results, first: str, schemes: list[str], mark_baseline: bool = False
+) -> list[Cell]:
+    """A table's header row: `first`, then a numeric column per scheme in its colour
+    (" (baseline)" after the baseline's name with `mark_baseline`)."""
+    return [Cell(first)] + [
+        scheme_cell(res, s, " (baseline)" if mark_baseline and s == res.baseline else "", "num")
+        for s in schemes
+    ]
+
+
+def diff_cell(mean: float, lo: float, hi: float, kind: Kind) -> Cell:
+    """A paired difference: the mean, " n.s." when its 95% CI [lo, hi] includes 0 (class
+    "num ns", else "num sig": bold), and the CI on a second line; decimals enough for the
+    CI (`diff_decimals`)."""
+    dd = diff_decimals(kind, lo, hi)
+    sig = significant(lo, hi)
+    return Cell(
+        num(mean, kind, True, dec=dd) + ("" if sig else " n.s."),
+        "num sig" if sig else "num ns",
+        sub=f"[{num(lo, kind, True, dec=dd)}, {num(hi, kind, True, dec=dd)}]",
+    )
 
 
 def design_method(res: Results) -> str:

@@ -77,6 +77,15 @@ class Results:
     def label(self, scheme: str) -> str:
         return self.labels.get(scheme, scheme)
 
+    def summary_row(self, scheme: str, kpi: str, point: int | None = None) -> pd.Series | None:
+        """The summary row of (scheme, KPI), at a sweep's `point` if given; None if absent."""
+        s = self.summary
+        m = (s["scheme"] == scheme) & (s["kpi"] == kpi)
+        if point is not None:
+            m &= s["point"] == point
+        rows = s[m]
+        return None if rows.empty else rows.iloc[0]
+
 
 def scheme_colours(schemes: list[str]) -> dict[str, str]:
     """Scheme -> colour, by position in the manifest's scheme order."""

@@ -11,21 +11,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import overload
 
 import numpy as np
 
 from sim.config.base import DAYS_PER_YEAR, HOURS_PER_DAY
 from sim.config.parts import JobType
 from sim.config.scenario import Scenario
+from sim.world.accounts import new_accounts, planned_visits
+from sim.world.distributions import draw_duration, draw_intrinsic, lognormal
 from sim.world.quality import max_multiplier
 from sim.world.rng import stream
 
 #: Visits per problem with pre-drawn numbers; later visits draw from the "extra" stream.
 VISIT_SLOTS = 6
-
-#: The shape of an array of draws.
-Shape = int | tuple[int, ...]
 
 
 @dataclass
@@ -99,39 +97,6 @@ def float_view(a: np.ndarray) -> memoryview[float]:
     return b.cast("d", a.shape) if a.size else b.cast("d")
 
 
-@overload
-def lognormal(rng: np.random.Generator, mean: float, cv: float, size: None = None) -> float: ...
-
-
-@overload
-def lognormal(
-    rng: np.random.Generator, mean: float | np.ndarray, cv: float | np.ndarray, size: Shape
-) -> np.ndarray: ...
-
-
-def lognormal(
-    rng: np.random.Generator,
-    mean: float | np.ndarray,
-    cv: float | np.ndarray,
-    size: Shape | None = None,
-) -> float | np.ndarray:
-    """Lognormal draws with mean `mean` and coefficient of variation `cv` > 0 (arrays
-    broadcast; `size` None draws one number)."""
-    s2 = np.log1p(cv * cv)
-    return np.exp(np.log(mean) - s2 / 2.0 + np.sqrt(s2) * rng.standard_normal(size))
-
-
-def draw_duration(
-    rng: np.random.Generator, distribution: str, mean: np.ndarray, cv: np.ndarray, size: Shape
-) -> np.ndarray:
-    """Base on-site hours (before thoroughness) under `jobs.duration_distribution`."""
-    if distribution == "exponential":
-        return rng.exponential(1.0, size) * mean
-    if distribution == "fixed":
-        return np.broadcast_to(mean, size).astype(float).copy()
-    return lognormal(rng, mean, cv, size)
-
-
 def extra_slot(
     rng: np.random.Generator, scenario: Scenario, job: JobType
 ) -> tuple[float, float, float, float, float, float, float, float, float]:
@@ -156,23 +121,6 @@ def extra_slot(
 def n_weeks(scenario: Scenario) -> int:
     """Weeks of the run, the last one possibly partial (week w is [7w, 7w + 7) days)."""
     return math.ceil(scenario.horizon_days / 7.0)
-
-
-def draw_intrinsic(scenario: Scenario, rng: np.random.Generator, size: Shape) -> np.ndarray:
-    """Intrinsic weights on customer outcomes from `behaviour.intrinsic_weight_dist` (whose
-    validator ensures the parameters of its kind are given)."""
-    b = scenario.behaviour
-    d = b.intrinsic_weight_dist
-    if d is None:
-        return np.full(size, b.intrinsic_weight)
-    if d.kind == "fixed":
-        assert d.value is not None
-        return np.full(size, d.value)
-    if d.kind == "uniform":
-        assert d.low is not None and d.high is not None
-        return rng.uniform(d.low, d.high, size)
-    assert d.a is not None and d.b is not None
-    return rng.beta(d.a, d.b, size)
 
 
 def max_hires(scenario: Scenario) -> int:
@@ -248,62 +196,6 @@ SLOT_STREAMS = {
 }
 
 
-def resolved_new_accounts(scenario: Scenario) -> float:
-    """New accounts per year as a number (a "steady" rate must be resolved first, by
-    `sim.model.replication.world_for`)."""
-    rate = scenario.customers.new_accounts_per_year
-    if isinstance(rate, str):
-        raise ValueError(
-            "customers.new_accounts_per_year is 'steady': resolve it with "
-            "sim.model.replication.world_for"
-        )
-    return float(rate)
-
-
-def _new_accounts(
-    scenario: Scenario, seed: int, replication: int, n_terms: int, multiplier: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Accounts that join during the run: join times (sorted), tiers, churn and relational
-    uniforms, and their failures (times, account index from 0)."""
-    c = scenario.customers
-    horizon_h = scenario.horizon_days * HOURS_PER_DAY
-    rate = resolved_new_accounts(scenario)
-    rng = stream(seed, replication, "acquisition")
-    n_new = int(rng.poisson(rate * scenario.horizon_days / DAYS_PER_YEAR)) if rate else 0
-    join = np.sort(rng.uniform(0.0, horizon_h, size=n_new))
-    tiers = list(c.tiers.values())
-    tier = rng.choice(len(tiers), size=n_new, p=np.array([t.share for t in tiers]))
-    churn_u = rng.random((n_new, n_terms))
-    relational_u = rng.random((n_new, n_terms))
-    rng = stream(seed, replication, "new_failures")
-    rate_h = c.failures_per_year * multiplier / (DAYS_PER_YEAR * HOURS_PER_DAY)
-    per = rng.poisson(rate_h * (horizon_h - join)) if n_new else np.zeros(0, dtype=int)
-    who = np.repeat(np.arange(n_new), per)
-    times = rng.uniform(join[who], horizon_h) if len(who) else np.zeros(0)
-    return join, tier, churn_u, relational_u, times, who
-
-
-def _planned(
-    scenario: Scenario, rng: np.random.Generator, tier: np.ndarray, start: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Planned visits of accounts of tiers `tier` that are customers from `start` (h):
-    ready times (sorted), accounts, deadlines."""
-    m = scenario.maintenance
-    horizon_h = scenario.horizon_days * HOURS_PER_DAY
-    per_year = np.array([t.planned_visits_per_year for t in scenario.customers.tiers.values()])
-    n = per_year[tier]
-    period = np.where(n > 0, DAYS_PER_YEAR * HOURS_PER_DAY / np.maximum(n, 1e-12), np.inf)
-    phase = start + rng.uniform(0.0, 1.0, size=len(tier)) * np.where(n > 0, period, 0.0)
-    k = np.where(n > 0, np.ceil((horizon_h - phase) / period), 0).clip(0).astype(int)
-    who = np.repeat(np.arange(len(tier)), k)
-    first = np.cumsum(k) - k
-    due = phase[who] + (np.arange(len(who)) - np.repeat(first, k)) * period[who]
-    half = m.window_days * HOURS_PER_DAY / 2.0
-    ready = np.maximum(due - half, start[who])
-    order = np.argsort(ready, kind="stable")
-    return ready[order], who[order], (due + half)[order]
-
-
 def build_world(scenario: Scenario, seed: int, replication: int) -> World:
     """Draw the scheme-independent world of one replication."""
     c, jobs, wf = scenario.customers, scenario.jobs, scenario.workforce
@@ -335,7 +227,7 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
     )
     join = np.zeros(0)
     if c.new_accounts_per_year != 0.0:
-        join, new_tier, new_churn, new_rel, new_t, new_who = _new_accounts(
+        join, new_tier, new_churn, new_rel, new_t, new_who = new_accounts(
             scenario, seed, replication, n_terms, multiplier
         )
         tier = np.concatenate([tier, new_tier])
@@ -370,7 +262,7 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
         rng = stream(seed, replication, "maintenance")
         keep_u = rng.random(n).tolist()
         start = np.concatenate([np.zeros(c.count), join])
-        ready, who, deadline = _planned(scenario, rng, tier, start)
+        ready, who, deadline = planned_visits(scenario, rng, tier, start)
         n_pl = len(ready)
         dur = draw_duration(
             rng, jobs.duration_distribution if maint.onsite_hours_cv > 0 else "fixed",
