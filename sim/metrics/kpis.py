@@ -98,7 +98,21 @@ def present_days(scenario: Scenario, out: Output, t0: float, t1: float) -> np.nd
     """Shift days in [t0, t1) of every technician slot, less the days it stood vacant."""
     cal = Calendar(scenario)
     n = scenario.workforce.technicians
-    return float(cal.shift_days(t0, t1)) - vacant_shift_days(cal, out.absences, n, t0, t1)
+    days = float(cal.shift_days(t0, t1)) - vacant_shift_days(cal, out.absences, n, t0, t1)
+    return days + present_cover_days(scenario, out, t0, t1) if cal.cover else days
+
+
+def present_cover_days(scenario: Scenario, out: Output, t0: float, t1: float) -> np.ndarray:
+    """Weekend cover shifts in [t0, t1) of every technician slot, less those it stood vacant
+    (docs/model.md, "Weekend cover"); zeros without cover."""
+    cal = Calendar(scenario)
+    days = cal.cover_days(t0, t1)
+    if cal.cover:
+        for tech, a0, a1 in out.absences:
+            lo, hi = max(a0, t0), min(a1, t1)
+            if hi > lo:
+                days[tech] -= cal.cover_days(lo, hi)[tech]
+    return days
 
 
 def tech_counts(
@@ -119,11 +133,23 @@ def tech_counts(
         # paid hours: the shift hours in post, and each hour past the shift end at the
         # overtime multiplier (docs/model.md, "Overtime")
         "hours": days * wf.shift_hours
-        + wf.overtime_pay_multiplier * overtime_by_tech(scenario, v, n_tech, W, H),
+        + wf.overtime_pay_multiplier * overtime_by_tech(scenario, v, n_tech, W, H)
+        + cover_premium_hours(scenario, out, W, H),
         **counts_in(events, n_tech, W, H),
         "retained_value": _retained_value(scenario, out, v, n_tech, W, H),
     }
     return {t: counts[t] for t in PAY_TERMS}
+
+
+def cover_premium_hours(scenario: Scenario, out: Output, W: float, H: float) -> np.ndarray | float:
+    """The premium of each slot's weekend cover shifts in [W, H) in paid hours: a cover hour
+    is paid at the overtime multiplier, and its plain hour is in the shift days already
+    (docs/model.md, "Weekend cover"); 0 without cover."""
+    wf = scenario.workforce
+    if not wf.weekend_cover or wf.overtime_pay_multiplier == 1.0:
+        return 0.0
+    cover = present_cover_days(scenario, out, W, H)
+    return (wf.overtime_pay_multiplier - 1.0) * wf.shift_hours * cover
 
 
 def overtime(scenario: Scenario, v: dict[str, np.ndarray]) -> np.ndarray:

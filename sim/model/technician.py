@@ -156,7 +156,8 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
     theta, fp, dp, rp = crew.th[i], crew.fixp[i], crew.detp[i], crew.rushp[i]
     w = ctx.world
     tm_first, planned_first, capped = w.tm_first, w.planned_first, rules.cap is not None
-    cap, shift_until = rules.cap or 0.0, cal.on_shift_until
+    shifts = cal.for_tech(i)  # the calendar itself unless there is weekend cover
+    cap, shift_until, next_start = rules.cap or 0.0, shifts.on_shift_until, shifts.next_start
     while True:
         now = env.now
         if dynamic:
@@ -166,7 +167,7 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
             theta, fp, dp, rp = crew.th[i], crew.fixp[i], crew.detp[i], crew.rushp[i]
         end = shift_until(now)
         if end is None:
-            yield timeout(cal.next_start(now) - now)
+            yield timeout(next_start(now) - now)
             continue
         if arrivals.due < now:
             arrivals.until(now)
