@@ -33,6 +33,9 @@ class Customers(ConfigModel):
     new_accounts_per_year: NonNeg | Literal["steady"] = 0.0
     # the SLA clock: calendar hours, or business hours (shift hours on working days)
     sla_clock: Literal["calendar", "business"] = "calendar"
+    # referrals: new accounts a promoter (relational NPS 9-10) brings per year; 0 = off
+    # (docs/model.md, "A steady book"; sim.model.referrals)
+    referrals_per_promoter_year: NonNeg = 0.0
     tiers: dict[str, Tier] = Field(
         default_factory=lambda: {
             "gold": Tier(share=0.2, sla_hours=24, annual_value=600),
