@@ -88,6 +88,9 @@ PINNED_KPI_COLUMNS = (
     "downtime_hours_per_failure",
     "availability",
     "technicians_needed",
+    "referred_accounts",
+    "weekend_visits",
+    "weekend_response_hours",
 )
 
 PINNED_VISIT_FIELDS = (

@@ -140,6 +140,10 @@ KPIS: Mapping[str, KPI] = {
             unit="hours"),
         KPI("availability", "availability", "pct", "higher", axis="% of account-hours"),
         KPI("technicians_needed", "technicians", "num1", "lower", unit="technicians"),
+        KPI("referred_accounts", "referred accounts", "num1", "higher", unit="per run"),
+        KPI("weekend_visits", "weekend visits", "num1", "neither", unit="per run"),
+        KPI("weekend_response_hours", "weekend response time", "num2", "lower",
+            unit="hours"),
     )
 }
 # fmt: on

@@ -218,6 +218,28 @@ def _retained_value(
     return credit
 
 
+def referral_and_weekend_kpis(
+    scenario: Scenario, out: Output, v: dict[str, np.ndarray], contract: np.ndarray
+) -> dict[str, float]:
+    """Accounts referred by promoters that joined in [W, H); visits started on non-working
+    days and the mean response to contract repairs ready on one (docs/model.md section 7).
+    `contract`: the measured contract repair visits."""
+    W = scenario.warmup_days * HOURS_PER_DAY
+    H = scenario.horizon_days * HOURS_PER_DAY
+    referred = np.asarray(out.referred_t, dtype=float)
+    cal = Calendar(scenario)
+    done = v["t_done"]
+    weekend = cal.non_working(v["t_start"]) & (done >= W) & (done < H)
+    ready = contract & cal.non_working(v["t_ready"])
+    return {
+        "referred_accounts": float(((referred >= W) & (referred < H)).sum()),
+        "weekend_visits": float(weekend.sum()),
+        "weekend_response_hours": float(np.mean((v["t_arrive"] - v["t_ready"])[ready]))
+        if ready.any()
+        else float("nan"),
+    }
+
+
 def replication_kpis(
     scenario: Scenario, out: Output, formula: PayFormula
 ) -> tuple[dict[str, float], list[dict[str, float]]]:
@@ -334,6 +356,7 @@ def replication_kpis(
         "availability": 1.0 - _ratio(down_h, float(active_h.sum())),
         # the headcount the scheme ran with (its own under workforce.sizing)
         "technicians_needed": float(n_tech),
+        **referral_and_weekend_kpis(scenario, out, v, contract),
     }
     techs = []
     for i in range(n_tech):
