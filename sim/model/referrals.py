@@ -3,15 +3,16 @@
 With `customers.referrals_per_promoter_year` = rho > 0, new accounts are referred at the
 rate
 
-    lambda(t) = min(rho * P(t) / year, lambda_max)
+    lambda(t) = rho * P(t) / year
 
 where P(t) counts the promoters among the accounts that are customers at t: an account
 whose last relational survey answer in the run (at a renewal, docs/model.md section 1)
 was a promoter counts 1; an account that has not yet answered in the run counts the share
 of promoters among the answers so far (before any answer, the relational promoter
-probability of a clean term). The candidates are drawn in advance
+probability of a clean term). P(t) is at most the accounts that are customers, so
+lambda(t) <= lambda_max(t), the rate of the candidates drawn in advance
 (`sim.world.referrals`); `referrals` accepts candidate k at its time t_k if
-u_k * lambda_max < lambda(t_k), with the renewals due before t_k decided first.
+u_k * lambda_max(t_k) < lambda(t_k), with the renewals due before t_k decided first.
 """
 
 from __future__ import annotations
@@ -64,14 +65,14 @@ def referrals(ctx: Context, arrivals: Arrivals) -> ProcessGenerator:
     sc = ctx.scenario
     rate = sc.customers.referrals_per_promoter_year / (DAYS_PER_YEAR * HOURS_PER_DAY)
     first = w.initial_accounts + len(w.join_t)  # the first candidate's account
-    top = w.referral_max
+    top = w.referral_max  # lambda_max at each candidate (sim.world.referrals)
     promoters = Promoters(out.renewals, sc.nps.relational_promoter)
     for k, t in enumerate(w.referral_t):
         yield env.timeout(t - env.now)
         now = env.now
         if arrivals.due < now:
             arrivals.until(now)  # the renewals before now (and the failures in between)
-        if w.referral_u[k] * top < rate * promoters.count(accounts.n_active):
+        if w.referral_u[k] * top[k] < rate * promoters.count(accounts.n_active):
             accounts.active[first + k] = True
             accounts.joined += 1
             out.referred_t.append(t)

@@ -77,7 +77,7 @@ class World:
     # candidate referred accounts (sim.world.referrals), the accounts after those of `join_t`
     referral_t: list[float] = field(default_factory=list)  # when each would join (h)
     referral_u: list[float] = field(default_factory=list)  # its acceptance uniform
-    referral_max: float = 0.0  # lambda_max: candidates per hour
+    referral_max: list[float] = field(default_factory=list)  # lambda_max then, per hour
     # numbers the model derives from the draws alone, computed by the first simulation of
     # the world and shared by the others (e.g. `sim.model.technician.VisitRules.first_deadlines`)
     cache: dict = field(default_factory=dict, repr=False, compare=False)
@@ -356,7 +356,7 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
         jtype = np.concatenate([jtype, new_type])[order]
     ref = None
     if c.referrals_per_promoter_year > 0.0:
-        ref = draw_candidates(scenario, seed, replication, n_terms, multiplier, len(tier))
+        ref = draw_candidates(scenario, seed, replication, n_terms, multiplier, join)
         tier, offset, churn_u, relational_u, times, cust, jtype = _with_candidates(
             ref, term_h, tier, offset, churn_u, relational_u, times, cust, jtype
         )
@@ -403,13 +403,13 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
     skill = np.clip(skill_rng.normal(wf.skill_mean, wf.skill_sd, size=wf.technicians), 0.05, 1.0)
     history_u = stream(seed, replication, "history").random(c.count).tolist()
     history_u += [0.5] * len(join)  # new accounts have no history before the run
-    referrals = {}
+    referrals: dict = {}
     if ref is not None:
         history_u += [0.5] * len(ref.join)
         referrals = {
             "referral_t": ref.join.tolist(),
             "referral_u": ref.accept_u.tolist(),
-            "referral_max": ref.top,
+            "referral_max": ref.top.tolist(),
         }
 
     return World(
