@@ -90,6 +90,9 @@ PINNED_KPI_COLUMNS = (
     "technicians_needed",
     "mean_pace",
     "resolved_per_tech_day",
+    "referred_accounts",
+    "weekend_visits",
+    "weekend_response_hours",
 )
 
 PINNED_VISIT_FIELDS = (

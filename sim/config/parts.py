@@ -33,6 +33,9 @@ class Customers(ConfigModel):
     new_accounts_per_year: NonNeg | Literal["steady"] = 0.0
     # the SLA clock: calendar hours, or business hours (shift hours on working days)
     sla_clock: Literal["calendar", "business"] = "calendar"
+    # referrals: new accounts a promoter (relational NPS 9-10) brings per year; 0 = off
+    # (docs/model.md, "A steady book"; sim.model.referrals)
+    referrals_per_promoter_year: NonNeg = 0.0
     tiers: dict[str, Tier] = Field(
         default_factory=lambda: {
             "gold": Tier(share=0.2, sla_hours=24, annual_value=600),
@@ -103,6 +106,9 @@ class Workforce(ConfigModel):
     # shift end (None: any job may start until the shift ends, with no limit on its end)
     max_overtime_hours: NonNeg | None = None
     overtime_pay_multiplier: NonNeg = 1.5  # hours past the shift end, under hourly pay
+    # technicians on shift on each non-working day, by a rota through the crew; 0 = off
+    # (docs/model.md, "Weekend cover"; sim.world.calendar)
+    weekend_cover: Annotated[int, Field(ge=0)] = 0
     # "fixed" (every scheme runs with `technicians`) or a target such as
     # "sla_compliance >= 0.9": each scheme runs with the smallest headcount meeting it
     # (sim.config.sizing, sim.experiment.sizing)
@@ -118,7 +124,20 @@ class Workforce(ConfigModel):
     def _check(self) -> Workforce:
         if self.shift_start_hour + self.shift_hours > 24.0 and self.shift_hours < 24.0:
             raise ValueError("shift_start_hour + shift_hours must not pass midnight")
+        self._check_cover()
         return self
+
+    def _check_cover(self) -> None:
+        """Weekend cover needs days off to cover, and no more technicians than there are."""
+        if self.weekend_cover and self.days_per_week == 7:
+            raise ValueError(
+                "weekend_cover needs non-working days to cover (days_per_week is 7); set it to 0"
+            )
+        if self.weekend_cover > self.technicians:
+            raise ValueError(
+                f"weekend_cover ({self.weekend_cover}) must not exceed technicians "
+                f"({self.technicians})"
+            )
 
 
 # --------------------------------------------------------------------------- work beyond repairs

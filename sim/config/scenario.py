@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from sim.config.base import ConfigModel, NonNeg, Pos
+from sim.config.base import DAYS_PER_YEAR, ConfigModel, NonNeg, Pos
 from sim.config.parts import (
     NPS,
     Attrition,
@@ -23,6 +23,9 @@ from sim.config.parts import (
 )
 from sim.config.schemes import HybridScheme, Scheme, _default_schemes
 from sim.config.sizing import SizingTarget, parse_target
+
+#: The largest referrals_per_promoter_year x horizon in years (sim.world.referrals).
+MAX_REFERRAL_GROWTH = 3.0
 
 
 # --------------------------------------------------------------------------- scenario
@@ -85,6 +88,7 @@ class Scenario(ConfigModel):
                     raise ValueError(
                         f"{field}: {name!r} is not one of the schemes ({', '.join(self.schemes)})"
                     )
+        self._check_referrals()
         if self.sizing_target is not None and self.max_technicians < self.workforce.technicians:
             raise ValueError(
                 f"sizing_search.max_technicians ({self.max_technicians}) must be at least "
@@ -105,6 +109,17 @@ class Scenario(ConfigModel):
                             f"schemes.{name}.between: {part!r} is a hybrid; blend base schemes"
                         )
         return self
+
+    def _check_referrals(self) -> None:
+        """The candidate referred accounts grow as exp(rho x years) (sim.world.referrals):
+        refuse a pool of more than e^3 (20) times the book."""
+        rho = self.customers.referrals_per_promoter_year
+        years = self.horizon_days / DAYS_PER_YEAR
+        if rho * years > MAX_REFERRAL_GROWTH:
+            raise ValueError(
+                f"customers.referrals_per_promoter_year ({rho:g}) x the horizon in years "
+                f"({years:.3g}) must be at most {MAX_REFERRAL_GROWTH:g}"
+            )
 
     @property
     def baseline_scheme(self) -> str:

@@ -144,6 +144,10 @@ KPIS: Mapping[str, KPI] = {
         KPI("mean_pace", "pace", "num2", "neither", unit="1 = standard time"),
         KPI("resolved_per_tech_day", "problems fixed per tech-day", "num2", "higher",
             unit="per day", diff_axis="problems/day"),
+        KPI("referred_accounts", "referred accounts", "num1", "higher", unit="per run"),
+        KPI("weekend_visits", "weekend visits", "num1", "neither", unit="per run"),
+        KPI("weekend_response_hours", "weekend response time", "num2", "lower",
+            unit="hours"),
     )
 }
 # fmt: on

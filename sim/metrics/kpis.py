@@ -99,7 +99,21 @@ def present_days(scenario: Scenario, out: Output, t0: float, t1: float) -> np.nd
     """Shift days in [t0, t1) of every technician slot, less the days it stood vacant."""
     cal = Calendar(scenario)
     n = scenario.workforce.technicians
-    return float(cal.shift_days(t0, t1)) - vacant_shift_days(cal, out.absences, n, t0, t1)
+    days = float(cal.shift_days(t0, t1)) - vacant_shift_days(cal, out.absences, n, t0, t1)
+    return days + present_cover_days(scenario, out, t0, t1) if cal.cover else days
+
+
+def present_cover_days(scenario: Scenario, out: Output, t0: float, t1: float) -> np.ndarray:
+    """Weekend cover shifts in [t0, t1) of every technician slot, less those it stood vacant
+    (docs/model.md, "Weekend cover"); zeros without cover."""
+    cal = Calendar(scenario)
+    days = cal.cover_days(t0, t1)
+    if cal.cover:
+        for tech, a0, a1 in out.absences:
+            lo, hi = max(a0, t0), min(a1, t1)
+            if hi > lo:
+                days[tech] -= cal.cover_days(lo, hi)[tech]
+    return days
 
 
 def tech_counts(
@@ -125,11 +139,24 @@ def tech_counts(
         "days": days,
         # paid hours: the shift hours in post, and each hour past the shift end at the
         # overtime multiplier (docs/model.md, "Overtime")
-        "hours": days * wf.shift_hours + wf.overtime_pay_multiplier * overtime_hours,
+        "hours": days * wf.shift_hours
+        + wf.overtime_pay_multiplier * overtime_hours
+        + cover_premium_hours(scenario, out, W, H),
         **counts_in(events, n_tech, W, H),
         "retained_value": _retained_value(scenario, out, v, n_tech, W, H),
     }
     return {t: counts[t] for t in PAY_TERMS}
+
+
+def cover_premium_hours(scenario: Scenario, out: Output, W: float, H: float) -> np.ndarray | float:
+    """The premium of each slot's weekend cover shifts in [W, H) in paid hours: a cover hour
+    is paid at the overtime multiplier, and its plain hour is in the shift days already
+    (docs/model.md, "Weekend cover"); 0 without cover."""
+    wf = scenario.workforce
+    if not wf.weekend_cover or wf.overtime_pay_multiplier == 1.0:
+        return 0.0
+    cover = present_cover_days(scenario, out, W, H)
+    return (wf.overtime_pay_multiplier - 1.0) * wf.shift_hours * cover
 
 
 def overtime(scenario: Scenario, v: dict[str, np.ndarray]) -> np.ndarray:
@@ -196,6 +223,28 @@ def _retained_value(
         idx = np.arange(n.sum()) + np.repeat(lo - np.cumsum(n) + n, n)
         np.add.at(credit, v["tech"][order][idx].astype(int), np.repeat(share, n))
     return credit
+
+
+def referral_and_weekend_kpis(
+    scenario: Scenario, out: Output, v: dict[str, np.ndarray], contract: np.ndarray
+) -> dict[str, float]:
+    """Accounts referred by promoters that joined in [W, H); visits started on non-working
+    days and the mean response to contract repairs ready on one (docs/model.md section 7).
+    `contract`: the measured contract repair visits."""
+    W = scenario.warmup_days * HOURS_PER_DAY
+    H = scenario.horizon_days * HOURS_PER_DAY
+    referred = np.asarray(out.referred_t, dtype=float)
+    cal = Calendar(scenario)
+    done = v["t_done"]
+    weekend = cal.non_working(v["t_start"]) & (done >= W) & (done < H)
+    ready = contract & cal.non_working(v["t_ready"])
+    return {
+        "referred_accounts": float(((referred >= W) & (referred < H)).sum()),
+        "weekend_visits": float(weekend.sum()),
+        "weekend_response_hours": float(np.mean((v["t_arrive"] - v["t_ready"])[ready]))
+        if ready.any()
+        else float("nan"),
+    }
 
 
 def replication_kpis(
@@ -316,6 +365,7 @@ def replication_kpis(
         "technicians_needed": float(n_tech),
         "mean_pace": float(np.mean(out.pace)) if out.pace else 1.0,
         "resolved_per_tech_day": _ratio(resolved, tech_days),
+        **referral_and_weekend_kpis(scenario, out, v, contract),
     }
     techs = []
     for i in range(n_tech):

@@ -56,6 +56,16 @@ def _week_shift_days(cal: Calendar, weeks: int, horizon: float) -> np.ndarray:
     )
 
 
+def _week_cover_days(cal: Calendar, weeks: int, horizon: float) -> np.ndarray:
+    """Weekend cover shifts of each slot in each of the first `weeks` weeks [slot, week]."""
+    return np.column_stack(
+        [
+            cal.cover_days(w * HOURS_PER_WEEK, min((w + 1) * HOURS_PER_WEEK, horizon))
+            for w in range(weeks)
+        ]
+    )
+
+
 class Dynamics:
     """Weekly changes of the workforce during one simulation."""
 
@@ -86,6 +96,8 @@ class Dynamics:
         self.lag_w = attrition.feedback_weeks(sc.callback_window_days)
         self.week_days = _week_shift_days(cal, self.ledger.cols, self.horizon)
         self.pdays = np.tile(self.week_days, (self.n, 1))  # present shift days [slot, week]
+        if cal.cover:
+            self.pdays += _week_cover_days(cal, self.ledger.cols, self.horizon)
         self.start_week = [self.lag_w] * self.n  # first week of the occupant's pay window
         self.original = [True] * self.n
         self.hires = [0] * self.n
@@ -249,6 +261,8 @@ class Dynamics:
             lo2, hi2 = max(t, w0), min(hi, w1)
             if hi2 > lo2:
                 self.pdays[i, w] -= self.cal.shift_days(lo2, hi2)
+                if self.cal.cover:  # and the slot's weekend cover shifts
+                    self.pdays[i, w] -= self.cal.cover_days(lo2, hi2)[i]
         if i in self.idle:
             self.idle.pop(i).succeed()
         if t + lag < self.horizon:

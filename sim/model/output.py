@@ -48,4 +48,5 @@ class Output:
     tm_first: int = 0  # problems from here are T&M calls ...
     planned_first: int = 0  # ... and from here planned visits
     active_end: int = 0  # accounts that are customers at the end of the run
+    referred_t: list[float] = field(default_factory=list)  # join times of referred accounts
     cache: dict = field(default_factory=dict, repr=False)  # derived arrays (sim.metrics.kpis)

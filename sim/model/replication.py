@@ -142,7 +142,8 @@ def resolve_steady(scenario: Scenario, seed: int) -> Scenario:
 def steady_rate(scenario_json: str, seed: int) -> float:
     """New accounts per year that keep the baseline scheme's book steady: the accounts it
     loses per year over the run in a pilot replication without acquisition (replication
-    -1 of `seed`, which no experiment uses; docs/model.md, "A steady book")."""
+    -1 of `seed`, which no experiment uses; docs/model.md, "A steady book"), less the
+    accounts its promoters bring (`steady_referred`) when referrals are on."""
     sc = Scenario.model_validate_json(scenario_json)
     pilot = sc.model_copy(
         update={"customers": sc.customers.model_copy(update={"new_accounts_per_year": 0.0})}
@@ -150,7 +151,16 @@ def steady_rate(scenario_json: str, seed: int) -> float:
     world = build_world(pilot, seed, PILOT_REPLICATION)
     _f, out = simulate_scheme(pilot, world, pilot.baseline_scheme)
     lost = sum(1 for r in out.renewals if not r[2])
+    if out.referred_t:
+        lost = steady_referred(lost, len(out.referred_t))
     return lost / (pilot.horizon_days / DAYS_PER_YEAR)
+
+
+def steady_referred(lost: int, referred: int) -> int:
+    """With referrals, the pilot (referrals on, no other acquisition) gains `referred`
+    accounts as it loses `lost`: the steady rate makes up the difference, none if the
+    referrals alone keep the book."""
+    return max(0, lost - referred)
 
 
 #: The replication number of the pilot run of `steady_rate` (spawn keys must be >= 0).

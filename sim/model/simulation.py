@@ -5,7 +5,8 @@ technician's thoroughness (chosen by `sim.behaviour.best_response` from the sche
 The model emits flat records (`sim.world.records`) and never reads files, prints or pays:
 pay is computed afterwards from the records by `sim.metrics.kpis`.
 
-Processes, started here in this order: `joins` (new accounts), the daily process
+Processes, started here in this order: `joins` (new accounts), with referrals on
+`sim.model.referrals.referrals` (accounts promoters bring), the daily process
 (`sim.model.renewals`: weekly snapshots, warm-up), `planned_visits`, `shifts` (wake idle
 technicians at each shift start), one `sim.model.technician` process per technician, and
 with learning or attrition the weekly `sim.model.dynamics` process. The contract failures
@@ -24,6 +25,7 @@ as `formula`; the pay itself is still computed afterwards by `sim.metrics.kpis`.
 from __future__ import annotations
 
 import gc
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -38,6 +40,7 @@ from sim.model.crew import Crew
 from sim.model.dispatch import DispatcherFactory, dispatcher_for
 from sim.model.dynamics import Dynamics
 from sim.model.output import Output
+from sim.model.referrals import referrals
 from sim.model.renewals import Renewals
 from sim.model.state import PLANNED, Accounts, Jobs
 from sim.model.technician import VisitRules, technician
@@ -150,7 +153,7 @@ def simulate(
         cal=cal,
         crew=crew,
         jobs=Jobs(env, cal, world.failure_type, crew.can_do, rule.priority, warmup),
-        accounts=Accounts.start(world.initial_accounts, len(world.join_t)),
+        accounts=Accounts.start(world.initial_accounts, len(world.join_t) + len(world.referral_t)),
         dispatcher=rule,
         out=Output(
             thoroughness=list(thoroughness),
@@ -176,6 +179,8 @@ def _run(ctx: Context, formula: PayFormula | None, reference_pay: list[float] | 
     jobs.catch_up = arrivals.until
     if w.join_t:
         env.process(joins(ctx))
+    if w.referral_t:
+        env.process(referrals(ctx, arrivals))  # promoters bring new accounts
     env.process(renewals.run(arrivals.until))
     if len(w.failure_t) > w.planned_first:
         env.process(planned_visits(ctx, arrivals))
@@ -208,6 +213,9 @@ def _run(ctx: Context, formula: PayFormula | None, reference_pay: list[float] | 
     out.end_time = ctx.horizon
     out.initial_accounts = w.initial_accounts
     out.join_t = list(w.join_t)
+    if w.referral_t:  # candidates that never joined have no join time
+        joined = set(out.referred_t)
+        out.join_t += [t if t in joined else math.inf for t in w.referral_t]
     out.tm_first, out.planned_first = w.tm_first, w.planned_first
     out.active_end = ctx.accounts.n_active
     return out

@@ -243,14 +243,15 @@ def job_taker(
     env, cal, crew, jobs = ctx.env, ctx.cal, ctx.crew, ctx.jobs
     take, queues, idle, timeout = ctx.dispatcher.take, jobs.queues, jobs.idle, env.timeout
     dynamic, capped, cap = ctx.dynamic, rules.cap is not None, rules.cap or 0.0
-    shift_until = cal.on_shift_until
+    shifts = cal.for_tech(i)  # the calendar itself unless there is weekend cover
+    shift_until, next_start = shifts.on_shift_until, shifts.next_start
 
     def next_job(now: float) -> Job | Event:
         if dynamic and now < crew.present_from[i]:  # the slot stands vacant
             return timeout(crew.present_from[i] - now)
         end = shift_until(now)
         if end is None:
-            return timeout(cal.next_start(now) - now)
+            return timeout(next_start(now) - now)
         if arrivals.due < now:
             arrivals.until(now)
         # with an overtime cap, the hours left to the cap and to the shift end

@@ -20,6 +20,7 @@ from sim.config.scenario import Scenario
 from sim.world.accounts import new_accounts, planned_visits
 from sim.world.distributions import draw_duration, draw_intrinsic, lognormal
 from sim.world.quality import max_multiplier
+from sim.world.referrals import Candidates, draw_candidates
 from sim.world.rng import stream
 
 #: Visits per problem with pre-drawn numbers; later visits draw from the "extra" stream.
@@ -71,6 +72,10 @@ class World:
     planned_deadline: list[float] = field(default_factory=list)  # per planned visit
     keep_u: list[float] | None = None  # [contract failure] thinning uniform ("maintenance")
     max_multiplier: float = 1.0  # the largest failure-rate multiplier of maintenance
+    # candidate referred accounts (sim.world.referrals), the accounts after those of `join_t`
+    referral_t: list[float] = field(default_factory=list)  # when each would join (h)
+    referral_u: list[float] = field(default_factory=list)  # its acceptance uniform
+    referral_max: list[float] = field(default_factory=list)  # lambda_max then, per hour
     # numbers the model derives from the draws alone, computed by the first simulation of
     # the world and shared by the others (e.g. `sim.model.technician.VisitRules.first_deadlines`)
     cache: dict = field(default_factory=dict, repr=False, compare=False)
@@ -82,7 +87,7 @@ class World:
         if self.planned_first < 0:
             self.planned_first = n
         if not self.initial_accounts:
-            self.initial_accounts = len(self.tier) - len(self.join_t)
+            self.initial_accounts = len(self.tier) - len(self.join_t) - len(self.referral_t)
 
     def extra_stream(self) -> np.random.Generator:
         """A fresh generator for draws beyond the pre-drawn slots (one per simulation)."""
@@ -241,6 +246,12 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
         times = np.concatenate([times, new_t])[order]
         cust = np.concatenate([cust, c.count + new_who])[order]
         jtype = np.concatenate([jtype, new_type])[order]
+    ref = None
+    if c.referrals_per_promoter_year > 0.0:
+        ref = draw_candidates(scenario, seed, replication, n_terms, multiplier, join)
+        tier, offset, churn_u, relational_u, times, cust, jtype = _with_candidates(
+            ref, term_h, tier, offset, churn_u, relational_u, times, cust, jtype
+        )
     n = len(times)
     gens = {s: stream(seed, replication, s) for s in dict.fromkeys(SLOT_STREAMS.values())}
     slots = _slot_draws(scenario, {f: gens[s] for f, s in SLOT_STREAMS.items()}, jtype)
@@ -261,7 +272,7 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
     if maint.enabled:
         rng = stream(seed, replication, "maintenance")
         keep_u = rng.random(n).tolist()
-        start = np.concatenate([np.zeros(c.count), join])
+        start = np.concatenate([np.zeros(c.count), join, *([] if ref is None else [ref.join])])
         ready, who, deadline = planned_visits(scenario, rng, tier, start)
         n_pl = len(ready)
         dur = draw_duration(
@@ -284,6 +295,14 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
     skill = np.clip(skill_rng.normal(wf.skill_mean, wf.skill_sd, size=wf.technicians), 0.05, 1.0)
     history_u = stream(seed, replication, "history").random(c.count).tolist()
     history_u += [0.5] * len(join)  # new accounts have no history before the run
+    referrals: dict = {}
+    if ref is not None:
+        history_u += [0.5] * len(ref.join)
+        referrals = {
+            "referral_t": ref.join.tolist(),
+            "referral_u": ref.accept_u.tolist(),
+            "referral_max": ref.top.tolist(),
+        }
 
     return World(
         tier=tier.tolist(),
@@ -316,4 +335,33 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
         planned_deadline=planned_deadline,
         keep_u=keep_u,
         max_multiplier=multiplier,
+        **referrals,
+    )
+
+
+def _with_candidates(
+    ref: Candidates,
+    term_h: float,
+    tier: np.ndarray,
+    offset: np.ndarray,
+    churn_u: np.ndarray,
+    relational_u: np.ndarray,
+    times: np.ndarray,
+    cust: np.ndarray,
+    jtype: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """The accounts and contract failures with the candidate referred accounts appended
+    (accounts after the others; failures merged in time order), as `build_world` holds
+    them: tier, renewal offset, churn and relational uniforms, failure times, accounts,
+    job types."""
+    first = len(tier)
+    order = np.argsort(np.concatenate([times, ref.fail_t]), kind="stable")
+    return (
+        np.concatenate([tier, ref.tier]),
+        np.concatenate([offset, ref.join + term_h]),
+        np.concatenate([churn_u, ref.churn_u]),
+        np.concatenate([relational_u, ref.relational_u]),
+        np.concatenate([times, ref.fail_t])[order],
+        np.concatenate([cust, first + ref.fail_who])[order],
+        np.concatenate([jtype, ref.fail_type])[order],
     )

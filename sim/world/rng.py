@@ -37,6 +37,8 @@ STREAMS: dict[str, int] = {
     "new_failures": 22,  # failures of the new accounts
     "maintenance": 23,  # planned visits: phase, on-site time, travel; failure thinning
     "tm": 24,  # time-and-materials calls: arrivals, job types, visit draws
+    "referrals": 25,  # candidate referred accounts: when they join, tier, renewal, acceptance
+    "referral_failures": 26,  # failures of the candidate referred accounts, their job types
 }
 
 
