@@ -50,7 +50,7 @@ from sim.store.whatif import (
     WHATIF_COLUMNS,
     check_whatif_dir,
 )
-from sim.sweep.design import Design, Point, make_design
+from sim.sweep.design import Design, Point, make_design, point_scenarios
 from sim.sweep.params import Parameter, parse_param
 from sim.sweep.runner import Chunk, SweepOutput, run_sweep
 from sim.sweep.sensitivity import analyse
@@ -363,13 +363,20 @@ def run_whatif(
         raise WhatIfInputError(f"--top: at least 1 (got {top})")
     sc = comparison_scenario(scenario, cmp)
     resolved, skipped = resolve(assumptions or registry(), scenario_to_dict(sc))
-    for path, why in skipped:
-        note(f"assumption {path} skipped: {why}")
+    if len(resolved) < 2:
+        why = "; ".join(f"{p}: {w}" for p, w in skipped)
+        raise WhatIfInputError(
+            "--assumption: the screening needs at least 2 assumptions that the scenario has "
+            f"(got {len(resolved)}" + (f"; skipped {why})" if why else ")")
+        )
     for r in resolved:
         _param(sc, r)  # the sweep's own check of the path (SweepInputError)
     design = screening_design(sc, resolved, trajectories, seed)
+    point_scenarios(sc, design)  # every point valid (SweepInputError) before any worker starts
     out = Path(out_dir)
     check_whatif_dir(out, sc.name, resume, force)
+    for path, why in skipped:
+        note(f"assumption {path} skipped: {why}")
     t0, started = time.perf_counter(), now_iso()
     meta: dict[str, Any] = {
         "kind": "whatif",
