@@ -46,8 +46,9 @@ def how_to(res: Results) -> str:
     """The one line that makes the analysis for these results."""
     return (
         f"No what-if analysis was found for these results. To make one: techsim whatif "
-        f"{res.name} --out {res.path / DEFAULT_SUBDIR} (about 20 minutes on 2 cores for "
-        "hvac with --trajectories 4 --reps 2), then build the report again."
+        f"{res.name} --out {res.path / DEFAULT_SUBDIR} --trajectories 4 --reps 2 "
+        "--scan-reps 4 (about 10 minutes on 2 idle cores for hvac), then build the report "
+        "again."
     )
 
 
