@@ -192,8 +192,9 @@ def _register() -> None:
     from sim.cli.report import plot, report
     from sim.cli.scenarios import init, scenarios
     from sim.cli.sweep import sensitivity, sweep
+    from sim.cli.whatif import whatif
 
-    for cmd in (scenarios, init, sweep, sensitivity, plot, report):
+    for cmd in (scenarios, init, sweep, sensitivity, whatif, plot, report):
         main.add_command(cmd)
 
 

@@ -47,6 +47,7 @@ Examples:
   techsim report results/hvac               # results/hvac/report.html (self-contained)
   techsim report results/hvac --format pdf  # results/hvac/report.pdf
   techsim run --report                      # run and build the HTML report in one step
+  techsim report results/hvac --whatif results/hvac-whatif   # with a what-if analysis
 """
 
 
@@ -77,12 +78,19 @@ def plot(results: Path, fmt: str) -> None:
     "--pdf-engine", None, PDF_ENGINES, "auto",
     "auto: headless Chromium when on PATH, else matplotlib.",
 )  # fmt: skip
-def report(results: Path, fmt: str, pdf_engine: str) -> None:
+@click.option(
+    "--whatif",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="The folder (or whatif.csv) of 'techsim whatif' for the section 'What would "
+    "change this conclusion' (default: RESULTS/whatif/ when there).",
+)
+def report(results: Path, fmt: str, pdf_engine: str, whatif: Path | None) -> None:
     """The compensation-proposal report of RESULTS, written into RESULTS/."""
     from sim.report.build import write_report
 
     try:
-        out = write_report(_load(results), fmt, pdf_engine)
+        out = write_report(_load(results), fmt, pdf_engine, whatif)
     except RuntimeError as exc:  # --pdf-engine chromium without a working Chromium
         raise click.ClickException(str(exc)) from None
     except OSError as exc:

@@ -29,6 +29,7 @@ from sim.report.html import render_html
 from sim.report.margin import margin_section
 from sim.report.run import kpi_tables, run_summary_section, technicians_section
 from sim.report.sweep import sweep_summary_section, sweep_tables
+from sim.report.whatif import whatif_section
 from sim.store.files import atomic_write_text, now_iso
 from sim.store.pay_changes import pay_changes
 from sim.store.results import Results, load_results
@@ -38,8 +39,9 @@ PDF_ENGINES = ("auto", "chromium", "matplotlib")
 FIGURE_DPI = 110
 
 
-def build_document(res: Results, dpi: int = FIGURE_DPI) -> Document:
-    """The report's content, from the result files only."""
+def build_document(res: Results, dpi: int = FIGURE_DPI, whatif: Path | None = None) -> Document:
+    """The report's content, from the result files only (and the what-if analysis in
+    RESULTS/whatif/, or `whatif`, a folder or its whatif.csv)."""
     generated = now_iso()
     figs = [
         FigureBlock(spec.name, spec.title, spec.caption, render(spec, "png", dpi))
@@ -59,6 +61,7 @@ def build_document(res: Results, dpi: int = FIGURE_DPI) -> Document:
         margin_fig = next((f for f in figs if f.name == "margin_decomposition"), None)
         if len(res.schemes) > 1:
             sections.append(margin_section(res, margin, why_not, margin_fig))
+            sections.append(whatif_section(res, whatif, dpi))
         own = (tech_fig, margin_fig)
         sections.append(Section("figures", "Figures", [f for f in figs if f not in own]))
         tech = technicians_section(res, changes, tech_fig)
@@ -103,16 +106,19 @@ class ReportOutput:
 
 
 def write_report(
-    results: str | Path | Results, fmt: str = "html", pdf_engine: str = "auto"
+    results: str | Path | Results,
+    fmt: str = "html",
+    pdf_engine: str = "auto",
+    whatif: Path | None = None,
 ) -> ReportOutput:
     """Build the report of a results directory (or loaded `Results`) into RESULTS/report.html
-    or RESULTS/report.pdf."""
+    or RESULTS/report.pdf (`whatif`: the what-if folder when not RESULTS/whatif/)."""
     if fmt not in FORMATS:
         raise ValueError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
     if pdf_engine not in PDF_ENGINES:
         raise ValueError(f"pdf engine: {pdf_engine!r} is not one of {', '.join(PDF_ENGINES)}")
     res = results if isinstance(results, Results) else load_results(results)
-    doc = build_document(res)
+    doc = build_document(res, whatif=whatif)
     if fmt == "html":
         path = res.path / "report.html"
         atomic_write_text(path, render_html(doc))

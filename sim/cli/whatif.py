@@ -1,0 +1,315 @@
+"""`techsim whatif`: which unsourced assumptions could change the comparison's answer.
+
+A thin command over `sim.sweep.whatif.run_whatif` (the screening and the scan) and
+`sim.plots.whatif.write_tornado` (the figure); the registry of assumptions is
+`sim.config.assumptions`.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from sim.cli.common import resolve_scenario, safe_dirname, stdout_console
+from sim.cli.errors import BadInput
+from sim.cli.experiment import (
+    MAX_REPS,
+    MAX_SEED,
+    MAX_WORKERS,
+    TaskProgress,
+    interrupted,
+    out_path,
+    sigterm_as_interrupt,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.config.assumptions import Assumption
+
+# The defaults of sim.sweep.whatif (a test pins them), spelled out so that `techsim --help`
+# does not import pandas.
+DEFAULTS = {
+    "scheme": "outcome_weighted",
+    "against": "jobs_per_day",
+    "kpi": "margin",
+    "trajectories": 4,
+    "reps": 4,
+    "top": 8,
+    "points": 5,
+}
+
+EPILOG = """\b
+Examples:
+  techsim whatif                       # hvac: outcome_weighted against jobs_per_day on margin
+  techsim whatif hvac --trajectories 4 --reps 2 --workers 2
+  techsim whatif my.yaml --scheme hourly --kpi retention_rate
+  techsim whatif hvac -a time_and_materials.revenue_per_job -a workforce.cost_per_visit=100:400
+  techsim whatif --list                # the registry: every assumption, its range and why
+  techsim whatif hvac --resume         # finish an interrupted analysis
+  techsim report results/hvac          # the report then has "What would change this conclusion"
+"""
+
+
+@click.command(epilog=EPILOG)
+@click.argument("scenario", required=False)
+@click.option(
+    "--scheme",
+    default=DEFAULTS["scheme"],
+    show_default=True,
+    help="The scheme whose advantage is questioned.",
+)
+@click.option(
+    "--against",
+    default=DEFAULTS["against"],
+    show_default=True,
+    help="The scheme it is compared with (paired, common random numbers).",
+)
+@click.option(
+    "--kpi",
+    default=DEFAULTS["kpi"],
+    show_default=True,
+    help="The KPI whose difference (scheme minus against) is analysed.",
+)
+@click.option(
+    "--assumption",
+    "-a",
+    "assumptions",
+    multiple=True,
+    metavar="PATH[=lo:hi]",
+    help="Screen only these assumptions of the registry (repeat); =lo:hi sets "
+    "the range (needed for a path outside the registry).",
+)
+@click.option(
+    "--trajectories",
+    type=click.IntRange(min=2, max=1000),
+    default=DEFAULTS["trajectories"],
+    show_default=True,
+    help="Morris trajectories of the screening (N(D+1) points for D assumptions).",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1, max=1000),
+    default=DEFAULTS["top"],
+    show_default=True,
+    help="Assumptions scanned one at a time, by mu*.",
+)
+@click.option(
+    "--points",
+    type=click.IntRange(min=2, max=101),
+    default=DEFAULTS["points"],
+    show_default=True,
+    help="Values over each scanned range.",
+)
+@click.option(
+    "--reps",
+    type=click.IntRange(min=2, max=MAX_REPS),
+    default=DEFAULTS["reps"],
+    show_default=True,
+    help="Replications per point of the screening.",
+)
+@click.option(
+    "--scan-reps",
+    type=click.IntRange(min=2, max=MAX_REPS),
+    default=None,
+    help="Replications per value of the scans (default: --reps).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0, max=MAX_SEED),
+    default=None,
+    help="Root seed (default: the scenario's).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    callback=out_path,
+    help="Output directory (default: results/<scenario name>/whatif, where the "
+    "report of that run finds it).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=MAX_WORKERS),
+    default=None,
+    help="Local worker processes (default: all cores).",
+)
+@click.option(
+    "--scheduler",
+    envvar="DASK_SCHEDULER_ADDRESS",
+    default=None,
+    metavar="ADDR",
+    help="Run on a Dask cluster, e.g. tcp://host:8786 (or DASK_SCHEDULER_ADDRESS).",
+)
+@click.option(
+    "--connect-timeout",
+    type=click.FloatRange(min=0.1, max=3600),
+    default=None,
+    metavar="SECONDS",
+    help="How long to wait for the Dask scheduler (default: 15).",
+)
+@click.option("--resume", is_flag=True, help="Keep finished tasks in --out; run the rest.")
+@click.option(
+    "--list",
+    "list_only",
+    is_flag=True,
+    help="Print the registry resolved against SCENARIO (Markdown) and stop.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars and no tables.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace another scenario's results in --out; run even when the resource "
+    "estimate exceeds this machine.",
+)
+def whatif(
+    scenario: str | None,
+    scheme: str,
+    against: str,
+    kpi: str,
+    assumptions: tuple[str, ...],
+    trajectories: int,
+    top: int,
+    points: int,
+    reps: int,
+    scan_reps: int | None,
+    seed: int | None,
+    out_dir: Path | None,
+    workers: int | None,
+    scheduler: str | None,
+    connect_timeout: float | None,
+    resume: bool,
+    list_only: bool,
+    quiet: bool,
+    force: bool,
+) -> None:
+    """Screen SCENARIO's unsourced assumptions for what could flip a comparison.
+
+    A Morris screening over every assumption's plausible range of the paired difference
+    SCHEME minus AGAINST in KPI, then the most influential assumptions one at a time over
+    their ranges, with the values where the difference changes sign. Writes whatif.csv,
+    whatif_scan.csv, whatif.json and the tornado whatif.png into --out (the two sweeps in
+    its screening/ and scan/ folders, resumable).
+    """
+    from sim.config.load import scenario_to_dict
+    from sim.experiment.executor import BackendError
+    from sim.experiment.guard import ResourceError
+    from sim.store.outdir import OutDirError
+    from sim.store.parts import ResumeError
+    from sim.store.whatif import WhatIfError
+    from sim.sweep.params import SweepInputError
+    from sim.sweep.runner import SweepFailed
+    from sim.sweep.sensitivity import SensitivityError
+    from sim.sweep.whatif import Comparison, WhatIfInputError, run_whatif, select_assumptions
+
+    sc, _ = resolve_scenario(scenario)
+    try:
+        chosen = select_assumptions(list(assumptions))
+    except WhatIfInputError as exc:
+        raise BadInput(str(exc)) from None
+    if list_only:
+        _print_registry(chosen, scenario_to_dict(sc))
+        return
+    out = out_dir if out_dir is not None else Path("results") / safe_dirname(sc.name) / "whatif"
+    bars: dict[str, TaskProgress] = {}
+
+    def on_start(stage: str, total: int, done: int) -> None:
+        for b in bars.values():
+            b.stop()
+        bars[stage] = TaskProgress(quiet, f"{sc.name} what-if, {stage}: tasks")
+        bars[stage].start(total, done)
+
+    def on_task(stage: str, ok: bool) -> None:
+        bars[stage].advance(ok)
+
+    def stop() -> None:
+        for b in bars.values():
+            b.stop()
+
+    with sigterm_as_interrupt():
+        try:
+            res = run_whatif(
+                sc, out, Comparison(scheme, against, kpi), chosen, trajectories, top, points,
+                reps, scan_reps, seed, workers, scheduler, resume, force, connect_timeout, on_start,
+                on_task, lambda text: click.echo(f"Note: {text}", err=True),
+            )  # fmt: skip
+        except (
+            WhatIfInputError, SweepInputError, WhatIfError, ResumeError, BackendError,
+            OutDirError, ResourceError, SensitivityError,
+        ) as exc:  # fmt: skip
+            raise BadInput(str(exc)) from None
+        except SweepFailed as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt as exc:
+            progress = next(reversed(bars.values()), TaskProgress(True, ""))
+            interrupted(
+                progress,
+                f"Interrupted: finished tasks are kept in {out}/; rerun the same command "
+                "with --resume to finish.",
+                exc,
+            )
+        finally:
+            stop()
+    from sim.plots.whatif import write_tornado
+
+    fig = write_tornado(out)
+    if quiet:
+        return
+    _print_result(res.table, res.meta)
+    m = res.meta
+    click.echo(
+        f"{len(res.table)} assumptions screened ({m['method']['screening']}), "
+        f"{int((res.table['scanned'] == 'yes').sum())} scanned ({m['scan_replications']} "
+        f"replications per value), in {m['wall_time_s']:.0f} s"
+    )
+    click.echo(f"Results written to {out}/" + (f" (figure {fig.name})" if fig else ""))
+
+
+def _v(v: float) -> str:
+    return "" if isinstance(v, float) and math.isnan(v) else f"{v:,.4g}"
+
+
+def _print_registry(chosen: list[Assumption], data: dict[str, Any]) -> None:
+    """The registry resolved against the scenario, as a Markdown table (docs/model.md)."""
+    from sim.config.assumptions import resolve
+
+    ok, skipped = resolve(chosen, data)
+    click.echo("| assumption | value | plausible range | why this range |")
+    click.echo("|---|---|---|---|")
+    for r in ok:
+        click.echo(f"| `{r.path}` | {r.base:g} | {r.low:.4g} to {r.high:.4g} | {r.why} |")
+    for path, why in skipped:
+        click.echo(f"| `{path}` | - | skipped | {why} |")
+
+
+def _print_result(table: pd.DataFrame, meta: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    from sim.metrics.catalogue import KPIS, fmt
+
+    k = KPIS[meta["kpi"]]
+    t = Table(
+        title=f"What would change the answer: {k.label}, {meta['scheme']} minus "
+        f"{meta['against']} (base {fmt(meta['base']['diff_mean'], k.kind)})",
+        title_justify="left",
+    )
+    for c in ("assumption", "range", "mu*", "at low", "at high", "flips at"):
+        t.add_column(c, justify="left" if c == "assumption" else "right")
+    for _, r in table.iterrows():
+        scanned = r["scanned"] == "yes"
+        flip = ""
+        if scanned and r["flips"] == "yes":
+            flip = _v(r["flip_value"]) + ("" if r["flip_ci_excludes_zero"] == "yes" else " (n.s.)")
+        t.add_row(
+            str(r["path"]),
+            f"{_v(r['low'])} to {_v(r['high'])}",
+            fmt(r["mu_star"], k.kind),
+            fmt(r["diff_low"], k.kind) if scanned else "",
+            fmt(r["diff_high"], k.kind) if scanned else "",
+            flip,
+        )
+    stdout_console().print(t)

@@ -1,0 +1,215 @@
+"""The model's unsourced assumptions, each with a plausible range and why (the registry).
+
+One home for what `techsim whatif` screens (`sim.sweep.whatif`), what the report's "What
+would change this conclusion" lists (`sim.report.whatif`) and the table of docs/model.md
+section 12, "What would change the answer" (a test checks that table against this one).
+An entry names a scenario field by its sweep path (`techsim sweep -p PATH=lo:hi`), the
+range a careful reader would still call plausible, and one line saying why that range.
+
+A range is absolute (`low`, `high` in the field's units) or relative to the scenario's own
+value (`relative=True`: `low` and `high` are factors), so a scenario with other prices or
+volumes than hvac gets a range around its own numbers.
+
+Adding an assumption is adding one `Assumption` to `ASSUMPTIONS`. Fields change while the
+model grows (other branches add churn, sorting and referral parameters), so nothing here
+assumes a path exists: `resolve` checks each against the scenario at run time and returns
+the ones it cannot screen, with the reason, instead of failing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+#: A path's value as a number, or why it cannot be screened.
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """A scenario field without a public source: its plausible range and why."""
+
+    path: str
+    low: float
+    high: float
+    why: str
+    relative: bool = False  # low and high are factors of the scenario's value
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.low) and math.isfinite(self.high) and self.low < self.high):
+            raise ValueError(f"{self.path}: the range needs finite low < high")
+        if self.relative and self.low <= 0:
+            raise ValueError(f"{self.path}: a relative range needs factors > 0")
+
+    def range_text(self) -> str:
+        """ "0.2 to 0.6", or "x0.5 to x1.5 of the scenario's value"."""
+        if self.relative:
+            return f"x{self.low:.3g} to x{self.high:.3g} of the scenario's value"
+        return f"{self.low:g} to {self.high:g}"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """An assumption resolved against one scenario: the range in the field's units."""
+
+    path: str
+    low: float
+    high: float
+    base: float
+    kind: str  # "int" or "float": the field's type
+    why: str
+    relative: bool = False
+
+    def contains_base(self) -> bool:
+        return self.low <= self.base <= self.high
+
+
+def _rel(path: str, low: float, high: float, why: str) -> Assumption:
+    return Assumption(path, low, high, why, relative=True)
+
+
+_NPS = "chosen to give NPS of +20 to +50 (commonly cited for B2B field service); no survey data"
+_PRICE = "no public price list for this mix of equipment and coverage: half to 1.5 times"
+
+#: Every unsourced assumption the what-if analysis screens, with its plausible range.
+#: Sourced values (churn after a bad experience, the job mix, shift patterns) are not here;
+#: nor are bounds and switches that are off in the bundled scenarios (learning, gaming,
+#: attrition), which cannot change a comparison they are not part of.
+ASSUMPTIONS: tuple[Assumption, ...] = (
+    # customers and contracts
+    _rel("customers.failures_per_year", 0.7, 1.4,
+         "no failure data for maintained equipment; up to the schema default 1.4 a year, at "
+         "which repairs alone keep a workforce ~70% utilised"),
+    _rel("customers.tiers.gold.annual_value", 0.5, 1.5, _PRICE),
+    _rel("customers.tiers.silver.annual_value", 0.5, 1.5, _PRICE),
+    _rel("customers.tiers.bronze.annual_value", 0.5, 1.5, _PRICE),
+    _rel("customers.tiers.gold.planned_visits_per_year", 0.5, 1.5,
+         "tune-ups per plan are a product choice (twice a year is the common HVAC plan)"),
+    _rel("customers.tiers.silver.planned_visits_per_year", 0.5, 1.5,
+         "tune-ups per plan are a product choice (twice a year is the common HVAC plan)"),
+    _rel("customers.tiers.bronze.planned_visits_per_year", 0.5, 1.5,
+         "tune-ups per plan are a product choice (twice a year is the common HVAC plan)"),
+    _rel("customers.tiers.gold.sla_hours", 0.5, 2.0,
+         "response targets are contract terms that differ by firm: half to twice"),
+    _rel("customers.tiers.silver.sla_hours", 0.5, 2.0,
+         "response targets are contract terms that differ by firm: half to twice"),
+    _rel("customers.tiers.bronze.sla_hours", 0.5, 2.0,
+         "response targets are contract terms that differ by firm: half to twice"),
+    # survey answers
+    Assumption("nps.promoter", 0.45, 0.75, _NPS),
+    Assumption("nps.detractor", 0.05, 0.2, _NPS),
+    Assumption("nps.unresolved_shift", 0.2, 0.6,
+               "how much an unresolved problem moves a survey answer: no data; +-50%"),
+    Assumption("nps.repeat_shift", 0.1, 0.3, "the same for a repeat visit: no data; +-50%"),
+    Assumption("nps.late_shift", 0.05, 0.25, "the same for a late arrival: no data"),
+    Assumption("nps.rushed_shift", 0.05, 0.25, "the same for a rushed visit: no data"),
+    Assumption("nps.relational_promoter", 0.4, 0.7,
+               "renewal-survey odds: no data; they move only the relational NPS"),
+    Assumption("nps.relational_detractor", 0.05, 0.2,
+               "renewal-survey odds: no data; they move only the relational NPS"),
+    Assumption("nps.relational_bad_shift", 0.05, 0.25,
+               "renewal-survey odds: no data; they move only the relational NPS"),
+    # quality of work
+    Assumption("quality.skill_effect", 0.2, 0.6,
+               "fix probability per unit of skill: no data; +-50% of 0.4"),
+    Assumption("quality.thoroughness_curvature", 1.0, 4.0,
+               "the speed-quality trade-off's shape: 30% less time costs 20% (k = 1) to 4% "
+               "(k = 4) of fixes, against 13% at k = 2"),
+    Assumption("quality.detect_prob", 0.4, 0.8,
+               "how often a technician notices a failed fix at normal care: no data"),
+    Assumption("quality.detect_slope", 0.4, 1.2,
+               "how much care raises that: no data; +-50%"),
+    Assumption("quality.rushed_span", 0.25, 1.0,
+               "how soon a shortened visit feels rushed: no data; half to twice"),
+    # workforce
+    Assumption("workforce.skill_mean", 0.6, 0.8, "skill is a model scale, not a measurement"),
+    Assumption("workforce.skill_sd", 0.06, 0.18, "the spread of that scale: +-50%"),
+    _rel("workforce.cost_per_visit", 2 / 3, 2.0,
+         "TSIA puts a truck roll at $150-500 with the technician's time, which the margin "
+         "charges apart: two thirds to twice"),
+    Assumption("workforce.labour_overhead", 0.3, 0.55,
+               "BLS ECEC: benefits ~30% of compensation (0.43 on wages); lean to generous"),
+    Assumption("workforce.max_overtime_hours", 0.5, 2.0,
+               "a dispatcher's rule of thumb: half an hour to two hours past the shift end"),
+    # technician behaviour
+    Assumption("behaviour.effort_cost_per_hour", 15.0, 60.0,
+               "the cost of working to another standard than one's habit: no data"),
+    Assumption("behaviour.intrinsic_weight", 0.0, 0.3,
+               "the weight technicians put on customer outcomes: none to three times 0.1"),
+    Assumption("behaviour.customer_value_per_fix", 50.0, 200.0,
+               "what a fix is worth to a technician who cares: half to twice $100"),
+    Assumption("behaviour.expected_return_wait_hours", 4.0, 24.0,
+               "a return visit's expected wait; matters only when a scheme prices downtime"),
+    Assumption("behaviour.pace.effort_cost_per_hour", 7.0, 15.0,
+               "calibrated to a +20-25% piece-rate pace (Shearer 2004: +20%); 8 to 12 moves "
+               "the jobs-per-day pace from 1.32 to 1.10"),
+    Assumption("behaviour.pace.elasticity", 0.25, 1.0,
+               "how strongly pace answers the rate: no data; half to twice 0.5"),
+    Assumption("behaviour.pace.skill_effect", 1.0, 3.0,
+               "how much cheaper pace is for the skilled: no data; +-50% of 2"),
+    # planned maintenance
+    Assumption("maintenance.failure_effect", 0.1, 0.5,
+               "failures a planned visit prevents: DOE FEMP reports fewer breakdowns, with no "
+               "figure for HVAC contracts"),
+    _rel("maintenance.window_days", 0.5, 2.0, "how early or late a tune-up may be: no data"),
+    _rel("maintenance.onsite_hours_mean", 2 / 3, 5 / 3, "a tune-up's duration: no data"),
+    _rel("maintenance.onsite_hours_cv", 0.5, 2.0, "its spread: no data; half to twice"),
+    # billable calls
+    _rel("time_and_materials.jobs_per_day", 0.5, 2.0,
+         "billable demand beyond the contracts: no data; half to twice"),
+    _rel("time_and_materials.revenue_per_job", 2 / 3, 1.5,
+         "a flat-rate call's price: no public price list (hvac: $200 to $450)"),
+    _rel("time_and_materials.patience_days", 0.5, 2.5,
+         "how long a caller waits before calling a competitor: no data"),
+)  # fmt: skip
+
+
+def registry(paths: list[str] | None = None) -> list[Assumption]:
+    """The registry's entries, or those of `paths` in that order (KeyError on an unknown
+    path: the caller says it is not in the registry)."""
+    if paths is None:
+        return list(ASSUMPTIONS)
+    by_path = {a.path: a for a in ASSUMPTIONS}
+    return [by_path[p] for p in paths]
+
+
+def value_at(data: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path of a scenario dict, or `_MISSING`."""
+    cur: Any = data
+    for part in path.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return _MISSING
+        cur = cur[part]
+    return cur
+
+
+def resolve(
+    assumptions: list[Assumption], data: dict[str, Any]
+) -> tuple[list[Resolved], list[tuple[str, str]]]:
+    """The assumptions that can be screened in the scenario `data` (its `model_dump`), with
+    their ranges in the field's units, and the others as (path, why not)."""
+    ok: list[Resolved] = []
+    skipped: list[tuple[str, str]] = []
+    for a in assumptions:
+        v = value_at(data, a.path)
+        if v is _MISSING:
+            skipped.append((a.path, "not a field of this scenario"))
+            continue
+        if v is None:
+            skipped.append((a.path, "not set in this scenario"))
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            skipped.append((a.path, f"not a number in this scenario ({v!r})"))
+            continue
+        base = float(v)
+        lo, hi = (a.low * base, a.high * base) if a.relative else (a.low, a.high)
+        kind = "int" if isinstance(v, int) else "float"
+        if kind == "int":
+            lo, hi = float(round(lo)), float(round(hi))
+        if not lo < hi:
+            why = "0 in this scenario, so a range relative to it is empty"
+            skipped.append((a.path, why if base == 0 else "its range is empty here"))
+            continue
+        ok.append(Resolved(a.path, lo, hi, base, kind, a.why, a.relative))
+    return ok, skipped
