@@ -50,7 +50,7 @@ def make_run(out: Path, name: str = "tiny", reps: int = 3, mutate=None) -> Path:
 def _set(d: dict[str, Any], path: str, value: Any) -> None:
     keys = path.split(".")
     for k in keys[:-1]:
-        d = d[k]
+        d = d.setdefault(k, {})
     d[keys[-1]] = value
 
 

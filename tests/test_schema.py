@@ -20,6 +20,7 @@ from sim.pay.formula import PAY_TERMS
 from sim.world.draws import build_world
 from sim.world.records import (
     OUTCOMES,
+    PROBLEM_CLASSES,
     RENEWAL_FIELDS,
     VISIT_FIELDS,
     WEEK_FIELDS,
@@ -176,12 +177,17 @@ def test_record_fields_pinned():
         "customer",
         "t",
         "renewed",
-        "bad_experiences",
+        "first_time",
+        "late",
+        "after_return",
+        "callback",
+        "unresolved",
         "relational",
         "annual_value",
     )
     assert WEEK_FIELDS == PINNED_WEEK_COLUMNS
     assert OUTCOMES == ("fixed", "part_missing", "not_fixed", "looked_fixed", "maintained")
+    assert PROBLEM_CLASSES == ("first_time", "late", "after_return", "callback", "unresolved")
 
 
 def test_record_rows_have_the_types_of_their_schemas(make_tiny):

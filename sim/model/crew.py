@@ -106,7 +106,7 @@ class Crew:
                 for i in range(n_tech)
             ],
             [float(quality.detect_prob(q, th)) for th in thoroughness],
-            [float(quality.rushed_prob(q, th)) for th in thoroughness],
+            [float(quality.perceived_rushed_prob(q, scenario.nps, th)) for th in thoroughness],
             qualified,
             can_do,
             [[0.0] * n_types + [NEVER_PICKED] for _ in range(n_tech)],
@@ -122,7 +122,7 @@ class Crew:
         q = sc.quality
         self.fixp[i] = [float(quality.fix_prob(q, s, jt, t)) for jt in sc.jobs.types.values()]
         self.detp[i] = float(quality.detect_prob(q, t))
-        self.rushp[i] = float(quality.rushed_prob(q, t))
+        self.rushp[i] = float(quality.perceived_rushed_prob(q, sc.nps, t))
         self.need[i] = expected_hours(sc, t)
         self.multiplier[i] = float(quality.failure_multiplier(sc, t))
         gm = sc.gaming

@@ -6,9 +6,9 @@ travel, work, then record the visit. The outcome follows from the problem's pre-
 numbers for this visit (`sim.world.draws`) and the technician's probabilities
 (`sim.model.crew`): part missing (first visits only), fixed, known not fixed, or looked
 fixed. A visit that does not fix schedules the problem's next visit (`VisitRules.next_visit`)
-after the part lead time, the revisit delay, or the callback delay. A visit is a bad
-experience for the customer if it was late, left the problem unresolved, was a repeat
-visit or felt rushed.
+after the part lead time, the revisit delay, or the callback delay. The visit's account
+then sees how its problem stands (`sim.model.state.Accounts`: fixed first time, late, after
+a return visit, as a callback, or still not fixed), which its renewal judges.
 
 The process is the simulation's hot loop: it binds what it reads to local names once,
 and keeps the per-visit work inline; the rare paths are methods of `VisitRules`.
@@ -148,7 +148,8 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
     before now (`sim.model.arrivals`); when it goes idle, the next arrival may wake it."""
     env, cal, crew, jobs, accounts = ctx.env, ctx.cal, ctx.crew, ctx.jobs, ctx.accounts
     take, queues, idle, timeout = ctx.dispatcher.take, jobs.queues, jobs.idle, env.timeout
-    visits, bad, dynamic = ctx.out.visits, accounts.bad, ctx.dynamic
+    visits, dynamic = ctx.out.visits, ctx.dynamic
+    problems, problems_total, judge = accounts.problems, accounts.problems_total, accounts.judge
     f_t, f_cust, f_type = rules.problems
     s_dur, s_tr, s_part, s_fix, s_det, s_cb, s_rush, s_surv, s_score = rules.slots
     part_on_van, diag, closure = rules.part_on_van, rules.diag, rules.closure
@@ -221,9 +222,12 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
         if u_surv < resp_rate:
             pp, pd_lo = survey_p[8 * unresolved + 4 * repeat + 2 * late + rushed]
             survey = PROMOTER if u_score < pp else (DETRACTOR if u_score >= pd_lo else PASSIVE)
-        if (late or unresolved or repeat or rushed) and c >= 0:
-            bad[c] += 1
-            accounts.bad_total += 1
+        if c >= 0:  # the account's view of its problem (docs/model.md, "Memory")
+            if outcome == FIXED and not k:  # fixed first time (FIRST_TIME 0), or late (LATE 1)
+                problems[late][c] += 1
+                problems_total[late] += 1
+            else:
+                judge(c, p, k, outcome, late, is_cb)
         nxt = math.inf if outcome == FIXED else rules.next_visit(i, p, visit_no, outcome, cb_delay)
         # the `Visit` row, one tuple literal (the cheapest way to build it)
         visits.append((p, c, visit_no, i, j, f_t[p], t_ready, now, arrive, done, outcome, late,

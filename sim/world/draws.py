@@ -19,6 +19,7 @@ from sim.config.base import DAYS_PER_YEAR, HOURS_PER_DAY
 from sim.config.parts import JobType
 from sim.config.scenario import Scenario
 from sim.world.quality import max_multiplier
+from sim.world.records import TERM_CLASSES
 from sim.world.rng import stream
 
 #: Visits per problem with pre-drawn numbers; later visits draw from the "extra" stream.
@@ -36,7 +37,7 @@ class World:
     annual_value: list[float]
     renewal_offset_h: list[float]  # first renewal, in hours from the start
     churn_u: np.ndarray  # [customer, term] uniforms
-    history_u: list[float]  # per customer: imputed history of the first term
+    history_u: np.ndarray  # [customer, term class]: imputed history of the first term
     relational_u: np.ndarray  # [customer, term] uniforms
     # failures (problems), in time order
     failure_t: list[float]
@@ -390,8 +391,9 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
 
     skill_rng = stream(seed, replication, "workforce")
     skill = np.clip(skill_rng.normal(wf.skill_mean, wf.skill_sd, size=wf.technicians), 0.05, 1.0)
-    history_u = stream(seed, replication, "history").random(c.count).tolist()
-    history_u += [0.5] * len(join)  # new accounts have no history before the run
+    history_u = stream(seed, replication, "history").random((c.count, len(TERM_CLASSES)))
+    # new accounts have no history before the run
+    history_u = np.concatenate([history_u, np.full((len(join), len(TERM_CLASSES)), 0.5)])
 
     return World(
         tier=tier.tolist(),
