@@ -19,6 +19,7 @@ from sim.model.simulation import simulate
 from sim.pay.formula import PAY_TERMS
 from sim.world.draws import build_world
 from sim.world.records import (
+    CAUSES,
     OUTCOMES,
     PROBLEM_CLASSES,
     RENEWAL_FIELDS,
@@ -89,6 +90,10 @@ PINNED_KPI_COLUMNS = (
     "downtime_hours_per_failure",
     "availability",
     "technicians_needed",
+    "repeat_cause_parts",
+    "repeat_cause_skill",
+    "repeat_cause_time",
+    "repeat_cause_other",
 )
 
 PINNED_VISIT_FIELDS = (
@@ -110,6 +115,7 @@ PINNED_VISIT_FIELDS = (
     "is_callback",
     "next_ready",
     "thoroughness",
+    "cause",
 )
 
 PINNED_SUMMARY_COLUMNS = (
@@ -187,6 +193,7 @@ def test_record_fields_pinned():
     )
     assert WEEK_FIELDS == PINNED_WEEK_COLUMNS
     assert OUTCOMES == ("fixed", "part_missing", "not_fixed", "looked_fixed", "maintained")
+    assert CAUSES == ("parts", "skill", "time", "other")
     assert PROBLEM_CLASSES == ("first_time", "late", "after_return", "callback", "unresolved")
 
 

@@ -28,6 +28,7 @@ from sim.pay.ledger import (
 from sim.world.calendar import Calendar
 from sim.world.draws import n_weeks
 from sim.world.records import (
+    CAUSES,
     DETRACTOR,
     FIXED,
     LOOKED_FIXED,
@@ -192,6 +193,18 @@ def _retained_value(
     return credit
 
 
+def repeat_causes(v: dict[str, np.ndarray], repair: np.ndarray) -> dict[str, float]:
+    """Why problems needed a return visit: of the problems whose first visit (a repair in
+    `repair`, the measured period's) did not fix, the share of each cause of that visit
+    (`Visit.cause`: parts, skill, time, other; NaN without such a problem)."""
+    cause = v["cause"][repair & (v["visit_no"] == 1)]
+    needed = cause[cause >= 0]
+    return {
+        f"repeat_cause_{name}": _ratio((needed == k).sum(), len(needed))
+        for k, name in enumerate(CAUSES)
+    }
+
+
 def replication_kpis(
     scenario: Scenario, out: Output, formula: PayFormula
 ) -> tuple[dict[str, float], list[dict[str, float]]]:
@@ -308,6 +321,7 @@ def replication_kpis(
         "availability": 1.0 - _ratio(down_h, float(active_h.sum())),
         # the headcount the scheme ran with (its own under workforce.sizing)
         "technicians_needed": float(n_tech),
+        **repeat_causes(v, repair),
     }
     techs = []
     for i in range(n_tech):

@@ -70,6 +70,7 @@ class Crew:
     skill: list[float]
     lam: list[float]  # intrinsic weight
     fixp: list[list[float]]  # P(fix) per job type
+    fixp1: list[list[float]]  # P(fix) per job type at standard care (to tell skill from time)
     detp: list[float]  # P(detect that a visit did not fix)
     rushp: list[float]  # P(the customer finds the visit rushed)
     qualified: list[list[int]]  # job types each technician may take
@@ -105,6 +106,7 @@ class Crew:
                 [float(quality.fix_prob(q, skill[i], jt, thoroughness[i])) for jt in types]
                 for i in range(n_tech)
             ],
+            [[quality.standard_fix_prob(q, skill[i], jt) for jt in types] for i in range(n_tech)],
             [float(quality.detect_prob(q, th)) for th in thoroughness],
             [float(quality.perceived_rushed_prob(q, scenario.nps, th)) for th in thoroughness],
             qualified,
@@ -121,6 +123,7 @@ class Crew:
         sc, s, t = self.scenario, self.skill[i], self.th[i]
         q = sc.quality
         self.fixp[i] = [float(quality.fix_prob(q, s, jt, t)) for jt in sc.jobs.types.values()]
+        self.fixp1[i] = [quality.standard_fix_prob(q, s, jt) for jt in sc.jobs.types.values()]
         self.detp[i] = float(quality.detect_prob(q, t))
         self.rushp[i] = float(quality.perceived_rushed_prob(q, sc.nps, t))
         self.need[i] = expected_hours(sc, t)

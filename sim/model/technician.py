@@ -6,8 +6,9 @@ travel, work, then record the visit. The outcome follows from the problem's pre-
 numbers for this visit (`sim.world.draws`) and the technician's probabilities
 (`sim.model.crew`): part missing (first visits only), fixed, known not fixed, or looked
 fixed. A visit that does not fix schedules the problem's next visit (`VisitRules.next_visit`)
-after the part lead time, the revisit delay, or the callback delay. The visit's account
-then sees how its problem stands (`sim.model.state.Accounts`: fixed first time, late, after
+after the part lead time, the revisit delay, or the callback delay, and records why
+(`sim.world.records.CAUSES`: parts, skill, time, other). The visit's account then sees how
+its problem stands (`sim.model.state.Accounts`: fixed first time, late, after
 a return visit, as a callback, or still not fixed), which its renewal judges.
 
 The process is the simulation's hot loop: it binds what it reads to local names once,
@@ -30,11 +31,16 @@ from sim.world.records import (
     FIXED,
     LOOKED_FIXED,
     MAINTAINED,
+    NO_CAUSE,
     NO_RESPONSE,
     NOT_FIXED,
+    OTHER,
     PART_MISSING,
+    PARTS,
     PASSIVE,
     PROMOTER,
+    SKILL,
+    TIME,
 )
 
 if TYPE_CHECKING:  # arrivals imports this module
@@ -155,6 +161,7 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
     part_on_van, diag, closure = rules.part_on_van, rules.diag, rules.closure
     resp_rate, survey_p = rules.response_rate, rules.survey_p
     theta, fp, dp, rp = crew.th[i], crew.fixp[i], crew.detp[i], crew.rushp[i]
+    fp1 = crew.fixp1[i]
     w = ctx.world
     tm_first, planned_first, capped = w.tm_first, w.planned_first, rules.cap is not None
     cap, shift_until = rules.cap or 0.0, cal.on_shift_until
@@ -165,6 +172,7 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
                 yield timeout(crew.present_from[i] - now)
                 continue
             theta, fp, dp, rp = crew.th[i], crew.fixp[i], crew.detp[i], crew.rushp[i]
+            fp1 = crew.fixp1[i]
         end = shift_until(now)
         if end is None:
             yield timeout(cal.next_start(now) - now)
@@ -194,11 +202,18 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
             else:  # beyond the pre-drawn slots (rare)
                 dur, tr, u_part, u_fix, u_det, cb_delay, u_rush, u_surv, u_score = rules.extra(j)
             if k == 0 and u_part >= part_on_van[j]:
-                outcome, work = PART_MISSING, diag * theta * dur
+                outcome, work, cause = PART_MISSING, diag * theta * dur, PARTS
             else:
-                outcome = FIXED if u_fix < fp[j] else NOT_FIXED if u_det < dp else LOOKED_FIXED
-                if closure and outcome == NOT_FIXED:
-                    outcome = rules.closed(i, p, k)
+                if u_fix < fp[j]:
+                    outcome, cause = FIXED, NO_CAUSE
+                else:
+                    outcome = NOT_FIXED if u_det < dp else LOOKED_FIXED
+                    # would standard care (thoroughness 1) have fixed it, on the same uniform?
+                    cause = SKILL if u_fix >= fp1[j] else TIME
+                    if closure and outcome == NOT_FIXED:
+                        outcome = rules.closed(i, p, k)
+                        if outcome == LOOKED_FIXED:
+                            cause = OTHER
                 work = theta * dur
         arrive = now + tr
         jobs.in_service += 1
@@ -211,7 +226,7 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
             rules.planned(i, p, theta)
             visits.append((p, f_cust[p], 1, i, j, f_t[p], t_ready, now, arrive, done,
                            MAINTAINED, 1 if arrive > deadline else 0, 0, NO_RESPONSE, -1, 0,
-                           math.inf, theta))  # fmt: skip
+                           math.inf, theta, NO_CAUSE))  # fmt: skip
             continue
         c = f_cust[p]
         late = 1 if arrive > deadline else 0
@@ -231,4 +246,5 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
         nxt = math.inf if outcome == FIXED else rules.next_visit(i, p, visit_no, outcome, cb_delay)
         # the `Visit` row, one tuple literal (the cheapest way to build it)
         visits.append((p, c, visit_no, i, j, f_t[p], t_ready, now, arrive, done, outcome, late,
-                       rushed, survey, caused_by, 1 if is_cb else 0, nxt, theta))  # fmt: skip
+                       rushed, survey, caused_by, 1 if is_cb else 0, nxt, theta,
+                       cause))  # fmt: skip

@@ -42,6 +42,12 @@ def fix_prob(q: Quality, skill: float, job: JobType, theta: float | np.ndarray) 
     return np.minimum(q.max_fix_prob, base_fix(q, skill, job) * thoroughness_gain(q, theta))
 
 
+def standard_fix_prob(q: Quality, skill: float, job: JobType) -> float:
+    """P(fix) at standard care (thoroughness 1): a visit that failed on a uniform below it
+    would have fixed at standard care, so it failed for want of time (`Visit.cause`)."""
+    return float(fix_prob(q, skill, job, 1.0))
+
+
 def detect_prob(q: Quality, theta: float | np.ndarray) -> np.ndarray:
     return np.clip(q.detect_prob + q.detect_slope * (np.asarray(theta) - 1.0), 0.0, 1.0)
 
