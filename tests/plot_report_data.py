@@ -177,11 +177,16 @@ FAIR_CONTEST_KPIS = (
 )
 
 
+#: runs.csv columns added with the causes of return visits (issue 10).
+CAUSE_KPIS = ("repeat_cause_parts", "repeat_cause_skill", "repeat_cause_time", "repeat_cause_other")
+
+
 def strip_fair_contest(run_dir: Path) -> None:
     """Results as written before runs.csv had the fair-contest KPIs (and so the margin's
-    parts). The manifest's checksums are dropped, as such results had none."""
+    parts), and the causes of return visits, which came later. The manifest's checksums are
+    dropped, as such results had none."""
     forget_checksums(run_dir)
-    cols = list(FAIR_CONTEST_KPIS)
+    cols = [*FAIR_CONTEST_KPIS, *CAUSE_KPIS]
     runs = pd.read_csv(run_dir / "runs.csv")
     runs.drop(columns=[c for c in cols if c in runs.columns]).to_csv(
         run_dir / "runs.csv", index=False

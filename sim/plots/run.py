@@ -24,6 +24,7 @@ from matplotlib.patches import Rectangle
 
 from sim.metrics.catalogue import ATTRITION_KPIS, BUSINESS_KPIS, CURRENCY, KPI, KPIS
 from sim.metrics.stats import mean_ci
+from sim.plots.causes import fig_repeat_causes
 from sim.plots.margin import fig_margin_decomposition
 from sim.plots.style import (
     FigureMaker,
@@ -404,6 +405,7 @@ RUN_FIGURES: tuple[FigureMaker, ...] = (
     fig_paired_differences,
     fig_margin_decomposition,
     fig_business_outcomes,
+    fig_repeat_causes,
     fig_tradeoff,
     fig_customers_over_time,
     fig_tech_pay_change,
