@@ -25,12 +25,13 @@ import heapq
 import math
 from collections.abc import Callable
 
+import numpy as np
 from simpy.events import ProcessGenerator
 
 from sim.config.base import HOURS_PER_DAY
 from sim.model.context import Context
 from sim.world import quality
-from sim.world.draws import float_view
+from sim.world.draws import World, float_view
 from sim.world.records import DETRACTOR, FIRST_TIME, PASSIVE, PROMOTER
 
 #: The problems of a term by how they ended (`sim.world.records.PROBLEM_CLASSES` order).
@@ -47,6 +48,16 @@ def poisson_quantile(u: float, mean: float) -> int:
         p *= mean / k
         cum += p
     return k
+
+
+def history_exponentials(world: World) -> memoryview[float]:
+    """-log u of the world's history uniforms [account, term class] (computed once per world
+    and shared by its schemes): a class imputes no problem when -log u >= its mean."""
+    e = world.cache.get("history_e")
+    if e is None:
+        with np.errstate(divide="ignore"):
+            e = world.cache["history_e"] = float_view(-np.log(world.history_u))
+    return e
 
 
 class Renewals:
@@ -71,7 +82,7 @@ class Renewals:
         self.visits_seen = 0  # visits recorded at the last snapshot
         self.impute = c.impute_history
         self.odds: dict[Counts, tuple[float, float, float]] = {}  # by class counts
-        self.history_u = float_view(w.history_u)  # [account, term class] uniforms
+        self.history_e = history_exponentials(w)  # [account, term class]: -log u
         # the next decision: when it is taken, and whether it is a joined account's
         self.day_end = HOURS_PER_DAY  # the end of the day whose renewals are next
         self.last = 0.0  # when the last decision of that day was taken (or its midnight)
@@ -184,14 +195,18 @@ class Renewals:
         the run, so its unseen part is imputed class by class at the rates this run has shown
         so far (docs/model.md, "History before the run")."""
         unseen = (self.term_h - r) / self.customer_hours
-        u = self.history_u
-        n0, n1, n2, n3, unresolved = key
+        e = self.history_e
         t0, t1, t2, t3 = self.accounts.problems_total
+        m0, m1, m2, m3 = t0 * unseen, t1 * unseen, t2 * unseen, t3 * unseen
+        e0, e1, e2, e3 = e[c, 0], e[c, 1], e[c, 2], e[c, 3]
+        n0, n1, n2, n3, unresolved = key
+        # Poisson^{-1}(u; m) is 0 when u <= exp(-m), i.e. -log u >= m: most accounts, most
+        # classes, decided without an exp
         return (
-            n0 + poisson_quantile(u[c, 0], t0 * unseen),
-            n1 + poisson_quantile(u[c, 1], t1 * unseen),
-            n2 + poisson_quantile(u[c, 2], t2 * unseen),
-            n3 + poisson_quantile(u[c, 3], t3 * unseen),
+            n0 if e0 >= m0 else n0 + poisson_quantile(math.exp(-e0), m0),
+            n1 if e1 >= m1 else n1 + poisson_quantile(math.exp(-e1), m1),
+            n2 if e2 >= m2 else n2 + poisson_quantile(math.exp(-e2), m2),
+            n3 if e3 >= m3 else n3 + poisson_quantile(math.exp(-e3), m3),
             unresolved,
         )
 
