@@ -48,7 +48,6 @@ TINY: dict[str, Any] = {
         "failures_per_year": 2.8,
         "term_days": 90,
         "churn_base": 0.05,
-        "churn_after_bad_experience": 0.25,
         "tiers": {
             "gold": {"share": 0.3, "sla_hours": 24, "annual_value": 1200},
             "bronze": {"share": 0.7, "sla_hours": 72, "annual_value": 400},

@@ -63,7 +63,7 @@ def make_run(out: Path, name: str = "tiny", reps: int = 3, mutate=None) -> Path:
 def _set(d: dict[str, Any], path: str, value: Any) -> None:
     keys = path.split(".")
     for k in keys[:-1]:
-        d = d[k]
+        d = d.setdefault(k, {})
     d[keys[-1]] = value
 
 
@@ -190,11 +190,16 @@ FAIR_CONTEST_KPIS = (
 )
 
 
+#: runs.csv columns added with the causes of return visits (issue 10).
+CAUSE_KPIS = ("repeat_cause_parts", "repeat_cause_skill", "repeat_cause_time", "repeat_cause_other")
+
+
 def strip_fair_contest(run_dir: Path) -> None:
     """Results as written before runs.csv had the fair-contest KPIs (and so the margin's
-    parts). The manifest's checksums are dropped, as such results had none."""
+    parts), and the causes of return visits, which came later. The manifest's checksums are
+    dropped, as such results had none."""
     forget_checksums(run_dir)
-    cols = list(FAIR_CONTEST_KPIS)
+    cols = [*FAIR_CONTEST_KPIS, *CAUSE_KPIS]
     runs = pd.read_csv(run_dir / "runs.csv")
     runs.drop(columns=[c for c in cols if c in runs.columns]).to_csv(
         run_dir / "runs.csv", index=False

@@ -30,7 +30,7 @@ from sim.pay.formula import formula_for
 from sim.world.calendar import Calendar
 from sim.world.draws import build_world
 from sim.world.quality import failure_multiplier
-from sim.world.records import MAINTAINED
+from sim.world.records import MAINTAINED, PROBLEM_CLASSES
 from tests.conftest import SCENARIO_DIR, deep_merge, tiny_scenario
 
 H = 24.0
@@ -143,7 +143,7 @@ def test_careless_maintenance_causes_more_failures():
     every_tier = {
         "customers": {
             "churn_base": 0.0,  # nobody leaves: only the failure rate differs
-            "churn_after_bad_experience": 0.0,
+            "churn_per_problem": dict.fromkeys(PROBLEM_CLASSES, 0.0),
             "tiers": {
                 "gold": {"planned_visits_per_year": 6},
                 "bronze": {"planned_visits_per_year": 6},

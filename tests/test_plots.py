@@ -48,11 +48,11 @@ OLD_RUN_FIGURES = {
     "customers_over_time",
     "tech_pay_change",
 }
-FAIR_CONTEST_FIGURES = {"margin_decomposition", "business_outcomes"}
+FAIR_CONTEST_FIGURES = {"margin_decomposition", "business_outcomes", "repeat_causes"}
 RUN_FIGURES = OLD_RUN_FIGURES | FAIR_CONTEST_FIGURES
 BEHAVIOUR_FIGURES = {"thoroughness_over_time", "quits_per_scheme"}
 WEIGHT = "schemes.hybrid.weight"
-CHURN = "customers.churn_after_bad_experience"
+CHURN = "customers.churn_per_problem.unresolved"
 
 
 @pytest.fixture(scope="module")

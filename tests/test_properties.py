@@ -19,7 +19,7 @@ from sim.model.simulation import simulate
 from sim.pay.formula import PAY_TERMS, PayFormula, formula_for
 from sim.world import quality
 from sim.world.draws import build_world
-from sim.world.records import FIXED, LOOKED_FIXED, VISIT_FIELDS
+from sim.world.records import FIXED, LOOKED_FIXED, PROBLEM_CLASSES, VISIT_FIELDS
 
 # small example counts keep the suite fast; derandomized so CI runs are reproducible;
 # no example database is written into the repo
@@ -59,7 +59,7 @@ def small_scenarios(draw):
             "failures_per_year": draw(st.floats(0.5, 6.0)),
             "term_days": draw(st.sampled_from([10, 30, 90])),
             "churn_base": draw(st.floats(0.0, 0.2)),
-            "churn_after_bad_experience": draw(st.floats(0.2, 0.9)),
+            "churn_per_problem": {k: draw(st.floats(0.0, 0.9)) for k in PROBLEM_CLASSES},
         },
         "jobs": {
             "types": {

@@ -133,7 +133,12 @@ def test_referrals_follow_the_promoters_they_count():
             "customers": {
                 "referrals_per_promoter_year": 1.0,
                 "churn_base": 0.0,
-                "churn_after_bad_experience": 0.0,
+                "churn_per_problem": {
+                    "late": 0.0,
+                    "after_return": 0.0,
+                    "callback": 0.0,
+                    "unresolved": 0.0,
+                },
             },
             "nps": {"relational_promoter": 0.5, "relational_bad_shift": 0.0},
         }

@@ -19,7 +19,9 @@ from sim.model.simulation import simulate
 from sim.pay.formula import PAY_TERMS
 from sim.world.draws import build_world
 from sim.world.records import (
+    CAUSES,
     OUTCOMES,
+    PROBLEM_CLASSES,
     RENEWAL_FIELDS,
     VISIT_FIELDS,
     WEEK_FIELDS,
@@ -93,6 +95,10 @@ PINNED_KPI_COLUMNS = (
     "referred_accounts",
     "weekend_visits",
     "weekend_response_hours",
+    "repeat_cause_parts",
+    "repeat_cause_skill",
+    "repeat_cause_time",
+    "repeat_cause_other",
 )
 
 PINNED_VISIT_FIELDS = (
@@ -114,6 +120,7 @@ PINNED_VISIT_FIELDS = (
     "is_callback",
     "next_ready",
     "thoroughness",
+    "cause",
 )
 
 PINNED_SUMMARY_COLUMNS = (
@@ -182,12 +189,18 @@ def test_record_fields_pinned():
         "customer",
         "t",
         "renewed",
-        "bad_experiences",
+        "first_time",
+        "late",
+        "after_return",
+        "callback",
+        "unresolved",
         "relational",
         "annual_value",
     )
     assert WEEK_FIELDS == PINNED_WEEK_COLUMNS
     assert OUTCOMES == ("fixed", "part_missing", "not_fixed", "looked_fixed", "maintained")
+    assert CAUSES == ("parts", "skill", "time", "other")
+    assert PROBLEM_CLASSES == ("first_time", "late", "after_return", "callback", "unresolved")
 
 
 def test_record_rows_have_the_types_of_their_schemas(make_tiny):

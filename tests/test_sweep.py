@@ -24,7 +24,10 @@ from sim.sweep.runner import SweepFailed, run_sweep
 #: Overrides of the shared tiny scenario (tests/conftest.py): ~0.02 s per replication.
 SMALL = {"customers": {"count": 200}, "horizon_days": 45, "warmup_days": 10}
 
-GRID = ["schemes.hybrid.weight=0,0.5,1", "customers.churn_after_bad_experience=0.2,0.4"]
+GRID = [
+    "schemes.hybrid.weight=0,0.5,1",
+    "customers.churn_per_problem.unresolved=0.2,0.4",
+]
 
 
 def write_yaml(path: Path, data: dict) -> Path:
@@ -125,10 +128,10 @@ def test_bad_param(resolved, text, design, message):
             "point 0 (jobs.types.complex.share=0.1): jobs: types: shares must add up to 1",
         ),
         (
-            ["customers.churn_after_bad_experience=0.01,0.3"],
+            ["customers.churn_per_problem.unresolved=0.3,1.2"],
             (
-                "customers.churn_after_bad_experience=0.01): customers: churn_after_bad_experience "
-                "must be >= churn_base"
+                "point 1 (customers.churn_per_problem.unresolved=1.2): "
+                "customers.churn_per_problem.unresolved: Input should be less than or equal to 1"
             ),
         ),
         (["workforce.dispatch=edf,lifo"], "workforce.dispatch: Input should be 'edf' or 'fifo'"),
@@ -181,9 +184,9 @@ def test_bad_input_cli_exit_2_names_path_and_writes_nothing(small, tmp_path):
 def test_grid_crosses_values(small_sc):
     d = make_design(small_sc, GRID, "grid")
     assert [p.values for p in d.points][:3] == [
-        {"schemes.hybrid.weight": 0.0, "customers.churn_after_bad_experience": 0.2},
-        {"schemes.hybrid.weight": 0.0, "customers.churn_after_bad_experience": 0.4},
-        {"schemes.hybrid.weight": 0.5, "customers.churn_after_bad_experience": 0.2},
+        {"schemes.hybrid.weight": 0.0, "customers.churn_per_problem.unresolved": 0.2},
+        {"schemes.hybrid.weight": 0.0, "customers.churn_per_problem.unresolved": 0.4},
+        {"schemes.hybrid.weight": 0.5, "customers.churn_per_problem.unresolved": 0.2},
     ]
     assert len(d.points) == 6
 
@@ -242,7 +245,7 @@ def test_auto_chunks_have_near_equal_sizes(small_sc, monkeypatch):
 # --------------------------------------------------------------------------- running
 def test_grid_sweep_tables(reference, small_sc):
     runs, summary = reference.runs, reference.summary
-    paths = ["schemes.hybrid.weight", "customers.churn_after_bad_experience"]
+    paths = ["schemes.hybrid.weight", "customers.churn_per_problem.unresolved"]
     assert list(runs.columns) == ["point", *paths, *RUN_ID_COLUMNS, *KPI_COLUMNS]
     assert list(summary.columns) == ["point", *paths, *SUMMARY_COLUMNS]
     n_s = len(small_sc.schemes)
@@ -279,7 +282,7 @@ def test_files_and_manifest(reference):
     assert m["kind"] == "sweep" and m["status"] == "complete"
     assert m["parameters"] == [
         {"path": "schemes.hybrid.weight", "type": "float", "values": [0.0, 0.5, 1.0]},
-        {"path": "customers.churn_after_bad_experience", "type": "float", "values": [0.2, 0.4]},
+        {"path": "customers.churn_per_problem.unresolved", "type": "float", "values": [0.2, 0.4]},
     ]
     assert m["design"]["method"] == "grid" and len(m["design"]["points"]) == 6
     assert m["replications"] == 4 and m["seed"] == reference.manifest["scenario"]["seed"]

@@ -50,6 +50,7 @@ from sim.config.scenario import Scenario
 from sim.pay.formula import PAY_TERMS, VARIABLE_TERMS, PayFormula, fixed_pay_per_hour
 from sim.pay.ledger import VISIT_TERMS
 from sim.world import quality
+from sim.world.records import PROBLEM_CLASSES
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,10 @@ def _job_terms(
     d: np.ndarray,
     rho: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], np.ndarray]:
-    """Expected hours (at pace 1), travel hours, visit-term counts and bad experiences per
-    problem of one job type handled by this technician at `theta` (d, rho: detection and
-    rushed probabilities)."""
+    """Expected hours (at pace 1), travel hours, visit-term counts and the probabilities of
+    how a problem ends (the classes of `quality.problem_class_probs`) per problem of one job
+    type handled by this technician at `theta` (d, rho: detection and perceived-rushed
+    probabilities)."""
     q, nps, jobs, wf = scenario.quality, scenario.nps, scenario.jobs, scenario.workforce
     zero = np.zeros_like(theta)
     m = 1.0 - job.part_on_van
@@ -143,8 +145,12 @@ def _job_terms(
         "detractors": rr * det,
         "downtime_hours": down,
     }
-    bad = (n - 1.0) + 1.0 - (1.0 - first_unres) * (1.0 - rho)  # visits that count as bad
-    return h, n * wf.travel_hours_mean, counts, bad
+    return h, n * wf.travel_hours_mean, counts, np.array(quality.problem_class_probs(m, f, d))
+
+
+def _rushed(scenario: Scenario, theta: np.ndarray) -> np.ndarray:
+    """P(the customer perceives a visit as rushed), per theta (0 unless nps.perceived_rushed)."""
+    return quality.perceived_rushed_prob(scenario.quality, scenario.nps, theta)
 
 
 def job_counts(
@@ -154,8 +160,8 @@ def job_counts(
     theta."""
     q = scenario.quality
     th = np.asarray(theta, dtype=float)
-    h, travel, counts, _bad = _job_terms(
-        scenario, skill, job, th, quality.detect_prob(q, th), quality.rushed_prob(q, th)
+    h, travel, counts, _classes = _job_terms(
+        scenario, skill, job, th, quality.detect_prob(q, th), _rushed(scenario, th)
     )
     return (h if pace == 1.0 else travel + (h - travel) / pace), counts
 
@@ -166,21 +172,23 @@ def expectation(scenario: Scenario, skill: float, theta: np.ndarray) -> Expectat
     q = scenario.quality
     theta = np.asarray(theta, dtype=float)
     d = quality.detect_prob(q, theta)
-    rho = quality.rushed_prob(q, theta)
+    rho = _rushed(scenario, theta)
     zero = np.zeros_like(theta)
-    hours, travel, bad = zero.copy(), zero.copy(), zero.copy()
+    hours, travel = zero.copy(), zero.copy()
+    classes = np.zeros((len(PROBLEM_CLASSES), *theta.shape))
     counts = {t: zero.copy() for t in VISIT_TERMS}
     for w, job in qualified_mix(scenario, skill):
-        h, tr, job_c, job_bad = _job_terms(scenario, skill, job, theta, d, rho)
+        h, tr, job_c, job_classes = _job_terms(scenario, skill, job, theta, d, rho)
         hours += w * h
         travel += w * tr
         for t in VISIT_TERMS:
             counts[t] += w * job_c[t]
-        bad += w * job_bad
+        classes += w * job_classes
     c = scenario.customers
     problems_per_term = c.failures_per_year * c.term_days / DAYS_PER_YEAR
     mean_value = sum(t.share * t.annual_value for t in c.tiers.values())
-    p_renew = quality.renewal_prob(c, problems_per_term * bad)
+    # the renewal rule in expectation over the term's problems, all handled at this theta
+    p_renew = quality.expected_renewal_prob(c, problems_per_term, list(classes))
     retained = mean_value * p_renew / max(problems_per_term, 1e-9)
     counts = {"days": zero, "hours": zero, **counts, "retained_value": retained}
     return Expectation(hours=hours, counts={t: counts[t] for t in PAY_TERMS}, travel=travel)

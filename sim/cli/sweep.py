@@ -26,7 +26,7 @@ VALUES: a list a,b,c; a range lo:hi:n (linear) or lo:hi:n:log (grid);
 Examples:
   techsim sweep hvac -p schemes.hybrid.weight=0:1:5 --reps 10
   techsim sweep hvac -p schemes.outcome_weighted.per_first_time_fix=0,20,40,60 \\
-      -p customers.churn_after_bad_experience=0.15,0.25,0.35
+      -p customers.churn_per_problem.unresolved=0.15,0.25,0.35
   techsim sweep hvac --design sobol --samples 32 -p quality.skill_effect=0.2:0.6 \\
       -p workforce.technicians=34:46 -p nps.relational_detractor=0.05:0.2
   techsim sweep hvac -p workforce.technicians=30:50:5 --scheduler tcp://10.0.0.5:8786

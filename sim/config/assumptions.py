@@ -73,7 +73,8 @@ _NPS = "chosen to give NPS of +20 to +50 (commonly cited for B2B field service);
 _PRICE = "no public price list for this mix of equipment and coverage: half to 1.5 times"
 
 #: Every unsourced assumption the what-if analysis screens, with its plausible range.
-#: Sourced values (churn after a bad experience, the job mix, shift patterns) are not here;
+#: Sourced values (churn after a problem fixed first time, after a return visit and left
+#: unresolved, the job mix, shift patterns) are not here;
 #: nor are bounds and switches that are off in the bundled scenarios (learning, gaming,
 #: attrition), which cannot change a comparison they are not part of.
 ASSUMPTIONS: tuple[Assumption, ...] = (
@@ -96,6 +97,13 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
          "response targets are contract terms that differ by firm: half to twice"),
     _rel("customers.tiers.bronze.sla_hours", 0.5, 2.0,
          "response targets are contract terms that differ by firm: half to twice"),
+    # how customers judge a problem at renewal (SQM's 5 / 9 / 25% are sourced; these are not)
+    Assumption("customers.churn_per_problem.late", 0.0, 0.1,
+               "a first-visit fix after the SLA deadline: SQM has no figure; from none to "
+               "twice a two-contact problem's 4.2%"),
+    Assumption("customers.churn_per_problem.callback", 0.042, 0.3,
+               "a problem that looked fixed and came back: SQM has no figure; from a "
+               "two-contact problem's 4.2% to more than an unresolved one's 21%"),
     # survey answers
     Assumption("nps.promoter", 0.45, 0.75, _NPS),
     Assumption("nps.detractor", 0.05, 0.2, _NPS),
@@ -103,7 +111,6 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
                "how much an unresolved problem moves a survey answer: no data; +-50%"),
     Assumption("nps.repeat_shift", 0.1, 0.3, "the same for a repeat visit: no data; +-50%"),
     Assumption("nps.late_shift", 0.05, 0.25, "the same for a late arrival: no data"),
-    Assumption("nps.rushed_shift", 0.05, 0.25, "the same for a rushed visit: no data"),
     Assumption("nps.relational_promoter", 0.4, 0.7,
                "renewal-survey odds: no data; they move only the relational NPS"),
     Assumption("nps.relational_detractor", 0.05, 0.2,
@@ -120,8 +127,6 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
                "how often a technician notices a failed fix at normal care: no data"),
     Assumption("quality.detect_slope", 0.4, 1.2,
                "how much care raises that: no data; +-50%"),
-    Assumption("quality.rushed_span", 0.25, 1.0,
-               "how soon a shortened visit feels rushed: no data; half to twice"),
     # workforce
     Assumption("workforce.skill_mean", 0.6, 0.8, "skill is a model scale, not a measurement"),
     Assumption("workforce.skill_sd", 0.06, 0.18, "the spread of that scale: +-50%"),

@@ -21,12 +21,37 @@ class Tier(ConfigModel):
     planned_visits_per_year: NonNeg = 0.0  # with `maintenance.enabled`
 
 
+#: SQM Group: of customers whose contact was resolved on the first contact, 5% would
+#: defect; after two or more contacts, 9%; unresolved, 25% (docs/model.md, "Renewal").
+SQM_FIRST_CONTACT, SQM_TWO_OR_MORE, SQM_UNRESOLVED = 0.05, 0.09, 0.25
+
+
+def _sqm(total: float) -> float:
+    """The per-problem churn that, on top of SQM's first-contact 5% as the churn of a term
+    without problems, gives `total` for a term with one such problem."""
+    return 1.0 - (1.0 - total) / (1.0 - SQM_FIRST_CONTACT)
+
+
+class ProblemChurn(ConfigModel):
+    """The probability that a problem makes its customer leave at the renewal, by how it
+    ended (the classes of `sim.world.records.PROBLEM_CLASSES`), on top of `churn_base`
+    (docs/model.md, "Renewal"). The defaults reproduce SQM Group's 5 / 9 / 25% with
+    `churn_base` 0.05 (a term with one problem of a class); `late` and `callback` are
+    assumptions."""
+
+    first_time: Prob = 0.0  # fixed at the first visit, on time: SQM's 5% is churn_base
+    late: Prob = _sqm(SQM_TWO_OR_MORE)  # fixed first time, after the SLA deadline: 0.0421
+    after_return: Prob = _sqm(SQM_TWO_OR_MORE)  # fixed after a return visit: 0.0421
+    callback: Prob = _sqm(SQM_UNRESOLVED)  # looked fixed, came back: 0.2105
+    unresolved: Prob = _sqm(SQM_UNRESOLVED)  # still known not fixed at the renewal: 0.2105
+
+
 class Customers(ConfigModel):
     count: Annotated[int, Field(ge=1)] = 20_000
     failures_per_year: Pos = 1.4
     term_days: Pos = 365.0
-    churn_base: Prob = 0.05
-    churn_after_bad_experience: Prob = 0.25
+    churn_base: Prob = SQM_FIRST_CONTACT  # churn at renewal after a term without problems
+    churn_per_problem: ProblemChurn = Field(default_factory=ProblemChurn)
     impute_history: bool = True
     # new contract accounts per year: a number, or "steady", the rate that keeps the baseline
     # scheme's book steady (measured by a pilot run; sim.model.replication)
@@ -44,14 +69,20 @@ class Customers(ConfigModel):
         }
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _replaced(cls, data: object) -> object:
+        if isinstance(data, dict) and "churn_after_bad_experience" in data:
+            raise ValueError(
+                "churn_after_bad_experience is gone: customers now judge problems, not visits; "
+                "give churn_per_problem (first_time, late, after_return, callback, "
+                'unresolved) instead (docs/model.md, "Renewal")'
+            )
+        return data
+
     @model_validator(mode="after")
     def _check(self) -> Customers:
         check_shares("tiers", "tier", (t.share for t in self.tiers.values()))
-        if self.churn_after_bad_experience < self.churn_base:
-            raise ValueError(
-                "churn_after_bad_experience must be >= churn_base "
-                f"({self.churn_after_bad_experience:g} < {self.churn_base:g})"
-            )
         return self
 
 
@@ -185,6 +216,9 @@ class Quality(ConfigModel):
 
 class NPS(ConfigModel):
     response_rate: Prob = 0.3
+    # whether customers perceive visits below `quality.rushed_reference` as rushed, which
+    # shifts their transactional survey answer by `rushed_shift` (no source: off)
+    perceived_rushed: bool = False
     promoter: Prob = 0.60
     detractor: Prob = 0.10
     unresolved_shift: Prob = 0.40

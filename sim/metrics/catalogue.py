@@ -148,6 +148,14 @@ KPIS: Mapping[str, KPI] = {
         KPI("weekend_visits", "weekend visits", "num1", "neither", unit="per run"),
         KPI("weekend_response_hours", "weekend response time", "num2", "lower",
             unit="hours"),
+        KPI("repeat_cause_parts", "return visits for parts", "pct", "neither",
+            axis="% of problems needing a return visit"),
+        KPI("repeat_cause_skill", "return visits for skill", "pct", "neither",
+            axis="% of problems needing a return visit"),
+        KPI("repeat_cause_time", "return visits for time", "pct", "neither",
+            axis="% of problems needing a return visit"),
+        KPI("repeat_cause_other", "return visits for other causes", "pct", "neither",
+            axis="% of problems needing a return visit"),
     )
 }
 # fmt: on
@@ -195,6 +203,9 @@ MARGIN = KPIS["margin"]
 MARGIN_PARTS: tuple[tuple[KPI, int], ...] = tuple(
     zip(_select("contract_revenue tm_revenue labour_cost visit_costs"), (1, 1, -1, -1))
 )
+#: Why problems needed a return visit, one share per `sim.world.records.CAUSES` (they sum
+#: to 1): the report's table and figure of repeat-visit causes.
+CAUSE_KPIS = _select("repeat_cause_parts repeat_cause_skill repeat_cause_time repeat_cause_other")
 #: The heatmaps of a sweep over two or more parameters.
 HEATMAP_KPIS = _select("first_time_fix_rate retention_rate jobs_per_tech_day margin")
 #: The best and worst points of a sweep (each needs a better direction).

@@ -28,6 +28,7 @@ from sim.pay.ledger import (
 from sim.world.calendar import Calendar
 from sim.world.draws import n_weeks
 from sim.world.records import (
+    CAUSES,
     DETRACTOR,
     FIXED,
     LOOKED_FIXED,
@@ -247,6 +248,18 @@ def referral_and_weekend_kpis(
     }
 
 
+def repeat_causes(v: dict[str, np.ndarray], repair: np.ndarray) -> dict[str, float]:
+    """Why problems needed a return visit: of the problems whose first visit (a repair in
+    `repair`, the measured period's) did not fix, the share of each cause of that visit
+    (`Visit.cause`: parts, skill, time, other; NaN without such a problem)."""
+    cause = v["cause"][repair & (v["visit_no"] == 1)]
+    needed = cause[cause >= 0]
+    return {
+        f"repeat_cause_{name}": _ratio((needed == k).sum(), len(needed))
+        for k, name in enumerate(CAUSES)
+    }
+
+
 def replication_kpis(
     scenario: Scenario, out: Output, formula: PayFormula
 ) -> tuple[dict[str, float], list[dict[str, float]]]:
@@ -366,6 +379,7 @@ def replication_kpis(
         "mean_pace": float(np.mean(out.pace)) if out.pace else 1.0,
         "resolved_per_tech_day": _ratio(resolved, tech_days),
         **referral_and_weekend_kpis(scenario, out, v, contract),
+        **repeat_causes(v, repair),
     }
     techs = []
     for i in range(n_tech):

@@ -73,6 +73,7 @@ class Crew:
     skill: list[float]
     lam: list[float]  # intrinsic weight
     fixp: list[list[float]]  # P(fix) per job type
+    fixp1: list[list[float]]  # P(fix) per job type at standard care (to tell skill from time)
     detp: list[float]  # P(detect that a visit did not fix)
     rushp: list[float]  # P(the customer finds the visit rushed)
     qualified: list[list[int]]  # job types each technician may take
@@ -113,8 +114,9 @@ class Crew:
                 [float(quality.fix_prob(q, skill[i], jt, thoroughness[i])) for jt in types]
                 for i in range(n_tech)
             ],
+            [[quality.standard_fix_prob(q, skill[i], jt) for jt in types] for i in range(n_tech)],
             [float(quality.detect_prob(q, th)) for th in thoroughness],
-            [float(quality.rushed_prob(q, th)) for th in thoroughness],
+            [float(quality.perceived_rushed_prob(q, scenario.nps, th)) for th in thoroughness],
             qualified,
             can_do,
             [[0.0] * n_types + [NEVER_PICKED] for _ in range(n_tech)],
@@ -124,6 +126,11 @@ class Crew:
             [float(quality.failure_multiplier(scenario, th)) for th in thoroughness],
         )
 
+    def of(self, i: int) -> tuple[float, list[float], float, float, float]:
+        """Technician i's thoroughness, P(fix) per job type, P(detect), P(rushed) and
+        on-site time per drawn hour (thoroughness / pace), as a visit reads them."""
+        return self.th[i], self.fixp[i], self.detp[i], self.rushp[i], self.tp[i]
+
     def refresh(self, i: int) -> None:
         """Recompute technician i's probabilities after a change of thoroughness, pace or
         skill."""
@@ -131,8 +138,9 @@ class Crew:
         self.tp[i] = t / self.pace[i]
         q = sc.quality
         self.fixp[i] = [float(quality.fix_prob(q, s, jt, t)) for jt in sc.jobs.types.values()]
+        self.fixp1[i] = [quality.standard_fix_prob(q, s, jt) for jt in sc.jobs.types.values()]
         self.detp[i] = float(quality.detect_prob(q, t))
-        self.rushp[i] = float(quality.rushed_prob(q, t))
+        self.rushp[i] = float(quality.perceived_rushed_prob(q, sc.nps, t))
         self.need[i] = expected_hours(sc, t, self.pace[i])
         self.multiplier[i] = float(quality.failure_multiplier(sc, t))
         gm = sc.gaming

@@ -41,7 +41,7 @@ class Promoters:
     def count(self, active: int) -> float:
         """P(t) with `active` customers, from the renewals recorded so far."""
         rows, last = self.rows, self.last
-        for c, _t, renewed, _bad, rel, _value in rows[self.seen :]:
+        for c, _t, renewed, *_counts, rel, _value in rows[self.seen :]:
             was = last.pop(c, None)
             if was is not None:
                 self.answered -= 1

@@ -2,13 +2,13 @@
 account's renewal decision at its renewal date (docs/model.md section 1: "Renewal",
 "History before the run", "NPS").
 
-A renewal is not a SimPy event. Its decision reads the account's bad experiences in the
-term (and, for a first term, the run's rate of bad experiences so far) and may end the
+A renewal is not a SimPy event. Its decision reads how the account's problems of the
+term ended (and, for a first term, the run's rate of each class so far) and may end the
 account, after which its failures and planned visits are dropped. So `Renewals.until(t)`
 decides every renewal due before `t`, in order, and it is called before anything reads or
 changes what a decision reads or writes: by `sim.model.arrivals.Arrivals.until`, which
-applies the arrivals and renewals in time order for the technicians (before they add a bad
-experience), the planned visits, the daily process at midnight (before it counts
+applies the arrivals and renewals in time order for the technicians (before they count
+a problem), the planned visits, the daily process at midnight (before it counts
 customer-hours and takes a snapshot) and `simulate` at the horizon, and before each failure
 checks its account. Each decision thus sees the state at its renewal date, as if each
 renewal were an event at that date, without a timeout per renewal.
@@ -25,13 +25,17 @@ import heapq
 import math
 from collections.abc import Callable
 
+import numpy as np
 from simpy.events import ProcessGenerator
 
 from sim.config.base import HOURS_PER_DAY
 from sim.model.context import Context
 from sim.world import quality
-from sim.world.draws import float_view
-from sim.world.records import DETRACTOR, PASSIVE, PROMOTER
+from sim.world.draws import World, float_view
+from sim.world.records import DETRACTOR, FIRST_TIME, PASSIVE, PROMOTER
+
+#: The problems of a term by how they ended (`sim.world.records.PROBLEM_CLASSES` order).
+Counts = tuple[int, int, int, int, int]
 
 
 def poisson_quantile(u: float, mean: float) -> int:
@@ -44,6 +48,16 @@ def poisson_quantile(u: float, mean: float) -> int:
         p *= mean / k
         cum += p
     return k
+
+
+def history_exponentials(world: World) -> memoryview[float]:
+    """-log u of the world's history uniforms [account, term class] (computed once per world
+    and shared by its schemes): a class imputes no problem when -log u >= its mean."""
+    e = world.cache.get("history_e")
+    if e is None:
+        with np.errstate(divide="ignore"):
+            e = world.cache["history_e"] = float_view(-np.log(world.history_u))
+    return e
 
 
 class Renewals:
@@ -64,10 +78,11 @@ class Renewals:
         self.new = [(offsets[a], a, 0) for a in range(n0, len(offsets))]
         self.pos = 0  # next account in `order`
         self.term = 0  # terms completed by every account before the one now renewing
-        self.customer_hours = 0.0  # active customer-hours so far (rate of bad experiences)
+        self.customer_hours = 0.0  # active customer-hours so far (rate of each problem class)
         self.visits_seen = 0  # visits recorded at the last snapshot
         self.impute = c.impute_history
-        self.odds: dict[int, tuple[float, float, float]] = {}  # by bad experiences
+        self.odds: dict[Counts, tuple[float, float, float]] = {}  # by class counts
+        self.history_e = history_exponentials(w)  # [account, term class]: -log u
         # the next decision: when it is taken, and whether it is a joined account's
         self.day_end = HOURS_PER_DAY  # the end of the day whose renewals are next
         self.last = 0.0  # when the last decision of that day was taken (or its midnight)
@@ -161,34 +176,55 @@ class Renewals:
         ctx.out.weeks.append(row)  # a WeekSnapshot
         self.visits_seen = n
 
-    def _odds(self, n_bad: int) -> tuple[float, float, float]:
-        """P(churn), and the relational survey's P(promoter) and 1 - P(detractor), after
-        `n_bad` bad experiences in the term (docs/model.md section 1)."""
-        odds = self.odds.get(n_bad)
+    def _odds(self, counts: Counts) -> tuple[float, float, float]:
+        """P(churn), and the relational survey's P(promoter) and 1 - P(detractor), after a
+        term whose problems ended `counts[k]` times in class k (docs/model.md section 1): the
+        relational answer shifts with each problem not fixed first time on time."""
+        odds = self.odds.get(counts)
         if odds is None:
             cfg, nps = self.ctx.scenario.customers, self.ctx.scenario.nps
-            p_churn = 1.0 - quality.renewal_prob(cfg, n_bad)
+            p_churn = 1.0 - quality.renewal_prob(cfg, counts)
+            n_bad = sum(counts) - counts[FIRST_TIME]
             pp = max(0.0, nps.relational_promoter - nps.relational_bad_shift * n_bad)
             pd = min(1.0 - pp, nps.relational_detractor + nps.relational_bad_shift * n_bad)
-            odds = self.odds[n_bad] = (p_churn, pp, 1.0 - pd)
+            odds = self.odds[counts] = (p_churn, pp, 1.0 - pd)
         return odds
+
+    def _imputed(self, c: int, r: float, key: Counts) -> Counts:
+        """The counts of account c's first term, renewing at r < term: the term began before
+        the run, so its unseen part is imputed class by class at the rates this run has shown
+        so far (docs/model.md, "History before the run")."""
+        unseen = (self.term_h - r) / self.customer_hours
+        e = self.history_e
+        t0, t1, t2, t3 = self.accounts.problems_total
+        m0, m1, m2, m3 = t0 * unseen, t1 * unseen, t2 * unseen, t3 * unseen
+        e0, e1, e2, e3 = e[c, 0], e[c, 1], e[c, 2], e[c, 3]
+        n0, n1, n2, n3, unresolved = key
+        # Poisson^{-1}(u; m) is 0 when u <= exp(-m), i.e. -log u >= m: most accounts, most
+        # classes, decided without an exp
+        return (
+            n0 if e0 >= m0 else n0 + poisson_quantile(math.exp(-e0), m0),
+            n1 if e1 >= m1 else n1 + poisson_quantile(math.exp(-e1), m1),
+            n2 if e2 >= m2 else n2 + poisson_quantile(math.exp(-e2), m2),
+            n3 if e3 >= m3 else n3 + poisson_quantile(math.exp(-e3), m3),
+            unresolved,
+        )
 
     def _renew(self, c: int, r: float, term: int) -> None:
         """Account c's renewal decision at `r` (the end of its term number `term`), with its
         relational survey answer."""
         accounts = self.accounts
-        n_bad = accounts.bad[c]
+        p0, p1, p2, p3 = accounts.problems  # TERM_CLASSES, then the problems not fixed
+        key = (p0[c], p1[c], p2[c], p3[c], accounts.unresolved[c])
         if self.impute and r < self.term_h and self.customer_hours > 0.0:
-            # the term began before the run: impute its unseen part at the rate of bad
-            # experiences this run has shown so far (docs/model.md, "Memory")
-            rate = accounts.bad_total / self.customer_hours
-            n_bad += poisson_quantile(self.ctx.world.history_u[c], rate * (self.term_h - r))
-        p_churn, pp, pd_lo = self.odds.get(n_bad) or self._odds(n_bad)
+            key = self._imputed(c, r, key)
+        p_churn, pp, pd_lo = self.odds.get(key) or self._odds(key)
         renewed = 0 if self.churn_u[c, term] < p_churn else 1
         ur = self.relational_u[c, term]
         rel = PROMOTER if ur < pp else (DETRACTOR if ur >= pd_lo else PASSIVE)
-        self.rows.append((c, r, renewed, n_bad, rel, self.annual_value[c]))  # a Renewal
-        accounts.bad[c] = 0
+        self.rows.append((c, r, renewed, *key, rel, self.annual_value[c]))  # a Renewal
+        p0[c] = p1[c] = p2[c] = p3[c] = 0
+        accounts.terms[c] += 1
         if not renewed:
             accounts.active[c] = False
             accounts.churned += 1

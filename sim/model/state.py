@@ -3,20 +3,31 @@
 `Jobs` keeps the jobs waiting for a technician (one priority queue per job type, ordered
 by the dispatcher's `priority`), the technicians idle for want of one, the integral of
 the queue length (for the mean queue length) and the counters that let tests check the
-run conserves jobs. `Accounts` keeps who is still a customer and the bad experiences of
-each account in its current term (docs/model.md section 1, "Memory").
+run conserves jobs. `Accounts` keeps who is still a customer and how the problems of each
+account's current term ended (docs/model.md section 1, "Memory").
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import simpy
 
 from sim.world.calendar import Calendar
+from sim.world.records import (
+    AFTER_RETURN,
+    CALLBACK,
+    FIRST_TIME,
+    FIXED,
+    LATE,
+    LOOKED_FIXED,
+    NOT_FIXED,
+    PART_MISSING,
+    TERM_CLASSES,
+)
 
 #: One visit to a problem, waiting or scheduled: (problem, visit_no, t_ready, deadline,
 #: caused_by, is_callback), with visit_no 1 for the first visit, deadline = t_ready + the
@@ -143,13 +154,26 @@ class Jobs:
 
 @dataclass
 class Accounts:
-    """Who is a customer, each account's bad experiences in its current term, and the
-    failure-rate multiplier its last planned visit left (docs/model.md, "Planned maintenance")."""
+    """Who is a customer, how the problems of each account's current term ended, and the
+    failure-rate multiplier its last planned visit left (docs/model.md, "Memory", "Planned
+    maintenance").
+
+    `problems[k][c]`: account c's problems of the term that ended in class k (a
+    `sim.world.records.TERM_CLASSES` index), reset at each renewal; `unresolved[c]`: its
+    problems a visit left known not fixed and no visit has fixed since (a state, not reset).
+    A problem that looked fixed is counted when it looks fixed; `looked` remembers, until it
+    comes back, the class and the term (`terms[c]`, renewals so far) it was counted in, so
+    that one that comes back in the same term is counted once, as a callback; `came_back`
+    holds the problems that came back and are not fixed yet."""
 
     active: list[bool]
-    bad: list[int]
+    problems: list[list[int]]
+    unresolved: list[int]
+    terms: list[int]
     multiplier: list[float]
-    bad_total: int = 0  # bad experiences of all accounts so far (to impute history)
+    problems_total: list[int] = field(default_factory=list)  # per class, all accounts so far
+    looked: dict[int, tuple[int, int]] = field(default_factory=dict)
+    came_back: set[int] = field(default_factory=set)
     churned: int = 0  # accounts lost so far
     joined: int = 0  # accounts that joined during the run so far
     initial: int = 0  # accounts at the start
@@ -158,8 +182,42 @@ class Accounts:
     def start(cls, count: int, new: int = 0) -> Accounts:
         """`count` active accounts with a clean record, and `new` that have not joined yet."""
         n = count + new
-        return cls([True] * count + [False] * new, [0] * n, [1.0] * n, initial=count)
+        return cls(
+            [True] * count + [False] * new,
+            [[0] * n for _ in TERM_CLASSES],
+            [0] * n,
+            [0] * n,
+            [1.0] * n,
+            [0] * len(TERM_CLASSES),
+            initial=count,
+        )
 
     @property
     def n_active(self) -> int:
         return self.initial + self.joined - self.churned
+
+    def judge(self, c: int, p: int, k: int, outcome: int, late: int, is_cb: bool) -> None:
+        """Account c's view of its problem p after visit k (0: the first) ended in `outcome`
+        (a first visit that fixed is counted by the technician process itself, inline)."""
+        if is_cb:  # it came back after looking fixed
+            self.came_back.add(p)
+            was = self.looked.pop(p, None)
+            if was is not None and was[1] == self.terms[c]:  # counted in this term: undo
+                self.problems[was[0]][c] -= 1
+                self.problems_total[was[0]] -= 1
+        elif k:  # the visit before left it known not fixed
+            self.unresolved[c] -= 1
+        if outcome in (PART_MISSING, NOT_FIXED):
+            self.unresolved[c] += 1
+            return
+        # fixed, or looked fixed: the customer believes it fixed
+        if p in self.came_back:
+            cls = CALLBACK
+            if outcome == FIXED:
+                self.came_back.discard(p)
+        else:
+            cls = AFTER_RETURN if k else (LATE if late else FIRST_TIME)
+        self.problems[cls][c] += 1
+        self.problems_total[cls] += 1
+        if outcome == LOOKED_FIXED:
+            self.looked[p] = (cls, self.terms[c])

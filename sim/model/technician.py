@@ -6,9 +6,10 @@ travel, work, then record the visit. The outcome follows from the problem's pre-
 numbers for this visit (`sim.world.draws`) and the technician's probabilities
 (`sim.model.crew`): part missing (first visits only), fixed, known not fixed, or looked
 fixed. A visit that does not fix schedules the problem's next visit (`VisitRules.next_visit`)
-after the part lead time, the revisit delay, or the callback delay. A visit is a bad
-experience for the customer if it was late, left the problem unresolved, was a repeat
-visit or felt rushed.
+after the part lead time, the revisit delay, or the callback delay, and records why
+(`sim.world.records.CAUSES`: parts, skill, time, other). The visit's account then sees how
+its problem stands (`sim.model.state.Accounts`: fixed first time, late, after
+a return visit, as a callback, or still not fixed), which its renewal judges.
 
 The process is the simulation's hot loop: it binds what it reads to local names once,
 and keeps the per-visit work inline; the rare paths are methods of `VisitRules`.
@@ -32,11 +33,16 @@ from sim.world.records import (
     FIXED,
     LOOKED_FIXED,
     MAINTAINED,
+    NO_CAUSE,
     NO_RESPONSE,
     NOT_FIXED,
+    OTHER,
     PART_MISSING,
+    PARTS,
     PASSIVE,
     PROMOTER,
+    SKILL,
+    TIME,
 )
 
 if TYPE_CHECKING:  # arrivals imports this module
@@ -84,12 +90,14 @@ class VisitRules:
 
     def repair(
         self, i: int, p: int, k: int, j: int, tp: float, fp: list[float], dp: float, rp: float
-    ) -> tuple[float, float, int, float, int, float, float]:
+    ) -> tuple[float, float, int, float, int, float, float, int]:
         """Visit k (from 0) of technician i to problem p of job type j, a repair: its travel
-        and on-site hours, outcome, callback delay, whether it felt rushed, and the survey
-        uniforms, from the visit's pre-drawn numbers, the on-site time per drawn hour (tp,
-        thoroughness / pace) and the technician's probabilities of fix (per job type),
-        detection and a rushed feel."""
+        and on-site hours, outcome, callback delay, whether it felt rushed, the survey
+        uniforms and why it brings a return visit (`CAUSES`, NO_CAUSE if it fixed), from
+        the visit's pre-drawn numbers, the on-site time per drawn hour (tp, thoroughness /
+        pace) and the technician's probabilities of fix (per job type), detection and a
+        rushed feel. A failed fix that standard care (thoroughness 1) would also have failed
+        on the same uniform is for want of skill, else for want of time."""
         if k < VISIT_SLOTS:
             s_dur, s_tr, s_part, s_fix, s_det, s_cb, s_rush, s_surv, s_score = self.slots
             dur, tr, u_part = s_dur[p, k], s_tr[p, k], s_part[p, k]
@@ -98,13 +106,24 @@ class VisitRules:
         else:  # beyond the pre-drawn slots (rare)
             dur, tr, u_part, u_fix, u_det, cb_delay, u_rush, u_surv, u_score = self.extra(j)
         if k == 0 and u_part >= self.part_on_van[j]:
-            outcome, work = PART_MISSING, self.diag * tp * dur
+            outcome, work, cause = PART_MISSING, self.diag * tp * dur, PARTS
+        elif u_fix < fp[j]:
+            outcome, work, cause = FIXED, tp * dur, NO_CAUSE
         else:
-            outcome = FIXED if u_fix < fp[j] else NOT_FIXED if u_det < dp else LOOKED_FIXED
+            outcome, work = (NOT_FIXED if u_det < dp else LOOKED_FIXED), tp * dur
+            cause = SKILL if u_fix >= self.ctx.crew.fixp1[i][j] else TIME
             if self.closure and outcome == NOT_FIXED:
                 outcome = self.closed(i, p, k)
-            work = tp * dur
-        return tr, work, outcome, cb_delay, 1 if u_rush < rp else 0, u_surv, u_score
+                if outcome == LOOKED_FIXED:
+                    cause = OTHER
+        return tr, work, outcome, cb_delay, 1 if u_rush < rp else 0, u_surv, u_score, cause
+
+    def answer(self, outcome: int, k: int, late: int, rushed: int, u_score: float) -> int:
+        """The transactional survey's answer on visit k (from 0) that ended in `outcome`,
+        from the score uniform (the customer responded)."""
+        unresolved = 1 if outcome in (PART_MISSING, NOT_FIXED) else 0
+        pp, pd_lo = self.survey_p[8 * unresolved + 4 * (1 if k else 0) + 2 * late + rushed]
+        return PROMOTER if u_score < pp else (DETRACTOR if u_score >= pd_lo else PASSIVE)
 
     def extra(self, j: int) -> Draws:
         """The numbers of a visit beyond the pre-drawn slots (rare), drawn now."""
@@ -173,13 +192,13 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
     Before it takes a job and after each visit it applies the arrivals and renewals due
     before now (`sim.model.arrivals`); when it goes idle, the next arrival may wake it."""
     env, crew, jobs, accounts = ctx.env, ctx.crew, ctx.jobs, ctx.accounts
-    timeout, visits, bad, dynamic = env.timeout, ctx.out.visits, accounts.bad, ctx.dynamic
+    timeout, visits, dynamic = env.timeout, ctx.out.visits, ctx.dynamic
+    problems, problems_total, judge = accounts.problems, accounts.problems_total, accounts.judge
     next_job, repair = job_taker(ctx, rules, arrivals, i), rules.repair
     f_t, f_cust, f_type = rules.problems
     s_dur, s_tr = rules.slots[:2]
-    resp_rate, survey_p = rules.response_rate, rules.survey_p
-    theta, fp, dp, rp = crew.th[i], crew.fixp[i], crew.detp[i], crew.rushp[i]
-    tp = crew.tp[i]  # on-site time per drawn hour: thoroughness / pace
+    resp_rate, answer = rules.response_rate, rules.answer
+    theta, fp, dp, rp, tp = crew.of(i)
     tm_first, planned_first = ctx.world.tm_first, ctx.world.planned_first
     while True:
         now = env.now
@@ -188,8 +207,7 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
             yield job
             continue
         if dynamic:
-            theta, fp, dp, rp = crew.th[i], crew.fixp[i], crew.detp[i], crew.rushp[i]
-            tp = crew.tp[i]
+            theta, fp, dp, rp, tp = crew.of(i)
         jobs.count(now, -1)
         p, visit_no, t_ready, deadline, caused_by, is_cb = job
         if deadline < now and tm_first <= p < planned_first and visit_no == 1:
@@ -199,7 +217,7 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
         if p >= planned_first:  # a planned visit: no fault to fix, no survey
             tr, work, outcome = s_tr[p, 0], tp * s_dur[p, 0], MAINTAINED
         else:
-            tr, work, outcome, cb_delay, rushed, u_surv, u_score = repair(
+            tr, work, outcome, cb_delay, rushed, u_surv, u_score, cause = repair(
                 i, p, k, j, tp, fp, dp, rp
             )
         arrive = now + tr
@@ -213,23 +231,22 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
             rules.planned(i, p, theta)
             visits.append((p, f_cust[p], 1, i, j, f_t[p], t_ready, now, arrive, done,
                            MAINTAINED, 1 if arrive > deadline else 0, 0, NO_RESPONSE, -1, 0,
-                           math.inf, theta))  # fmt: skip
+                           math.inf, theta, NO_CAUSE))  # fmt: skip
             continue
         c = f_cust[p]
         late = 1 if arrive > deadline else 0
-        unresolved = 1 if outcome in (PART_MISSING, NOT_FIXED) else 0
-        repeat = 1 if k else 0
-        survey = NO_RESPONSE
-        if u_surv < resp_rate:
-            pp, pd_lo = survey_p[8 * unresolved + 4 * repeat + 2 * late + rushed]
-            survey = PROMOTER if u_score < pp else (DETRACTOR if u_score >= pd_lo else PASSIVE)
-        if (late or unresolved or repeat or rushed) and c >= 0:
-            bad[c] += 1
-            accounts.bad_total += 1
+        survey = NO_RESPONSE if u_surv >= resp_rate else answer(outcome, k, late, rushed, u_score)
+        if c >= 0:  # the account's view of its problem (docs/model.md, "Memory")
+            if outcome == FIXED and not k:  # fixed first time (FIRST_TIME 0), or late (LATE 1)
+                problems[late][c] += 1
+                problems_total[late] += 1
+            else:
+                judge(c, p, k, outcome, late, is_cb)
         nxt = math.inf if outcome == FIXED else rules.next_visit(i, p, visit_no, outcome, cb_delay)
         # the `Visit` row, one tuple literal (the cheapest way to build it)
         visits.append((p, c, visit_no, i, j, f_t[p], t_ready, now, arrive, done, outcome, late,
-                       rushed, survey, caused_by, 1 if is_cb else 0, nxt, theta))  # fmt: skip
+                       rushed, survey, caused_by, 1 if is_cb else 0, nxt, theta,
+                       cause))  # fmt: skip
 
 
 def job_taker(

@@ -1,8 +1,8 @@
 """The figures of a results directory, and their files.
 
 `figures(results)` yields the figures the data allow, one at a time, in the house style:
-the run figures (`RUN_FIGURES`, from `sim.plots.run`, `margin`, `over_time` and `pay`) or
-the sweep figures of `sim.plots.sweep`; `render` turns one into PNG, SVG or PDF bytes
+the run figures (`RUN_FIGURES`, from `sim.plots.run`, `margin`, `causes`, `over_time` and
+`pay`) or the sweep figures of `sim.plots.sweep`; `render` turns one into PNG, SVG or PDF bytes
 without creation dates (the same results give the same files); `write_plots` saves them
 into `RESULTS/plots/`.
 """
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import matplotlib as mpl
 
+from sim.plots.causes import fig_repeat_causes
 from sim.plots.margin import fig_margin_decomposition
 from sim.plots.over_time import fig_customers_over_time, fig_thoroughness_over_time
 from sim.plots.pay import fig_tech_pay_change
@@ -38,6 +39,7 @@ RUN_FIGURES: tuple[FigureMaker, ...] = (
     fig_paired_differences,
     fig_margin_decomposition,
     fig_business_outcomes,
+    fig_repeat_causes,
     fig_tradeoff,
     fig_customers_over_time,
     fig_tech_pay_change,

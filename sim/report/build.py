@@ -2,7 +2,8 @@
 
 Everything in it is computed from the result files, never retyped: an executive summary
 written from summary.csv (saying where a difference is not significant), the KPI tables
-with their 95% CIs, where each scheme's margin difference comes from, the figures of
+with their 95% CIs, where each scheme's margin difference comes from, why problems needed
+a return visit, the figures of
 `sim.plots`, who wins and who loses among technicians, the assumptions (the resolved
 scenario in manifest.json) and the provenance. The content is
 built once as a `sim.report.document.Document` and rendered to one self-contained HTML file or
@@ -24,6 +25,7 @@ from sim import __version__
 from sim.plots.margin import margin_decomposition
 from sim.plots.output import figures, render
 from sim.report.assumptions import assumption_tables, provenance_table
+from sim.report.causes import causes_section
 from sim.report.document import Block, Document, FigureBlock, Paragraph, Section
 from sim.report.html import render_html
 from sim.report.margin import margin_section
@@ -59,10 +61,14 @@ def build_document(res: Results, dpi: int = FIGURE_DPI, whatif: Path | None = No
         sections.append(Section("kpis", "KPIs with 95% confidence intervals", kpi_tables(res)))
         tech_fig = next((f for f in figs if f.name == "tech_pay_change"), None)
         margin_fig = next((f for f in figs if f.name == "margin_decomposition"), None)
+        causes_fig = next((f for f in figs if f.name == "repeat_causes"), None)
         if len(res.schemes) > 1:
             sections.append(margin_section(res, margin, why_not, margin_fig))
             sections.append(whatif_section(res, whatif, dpi))
-        own = (tech_fig, margin_fig)
+        causes = causes_section(res, causes_fig)
+        if causes is not None:
+            sections.append(causes)
+        own = (tech_fig, margin_fig, causes_fig)
         sections.append(Section("figures", "Figures", [f for f in figs if f not in own]))
         tech = technicians_section(res, changes, tech_fig)
         if tech is not None:

@@ -1,7 +1,7 @@
 """Sweep designs: which scenarios a sweep runs.
 
 A *parameter* is a scenario field named by its dotted path (`schemes.hybrid.weight`,
-`customers.churn_after_bad_experience`, `jobs.types.complex.share`) with the values to try:
+`customers.churn_per_problem.unresolved`, `jobs.types.complex.share`) with the values to try:
 a list `a,b,c`, a linear range `lo:hi:n` or a log range `lo:hi:n:log` (grid), or the bounds
 `lo:hi` / `lo:hi:log` inside which lhs, sobol and morris draw their points (SALib samplers).
 A *point* is one assignment of values to every parameter; applied to the resolved scenario

@@ -20,6 +20,7 @@ from sim.config.scenario import Scenario
 from sim.world.accounts import new_accounts, planned_visits
 from sim.world.distributions import draw_duration, draw_intrinsic, lognormal
 from sim.world.quality import max_multiplier
+from sim.world.records import TERM_CLASSES
 from sim.world.referrals import Candidates, draw_candidates
 from sim.world.rng import stream
 
@@ -35,7 +36,7 @@ class World:
     annual_value: list[float]
     renewal_offset_h: list[float]  # first renewal, in hours from the start
     churn_u: np.ndarray  # [customer, term] uniforms
-    history_u: list[float]  # per customer: imputed history of the first term
+    history_u: np.ndarray  # [customer, term class]: imputed history of the first term
     relational_u: np.ndarray  # [customer, term] uniforms
     # failures (problems), in time order
     failure_t: list[float]
@@ -293,11 +294,13 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
 
     skill_rng = stream(seed, replication, "workforce")
     skill = np.clip(skill_rng.normal(wf.skill_mean, wf.skill_sd, size=wf.technicians), 0.05, 1.0)
-    history_u = stream(seed, replication, "history").random(c.count).tolist()
-    history_u += [0.5] * len(join)  # new accounts have no history before the run
+    n_classes = len(TERM_CLASSES)
+    history_u = stream(seed, replication, "history").random((c.count, n_classes))
+    # new accounts (joining, referred) have no history before the run
+    newcomers = len(join) + (len(ref.join) if ref is not None else 0)
+    history_u = np.concatenate([history_u, np.full((newcomers, n_classes), 0.5)])
     referrals: dict = {}
     if ref is not None:
-        history_u += [0.5] * len(ref.join)
         referrals = {
             "referral_t": ref.join.tolist(),
             "referral_u": ref.accept_u.tolist(),

@@ -8,7 +8,7 @@ Thoroughness theta scales the on-site time (theta = 1 is the job type's normal t
     h(theta)     = (1 - exp(-k theta)) / (1 - exp(-k))          k = thoroughness_curvature
     P(fix)       = min(max_fix_prob, q(s, j) * h(theta))
     P(detect)    = clip(detect_prob + detect_slope * (theta - 1), 0, 1)
-    P(rushed)    = clip((rushed_reference - theta) / rushed_span, 0, 1)
+    P(rushed)    = clip((rushed_reference - theta) / rushed_span, 0, 1)   with nps.perceived_rushed
 
 Pace pi divides the on-site time at the same quality; its effort cost per hour is
 
@@ -17,12 +17,15 @@ Pace pi divides the on-site time at the same quality; its effort cost per hour i
 
 (eta = behaviour.pace.elasticity, b = behaviour.pace.skill_effect): rising and convex in
 pace, lower for the skilled; e(1) = 0 and e'(pi) = kappa pi^(1/eta), so under a pure piece
-rate on on-site time the chosen pace rises as the rate to the power eta.
+rate on on-site time the chosen pace rises as the rate to the power eta;
+and how customers judge the problems of a term at renewal (`problem_class_probs`,
+`renewal_prob`, `expected_renewal_prob`; docs/model.md, "Renewal").
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -55,12 +58,26 @@ def pace_effort(scenario: Scenario, skill: float, pace: float | np.ndarray) -> n
     return kappa * (np.asarray(pace, dtype=float) ** g - 1.0) / g
 
 
+def standard_fix_prob(q: Quality, skill: float, job: JobType) -> float:
+    """P(fix) at standard care (thoroughness 1): a visit that failed on a uniform below it
+    would have fixed at standard care, so it failed for want of time (`Visit.cause`)."""
+    return float(fix_prob(q, skill, job, 1.0))
+
+
 def detect_prob(q: Quality, theta: float | np.ndarray) -> np.ndarray:
     return np.clip(q.detect_prob + q.detect_slope * (np.asarray(theta) - 1.0), 0.0, 1.0)
 
 
 def rushed_prob(q: Quality, theta: float | np.ndarray) -> np.ndarray:
     return np.clip((q.rushed_reference - np.asarray(theta)) / q.rushed_span, 0.0, 1.0)
+
+
+def perceived_rushed_prob(q: Quality, nps: NPS, theta: float | np.ndarray) -> np.ndarray:
+    """P(the customer perceives a visit as rushed): `rushed_prob` when `nps.perceived_rushed`
+    is on, else 0 (an assumption without a source, off by default; docs/model.md, "NPS")."""
+    if nps.perceived_rushed:
+        return rushed_prob(q, theta)
+    return np.zeros_like(np.asarray(theta, dtype=float))
 
 
 def promoter_detractor(
@@ -78,17 +95,58 @@ def promoter_detractor(
     return p_prom, p_det
 
 
-def renewal_prob(customers: Customers, bad_experiences: float | np.ndarray):
-    """P(renew) after `bad_experiences` in the term (docs/model.md, "Renewal"):
+def problem_class_probs(part_missing: Num, fix: Num, detect: Num) -> tuple[np.ndarray, ...]:
+    """P(a problem ends in each class), in `PROBLEM_CLASSES` order, when every visit to it
+    finds the part missing (first visit only) with `part_missing` = m, fixes with `fix` = f
+    and, failing, is seen not to have fixed with `detect` = d (docs/model.md, "Renewal"):
 
-        P(renew | n) = (1 - churn_base) * (1 - e)^n,
-        e = 1 - (1 - churn_after_bad_experience) / (1 - churn_base)
+        P(first_time)   = (1 - m) f
+        P(callback)     = (1 - f)(1 - d) / (1 - (1 - f) d)     (some failure went unseen)
+        P(after_return) = 1 - P(first_time) - P(callback)
+        P(late) = P(unresolved) = 0
 
-    so P(churn | 0) = churn_base and P(churn | 1) = churn_after_bad_experience.
+    A callback is any failure unseen before the fix: the attempts end at the first fix, each
+    failing seen with (1 - f) d, so none is unseen with f / (1 - (1 - f) d). Lateness and
+    problems open at a renewal are left out: the queue decides the one, the other is rare.
     """
-    b = customers.churn_base
-    e = 1.0 - (1.0 - customers.churn_after_bad_experience) / (1.0 - b) if b < 1.0 else 1.0
-    return (1.0 - b) * (1.0 - e) ** bad_experiences
+    m, f, d = (np.asarray(x, dtype=float) for x in (part_missing, fix, detect))
+    first = (1.0 - m) * f
+    callback = (1.0 - f) * (1.0 - d) / np.maximum(1.0 - (1.0 - f) * d, 1e-12)
+    zero = np.zeros_like(first + callback)
+    return first + zero, zero, 1.0 - first - callback, callback + zero, zero
+
+
+def problem_factors(customers: Customers) -> np.ndarray:
+    """1 - h_k: the factor on P(renew) of one problem of class k, in `PROBLEM_CLASSES`
+    order (`customers.churn_per_problem` holds the h_k)."""
+    return 1.0 - np.array([h for _name, h in customers.churn_per_problem])
+
+
+def renewal_prob(customers: Customers, counts: Sequence[float] | np.ndarray) -> float:
+    """P(renew) after a term whose problems ended `counts[k]` times in class k
+    (`PROBLEM_CLASSES` order; docs/model.md, "Renewal"):
+
+        P(renew) = (1 - churn_base) * prod_k (1 - h_k) ** n_k
+
+    each problem a separate chance h_k of losing the customer, on top of the churn of a term
+    without problems. With the defaults, a term with one problem churns at SQM Group's 5%
+    (fixed first time), 9% (after a return visit) or 25% (unresolved)."""
+    r = problem_factors(customers)
+    return float((1.0 - customers.churn_base) * np.prod(r ** np.asarray(counts, dtype=float)))
+
+
+def expected_renewal_prob(
+    customers: Customers, problems_per_term: float, probs: Sequence[Num]
+) -> np.ndarray:
+    """E[P(renew)] under `renewal_prob` when the term's problems are Poisson with mean
+    `problems_per_term` and each ends in class k with `probs[k]` (independently):
+
+        E[P(renew)] = (1 - churn_base) * exp(-problems_per_term * sum_k probs_k h_k)
+
+    (the probability generating function of the Poisson count at E[1 - h])."""
+    h = 1.0 - problem_factors(customers)
+    lost = sum(np.asarray(p, dtype=float) * hk for p, hk in zip(probs, h))
+    return (1.0 - customers.churn_base) * np.exp(-problems_per_term * lost)
 
 
 def failure_multiplier(scenario: Scenario, theta: float | np.ndarray) -> float | np.ndarray:

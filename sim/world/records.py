@@ -36,6 +36,7 @@ class Visit(NamedTuple):
     is_callback: int  # 1 if this visit answers a problem that had been closed as fixed
     next_ready: float  # when the problem's next visit becomes ready (inf if fixed)
     thoroughness: float  # the technician's thoroughness on this visit
+    cause: int  # why this visit brings a return visit: CAUSES index, NO_CAUSE if it fixed
 
 
 class Renewal(NamedTuple):
@@ -44,7 +45,13 @@ class Renewal(NamedTuple):
     customer: int
     t: float  # the renewal date (h)
     renewed: int  # 1 if the customer renewed, 0 if they churned
-    bad_experiences: int  # in the term, with the imputed history (docs/model.md, "Memory")
+    # the term's problems by how they ended (PROBLEM_CLASSES), with the imputed history of a
+    # first term (docs/model.md, "Memory"): the counts the decision used
+    first_time: int  # fixed at the first visit, on time
+    late: int  # fixed at the first visit, which came after the SLA deadline
+    after_return: int  # fixed after a return visit (a part, or a failure the customer saw)
+    callback: int  # looked fixed and came back, fixed since
+    unresolved: int  # still known not fixed at the renewal
     relational: int  # relational survey answer: PASSIVE, PROMOTER or DETRACTOR
     annual_value: float  # the contract's annual value
 
@@ -64,9 +71,9 @@ class WeekSnapshot(NamedTuple):
 #: above, in order (tests/test_schema.py checks that the types agree).
 VisitRow = tuple[
     int, int, int, int, int, float, float, float, float, float,
-    int, int, int, int, int, int, float, float,
+    int, int, int, int, int, int, float, float, int,
 ]  # fmt: skip
-RenewalRow = tuple[int, float, int, int, int, float]
+RenewalRow = tuple[int, float, int, int, int, int, int, int, int, float]
 WeekRow = tuple[int, float, int, int, int, int]
 
 #: Field names of the records, in column order.
@@ -78,6 +85,21 @@ WEEK_FIELDS: tuple[str, ...] = WeekSnapshot._fields
 #: A planned visit's outcome is MAINTAINED (it has no fault to fix).
 FIXED, PART_MISSING, NOT_FIXED, LOOKED_FIXED, MAINTAINED = 0, 1, 2, 3, 4
 OUTCOMES = ("fixed", "part_missing", "not_fixed", "looked_fixed", "maintained")
+
+#: Why a visit brings a return visit (`Visit.cause`; docs/model.md, "Visit outcome"): the
+#: part was missing (a first visit); a failed fix the technician would also have failed at
+#: standard care (thoroughness 1, the same uniform); a failed fix standard care would have
+#: fixed (rushed, ran out of time); anything else (a premature closure). NO_CAUSE: it fixed.
+NO_CAUSE, PARTS, SKILL, TIME, OTHER = -1, 0, 1, 2, 3
+CAUSES = ("parts", "skill", "time", "other")
+
+#: How a contract problem ended, as its customer judges it at renewal (docs/model.md,
+#: "Memory"): the `Renewal` count fields, and `customers.churn_per_problem`'s keys.
+FIRST_TIME, LATE, AFTER_RETURN, CALLBACK, UNRESOLVED = 0, 1, 2, 3, 4
+PROBLEM_CLASSES = ("first_time", "late", "after_return", "callback", "unresolved")
+#: The classes counted over the term as problems end (all but UNRESOLVED, a state at the
+#: renewal): those the history before the run imputes.
+TERM_CLASSES = PROBLEM_CLASSES[:UNRESOLVED]
 
 #: Transactional survey answers.
 NO_RESPONSE, PASSIVE, PROMOTER, DETRACTOR = -1, 0, 1, 2
