@@ -88,6 +88,9 @@ PINNED_KPI_COLUMNS = (
     "downtime_hours_per_failure",
     "availability",
     "technicians_needed",
+    "hires",
+    "mean_skill_end",
+    "resolved_per_tech_day",
 )
 
 PINNED_VISIT_FIELDS = (

@@ -33,7 +33,13 @@ from typing import Any
 from sim.config.scenario import Scenario
 from sim.experiment.executor import Backend, execute, local_backend
 from sim.metrics.kpis import replication_kpis
-from sim.model.replication import scheme_formula, scheme_scenario, simulate_scheme, world_for
+from sim.model.replication import (
+    needs_baseline_first,
+    scheme_formula,
+    scheme_scenario,
+    simulate_scheme,
+    world_for,
+)
 from sim.pay.formula import FIXED_TERMS, PayFormula, formula_for, has_variable_pay, scaled
 
 MAX_FACTOR = 100.0
@@ -89,7 +95,7 @@ def _evaluate(
     world = world_for(sc, seed, rep)
     ref = None
     base = sc.baseline_scheme
-    if sc.attrition.enabled and sc.attrition.reference == "baseline" and name != base:
+    if needs_baseline_first(sc) and name != base:
         ref = simulate_scheme(sc, world, base)[1].reference_pay
     formula = _formula(sc, name, factor)
     formula, out = simulate_scheme(sc, world, name, ref, formula)

@@ -140,6 +140,12 @@ KPIS: Mapping[str, KPI] = {
             unit="hours"),
         KPI("availability", "availability", "pct", "higher", axis="% of account-hours"),
         KPI("technicians_needed", "technicians", "num1", "lower", unit="technicians"),
+        KPI("hires", "technicians hired", "num1", "neither", unit="per run",
+            axis="hires per run", diff_axis="hires"),
+        KPI("mean_skill_end", "skill at the end", "num2", "higher",
+            unit="skill of the technicians in post"),
+        KPI("resolved_per_tech_day", "problems resolved per tech-day", "num2", "higher",
+            unit="fixes per day", diff_axis="fixes/day"),
     )
 }
 # fmt: on
@@ -159,7 +165,7 @@ TERMINAL_KPIS = _select(
     " active_accounts_end tm_revenue"
 )
 #: Attrition: shown in the report and the figures only when somebody quit.
-ATTRITION_KPIS = _select("tech_quits vacancy_days")
+ATTRITION_KPIS = _select("tech_quits vacancy_days hires")
 #: The report's KPI tables.
 REPORT_KPIS = TERMINAL_KPIS + ATTRITION_KPIS
 #: The KPIs the report's executive summary talks about, in order (one that is zero under

@@ -7,6 +7,8 @@ how anybody is paid.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sim.behaviour.attrition import vacant_shift_days
@@ -124,6 +126,14 @@ def tech_counts(
         "retained_value": _retained_value(scenario, out, v, n_tech, W, H),
     }
     return {t: counts[t] for t in PAY_TERMS}
+
+
+def mean_skill_end(out: Output) -> float:
+    """Mean skill of the technicians in post at the end, new hires at the skill they ramp up
+    to (with attrition; without, every technician's skill)."""
+    skills = out.skill if out.skill_end is None else out.skill_end
+    present = [s for s in skills if not math.isnan(s)]  # vacant slots are NaN
+    return float(np.mean(present)) if present else float("nan")
 
 
 def overtime(scenario: Scenario, v: dict[str, np.ndarray]) -> np.ndarray:
@@ -308,6 +318,9 @@ def replication_kpis(
         "availability": 1.0 - _ratio(down_h, float(active_h.sum())),
         # the headcount the scheme ran with (its own under workforce.sizing)
         "technicians_needed": float(n_tech),
+        "hires": float(sum(1 for h in out.hires if W <= h[1] < H)),
+        "mean_skill_end": mean_skill_end(out),
+        "resolved_per_tech_day": _ratio(resolved, tech_days),
     }
     techs = []
     for i in range(n_tech):
