@@ -99,6 +99,8 @@ PINNED_KPI_COLUMNS = (
     "repeat_cause_skill",
     "repeat_cause_time",
     "repeat_cause_other",
+    "hires",
+    "mean_skill_end",
 )
 
 PINNED_VISIT_FIELDS = (

@@ -339,18 +339,41 @@ class Gaming(ConfigModel):
     closure_half_gain: Pos = 20.0
 
 
+class OutsideOption(ConfigModel):
+    """What a technician would earn elsewhere, rising with skill (docs/model.md, "Sorting"):
+    `pay_per_day` at the mean skill (None: the baseline scheme's mean pay per shift day at
+    the start of its run) times exp(`skill_premium` x skill in standard deviations from
+    the mean)."""
+
+    pay_per_day: Pos | None = None
+    skill_premium: Annotated[float, Field(ge=0.0, le=1.0)] = 0.10
+
+
 class Attrition(ConfigModel):
     """Technicians who quit when their pay falls short of their expectation."""
 
     enabled: bool = False
     window_weeks: Annotated[int, Field(ge=1, le=52)] = 8
-    reference: Literal["baseline", "peers", "own_start"] = "baseline"
+    reference: Literal["baseline", "peers", "own_start", "outside_option"] = "baseline"
     tolerance: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.05
     base_quit_rate: Prob = 0.15
     pay_elasticity: NonNeg = 4.0
     hiring_lag_days: NonNeg = 45.0
     new_hire_skill_gap: Prob = 0.15
     ramp_days: NonNeg = 180.0
+    # sorting (docs/model.md, "Sorting"): who is hired depends on the scheme
+    hiring: Literal["random", "selective"] = "random"
+    max_applicants: Annotated[int, Field(ge=1, le=100)] = 5
+    outside_option: OutsideOption = Field(default_factory=OutsideOption)
+
+    @model_validator(mode="after")
+    def _check(self) -> Attrition:
+        if self.hiring == "selective" and self.hiring_lag_days <= 0.0:
+            raise ValueError(
+                "hiring_lag_days must be > 0 with hiring: selective (a vacancy that no "
+                "applicant accepts is advertised again after the lag)"
+            )
+        return self
 
 
 class SizingSearch(ConfigModel):

@@ -156,6 +156,10 @@ KPIS: Mapping[str, KPI] = {
             axis="% of problems needing a return visit"),
         KPI("repeat_cause_other", "return visits for other causes", "pct", "neither",
             axis="% of problems needing a return visit"),
+        KPI("hires", "technicians hired", "num1", "neither", unit="per run",
+            axis="hires per run", diff_axis="hires"),
+        KPI("mean_skill_end", "skill at the end", "num2", "higher",
+            unit="skill of the technicians in post"),
     )
 }
 # fmt: on
@@ -175,7 +179,7 @@ TERMINAL_KPIS = _select(
     " active_accounts_end tm_revenue"
 )
 #: Attrition: shown in the report and the figures only when somebody quit.
-ATTRITION_KPIS = _select("tech_quits vacancy_days")
+ATTRITION_KPIS = _select("tech_quits vacancy_days hires")
 #: The report's KPI tables.
 REPORT_KPIS = TERMINAL_KPIS + ATTRITION_KPIS
 #: The KPIs the report's executive summary talks about, in order (one that is zero under

@@ -7,6 +7,8 @@ how anybody is paid.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sim.behaviour.attrition import vacant_shift_days
@@ -158,6 +160,14 @@ def cover_premium_hours(scenario: Scenario, out: Output, W: float, H: float) -> 
         return 0.0
     cover = present_cover_days(scenario, out, W, H)
     return (wf.overtime_pay_multiplier - 1.0) * wf.shift_hours * cover
+
+
+def mean_skill_end(out: Output) -> float:
+    """Mean skill of the technicians in post at the end, new hires at the skill they ramp up
+    to (with attrition; without, every technician's skill)."""
+    skills = out.skill if out.skill_end is None else out.skill_end
+    present = [s for s in skills if not math.isnan(s)]  # vacant slots are NaN
+    return float(np.mean(present)) if present else float("nan")
 
 
 def overtime(scenario: Scenario, v: dict[str, np.ndarray]) -> np.ndarray:
@@ -380,6 +390,8 @@ def replication_kpis(
         "resolved_per_tech_day": _ratio(resolved, tech_days),
         **referral_and_weekend_kpis(scenario, out, v, contract),
         **repeat_causes(v, repair),
+        "hires": float(sum(1 for h in out.hires if W <= h[1] < H)),
+        "mean_skill_end": mean_skill_end(out),
     }
     techs = []
     for i in range(n_tech):

@@ -20,7 +20,7 @@ import numpy as np
 import simpy
 from simpy.events import ProcessGenerator
 
-from sim.behaviour import attrition
+from sim.behaviour import attrition, sorting
 from sim.behaviour.best_response import best_behaviour, expectation
 from sim.behaviour.learning import Learners, lag_periods
 from sim.config.base import HOURS_PER_DAY
@@ -28,8 +28,9 @@ from sim.config.parts import Attrition
 from sim.config.scenario import Scenario
 from sim.model.crew import Crew
 from sim.model.output import Output
-from sim.pay.formula import PayFormula
+from sim.pay.formula import PayFormula, fixed_pay_per_day
 from sim.pay.ledger import HOURS_PER_WEEK, VISIT_TERMS, WeeklyLedger, booked_pay
+from sim.world.applicants import applicants
 from sim.world.calendar import Calendar
 from sim.world.draws import World, n_weeks
 
@@ -105,6 +106,11 @@ class Dynamics:
         self.target = list(st.skill)
         self.reference = list(reference_pay) if reference_pay is not None else None
         self.own_ref: list[float | None] = [None] * self.n
+        # sorting (sim.behaviour.sorting): the outside option's level W, the round of
+        # applicants each open vacancy is in, variable pay rates by (skill, care, pace)
+        self.anchor = self._anchor()
+        self.rounds = [0] * self.n
+        self._rates: dict[tuple[float, float, float], float] = {}
         self.ref_hours = [0.0] * self.n
         self.pw = sc.behaviour.learning.period_weeks
         self.lag_p = lag_periods(sc)
@@ -133,6 +139,17 @@ class Dynamics:
 
     def _present(self, i: int) -> bool:
         return self.env.now >= self.st.present_from[i]
+
+    def _anchor(self) -> float | None:
+        """W, the outside option at the mean skill: given, or from the baseline's pay."""
+        att = self.att
+        if att is None or not sorting.uses_outside_option(att):
+            return None
+        if att.outside_option.pay_per_day is not None:
+            return att.outside_option.pay_per_day
+        if self.reference is None:
+            return None  # the baseline's own run: measured at week L + N (`_quits`)
+        return sorting.anchor_pay(self.reference, self.week_days, self.lag_w, att.window_weeks)
 
     def _snapshot(self) -> None:
         if len(self.theta_weeks) >= self.weeks:
@@ -179,6 +196,11 @@ class Dynamics:
             col = col[~np.isnan(col)]
             self.out.thoroughness[i] = float(col.mean()) if len(col) else self.st.th[i]
         self.out.pace = list(self.st.pace)
+        if self.att is not None:
+            # skill once ramped up of the technicians in post at the end (vacant: NaN)
+            self.out.skill_end = [
+                self.target[i] if self._present(i) else math.nan for i in range(self.n)
+            ]
 
     # ------------------------------------------------------------------ learning
     def _learn(self, lr: Learners, period: int) -> None:
@@ -228,9 +250,11 @@ class Dynamics:
     def _quits(self, att: Attrition, k: int, t: float) -> None:
         N = att.window_weeks
         pay = self.weekly_pay()
-        if att.reference == "baseline" and self.reference is None and k == self.lag_w + N:
+        measure = att.reference == "baseline" or sorting.needs_anchor(att)
+        if measure and self.reference is None and k == self.lag_w + N:
             self.reference = attrition.baseline_reference(pay, self.lag_w, N)
             self.out.reference_pay = list(self.reference)
+            self.anchor = self._anchor()
         eligible = [i for i in range(self.n) if self._present(i) and k - N >= self.start_week[i]]
         recent = pay[:, max(0, k - N) : k].mean(axis=1)
         for i in eligible:
@@ -239,12 +263,24 @@ class Dynamics:
         quit_u = self.world.quit_u
         assert quit_u is not None  # checked in __init__
         for i in eligible:
-            expected = self._expected(att, i, recent, eligible)
-            if expected is None:
-                continue
-            p = attrition.quit_prob(float(recent[i]), expected, att)
+            if att.reference == "outside_option":
+                p = self._outside_quit_prob(att, i, k, float(recent[i]))
+            else:
+                expected = self._expected(att, i, recent, eligible)
+                if expected is None:
+                    continue
+                p = attrition.quit_prob(float(recent[i]), expected, att)
             if p > 0.0 and quit_u[i, min(k, quit_u.shape[1] - 1)] < p:
                 self._quit(att, i, t)
+
+    def _outside_quit_prob(self, att: Attrition, i: int, k: int, recent: float) -> float:
+        """P(quit) against the outside option for the shift days in post of the last N weeks."""
+        if self.anchor is None:
+            return 0.0
+        N = att.window_weeks
+        days = float(self.pdays[i, max(0, k - N) : k].sum()) / N
+        outside = sorting.outside_pay(att, self.sc.workforce, self.target[i], self.anchor)
+        return sorting.separation_prob(recent, outside * days, att)
 
     def _quit(self, att: Attrition, i: int, t: float) -> None:
         st = self.st
@@ -254,30 +290,43 @@ class Dynamics:
         st.present_from[i] = t + lag
         if self.learners is not None:
             self.learners.first_period[i] = 1 << 30
-        hi = min(t + lag, self.horizon)
-        last = min(self.ledger.cols, math.ceil(hi / HOURS_PER_WEEK))
-        for w in range(int(t // HOURS_PER_WEEK), last):
-            w0, w1 = w * HOURS_PER_WEEK, (w + 1) * HOURS_PER_WEEK
-            lo2, hi2 = max(t, w0), min(hi, w1)
-            if hi2 > lo2:
-                self.pdays[i, w] -= self.cal.shift_days(lo2, hi2)
-                if self.cal.cover:  # and the slot's weekend cover shifts
-                    self.pdays[i, w] -= self.cal.cover_days(lo2, hi2)[i]
+        self._vacate(i, t, t + lag)
         if i in self.idle:
             self.idle.pop(i).succeed()
         if t + lag < self.horizon:
             self.env.timeout(lag).callbacks.append(partial(self._hire, att, i))
+
+    def _vacate(self, i: int, t0: float, t1: float) -> None:
+        """Take the shift days of [t0, t1) off slot i's days in post (to the horizon)."""
+        hi = min(t1, self.horizon)
+        last = min(self.ledger.cols, math.ceil(hi / HOURS_PER_WEEK))
+        for w in range(int(t0 // HOURS_PER_WEEK), last):
+            w0, w1 = w * HOURS_PER_WEEK, (w + 1) * HOURS_PER_WEEK
+            lo2, hi2 = max(t0, w0), min(hi, w1)
+            if hi2 > lo2:
+                self.pdays[i, w] -= self.cal.shift_days(lo2, hi2)
+                if self.cal.cover:  # and the slot's weekend cover shifts
+                    self.pdays[i, w] -= self.cal.cover_days(lo2, hi2)[i]
 
     def _hire(self, att: Attrition, i: int, _event: simpy.Event) -> None:
         st, w = self.st, self.world
         assert w.hire_skill is not None and w.hire_intrinsic is not None  # drawn with quit_u
         now = self.env.now
         h = min(self.hires[i], w.hire_skill.shape[1] - 1)
+        skill, lam, asked = float(w.hire_skill[i, h]), float(w.hire_intrinsic[i, h]), 1
+        if att.hiring == "selective" and self.anchor is not None:
+            pick = self._recruit(att, i)
+            if pick is None:
+                self._keep_open(att, i)
+                return
+            skill, lam, asked = pick
+        self.out.hires.append((i, now, skill, asked))
         self.hires[i] += 1
+        self.rounds[i] = 0
         self.original[i] = False
         self.hired_at[i] = now
-        self.target[i] = float(w.hire_skill[i, h])
-        st.lam[i] = float(w.hire_intrinsic[i, h])
+        self.target[i] = skill
+        st.lam[i] = lam
         st.skill[i] = attrition.skill_at(
             now, now, self.target[i], att.new_hire_skill_gap, att.ramp_days * HOURS_PER_DAY
         )
@@ -289,6 +338,64 @@ class Dynamics:
             self._ref_hours(i)
         self._set_theta(i)
         st.requalify()
+
+    # ------------------------------------------------------------------ sorting
+    def _recruit(self, att: Attrition, i: int) -> tuple[float, float, int] | None:
+        """The first applicant of this round who accepts slot i's vacancy (sim.behaviour.sorting):
+        (skill, intrinsic weight, applicants asked for the hire so far), or None."""
+        assert self.anchor is not None
+        sc, f, wf = self.sc, self.formula, self.sc.workforce
+        pool = applicants(sc, self.world, i, self.hires[i])
+        lo = self.rounds[i] * att.max_applicants
+        hi = min(lo + att.max_applicants, len(pool.skill))
+        self.rounds[i] += 1
+        if lo >= hi:
+            return None
+        fixed, variable, mean_rate = self._job_pay(i)
+        for a in range(lo, hi):
+            s, lam = pool.skill[a], pool.intrinsic[a]
+            rate = self._rate(s, *sorting.applicant_behaviour(sc, f, s, lam))
+            pay = sorting.expected_pay(fixed, variable, rate, mean_rate)
+            if sorting.accepts(pay, sorting.outside_pay(att, wf, s, self.anchor), att):
+                return s, lam, a + 1
+        return None
+
+    def _job_pay(self, i: int) -> tuple[float, float, float]:
+        """What the job pays now: F, the fixed pay per shift day; V, the variable pay per
+        shift day in post of the last N complete weeks; v_bar, the mean variable pay rate
+        of the technicians in post (slot i is vacant)."""
+        st, N = self.st, self.sc.attrition.window_weeks
+        fixed = fixed_pay_per_day(self.formula, self.sc.workforce.shift_hours)
+        k = int(self.env.now // HOURS_PER_WEEK)
+        cols = slice(max(0, k - N), k)
+        days = float(self.pdays[:, cols].sum())
+        paid = float(self.weekly_pay()[:, cols].sum())
+        variable = (paid - fixed * days) / days if days > 0.0 else 0.0
+        rates = [
+            self._rate(st.skill[j], st.th[j], st.pace[j])
+            for j in range(self.n)
+            if j != i and self._present(j)
+        ]
+        mean_rate = float(np.mean(rates)) if rates else 0.0
+        return fixed, variable, mean_rate
+
+    def _rate(self, skill: float, theta: float, pace: float) -> float:
+        key = (skill, theta, pace)
+        r = self._rates.get(key)
+        if r is None:
+            r = self._rates[key] = sorting.variable_rate(self.sc, self.formula, skill, theta, pace)
+        return r
+
+    def _keep_open(self, att: Attrition, i: int) -> None:
+        """Nobody accepted: the vacancy stays open another hiring lag, then a new round."""
+        now, lag = self.env.now, att.hiring_lag_days * HOURS_PER_DAY
+        absences = self.out.absences
+        k = max(j for j, a in enumerate(absences) if a[0] == i)
+        absences[k] = (i, absences[k][1], now + lag)
+        self.st.present_from[i] = now + lag
+        self._vacate(i, now, now + lag)
+        if now + lag < self.horizon:
+            self.env.timeout(lag).callbacks.append(partial(self._hire, att, i))
 
     def _set_theta(self, i: int) -> None:
         st, b = self.st, self.sc.behaviour

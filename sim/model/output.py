@@ -35,6 +35,9 @@ class Output:
     quits: list[tuple[int, float]] = field(default_factory=list)  # (tech slot, t)
     absences: list[tuple[int, float, float]] = field(default_factory=list)  # (slot, from, to)
     reference_pay: list[float] | None = None  # expected weekly pay per slot (attrition)
+    hires: list[tuple[int, float, float, int]] = field(default_factory=list)  # (slot, t,
+    # skill once ramped up, applicants asked for the hire)
+    skill_end: list[float] | None = None  # skill once ramped up per slot at the end (NaN: vacant)
     premature_closures: int = 0
     theta_weeks: list[list[float]] | None = None  # [week][slot] habit at the week's start
     skill_weeks: list[list[float]] | None = None

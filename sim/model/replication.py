@@ -9,7 +9,8 @@ couple the schemes' runs of a replication, and nothing else does:
   (`sim.behaviour.best_response`), with their own intrinsic weight (`World.intrinsic`);
 - attrition with reference "baseline": technicians judge a scheme's pay against what the
   baseline scheme paid their slot in the same replication, so the baseline is simulated
-  first and its measured expectation handed to the others.
+  first and its measured expectation handed to the others; so does sorting's outside
+  option when its level is the baseline's pay (`sim.behaviour.sorting`).
 
 A scheme may also run with its own headcount (`Scenario.headcount`, set by the sizing
 search, `sim.experiment.sizing`): the world draws `Scenario.world_technicians` technician
@@ -24,6 +25,7 @@ import dataclasses
 import functools
 
 from sim.behaviour.best_response import choose_behaviour
+from sim.behaviour.sorting import needs_anchor
 from sim.config.base import DAYS_PER_YEAR
 from sim.config.scenario import Scenario
 from sim.model.output import Output
@@ -41,8 +43,10 @@ def scheme_formula(scenario: Scenario, name: str) -> PayFormula:
 
 
 def needs_baseline_first(scenario: Scenario) -> bool:
+    """Whether the other schemes need the baseline's measured pay: attrition's "baseline"
+    reference, or the outside option's level (`sim.behaviour.sorting.needs_anchor`)."""
     a = scenario.attrition
-    return a.enabled and a.reference == "baseline"
+    return a.enabled and (a.reference == "baseline" or needs_anchor(a))
 
 
 def scheme_scenario(scenario: Scenario, name: str) -> Scenario:

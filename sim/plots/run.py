@@ -243,7 +243,7 @@ def fig_quits(res: Results) -> FigureSpec | None:
     return FigureSpec(
         "quits_per_scheme",
         "Technician attrition per scheme",
-        "Technicians who quit during the measured period, and the days their posts stood "
-        "empty, per scheme (mean and 95% CI over replications).",
+        "Technicians who quit during the measured period, the days their posts stood "
+        "empty, and the technicians hired, per scheme (mean and 95% CI over replications).",
         fig,
     )

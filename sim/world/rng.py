@@ -46,3 +46,12 @@ def stream(seed: int, replication: int, name: str) -> np.random.Generator:
     """The generator for one random process of one replication."""
     ss = np.random.SeedSequence(entropy=seed, spawn_key=(replication, STREAMS[name]))
     return np.random.Generator(np.random.PCG64(ss))
+
+
+def substream(seed: int, replication: int, name: str, *key: int) -> np.random.Generator:
+    """A generator of its own for one item of a random process, e.g. the applicants for one
+    hire of one technician slot: the child sequence `key` of the stream `name` (spawn key
+    (replication, stream id, *key)), so the item's numbers do not depend on how many other
+    items are drawn, nor in which order, and the stream's own numbers do not move."""
+    ss = np.random.SeedSequence(entropy=seed, spawn_key=(replication, STREAMS[name], *key))
+    return np.random.Generator(np.random.PCG64(ss))
