@@ -113,3 +113,32 @@ def sizing_lines(sizing: dict[str, Any] | None, summary: pd.DataFrame) -> list[s
             )
         lines.append(line)
     return lines
+
+
+def width_text(kpi: str, value: float) -> str:
+    """A half-width or target in the KPI's units (points for a share)."""
+    k = KPIS[kpi]
+    if k.kind == "pct":
+        return f"{100 * value:.2f} pts"
+    return fmt(value, k.kind)
+
+
+def precision_line(precision: dict[str, Any]) -> str:
+    """What the precision rule did (the manifest's "precision"): replications used, whether
+    every target was met, and the pair that bound."""
+    n, b = precision["replications"], precision["binding"]
+    pair = ""
+    if b is not None:
+        pair = (
+            f" (binding: {b['kpi']} of {b['scheme']}, ±{width_text(b['kpi'], b['half_width'])}"
+            f" against ±{width_text(b['kpi'], b['target'])})"
+        )
+    if precision["met"]:
+        return (
+            f"Precision: {n} replications gave every paired difference a 95% CI half-width "
+            f"at or below its target{pair}."
+        )
+    return (
+        f"Precision: targets not met at the cap of {n} replications{pair}; raise --max-reps "
+        "or accept wider intervals."
+    )

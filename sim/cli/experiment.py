@@ -73,7 +73,13 @@ class TaskProgress:
             self.bar.console.print(text, markup=False, emoji=False)
 
     def start(self, total: int, already: int) -> None:
+        """The tasks to run and those already done; called again when a run with precision
+        targets adds a round (the bar grows)."""
+        again = self.total > 0
         self.total, self.done = total, already
+        if self.bar is not None and again and self._id is not None:
+            self.bar.update(self._id, total=total, completed=already)
+            return
         if self.bar is not None:
             self.bar.start()
             self._id = self.bar.add_task(

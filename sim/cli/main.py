@@ -11,15 +11,17 @@ import click
 from sim import __version__
 from sim.cli.common import note, resolve_scenario, stdout_console
 from sim.cli.errors import BadInput, OneLineGroup
-from sim.cli.experiment import ExperimentOptions, experiment_errors, experiment_options
+from sim.cli.experiment import MAX_REPS, ExperimentOptions, experiment_errors, experiment_options
 from sim.config.load import ScenarioError, scenario_from_dict
+from sim.config.precision import Precision, split_targets
 from sim.config.scenario import Scenario
 from sim.config.sizing import parse_target
 
 EPILOG_RUN = """\b
 Examples:
-  techsim run                          # the bundled default (hvac), 20 replications
-  techsim run medical --reps 10        # a bundled scenario by name
+  techsim run                          # the bundled default (hvac), to its precision targets
+  techsim run medical --reps 10        # a bundled scenario by name, 10 replications
+  techsim run hvac --precision margin=20000,first_time_fix_rate=0.5pts --max-reps 60
   techsim run my.yaml --out results/my --workers 4
   techsim run hvac --scheduler tcp://10.0.0.5:8786   # on a Dask cluster
   techsim run hvac --size-to "sla_compliance>=0.9"  # each scheme's headcount for the SLA
@@ -65,15 +67,33 @@ def main() -> None:
     '"sla_compliance>=0.9" or "utilisation<=0.85" ("fixed": the scenario\'s headcount); '
     "overrides workforce.sizing.",
 )
+@click.option(
+    "--precision",
+    "precision_text",
+    metavar="KPI=HALFWIDTH[,...]",
+    default=None,
+    help="Add replications in rounds until every scheme's paired difference against the "
+    "baseline has a 95%% CI half-width at or below these, e.g. "
+    '"margin=20000,first_time_fix_rate=0.5pts" ("off": the fixed --reps); overrides the '
+    "scenario's precision.targets. --reps turns it off.",
+)
+@click.option(
+    "--max-reps",
+    type=click.IntRange(min=3, max=MAX_REPS),
+    default=None,
+    help="The most replications --precision may run (default: precision.max_replications).",
+)
 def run(
     scenario: str | None,
     experiment: ExperimentOptions,
     report_format: str | None,
     budget_neutral: bool,
     size_to: str | None,
+    precision_text: str | None,
+    max_reps: int | None,
 ) -> None:
     """Run every pay scheme of SCENARIO (a file or a bundled name; default: hvac)."""
-    from sim.cli.display import sizing_lines, summary_tables
+    from sim.cli.display import precision_line, sizing_lines, summary_tables
     from sim.experiment.budget import BudgetError
     from sim.experiment.executor import TaskFailed, default_workers
     from sim.experiment.runner import PART_SUFFIX, run_scenario
@@ -84,6 +104,7 @@ def run(
     sc, path = resolve_scenario(scenario)
     if size_to is not None:
         sc = _sized_to(sc, size_to)
+    precision = _precision(sc, path, precision_text, max_reps)
     out = experiment.out(sc.name, "")
     progress = experiment.progress(f"{sc.name}: replications")
 
@@ -122,6 +143,7 @@ def run(
                 force=experiment.force,
                 on_note=note,
                 connect_timeout=experiment.connect_timeout,
+                precision=precision,
             )
         except BudgetError as exc:
             raise BadInput(f"{path}: budget_neutral: {exc}") from None
@@ -148,6 +170,8 @@ def run(
         )
     for line in sizing_lines(res.manifest.get("sizing"), res.summary):
         click.echo(line)
+    if res.manifest.get("precision"):
+        click.echo(precision_line(res.manifest["precision"]))
     if experiment.quiet:
         return
     con = stdout_console()
@@ -158,6 +182,32 @@ def run(
     con.print(f"Results written to {out}/ (wall time {res.manifest['wall_time_s']:.1f} s)")
     if report_path is not None:
         con.print(f"Report: {report_path}")
+
+
+def _precision(
+    sc: Scenario, path: object, text: str | None, max_reps: int | None
+) -> Precision | None:
+    """The precision of the run (None: the scenario's), from --precision and --max-reps;
+    BadInput naming the option, or the scenario's field, for a bad target."""
+    from sim.experiment.precision import PrecisionError, check_targets
+
+    prec = sc.precision
+    where = f"{path}: precision.targets"
+    if text is not None:
+        try:
+            targets = split_targets(text)
+        except ValueError as exc:
+            raise BadInput(f"--precision: {exc}") from None
+        prec = prec.model_copy(update={"targets": targets})
+        where = "--precision"
+    if max_reps is not None:  # the first round too, when it was larger
+        first = min(prec.min_replications, max_reps)
+        prec = prec.model_copy(update={"max_replications": max_reps, "min_replications": first})
+    try:
+        check_targets(prec.half_widths, dict(prec.targets))
+    except PrecisionError as exc:
+        raise BadInput(f"{where}: {exc}") from None
+    return prec
 
 
 def _sized_to(sc: Scenario, text: str) -> Scenario:

@@ -21,6 +21,7 @@ from sim.config.parts import (
     TimeAndMaterials,
     Workforce,
 )
+from sim.config.precision import Precision
 from sim.config.schemes import HybridScheme, Scheme, _default_schemes
 from sim.config.sizing import SizingTarget, parse_target
 
@@ -35,6 +36,8 @@ class Scenario(ConfigModel):
     source: str = ""
     seed: Annotated[int, Field(ge=0)] = 12345
     replications: Annotated[int, Field(ge=2)] = 20
+    # replications until paired differences are this precise (sim.config.precision)
+    precision: Precision = Field(default_factory=Precision)
     horizon_days: Pos = 425.0
     warmup_days: NonNeg = 60.0
     callback_window_days: NonNeg = 30.0

@@ -21,10 +21,12 @@ from typing import Any
 
 import pandas as pd
 
+from sim.config.precision import Precision
 from sim.config.scenario import Scenario
 from sim.experiment.budget import neutralise
 from sim.experiment.executor import Backend, backend_for, execute, scheduler_address
 from sim.experiment.guard import check_run
+from sim.experiment.precision import Width, check_targets, sequential, widths
 from sim.experiment.sizing import size_workforce
 from sim.experiment.tasks import (
     RUN_ID_COLUMNS,
@@ -51,7 +53,12 @@ from sim.store.parts import (
 )
 
 #: What identifies a run on --resume, and how a change is named in the refusal.
-RUN_IDENTITY = {"scenario_hash": "the scenario", "replications": "--reps", "seed": "--seed"}
+RUN_IDENTITY = {
+    "scenario_hash": "the scenario",
+    "replications": "--reps",
+    "seed": "--seed",
+    "precision": "--precision or --max-reps",
+}
 PART_SUFFIX = ".json"
 #: The tables of a replication's part, and the columns each may hold.
 PART_TABLES = {
@@ -123,8 +130,14 @@ def run_scenario(
     force: bool = False,
     connect_timeout: float | None = None,
     on_note: Callable[[str], None] | None = None,
+    precision: Precision | None = None,
 ) -> RunOutput:
     """Run every scheme x replication, write the result files into `out_dir`.
+
+    Replications: `replications` when given; else, with precision targets (`precision`, or
+    the scenario's `precision:` when None), rounds of replications until every paired
+    difference is that precise (`sim.experiment.precision`; PrecisionError for a target that
+    names no KPI); else the scenario's `replications`.
 
     Tasks run on `backend`, else on a Dask cluster when `scheduler` (or
     DASK_SCHEDULER_ADDRESS) gives its address, else on `workers` local processes; the backend
@@ -141,8 +154,13 @@ def run_scenario(
     (`sim.store.outdir.check_out_dir`, OutDirError) are checked first: an experiment too
     large for this machine, and a folder of another scenario's results, are refused unless
     `force`."""
-    reps = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
+    prec: Precision | None = scenario.precision if precision is None else precision
+    if replications is not None or prec is None or not prec.on:
+        prec = None
+    else:
+        check_targets(prec.half_widths, dict(prec.targets))
+    reps = (replications or scenario.replications) if prec is None else prec.max_replications
     local = backend is None and not scheduler_address(scheduler)
     check_run(scenario, reps, workers, local, force)
     check_out_dir(Path(out_dir), "run", scenario.name, resume, force)
@@ -165,6 +183,7 @@ def run_scenario(
             on_start,
             search_info,
             on_note or (lambda _text: None),
+            prec,
         )
 
 
@@ -179,10 +198,16 @@ def _run(
     on_start: Callable[[int, int], None] | None,
     search_info: dict[str, Any],
     on_note: Callable[[str], None],
+    prec: Precision | None = None,
 ) -> RunOutput:
-    """run_scenario once the scenario is final (budget-neutral, sized) and the backend is up."""
+    """run_scenario once the scenario is final (budget-neutral, sized) and the backend is up.
+    With `prec`, `reps` is its cap and the rounds decide how many run."""
     parts = Parts(out, PART_SUFFIX)
-    ident = {"scenario_hash": scenario_hash(scenario), "replications": reps, "seed": seed}
+    ident: dict[str, Any] = {"scenario_hash": scenario_hash(scenario), "seed": seed}
+    if prec is None:
+        ident["replications"] = reps
+    else:
+        ident["precision"] = prec.model_dump(mode="json")
     stamp = parts.dir / "experiment.json"
     if resume and stamp.exists():
         check_identity(out, "run", read_identity(stamp), ident, RUN_IDENTITY)
@@ -199,20 +224,8 @@ def _run(
     record = {**ident, "kind": "run", "scenario_name": scenario.name}
     atomic_write_bytes(stamp, json.dumps(record).encode())
 
-    tasks = [ReplicationTask(scenario, seed, rep) for rep in range(reps)]
     done: list[TaskResult] = []
-    todo: list[ReplicationTask] = []
-    for t in tasks:
-        if not parts.has(t.key):
-            todo.append(t)
-            continue
-        try:
-            done.append(read_part(parts.path(t.key), t))
-        except PartError as exc:
-            on_note(f"{exc}; running replication {t.replication} again")
-            todo.append(t)
-    if on_start:
-        on_start(reps, len(done))
+    ran = 0  # replications run now (the rest were kept from before)
 
     def keep(task: ReplicationTask, result: TaskResult) -> None:
         parts.write(task.key, part_bytes(task, result))
@@ -220,8 +233,40 @@ def _run(
         if on_done:
             on_done(result)
 
+    def run_to(n: int) -> None:
+        """Replications 0..n-1 done: those in parts read, the rest run."""
+        nonlocal ran
+        have = {r.replication for r in done}
+        todo: list[ReplicationTask] = []
+        for t in (ReplicationTask(scenario, seed, rep) for rep in range(n)):
+            if t.replication in have:
+                continue
+            if not parts.has(t.key):
+                todo.append(t)
+                continue
+            try:
+                done.append(read_part(parts.path(t.key), t))
+            except PartError as exc:
+                on_note(f"{exc}; running replication {t.replication} again")
+                todo.append(t)
+        if on_start:
+            on_start(n, len(done))
+        ran += len(todo)
+        execute(todo, ReplicationTask.run, backend, keep)
+
     started, t0 = now_iso(), time.perf_counter()
-    execute(todo, ReplicationTask.run, backend, keep)
+    if prec is None:
+        run_to(reps)
+    else:
+
+        def evaluate(n: int) -> list[Width]:
+            run_to(n)
+            runs = assemble(scenario, seed, sorted(done, key=lambda r: r.replication)).runs
+            return widths(runs, prec.half_widths, scenario.baseline_scheme)
+
+        rounds = sequential(prec, evaluate)
+        reps = rounds.replications
+        search_info["precision"] = rounds.manifest()
     wall = time.perf_counter() - t0
 
     result = assemble(scenario, seed, sorted(done, key=lambda r: r.replication))
@@ -250,7 +295,7 @@ def _run(
         wall,
         backend.workers,
         {
-            "resumed_replications": reps - len(todo),
+            "resumed_replications": reps - ran,
             "experiment_hash": json_hash(ident),
             "executor": backend.describe(),
             **search_info,

@@ -7,9 +7,11 @@ pairs each technician's pay under a scheme with their own pay under the baseline
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
-from sim.metrics.catalogue import KPI, SUMMARY_KPIS
+from sim.metrics.catalogue import KPI, KPIS, SUMMARY_KPIS
 from sim.metrics.stats import mean_ci
 from sim.report.document import (
     WJ,
@@ -119,6 +121,43 @@ def _tech_sentence(row: pd.Series) -> str:
     )
 
 
+def _label(kpi: str) -> str:
+    return KPIS[kpi].label if kpi in KPIS else kpi
+
+
+def _width(kpi: str, value: float) -> str:
+    k = KPIS.get(kpi)
+    kind = k.kind if k is not None else "num2"
+    return num(value, kind, unit=True, dec=2 if kind == "pct" else None).replace("%", " pts")
+
+
+def precision_sentence(precision: object, label: Callable[[str], str]) -> str | None:
+    """How many replications the precision targets needed (the manifest's "precision"),
+    which targets, and the pair that bound; None for a fixed number of replications."""
+    if not isinstance(precision, dict) or not isinstance(precision.get("targets"), dict):
+        return None
+    targets = ", ".join(
+        f"{_label(k)} {_width(k, float(v))}" for k, v in precision["targets"].items()
+    )
+    n, b = precision.get("replications"), precision.get("binding")
+    text = (
+        "The number of replications was not fixed in advance: replications were added in "
+        "rounds until every scheme's paired difference against the baseline had a 95% CI "
+        f"half-width at or below its target ({targets}). "
+    )
+    if precision.get("met"):
+        text += f"{n} replications were enough"
+    else:
+        text += f"The targets were not all met at the cap of {n} replications"
+    if isinstance(b, dict):
+        text += (
+            f"; the closest to its target was {_label(b['kpi'])}"
+            f" under {label(str(b['scheme']))} (±{_width(b['kpi'], float(b['half_width']))}"
+            f" against ±{_width(b['kpi'], float(b['target']))})"
+        )
+    return text + "."
+
+
 # --------------------------------------------------------------------------- run sections
 def run_summary_section(
     res: Results, changes: pd.DataFrame | None, margin: pd.DataFrame | None = None
@@ -145,6 +184,9 @@ def run_summary_section(
         "not, the report says so."
     )
     blocks: list[Block] = [Paragraph(lead, "lead")]
+    prec = precision_sentence(res.manifest.get("precision"), res.label)
+    if prec:
+        blocks.append(Paragraph(prec))
     bn = res.manifest.get("budget_neutral")
     if isinstance(bn, dict) and isinstance(bn.get("factors"), dict):
         factors = ", ".join(
