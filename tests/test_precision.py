@@ -56,11 +56,16 @@ def test_bad_targets_say_what_is_wrong(text, says):
 
 
 def test_scenario_precision_is_validated_where_it_enters():
-    sc = scenario_from_dict(tiny_dict({"precision": {"targets": {"nps": 2, "retention_rate": "1pts"}}}))
+    sc = scenario_from_dict(
+        tiny_dict({"precision": {"targets": {"nps": 2, "retention_rate": "1pts"}}})
+    )
     assert sc.precision.half_widths == {"nps": 2.0, "retention_rate": 0.01}
     for bad, says in (
         ({"targets": {"nps": "two"}}, "precision.targets"),
-        ({"targets": {"nps": 1}, "min_replications": 10, "max_replications": 5}, "max_replications"),
+        (
+            {"targets": {"nps": 1}, "min_replications": 10, "max_replications": 5},
+            "max_replications",
+        ),
         ({"min_replications": 2}, "min_replications"),
         ({"batch": 3}, "batch"),
     ):

@@ -107,12 +107,15 @@ def out_path(ctx: click.Context, param: click.Parameter, value: str | None) -> P
     return Path(value)
 
 
-def experiment_options(what: str, kept: str, out_default: str) -> Callable[[F], F]:
+def experiment_options(
+    what: str, kept: str, out_default: str, reps: bool = True
+) -> Callable[[F], F]:
     """The options every experiment command shares: --reps (per `what`), --seed, --out,
     where the tasks run (--workers, or --scheduler / DASK_SCHEDULER_ADDRESS for a Dask
     cluster, --connect-timeout), --resume (keeping the finished `kept`), --quiet and --force.
 
-    The command receives them as one argument, `experiment: ExperimentOptions`."""
+    The command receives them as one argument, `experiment: ExperimentOptions`. Without
+    `reps` there is no --reps (the command decides how many replications run)."""
     options = (
         click.option("--reps", type=click.IntRange(min=2, max=MAX_REPS), default=None,
                      help=f"Replications per {what} (default: the scenario's)."),
@@ -137,13 +140,16 @@ def experiment_options(what: str, kept: str, out_default: str) -> Callable[[F], 
                      "resource estimate exceeds this machine."),
     )  # fmt: skip
 
+    chosen = options if reps else options[1:]
+
     def decorate(f: F) -> F:
         @functools.wraps(f)
         def command(*args: Any, **kwargs: Any) -> Any:
+            kwargs.setdefault("reps", None)
             fields = {name: kwargs.pop(name) for name in ExperimentOptions.__dataclass_fields__}
             return f(*args, experiment=ExperimentOptions(**fields), **kwargs)
 
-        for opt in reversed(options):
+        for opt in reversed(chosen):
             command = opt(command)
         return cast(F, command)
 

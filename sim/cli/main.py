@@ -241,10 +241,11 @@ def _register() -> None:
     """Commands that live in their own modules (one module per command family)."""
     from sim.cli.report import plot, report
     from sim.cli.scenarios import init, scenarios
+    from sim.cli.select import select
     from sim.cli.sweep import sensitivity, sweep
     from sim.cli.whatif import whatif
 
-    for cmd in (scenarios, init, sweep, sensitivity, whatif, plot, report):
+    for cmd in (scenarios, init, sweep, sensitivity, whatif, select, plot, report):
         main.add_command(cmd)
 
 

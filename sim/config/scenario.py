@@ -38,6 +38,9 @@ class Scenario(ConfigModel):
     replications: Annotated[int, Field(ge=2)] = 20
     # replications until paired differences are this precise (sim.config.precision)
     precision: Precision = Field(default_factory=Precision)
+    # named objectives for `techsim select` and `techsim optimise`: a weighted sum of runs.csv
+    # KPIs, larger is better (sim.experiment.objective)
+    objectives: dict[str, dict[str, float]] = Field(default_factory=dict)
     horizon_days: Pos = 425.0
     warmup_days: NonNeg = 60.0
     callback_window_days: NonNeg = 30.0

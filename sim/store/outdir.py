@@ -29,6 +29,7 @@ OUTPUT_FILES = (
     "runs.parquet",
     "summary.parquet",
     "sensitivity.csv",
+    "select.csv",
     "manifest.json",
 )
 #: Part files: a run's replications (`rep-00003.json`, `.pkl` before 0.3.0), a sweep's
