@@ -3,6 +3,7 @@ as asked (sim.config.precision, sim.experiment.precision; docs/model.md section 
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 
@@ -111,7 +112,7 @@ def test_the_rule_stops_at_the_first_round_that_meets_the_target(sd, target, see
     assert rounds.met == (seen[-1] <= target)
     assert rounds.met or ns[-1] == 400
     # rounds grow, at most twofold, by at least 2
-    assert ns[0] == first and all(b - a >= 2 and b <= 2 * a for a, b in zip(ns, ns[1:]))
+    assert ns[0] == first and all(b - a >= 2 and b <= 2 * a for a, b in itertools.pairwise(ns))
     # the half-width reported is the one of the first n differences
     n = ns[-1]
     want = sps.t.ppf(0.975, n - 1) * diffs[:n].std(ddof=1) / math.sqrt(n)
@@ -171,7 +172,7 @@ def test_a_run_stops_when_its_targets_are_met_and_says_so(tmp_path):
         assert w["half_width"] == pytest.approx((row["diff_ci_high"] - row["diff_ci_low"]) / 2)
         assert p["met"] <= (w["half_width"] <= w["target"])
     assert p["met"] or n == 9
-    assert [r["replications"] for r in p["rounds"]][0] == 3
+    assert next(r["replications"] for r in p["rounds"]) == 3
 
 
 def test_reps_turns_precision_off_and_a_resumed_run_replays_the_same_rounds(tmp_path):

@@ -131,7 +131,7 @@ def test_objectives_follow_the_catalogue_or_the_scenario():
     with pytest.raises(ObjectiveError, match="neither better"):
         objective_for(sc, "mean_pace")
     bad = scenario_from_dict(tiny_dict({"objectives": {"v": {"profit": 1.0}}}))
-    with pytest.raises(ObjectiveError, match="objectives.v: 'profit'"):
+    with pytest.raises(ObjectiveError, match=r"objectives\.v: 'profit'"):
         objective_for(bad, "v")
 
 
