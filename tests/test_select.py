@@ -180,3 +180,28 @@ def test_the_command_line_selects_and_refuses_bad_input(tmp_path):
         assert res.exit_code == 2, res.output
         assert says in res.output, res.output
         assert not (tmp_path / "x").exists()
+
+
+def test_the_report_leads_with_the_recommendation(tmp_path):
+    from sim.experiment.runner import run_scenario
+    from sim.report.build import build_document
+    from sim.store.results import load_results
+
+    sc = tiny_scenario()
+    run_scenario(sc, tmp_path / "r", replications=3, seed=5)
+    assert build_document(load_results(tmp_path / "r")).sections[0].id != "recommendation"
+    out = run_selection(sc, tmp_path / "r" / "select", "margin", 1e9, n0=5, max_replications=5)
+    doc = build_document(load_results(tmp_path / "r"))
+    first = doc.sections[0]
+    assert first.title == "Recommendation"
+    text = " ".join(
+        str(getattr(b, "text", "")) + " ".join(getattr(b, "items", ())) for b in first.blocks
+    )
+    win = out.manifest["selection"]["winner"]
+    assert (
+        f"Recommended: {win}" in text
+        or f"Recommended: {load_results(tmp_path / 'r').label(win)}" in text
+    )
+    assert "probability at least 95%" in text
+    if win != sc.baseline_scheme:
+        assert "Margin:" in text and "Who loses" in text

@@ -85,12 +85,22 @@ def plot(results: Path, fmt: str) -> None:
     help="The folder (or whatif.csv) of 'techsim whatif' for the section 'What would "
     "change this conclusion' (default: RESULTS/whatif/ when there).",
 )
-def report(results: Path, fmt: str, pdf_engine: str, whatif: Path | None) -> None:
+@click.option(
+    "--select",
+    "select_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="The folder of 'techsim select', whose recommendation then leads the report "
+    "(default: RESULTS/select/ when there).",
+)
+def report(
+    results: Path, fmt: str, pdf_engine: str, whatif: Path | None, select_dir: Path | None
+) -> None:
     """The compensation-proposal report of RESULTS, written into RESULTS/."""
     from sim.report.build import write_report
 
     try:
-        out = write_report(_load(results), fmt, pdf_engine, whatif)
+        out = write_report(_load(results), fmt, pdf_engine, whatif, select_dir)
     except RuntimeError as exc:  # --pdf-engine chromium without a working Chromium
         raise click.ClickException(str(exc)) from None
     except OSError as exc:

@@ -109,7 +109,7 @@ def select(
                 out,
                 objective,
                 delta,
-                delta_text.strip(),
+                None,
                 pcs,
                 n0,
                 max_reps,

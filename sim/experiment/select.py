@@ -32,6 +32,7 @@ from sim.experiment.executor import Backend, backend_for, execute, scheduler_add
 from sim.experiment.guard import check_run
 from sim.experiment.objective import Objective, objective_for
 from sim.experiment.tasks import RUN_ID_COLUMNS, sort_rows
+from sim.metrics.catalogue import CURRENCY, KPIS, fmt
 from sim.metrics.kpis import KPI_COLUMNS, replication_kpis
 from sim.metrics.ranking import Selection, select, tied_with
 from sim.model.replication import needs_baseline_first, scheme_scenario, simulate_scheme, world_for
@@ -114,6 +115,18 @@ class SelectOutput:
     table: pd.DataFrame
     manifest: dict[str, Any]
     out_dir: Path
+
+
+def describe_delta(obj: Objective, delta: float) -> str:
+    """The indifference zone in the objective's units ("0.50 pts", "$25,000")."""
+    k = KPIS.get(obj.kpi or "")
+    if k is None:
+        return f"{delta:g}"
+    if k.kind == "pct":
+        return f"{100 * delta:.2f} pts"
+    return (
+        f"{CURRENCY}{fmt(delta, k.kind)}" if k.kind in ("money", "money0") else fmt(delta, k.kind)
+    )
 
 
 def guarantee(sel: Selection, objective: Objective, delta_text: str) -> str:
@@ -225,7 +238,7 @@ def run_selection(
     runs = _runs_table(scenario, seed, rows)
     write_csv(out / "select.csv", table)
     write_csv(out / "runs.csv", runs)
-    dtext = delta_text or f"{delta:g}"
+    dtext = delta_text or describe_delta(obj, delta)
     man = manifest(
         scenario,
         seed,

@@ -29,6 +29,7 @@ from sim.report.causes import causes_section
 from sim.report.document import Block, Document, FigureBlock, Paragraph, Section
 from sim.report.html import render_html
 from sim.report.margin import margin_section
+from sim.report.recommend import recommendation_section
 from sim.report.run import kpi_tables, run_summary_section, technicians_section
 from sim.report.sweep import sweep_summary_section, sweep_tables
 from sim.report.whatif import whatif_section
@@ -41,9 +42,15 @@ PDF_ENGINES = ("auto", "chromium", "matplotlib")
 FIGURE_DPI = 110
 
 
-def build_document(res: Results, dpi: int = FIGURE_DPI, whatif: Path | None = None) -> Document:
+def build_document(
+    res: Results,
+    dpi: int = FIGURE_DPI,
+    whatif: Path | None = None,
+    select: Path | None = None,
+) -> Document:
     """The report's content, from the result files only (and the what-if analysis in
-    RESULTS/whatif/, or `whatif`, a folder or its whatif.csv)."""
+    RESULTS/whatif/, or `whatif`, a folder or its whatif.csv; and a selection in
+    RESULTS/select/, or `select`, which puts a recommendation first)."""
     generated = now_iso()
     figs = [
         FigureBlock(spec.name, spec.title, spec.caption, render(spec, "png", dpi))
@@ -57,6 +64,9 @@ def build_document(res: Results, dpi: int = FIGURE_DPI, whatif: Path | None = No
     else:
         changes = pay_changes(res)
         margin, why_not = margin_decomposition(res)
+        recommendation = recommendation_section(res, changes, select)
+        if recommendation is not None:
+            sections.append(recommendation)
         sections.append(run_summary_section(res, changes, margin))
         sections.append(Section("kpis", "KPIs with 95% confidence intervals", kpi_tables(res)))
         tech_fig = next((f for f in figs if f.name == "tech_pay_change"), None)
@@ -116,15 +126,17 @@ def write_report(
     fmt: str = "html",
     pdf_engine: str = "auto",
     whatif: Path | None = None,
+    select: Path | None = None,
 ) -> ReportOutput:
     """Build the report of a results directory (or loaded `Results`) into RESULTS/report.html
-    or RESULTS/report.pdf (`whatif`: the what-if folder when not RESULTS/whatif/)."""
+    or RESULTS/report.pdf (`whatif`: the what-if folder when not RESULTS/whatif/; `select`:
+    the selection's folder when not RESULTS/select/)."""
     if fmt not in FORMATS:
         raise ValueError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
     if pdf_engine not in PDF_ENGINES:
         raise ValueError(f"pdf engine: {pdf_engine!r} is not one of {', '.join(PDF_ENGINES)}")
     res = results if isinstance(results, Results) else load_results(results)
-    doc = build_document(res, whatif=whatif)
+    doc = build_document(res, whatif=whatif, select=select)
     if fmt == "html":
         path = res.path / "report.html"
         atomic_write_text(path, render_html(doc))

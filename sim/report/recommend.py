@@ -1,0 +1,103 @@
+"""The report's first section when a selection exists: "Recommendation".
+
+From RESULTS/select/ (`techsim select`, `sim.store.select`): the recommended scheme and the
+guarantee in words; from the run's own files: what it costs against the baseline (mean pay
+per technician-day, labour cost and margin, paired 95% CIs) and who loses (the share of
+technicians whose pay falls, and by how much: `sim.store.pay_changes`).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from sim.metrics.catalogue import KPIS
+from sim.report.document import Block, Bullets, Paragraph, Section
+from sim.report.text import num
+from sim.store.pay_changes import pay_change_summary
+from sim.store.results import Results
+from sim.store.select import SelectionError, find_selection, load_selection
+
+ID = "recommendation"
+TITLE = "Recommendation"
+#: The KPIs that say what the recommendation costs, in order.
+COST_KPIS = ("tech_pay_per_day", "labour_cost", "margin")
+
+
+def recommendation_section(
+    res: Results, changes: pd.DataFrame | None, given: Path | None = None
+) -> Section | None:
+    """The section, or None when the run has no selection (RESULTS/select/ or `given`)."""
+    folder = find_selection(res.path, given)
+    if folder is None:
+        return None
+    try:
+        sel = load_selection(folder)
+    except SelectionError as exc:
+        return Section(ID, TITLE, [Paragraph(f"The selection cannot be read: {exc}.", "note")])
+    s = sel.selection
+    win = str(s["winner"])
+    blocks: list[Block] = [
+        Paragraph(
+            f"Recommended: {res.label(win)}, the best of "
+            f"{len(sel.table)} schemes by {s.get('objective_label', s['objective'])}. "
+            f"{s['guarantee']}",
+            "lead",
+        )
+    ]
+    if sel.manifest.get("scenario_name") != res.name:
+        blocks.append(
+            Paragraph(
+                f"The selection in {folder} was made for scenario "
+                f"{sel.manifest.get('scenario_name')!r}, not {res.name!r}: read it with care.",
+                "note",
+            )
+        )
+    if win == res.baseline:
+        blocks.append(Paragraph(f"That is the current scheme: keep {res.label(win)}."))
+        return Section(ID, TITLE, blocks)
+    if win not in res.schemes:
+        blocks.append(
+            Paragraph(f"{win} is not among this run's schemes: its cost is not here.", "note")
+        )
+        return Section(ID, TITLE, blocks)
+    items = [c for c in (_cost(res, win, k) for k in COST_KPIS) if c]
+    if changes is not None:
+        items.append(_losers(changes, res, win))
+    blocks.append(
+        Bullets(items, f"What moving from {res.label(res.baseline)} costs, and who loses:")
+    )
+    return Section(ID, TITLE, blocks)
+
+
+def _cost(res: Results, scheme: str, kpi: str) -> str | None:
+    row = res.summary_row(scheme, kpi)
+    if row is None or kpi not in KPIS:
+        return None
+    k = KPIS[kpi]
+    d, lo, hi = (float(row[c]) for c in ("diff_mean", "diff_ci_low", "diff_ci_high"))
+    if math.isnan(d):
+        return None
+    return (
+        f"{k.title}: {num(d, k.kind, signed=True, unit=True)} "
+        f"(95% CI {num(lo, k.kind, signed=True, unit=True)} to "
+        f"{num(hi, k.kind, signed=True, unit=True)})."
+    )
+
+
+def _losers(changes: pd.DataFrame, res: Results, scheme: str) -> str:
+    summary = pay_change_summary(changes)
+    row = summary[summary["scheme"] == scheme]
+    if row.empty:
+        return "Who loses: no per-technician pay in the results."
+    r = row.iloc[0]
+    share = float(r["share_falls"])
+    if share == 0.0:
+        return "Who loses: no technician's pay falls."
+    return (
+        f"Who loses: {share:.0%} of technicians are paid less than under "
+        f"{res.label(res.baseline)} (median fall {abs(float(r['median_fall_pct'])):.1f}% of their "
+        "pay); the section on technicians has the detail."
+    )

@@ -1,0 +1,59 @@
+"""A selection's results (`techsim select`, `sim.experiment.select`) as the report reads
+them: RESULTS/select/manifest.json (kind "select") and select.csv."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+#: Where `techsim select` writes, under a run's results folder (results/<name>/select/).
+DEFAULT_SUBDIR = "select"
+TABLE = "select.csv"
+
+
+class SelectionError(ValueError):
+    """Selection results that cannot be read: the message names the file."""
+
+
+@dataclass
+class SelectionResults:
+    folder: Path
+    manifest: dict[str, Any]
+    table: pd.DataFrame
+
+    @property
+    def selection(self) -> dict[str, Any]:
+        return self.manifest["selection"]
+
+
+def find_selection(results: Path, given: Path | None = None) -> Path | None:
+    """The folder of a selection for a run's results: `given`, else RESULTS/select/ when it
+    holds a selection."""
+    if given is not None:
+        return given
+    d = results / DEFAULT_SUBDIR
+    return d if (d / TABLE).is_file() else None
+
+
+def load_selection(folder: Path) -> SelectionResults:
+    """manifest.json and select.csv of `folder`; SelectionError naming the file."""
+    man_path, table_path = folder / "manifest.json", folder / TABLE
+    try:
+        man = json.loads(man_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SelectionError(f"{man_path}: cannot be read ({type(exc).__name__})") from None
+    if not isinstance(man, dict) or man.get("kind") != "select":
+        raise SelectionError(f"{man_path}: not the manifest of a selection")
+    sel = man.get("selection")
+    if not isinstance(sel, dict) or not {"winner", "guarantee", "objective"} <= set(sel):
+        raise SelectionError(f"{man_path}: selection: incomplete")
+    try:
+        table = pd.read_csv(io.BytesIO(table_path.read_bytes()))
+    except Exception as exc:  # pandas raises several kinds for a damaged file
+        raise SelectionError(f"{table_path}: cannot be read ({type(exc).__name__})") from None
+    return SelectionResults(folder, man, table)
