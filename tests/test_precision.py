@@ -1,5 +1,5 @@
 """Precision on demand: replications in rounds until every paired difference is as precise
-as asked (sim.config.precision, sim.experiment.precision; docs/model.md section 13)."""
+as asked (sim.config.precision, sim.experiment.precision; docs/model.md section 14)."""
 
 from __future__ import annotations
 

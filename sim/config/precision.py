@@ -7,7 +7,7 @@ baseline may have, under every scheme: `margin=20000`, `first_time_fix_rate=0.5p
 never relative to a mean: a margin difference near zero is exactly the one that needs it.
 The run starts with `min_replications` and adds replications in rounds until every target
 is met or `max_replications` is reached (`sim.experiment.precision`, docs/model.md section
-13). Which names are KPIs is checked when the run starts (`sim.experiment.precision
+14). Which names are KPIs is checked when the run starts (`sim.experiment.precision
 .check_targets`; config may not import the KPI catalogue).
 """
 

@@ -1,4 +1,4 @@
-"""Precision on demand: when a run has enough replications (docs/model.md section 13).
+"""Precision on demand: when a run has enough replications (docs/model.md section 14).
 
 A run with precision targets (`sim.config.precision`) starts with `min_replications` and,
 after each round, computes for every scheme but the baseline and every target KPI the 95%
