@@ -120,9 +120,9 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     # quality of work
     Assumption("quality.skill_effect", 0.2, 0.6,
                "fix probability per unit of skill: no data; +-50% of 0.4"),
-    Assumption("quality.thoroughness_curvature", 1.0, 4.0,
-               "the speed-quality trade-off's shape: 30% less time costs 20% (k = 1) to 4% "
-               "(k = 4) of fixes, against 13% at k = 2"),
+    Assumption("quality.thoroughness_curvature", 2.0, 6.0,
+               "the speed-quality trade-off's shape: 30% less time costs 13% (k = 2) to 1% "
+               "(k = 6) of fixes; Hill & Beatty 2024's pickers give k ~ 4"),
     Assumption("quality.detect_prob", 0.4, 0.8,
                "how often a technician notices a failed fix at normal care: no data"),
     Assumption("quality.detect_slope", 0.4, 1.2,
