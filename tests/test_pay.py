@@ -26,8 +26,8 @@ from sim.metrics.kpis import (
     replication_kpis,
     tech_counts,
     visit_columns,
-    weekly_pay,
 )
+from sim.metrics.weekly import weekly_pay
 from sim.model.replication import simulate_scheme
 from sim.pay.formula import (
     FIXED_TERMS,

@@ -21,6 +21,7 @@ from sim.report.whatif import TITLE, whatif_section
 from sim.store.results import load_results
 from sim.store.whatif import WHATIF_COLUMNS, load_whatif
 from sim.sweep import whatif as lib
+from sim.sweep import whatif_tables as tables
 from sim.sweep.params import parse_param
 
 #: The tiny scenario, short: every simulation here is sub-second.
@@ -33,16 +34,16 @@ NO_EFFECT = "nps.relational_detractor"  # moves only the relational NPS
 
 # --------------------------------------------------------------------------- flip values
 def test_flip_point_of_a_line_is_its_root():
-    assert lib.flip_points([0, 1, 2, 3], [-3, -1, 1, 3]) == [(1.5, 1.0, 2.0)]
+    assert tables.flip_points([0, 1, 2, 3], [-3, -1, 1, 3]) == [(1.5, 1.0, 2.0)]
     # unsorted input, decreasing line
-    assert lib.flip_points([3, 0, 2, 1], [-3, 3, -1, 1]) == [(1.5, 1.0, 2.0)]
+    assert tables.flip_points([3, 0, 2, 1], [-3, 3, -1, 1]) == [(1.5, 1.0, 2.0)]
 
 
 def test_flip_point_is_interpolated_between_the_bracketing_values():
     """y = x^2 - 2 (root sqrt 2): linear interpolation between 1 (y = -1) and 1.5
     (y = 0.25) gives 1 + 0.5 * 1 / 1.25 = 1.4, within the bracket."""
     x = [0.0, 0.5, 1.0, 1.5, 2.0]
-    (root, lo, hi), *rest = lib.flip_points(x, [v * v - 2 for v in x])
+    (root, lo, hi), *rest = tables.flip_points(x, [v * v - 2 for v in x])
     assert not rest
     assert (lo, hi) == (1.0, 1.5)
     assert root == pytest.approx(1.4)
@@ -50,11 +51,11 @@ def test_flip_point_is_interpolated_between_the_bracketing_values():
 
 
 def test_no_sign_change_no_flip_and_zeros():
-    assert lib.flip_points([0, 1, 2], [1.0, 2.0, 3.0]) == []
-    assert lib.flip_points([0, 1, 2], [1.0, 0.0, 1.0]) == []  # touches zero only
-    assert lib.flip_points([0, 1, 2, 3], [-1.0, 0.0, 0.0, 1.0]) == [(1.5, 0.0, 3.0)]
-    assert lib.flip_points([0, 1, 2], [-1.0, float("nan"), 1.0]) == [(1.0, 0.0, 2.0)]
-    assert [f[0] for f in lib.flip_points([0, 1, 2, 3], [1, -1, -1, 1])] == [0.5, 2.5]
+    assert tables.flip_points([0, 1, 2], [1.0, 2.0, 3.0]) == []
+    assert tables.flip_points([0, 1, 2], [1.0, 0.0, 1.0]) == []  # touches zero only
+    assert tables.flip_points([0, 1, 2, 3], [-1.0, 0.0, 0.0, 1.0]) == [(1.5, 0.0, 3.0)]
+    assert tables.flip_points([0, 1, 2], [-1.0, float("nan"), 1.0]) == [(1.0, 0.0, 2.0)]
+    assert [f[0] for f in tables.flip_points([0, 1, 2, 3], [1, -1, -1, 1])] == [0.5, 2.5]
 
 
 # --------------------------------------------------------------------------- the registry
@@ -102,9 +103,9 @@ def test_docs_table_is_the_registry():
 
 def test_command_defaults_are_the_librarys():
     assert DEFAULTS == {
-        "scheme": lib.DEFAULT_SCHEME,
-        "against": lib.DEFAULT_AGAINST,
-        "kpi": lib.DEFAULT_KPI,
+        "scheme": tables.DEFAULT_SCHEME,
+        "against": tables.DEFAULT_AGAINST,
+        "kpi": tables.DEFAULT_KPI,
         "trajectories": lib.DEFAULT_TRAJECTORIES,
         "reps": lib.DEFAULT_REPS,
         "top": lib.DEFAULT_TOP,
@@ -245,7 +246,7 @@ def test_table_is_sorted_by_mu_star():
         {"parameter": ["nps.promoter", "nps.detractor"], "mu_star": [1.0, 5.0],
          "mu_star_conf": [0.1, 0.2], "sigma": [0.0, 0.0]}
     )  # fmt: skip
-    t = lib.whatif_table(rs, idx, None, None, lib.Comparison())
+    t = tables.whatif_table(rs, idx, None, None, tables.Comparison())
     assert list(t["path"]) == ["nps.detractor", "nps.promoter"]
     assert list(t["rank"]) == [1, 2]
-    assert [a.path for a in lib.top_assumptions(t, rs, 1)] == ["nps.detractor"]
+    assert [a.path for a in tables.top_assumptions(t, rs, 1)] == ["nps.detractor"]

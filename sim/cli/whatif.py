@@ -204,7 +204,8 @@ def whatif(
     from sim.sweep.params import SweepInputError
     from sim.sweep.runner import SweepFailed
     from sim.sweep.sensitivity import SensitivityError
-    from sim.sweep.whatif import Comparison, WhatIfInputError, run_whatif, select_assumptions
+    from sim.sweep.whatif import WhatIfInputError, run_whatif, select_assumptions
+    from sim.sweep.whatif_tables import Comparison
 
     sc, _ = resolve_scenario(scenario)
     try:

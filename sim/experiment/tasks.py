@@ -21,10 +21,9 @@ from sim.metrics.kpis import (
     KPI_COLUMNS,
     TECH_COLUMNS,
     WEEK_COLUMNS,
-    behaviour_rows,
     replication_kpis,
-    week_rows,
 )
+from sim.metrics.weekly import behaviour_rows, week_rows
 from sim.model.replication import scheme_scenario, simulate_schemes, world_for
 
 RUN_ID_COLUMNS = ("scenario", "scheme", "replication", "seed")

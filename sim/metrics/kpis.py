@@ -15,22 +15,18 @@ from sim.behaviour.attrition import vacant_shift_days
 from sim.config.base import DAYS_PER_YEAR, HOURS_PER_DAY
 from sim.config.scenario import Scenario
 from sim.metrics.catalogue import KPIS
+from sim.metrics.service import referral_and_weekend_kpis, repeat_causes
 from sim.model.output import Output
 from sim.pay.formula import PAY_TERMS, VARIABLE_TERMS, PayFormula
 from sim.pay.ledger import (
-    HOURS_PER_WEEK,
     VISIT_TERMS,
     TermEvents,
-    WeeklyLedger,
-    booked_pay,
     columns,
     counts_in,
     term_events,
 )
 from sim.world.calendar import Calendar
-from sim.world.draws import n_weeks
 from sim.world.records import (
-    CAUSES,
     DETRACTOR,
     FIXED,
     LOOKED_FIXED,
@@ -236,40 +232,6 @@ def _retained_value(
     return credit
 
 
-def referral_and_weekend_kpis(
-    scenario: Scenario, out: Output, v: dict[str, np.ndarray], contract: np.ndarray
-) -> dict[str, float]:
-    """Accounts referred by promoters that joined in [W, H); visits started on non-working
-    days and the mean response to contract repairs ready on one (docs/model.md section 7).
-    `contract`: the measured contract repair visits."""
-    W = scenario.warmup_days * HOURS_PER_DAY
-    H = scenario.horizon_days * HOURS_PER_DAY
-    referred = np.asarray(out.referred_t, dtype=float)
-    cal = Calendar(scenario)
-    done = v["t_done"]
-    weekend = cal.non_working(v["t_start"]) & (done >= W) & (done < H)
-    ready = contract & cal.non_working(v["t_ready"])
-    return {
-        "referred_accounts": float(((referred >= W) & (referred < H)).sum()),
-        "weekend_visits": float(weekend.sum()),
-        "weekend_response_hours": float(np.mean((v["t_arrive"] - v["t_ready"])[ready]))
-        if ready.any()
-        else float("nan"),
-    }
-
-
-def repeat_causes(v: dict[str, np.ndarray], repair: np.ndarray) -> dict[str, float]:
-    """Why problems needed a return visit: of the problems whose first visit (a repair in
-    `repair`, the measured period's) did not fix, the share of each cause of that visit
-    (`Visit.cause`: parts, skill, time, other; NaN without such a problem)."""
-    cause = v["cause"][repair & (v["visit_no"] == 1)]
-    needed = cause[cause >= 0]
-    return {
-        f"repeat_cause_{name}": _ratio((needed == k).sum(), len(needed))
-        for k, name in enumerate(CAUSES)
-    }
-
-
 def replication_kpis(
     scenario: Scenario, out: Output, formula: PayFormula
 ) -> tuple[dict[str, float], list[dict[str, float]]]:
@@ -408,64 +370,3 @@ def replication_kpis(
         }
         techs.append({c: row[c] for c in TECH_COLUMNS})
     return k, techs
-
-
-def week_rows(out: Output) -> list[dict[str, float]]:
-    """The weekly snapshots of `out` as rows (WEEK_COLUMNS)."""
-    return [dict(zip(WEEK_COLUMNS, w)) for w in out.weeks]
-
-
-def weekly_pay(scenario: Scenario, out: Output, formula: PayFormula) -> np.ndarray:
-    """Pay booked in each week [tech, week] (the weekly pay statement; sim.pay.ledger), without
-    the retained-value term, which is booked at renewals."""
-    weeks = n_weeks(scenario)
-    H = scenario.horizon_days * HOURS_PER_DAY
-    ledger = WeeklyLedger(
-        scenario.workforce.technicians,
-        weeks,
-        scenario.callback_window_days * HOURS_PER_DAY,
-        track_earned=False,
-    )
-    ledger.add_columns(visit_columns(out))
-    booked = {t: b[:, :weeks] for t, b in ledger.booked.items()}
-    present = np.zeros((scenario.workforce.technicians, weeks))
-    for w in range(weeks):
-        t0 = w * HOURS_PER_WEEK
-        present[:, w] = present_days(scenario, out, t0, min(t0 + HOURS_PER_WEEK, H))
-    return booked_pay(formula, booked, present, scenario.workforce.shift_hours)
-
-
-def behaviour_rows(scenario: Scenario, out: Output, formula: PayFormula) -> list[dict[str, float]]:
-    """One row per technician slot and week: thoroughness habit, intrinsic weight, skill,
-    presence and the pay booked that week (BEHAVIOUR_COLUMNS)."""
-    weeks = n_weeks(scenario)
-    n_tech = scenario.workforce.technicians
-    pay = weekly_pay(scenario, out, formula)
-    theta, skill, lam, present = (
-        out.theta_weeks,
-        out.skill_weeks,
-        out.intrinsic_weeks,
-        out.present_weeks,
-    )
-    if theta is None or skill is None or lam is None or present is None:
-        # no weekly snapshots (no learning, no attrition): the run's values every week
-        theta = [out.thoroughness] * weeks
-        skill = [out.skill] * weeks
-        lam = [out.intrinsic] * weeks
-        present = [[1] * n_tech] * weeks
-    rows = []
-    for w in range(weeks):
-        th, sk, la, pr, pw = theta[w], skill[w], lam[w], present[w], pay[:, w].tolist()
-        for i in range(n_tech):
-            rows.append(
-                {
-                    "week": w,
-                    "tech": i,
-                    "thoroughness": th[i],
-                    "intrinsic_weight": la[i],
-                    "skill": sk[i],
-                    "present": pr[i],
-                    "pay_week": pw[i],
-                }
-            )
-    return rows
