@@ -239,13 +239,14 @@ def validate(scenario: str) -> None:
 
 def _register() -> None:
     """Commands that live in their own modules (one module per command family)."""
+    from sim.cli.optimise import optimise
     from sim.cli.report import plot, report
     from sim.cli.scenarios import init, scenarios
     from sim.cli.select import select
     from sim.cli.sweep import sensitivity, sweep
     from sim.cli.whatif import whatif
 
-    for cmd in (scenarios, init, sweep, sensitivity, whatif, select, plot, report):
+    for cmd in (scenarios, init, sweep, sensitivity, whatif, select, optimise, plot, report):
         main.add_command(cmd)
 
 

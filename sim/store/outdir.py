@@ -30,6 +30,8 @@ OUTPUT_FILES = (
     "summary.parquet",
     "sensitivity.csv",
     "select.csv",
+    "trials.csv",
+    "optimised.yaml",
     "manifest.json",
 )
 #: Part files: a run's replications (`rep-00003.json`, `.pkl` before 0.3.0), a sweep's

@@ -1,0 +1,452 @@
+"""`techsim optimise` as a library call: the coefficients of a scheme family that maximise
+an objective under a pay budget and a limit on losers (docs/model.md section 14).
+
+The search (`search`) is Optuna's TPE sampler with constraints (T. Akiba et al., "Optuna: a
+next-generation hyperparameter optimization framework", KDD 2019), seeded, asked and told
+one trial at a time. A trial is a candidate formula: the family's template (the scenario's
+first scheme of that type, else the type's defaults) with the searched coefficients
+replaced. It is evaluated on the same replications 0..n-1 of the run's seed as every other
+trial and as the baseline (common random numbers), its replications run together on the
+executor (`evaluate_candidate`):
+
+    objective      = the mean over replications of the objective (`sim.experiment.objective`)
+    pay change     = mean candidate pay per tech-day / mean baseline pay per tech-day - 1
+    loser share    = the share of (technician slot, replication) pairs whose pay per day
+                     under the candidate is below (1 - loss threshold) x their pay under
+                     the baseline, in the same replication
+
+and is feasible when |pay change| <= max pay change and loser share <= max losers. Optuna's
+constraints are these two margins (<= 0 feasible); the best trial is the best feasible one,
+never an infeasible one (None when no trial is feasible).
+
+Resume: each trial's evaluation is kept as a part; a resumed search asks the same seeded
+sampler again, which suggests the same coefficients given the same history, and takes the
+kept evaluation instead of simulating (a trial whose kept coefficients differ is run
+again). The same seed gives the same trials whatever the number of workers.
+
+Noise can crown a lucky trial, so the `top` feasible trials are re-evaluated together with
+every scheme of the scenario by Kim and Nelson's selection (`sim.experiment.select`),
+whose guarantee the manifest states.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sim.config.load import scenario_from_dict, scenario_to_dict
+from sim.config.scenario import Scenario
+from sim.config.schemes import (
+    CustomScheme,
+    HourlyScheme,
+    HybridScheme,
+    JobsPerDayScheme,
+    OutcomeWeightedScheme,
+)
+from sim.experiment.executor import Backend, backend_for, execute, scheduler_address
+from sim.experiment.guard import check_run
+from sim.experiment.objective import Objective, objective_for
+from sim.experiment.search import scheme_kpis
+from sim.experiment.select import run_selection
+from sim.store.files import (
+    atomic_write_bytes,
+    atomic_write_text,
+    manifest,
+    now_iso,
+    write_csv,
+    write_json,
+)
+from sim.store.outdir import check_out_dir, clear_out_dir
+from sim.store.parts import (
+    PartError,
+    Parts,
+    check_identity,
+    decode_part,
+    encode_part,
+    json_hash,
+    read_identity,
+    scenario_hash,
+)
+
+FAMILIES = {
+    "hourly": HourlyScheme,
+    "jobs_per_day": JobsPerDayScheme,
+    "outcome_weighted": OutcomeWeightedScheme,
+    "hybrid": HybridScheme,
+    "custom": CustomScheme,
+}
+#: The name the candidate scheme has in the scenarios it is simulated in.
+CANDIDATE = "optimised"
+TRIAL_COLUMNS = ("trial", "objective", "pay_change", "loser_share", "feasible")
+OPTIMISE_IDENTITY = {
+    "scenario_hash": "the scenario",
+    "seed": "--seed",
+    "family": "--family",
+    "bounds": "--bound",
+    "objective": "--objective",
+    "replications": "--reps",
+    "limits": "--max-pay-change, --max-losers or --loss-threshold",
+}
+
+
+class OptimiseError(ValueError):
+    """A family, a bound or a limit that cannot be searched: one line saying which."""
+
+
+@dataclass(frozen=True)
+class Bound:
+    name: str
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The constraints: |pay change| <= max_pay_change; the share of technicians losing
+    more than loss_threshold of their pay <= max_losers (all as fractions)."""
+
+    max_pay_change: float
+    max_losers: float
+    loss_threshold: float
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    objective: float
+    pay_change: float
+    loser_share: float
+
+
+@dataclass
+class Trial:
+    number: int
+    params: dict[str, float]
+    evaluation: Evaluation
+    feasible: bool
+
+    def row(self) -> dict[str, Any]:
+        e = self.evaluation
+        return {"trial": self.number, **self.params, "objective": e.objective,
+                "pay_change": e.pay_change, "loser_share": e.loser_share,
+                "feasible": self.feasible}  # fmt: skip
+
+
+# --------------------------------------------------------------------------- the family
+def template(scenario: Scenario, family: str) -> dict[str, Any]:
+    """The family's template: the scenario's first scheme of that type, else its defaults."""
+    if family not in FAMILIES:
+        raise OptimiseError(f"{family!r} is not a scheme type ({', '.join(FAMILIES)})")
+    for s in scenario.schemes.values():
+        if s.type == family:
+            return s.model_dump(mode="python", exclude={"label"})
+    return FAMILIES[family](type=family).model_dump(mode="python", exclude={"label"})
+
+
+def default_bounds(
+    scenario: Scenario, family: str, given: dict[str, tuple[float, float]]
+) -> list[Bound]:
+    """The searched coefficients: those given (`given`: name -> (low, high)); else every
+    numeric coefficient of the template that is not zero, from 0 to twice its value (a
+    hybrid's weight from 0 to 1). OptimiseError for a name that is not a coefficient."""
+    tpl = template(scenario, family)
+    numeric = {k: v for k, v in tpl.items() if k != "type" and isinstance(v, int | float)}
+    for name, (lo, hi) in given.items():
+        if name not in numeric:
+            raise OptimiseError(
+                f"{name!r} is not a coefficient of {family} ({', '.join(numeric) or 'none'})"
+            )
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+            raise OptimiseError(f"{name}: the bounds must be finite with low < high")
+    if given:
+        return [Bound(k, float(lo), float(hi)) for k, (lo, hi) in given.items()]
+    out = []
+    for k, v in numeric.items():
+        if family == "hybrid" and k == "weight":
+            out.append(Bound(k, 0.0, 1.0))
+        elif v != 0:
+            lo, hi = sorted((0.0, 2.0 * float(v)))
+            out.append(Bound(k, lo, hi))
+    if not out:
+        raise OptimiseError(f"{family}: no coefficient to search; give --bound NAME=LOW:HIGH")
+    return out
+
+
+def candidate_scenario(scenario: Scenario, family: str, params: dict[str, float]) -> Scenario:
+    """The scenario with the candidate scheme added as `CANDIDATE` (validated: a value
+    outside the type's range is a ScenarioError)."""
+    data = scenario_to_dict(scenario)
+    scheme = {**template(scenario, family), **params}
+    data["schemes"] = {**data["schemes"], CANDIDATE: scheme}
+    data["precision"] = {"targets": {}}
+    return scenario_from_dict(data, "the candidate")
+
+
+# --------------------------------------------------------------------------- evaluation
+@dataclass(frozen=True)
+class CandidateTask:
+    """One replication of one scheme of a scenario: its KPIs and each technician's pay."""
+
+    scenario: Scenario
+    seed: int
+    replication: int
+    scheme: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.scheme}-r{self.replication:05d}"
+
+    def run(self) -> tuple[dict[str, float], list[float]]:
+        _f, kpis, techs = scheme_kpis(self.scenario, self.seed, self.replication, self.scheme)
+        return kpis, [float(t["pay_per_day"]) for t in techs]
+
+
+def measure(
+    obj: Objective,
+    limits: Limits,
+    cand: list[tuple[dict[str, float], list[float]]],
+    base: list[tuple[dict[str, float], list[float]]],
+) -> Evaluation:
+    """A candidate's evaluation from its replications and the baseline's (same order)."""
+    value = float(np.mean([obj.value(k) for k, _ in cand]))
+    c_pay = np.mean([k["tech_pay_per_day"] for k, _ in cand])
+    b_pay = np.mean([k["tech_pay_per_day"] for k, _ in base])
+    lost = total = 0
+    for (_k, cp), (_b, bp) in zip(cand, base):
+        for c, b in zip(cp, bp):
+            if math.isnan(c) or math.isnan(b) or b <= 0:
+                continue
+            total += 1
+            lost += c < (1.0 - limits.loss_threshold) * b
+    share = lost / total if total else math.nan
+    return Evaluation(value, float(c_pay / b_pay - 1.0), float(share))
+
+
+def feasible(e: Evaluation, limits: Limits) -> bool:
+    return (
+        math.isfinite(e.objective)
+        and abs(e.pay_change) <= limits.max_pay_change
+        and e.loser_share <= limits.max_losers
+    )
+
+
+# --------------------------------------------------------------------------- the search
+def search(
+    bounds: list[Bound],
+    evaluate: Callable[[int, dict[str, float]], Evaluation],
+    trials: int,
+    limits: Limits,
+    seed: int,
+) -> list[Trial]:
+    """`trials` trials of Optuna's seeded TPE sampler with the two constraints; `evaluate`
+    (trial number, coefficients) gives each one's evaluation. Every trial, in order."""
+    import optuna
+
+    logger = optuna.logging.get_logger("optuna")
+    level = logger.level
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, trials))
+            study = optuna.create_study(direction="maximize", sampler=sampler)
+            out = []
+            for n in range(trials):
+                t = study.ask()
+                params = {b.name: t.suggest_float(b.name, b.low, b.high) for b in bounds}
+                e = evaluate(n, params)
+                t.set_constraint("pay_change", abs(e.pay_change) - limits.max_pay_change)
+                share = e.loser_share if math.isfinite(e.loser_share) else 1.0
+                t.set_constraint("losers", share - limits.max_losers)
+                value = e.objective if math.isfinite(e.objective) else -1e300
+                study.tell(t, value)
+                out.append(Trial(n, params, e, feasible(e, limits)))
+            return out
+    finally:
+        logger.setLevel(level)
+
+
+def best(trials: list[Trial], top: int = 1) -> list[Trial]:
+    """The `top` feasible trials by objective (best first; ties to the earlier trial)."""
+    ok = [t for t in trials if t.feasible]
+    return sorted(ok, key=lambda t: (-t.evaluation.objective, t.number))[:top]
+
+
+# --------------------------------------------------------------------------- the command
+@dataclass
+class OptimiseOutput:
+    trials: list[Trial]
+    winner: str | None
+    scheme: dict[str, Any] | None
+    manifest: dict[str, Any]
+    out_dir: Path
+
+
+def run_optimise(
+    scenario: Scenario,
+    out_dir: str | Path,
+    family: str,
+    objective: str,
+    limits: Limits,
+    trials: int = 40,
+    replications: int = 5,
+    bounds: dict[str, tuple[float, float]] | None = None,
+    top: int = 3,
+    delta: float | None = None,
+    pcs: float = 0.95,
+    seed: int | None = None,
+    workers: int = 1,
+    resume: bool = False,
+    scheduler: str | None = None,
+    backend: Backend | None = None,
+    force: bool = False,
+    connect_timeout: float | None = None,
+    on_trial: Callable[[Trial], None] | None = None,
+    on_note: Callable[[str], None] | None = None,
+) -> OptimiseOutput:
+    """Search the family's coefficients, re-evaluate the best with the schemes of the
+    scenario (selection, indifference zone `delta`; default 0.5% of the baseline's
+    objective), write the files into `out_dir` (see the module's docstring)."""
+    obj = objective_for(scenario, objective)
+    bs = default_bounds(scenario, family, bounds or {})
+    seed = scenario.seed if seed is None else seed
+    local = backend is None and not scheduler_address(scheduler)
+    check_run(scenario, replications * (trials + 1), workers, local, force)
+    out = Path(out_dir)
+    check_out_dir(out, "optimise", scenario.name, resume, force)
+    note = on_note or (lambda _t: None)
+    ident = {
+        "scenario_hash": scenario_hash(scenario),
+        "seed": seed,
+        "family": family,
+        "bounds": [asdict(b) for b in bs],
+        "objective": obj.name,
+        "replications": replications,
+        "limits": asdict(limits),
+    }
+    parts = Parts(out, ".json")
+    stamp = parts.dir / "experiment.json"
+    if resume and stamp.exists():
+        check_identity(out, "optimise", read_identity(stamp), ident, OPTIMISE_IDENTITY)
+    if not resume:
+        clear_out_dir(out)
+    parts.prepare()
+    record = {**ident, "kind": "optimise", "scenario_name": scenario.name}
+    atomic_write_bytes(stamp, json.dumps(record).encode())
+    base_name = scenario.baseline_scheme
+    started, t0 = now_iso(), time.perf_counter()
+    with backend_for(backend, workers, scheduler, connect_timeout) as live:
+
+        def run_reps(sc: Scenario, name: str) -> list[tuple[dict[str, float], list[float]]]:
+            got: dict[int, tuple[dict[str, float], list[float]]] = {}
+            tasks = [CandidateTask(sc, seed, r, name) for r in range(replications)]
+
+            def keep(task: CandidateTask, res: tuple[dict[str, float], list[float]]) -> None:
+                got[task.replication] = res
+
+            execute(tasks, CandidateTask.run, live, keep)
+            return [got[r] for r in range(replications)]
+
+        base = run_reps(scenario, base_name)
+        base_obj = float(np.mean([obj.value(k) for k, _ in base]))
+
+        def evaluate(n: int, params: dict[str, float]) -> Evaluation:
+            key = f"trial-{n:05d}"
+            kept = _kept(parts, key, params, note)
+            if kept is not None:
+                return kept
+            e = measure(
+                obj, limits, run_reps(candidate_scenario(scenario, family, params), CANDIDATE), base
+            )
+            parts.write(key, encode_part(key, {"params": params, "evaluation": asdict(e)}))
+            return e
+
+        def evaluate_and_report(n: int, params: dict[str, float]) -> Evaluation:
+            e = evaluate(n, params)
+            if on_trial:
+                on_trial(Trial(n, params, e, feasible(e, limits)))
+            return e
+
+        done = search(bs, evaluate_and_report, trials, limits, seed)
+        chosen = best(done, top)
+        selection: dict[str, Any] | None = None
+        winner = None
+        if chosen:
+            data = scenario_to_dict(scenario)
+            tpl = template(scenario, family)
+            for k, t in enumerate(chosen, 1):
+                data["schemes"][f"{CANDIDATE}_{k}"] = {**tpl, **t.params}
+            data["precision"] = {"targets": {}}
+            both = scenario_from_dict(data, "the candidates")
+            d = delta if delta is not None else max(abs(base_obj) * 0.005, 1e-9)
+            sel = run_selection(both, out / "select", objective, d, None, pcs,
+                                n0=max(5, replications), max_replications=max(60, 4 * replications),
+                                seed=seed, backend=live, resume=resume, force=True)  # fmt: skip
+            selection = sel.manifest["selection"]
+            winner = str(selection["winner"])
+        workers_used = live.workers
+    wall = time.perf_counter() - t0
+    table = pd.DataFrame([t.row() for t in done])
+    cols = ["trial", *(b.name for b in bs), *TRIAL_COLUMNS[1:]]
+    write_csv(out / "trials.csv", table.reindex(columns=cols))
+    scheme = None
+    if winner is not None and winner.startswith(CANDIDATE):
+        k = int(winner.rsplit("_", 1)[1]) - 1
+        scheme = {**template(scenario, family), **chosen[k].params}
+        text = yaml.safe_dump({CANDIDATE: scheme}, sort_keys=False)
+        atomic_write_text(out / "optimised.yaml", "# paste under schemes: in a scenario\n" + text)
+    man = manifest(
+        scenario,
+        seed,
+        replications,
+        started,
+        wall,
+        workers_used,
+        {
+            "kind": "optimise",
+            "files": ["trials.csv", "optimised.yaml", "select/"],
+            "experiment_hash": json_hash(ident),
+            "optimise": {
+                **ident,
+                "objective_label": obj.label,
+                "trials": trials,
+                "feasible_trials": sum(t.feasible for t in done),
+                "baseline": base_name,
+                "baseline_objective": base_obj,
+                "top": [t.row() for t in chosen],
+                "winner": winner,
+                "winner_scheme": scheme,
+                "selection": selection,
+            },
+        },
+    )
+    write_json(out / "manifest.json", man)
+    return OptimiseOutput(done, winner, scheme, man, out)
+
+
+def _kept(
+    parts: Parts, key: str, params: dict[str, float], note: Callable[[str], None]
+) -> Evaluation | None:
+    """A kept trial's evaluation when it holds these coefficients, else None (run it)."""
+    if not parts.has(key):
+        return None
+    try:
+        body = decode_part(parts.path(key), key)
+    except PartError as exc:
+        note(f"{exc}; running the trial again")
+        return None
+    if body.get("params") != params or not isinstance(body.get("evaluation"), dict):
+        return None
+    try:
+        return Evaluation(**{k: float(v) for k, v in body["evaluation"].items()})
+    except (TypeError, ValueError):
+        return None
