@@ -104,3 +104,19 @@ def test_the_command_line_refuses_bad_input(tmp_path):
         assert res.exit_code == 2, res.output
         assert says in res.output, res.output
         assert not (tmp_path / "x").exists()
+
+
+def test_the_report_recommends_from_an_optimisation(tmp_path):
+    from sim.experiment.runner import run_scenario
+    from sim.report.build import build_document
+    from sim.store.results import load_results
+
+    sc = tiny_scenario()
+    run_scenario(sc, tmp_path / "r", replications=2, seed=5)
+    run_optimise(sc, tmp_path / "r" / "optimise", "outcome_weighted", "margin",
+                 Limits(0.5, 1.0, 0.1), trials=3, replications=2,
+                 bounds={"base_per_day": (100.0, 250.0)}, top=1, delta=1e9)  # fmt: skip
+    first = build_document(load_results(tmp_path / "r")).sections[0]
+    text = " ".join(str(getattr(b, "text", "")) for b in first.blocks)
+    assert first.title == "Recommendation"
+    assert "An optimisation of the outcome_weighted family searched 3 formulas" in text

@@ -18,7 +18,7 @@ from sim.report.document import Block, Bullets, Paragraph, Section
 from sim.report.text import num
 from sim.store.pay_changes import pay_change_summary
 from sim.store.results import Results
-from sim.store.select import SelectionError, find_selection, load_selection
+from sim.store.select import SelectionError, find_selection, load_selection, optimisation_of
 
 ID = "recommendation"
 TITLE = "Recommendation"
@@ -58,10 +58,14 @@ def recommendation_section(
     if win == res.baseline:
         blocks.append(Paragraph(f"That is the current scheme: keep {res.label(win)}."))
         return Section(ID, TITLE, blocks)
+    opt = optimisation_of(folder)
+    if opt is not None:
+        blocks.append(Paragraph(_optimised(opt, win)))
     if win not in res.schemes:
-        blocks.append(
-            Paragraph(f"{win} is not among this run's schemes: its cost is not here.", "note")
-        )
+        if opt is None:
+            blocks.append(
+                Paragraph(f"{win} is not among this run's schemes: its cost is not here.", "note")
+            )
         return Section(ID, TITLE, blocks)
     items = [c for c in (_cost(res, win, k) for k in COST_KPIS) if c]
     if changes is not None:
@@ -101,3 +105,34 @@ def _losers(changes: pd.DataFrame, res: Results, scheme: str) -> str:
         f"{res.label(res.baseline)} (median fall {abs(float(r['median_fall_pct'])):.1f}% of their "
         "pay); the section on technicians has the detail."
     )
+
+
+def _optimised(opt: dict, win: str) -> str:
+    """What the optimisation found, and what the winner costs in its search."""
+    n, ok = opt.get("trials"), opt.get("feasible_trials")
+    lim = opt.get("limits", {})
+    text = (
+        f"An optimisation of the {opt.get('family')} family searched {n} formulas ({ok} "
+        f"feasible: mean pay within ±{100 * float(lim.get('max_pay_change', 0)):.0f}% of "
+        f"the baseline's, at most {100 * float(lim.get('max_losers', 0)):.0f}% of "
+        f"technicians losing more than {100 * float(lim.get('loss_threshold', 0)):.0f}% of "
+        "their pay) and re-evaluated the best with every scheme. "
+    )
+    top = opt.get("top") or []
+    scheme = opt.get("winner_scheme")
+    if scheme and win.startswith("optimised_"):
+        k = int(win.rsplit("_", 1)[1]) - 1
+        row = top[k] if k < len(top) else {}
+        coefs = ", ".join(
+            f"{key} {float(v):,.2f}" for key, v in scheme.items() if key not in ("type", "label")
+        )
+        text += (
+            f"The optimised formula won: {coefs} (optimised.yaml). In the search it changed "
+            f"mean pay by {100 * float(row.get('pay_change', float('nan'))):+.1f}% and left "
+            f"{100 * float(row.get('loser_share', float('nan'))):.0f}% of technicians losing."
+        )
+    elif top:
+        text += "No optimised formula beat the scenario's own schemes in the re-evaluation."
+    else:
+        text += "No formula met the constraints."
+    return text

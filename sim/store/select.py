@@ -31,13 +31,35 @@ class SelectionResults:
         return self.manifest["selection"]
 
 
+#: Where `techsim optimise` writes, and its re-evaluation (a selection) within it.
+OPTIMISE_SUBDIR = "optimise"
+
+
 def find_selection(results: Path, given: Path | None = None) -> Path | None:
-    """The folder of a selection for a run's results: `given`, else RESULTS/select/ when it
-    holds a selection."""
+    """The folder of a selection for a run's results: `given`, else RESULTS/select/, else
+    the re-evaluation of an optimisation, RESULTS/optimise/select/, when it holds one."""
     if given is not None:
         return given
-    d = results / DEFAULT_SUBDIR
-    return d if (d / TABLE).is_file() else None
+    for d in (results / DEFAULT_SUBDIR, results / OPTIMISE_SUBDIR / DEFAULT_SUBDIR):
+        if (d / TABLE).is_file():
+            return d
+    return None
+
+
+def optimisation_of(selection: Path) -> dict[str, Any] | None:
+    """The manifest's "optimise" of the optimisation whose re-evaluation `selection` is
+    (None when it is a selection of its own)."""
+    path = selection.parent / "manifest.json"
+    if selection.name != DEFAULT_SUBDIR or not path.is_file():
+        return None
+    try:
+        man = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(man, dict) or man.get("kind") != "optimise":
+        return None
+    info = man.get("optimise")
+    return info if isinstance(info, dict) else None
 
 
 def load_selection(folder: Path) -> SelectionResults:
