@@ -116,7 +116,8 @@ def _optimised(opt: dict, win: str) -> str:
         f"feasible: mean pay within ±{100 * float(lim.get('max_pay_change', 0)):.0f}% of "
         f"the baseline's, at most {100 * float(lim.get('max_losers', 0)):.0f}% of "
         f"technicians losing more than {100 * float(lim.get('loss_threshold', 0)):.0f}% of "
-        "their pay) and re-evaluated the best with every scheme. "
+        "their pay) and re-evaluated the best with the scenario's schemes within the same "
+        "limits. "
     )
     top = opt.get("top") or []
     scheme = opt.get("winner_scheme")
