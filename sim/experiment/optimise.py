@@ -71,6 +71,7 @@ from sim.store.outdir import check_out_dir, clear_out_dir
 from sim.store.parts import (
     PartError,
     Parts,
+    ResumeError,
     check_identity,
     decode_part,
     encode_part,
@@ -396,9 +397,13 @@ def run_optimise(
             data["precision"] = {"targets": {}}
             both = scenario_from_dict(data, "the candidates")
             d = delta if delta is not None else max(abs(base_obj) * 0.005, 1e-9)
-            sel = run_selection(both, out / "select", objective, d, None, pcs,
-                                n0=max(5, replications), max_replications=max(60, 4 * replications),
-                                seed=seed, backend=live, resume=resume, force=True)  # fmt: skip
+            args = (both, out / "select", objective, d, None, pcs)
+            kw = {"n0": max(5, replications), "max_replications": max(60, 4 * replications),
+                  "seed": seed, "backend": live, "force": True}  # fmt: skip
+            try:
+                sel = run_selection(*args, resume=resume, **kw)  # type: ignore[arg-type]
+            except ResumeError:  # the contenders changed: select afresh
+                sel = run_selection(*args, resume=False, **kw)  # type: ignore[arg-type]
             selection = sel.manifest["selection"]
             winner = str(selection["winner"])
         workers_used = live.workers
