@@ -1,9 +1,9 @@
 """Sorting: who stays and who joins depends on what the scheme pays their skill.
 
 Rules (docs/model.md section 11, "Sorting"); `sim.model.dynamics` applies them weekly and
-at each hire. Skill s is measured in standard deviations from the labour market's mean,
-z(s) = (s - skill_mean) / skill_sd (the workforce's distribution, from which hires are
-drawn too).
+at each hire (`sim.model.recruitment`: who accepts a vacancy). Skill s is measured in
+standard deviations from the labour market's mean, z(s) = (s - skill_mean) / skill_sd (the
+workforce's distribution, from which hires are drawn too).
 
     w_out(s) = W * exp(skill_premium * z(s))           the outside option, per shift day
 

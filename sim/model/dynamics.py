@@ -8,7 +8,8 @@ midnight before Monday) `Dynamics.weekly` takes in the visit records of the week
 (`sim.behaviour.attrition`), judges the learning technicians' pay statements and sets their
 thoroughness for the next period (`sim.behaviour.learning`), ramps up new hires' skill, and
 records a snapshot of every slot (thoroughness habit, skill, intrinsic weight, presence)
-for behaviour.csv. Hires arrive by their own timer after the hiring lag.
+for behaviour.csv. Hires arrive by their own timer after the hiring lag; with selective
+hiring, which applicant accepts is `sim.model.recruitment`.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ from sim.config.parts import Attrition
 from sim.config.scenario import Scenario
 from sim.model.crew import Crew
 from sim.model.output import Output
-from sim.pay.formula import PayFormula, fixed_pay_per_day
+from sim.model.recruitment import Recruitment
+from sim.pay.formula import PayFormula
 from sim.pay.ledger import HOURS_PER_WEEK, VISIT_TERMS, WeeklyLedger, booked_pay
-from sim.world.applicants import applicants
 from sim.world.calendar import Calendar
 from sim.world.draws import World, n_weeks
 
@@ -106,11 +107,9 @@ class Dynamics:
         self.target = list(st.skill)
         self.reference = list(reference_pay) if reference_pay is not None else None
         self.own_ref: list[float | None] = [None] * self.n
-        # sorting (sim.behaviour.sorting): the outside option's level W, the round of
-        # applicants each open vacancy is in, variable pay rates by (skill, care, pace)
+        # sorting (sim.behaviour.sorting): the outside option's level W; who accepts a vacancy
         self.anchor = self._anchor()
-        self.rounds = [0] * self.n
-        self._rates: dict[tuple[float, float, float], float] = {}
+        self.recruitment = Recruitment(env, sc, world, formula, st, self.pdays, self.weekly_pay)
         self.ref_hours = [0.0] * self.n
         self.pw = sc.behaviour.learning.period_weeks
         self.lag_p = lag_periods(sc)
@@ -315,14 +314,13 @@ class Dynamics:
         h = min(self.hires[i], w.hire_skill.shape[1] - 1)
         skill, lam, asked = float(w.hire_skill[i, h]), float(w.hire_intrinsic[i, h]), 1
         if att.hiring == "selective" and self.anchor is not None:
-            pick = self._recruit(att, i)
+            pick = self.recruitment.recruit(att, i, self.hires[i], self.anchor)
             if pick is None:
                 self._keep_open(att, i)
                 return
             skill, lam, asked = pick
         self.out.hires.append((i, now, skill, asked))
         self.hires[i] += 1
-        self.rounds[i] = 0
         self.original[i] = False
         self.hired_at[i] = now
         self.target[i] = skill
@@ -339,53 +337,7 @@ class Dynamics:
         self._set_theta(i)
         st.requalify()
 
-    # ------------------------------------------------------------------ sorting
-    def _recruit(self, att: Attrition, i: int) -> tuple[float, float, int] | None:
-        """The first applicant of this round who accepts slot i's vacancy (sim.behaviour.sorting):
-        (skill, intrinsic weight, applicants asked for the hire so far), or None."""
-        assert self.anchor is not None
-        sc, f, wf = self.sc, self.formula, self.sc.workforce
-        pool = applicants(sc, self.world, i, self.hires[i])
-        lo = self.rounds[i] * att.max_applicants
-        hi = min(lo + att.max_applicants, len(pool.skill))
-        self.rounds[i] += 1
-        if lo >= hi:
-            return None
-        fixed, variable, mean_rate = self._job_pay(i)
-        for a in range(lo, hi):
-            s, lam = pool.skill[a], pool.intrinsic[a]
-            rate = self._rate(s, *sorting.applicant_behaviour(sc, f, s, lam))
-            pay = sorting.expected_pay(fixed, variable, rate, mean_rate)
-            if sorting.accepts(pay, sorting.outside_pay(att, wf, s, self.anchor), att):
-                return s, lam, a + 1
-        return None
-
-    def _job_pay(self, i: int) -> tuple[float, float, float]:
-        """What the job pays now: F, the fixed pay per shift day; V, the variable pay per
-        shift day in post of the last N complete weeks; v_bar, the mean variable pay rate
-        of the technicians in post (slot i is vacant)."""
-        st, N = self.st, self.sc.attrition.window_weeks
-        fixed = fixed_pay_per_day(self.formula, self.sc.workforce.shift_hours)
-        k = int(self.env.now // HOURS_PER_WEEK)
-        cols = slice(max(0, k - N), k)
-        days = float(self.pdays[:, cols].sum())
-        paid = float(self.weekly_pay()[:, cols].sum())
-        variable = (paid - fixed * days) / days if days > 0.0 else 0.0
-        rates = [
-            self._rate(st.skill[j], st.th[j], st.pace[j])
-            for j in range(self.n)
-            if j != i and self._present(j)
-        ]
-        mean_rate = float(np.mean(rates)) if rates else 0.0
-        return fixed, variable, mean_rate
-
-    def _rate(self, skill: float, theta: float, pace: float) -> float:
-        key = (skill, theta, pace)
-        r = self._rates.get(key)
-        if r is None:
-            r = self._rates[key] = sorting.variable_rate(self.sc, self.formula, skill, theta, pace)
-        return r
-
+    # ------------------------------------------------------------------ hiring
     def _keep_open(self, att: Attrition, i: int) -> None:
         """Nobody accepted: the vacancy stays open another hiring lag, then a new round."""
         now, lag = self.env.now, att.hiring_lag_days * HOURS_PER_DAY
