@@ -12,7 +12,6 @@ SHA-256 of every result file and part ("checksums"), which `sim.store.results` c
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,19 +36,17 @@ from sim.experiment.tasks import (
 )
 from sim.metrics.kpis import BEHAVIOUR_COLUMNS, KPI_COLUMNS, TECH_COLUMNS, WEEK_COLUMNS
 from sim.metrics.stats import summarise
-from sim.store.files import atomic_write_bytes, manifest, now_iso, write_csv, write_json
-from sim.store.outdir import check_out_dir, clear_out_dir
+from sim.store.files import manifest, now_iso, write_csv, write_json
+from sim.store.outdir import check_out_dir
 from sim.store.parts import (
     PartError,
-    Parts,
     ResumeError,
-    check_identity,
     decode_part,
     encode_part,
     file_record,
     json_hash,
-    read_identity,
     scenario_hash,
+    start_parts,
 )
 
 #: What identifies a run on --resume, and how a change is named in the refusal.
@@ -202,27 +199,18 @@ def _run(
 ) -> RunOutput:
     """run_scenario once the scenario is final (budget-neutral, sized) and the backend is up.
     With `prec`, `reps` is its cap and the rounds decide how many run."""
-    parts = Parts(out, PART_SUFFIX)
     ident: dict[str, Any] = {"scenario_hash": scenario_hash(scenario), "seed": seed}
     if prec is None:
         ident["replications"] = reps
     else:
         ident["precision"] = prec.model_dump(mode="json")
-    stamp = parts.dir / "experiment.json"
-    if resume and stamp.exists():
-        check_identity(out, "run", read_identity(stamp), ident, RUN_IDENTITY)
-    if resume and parts.dir.is_dir():
-        old = sorted(parts.dir.glob("rep-*.pkl"))
-        if old:
-            raise ResumeError(
-                f"{old[0]}: a part of techsim 0.2.0 (a pickle, which is never loaded); "
-                "these results cannot be resumed: drop --resume to start over"
-            )
-    if not resume:
-        clear_out_dir(out)
-    parts.prepare()
-    record = {**ident, "kind": "run", "scenario_name": scenario.name}
-    atomic_write_bytes(stamp, json.dumps(record).encode())
+    old = sorted((out / "parts").glob("rep-*.pkl")) if resume else []
+    if old:
+        raise ResumeError(
+            f"{old[0]}: a part of techsim 0.2.0 (a pickle, which is never loaded); "
+            "these results cannot be resumed: drop --resume to start over"
+        )
+    parts = start_parts(out, PART_SUFFIX, "run", scenario.name, ident, RUN_IDENTITY, resume)
 
     done: list[TaskResult] = []
     ran = 0  # replications run now (the rest were kept from before)

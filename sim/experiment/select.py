@@ -17,7 +17,6 @@ procedure's constants, the winner, the tied schemes and the guarantee in words).
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,17 +35,16 @@ from sim.metrics.catalogue import CURRENCY, KPIS, fmt
 from sim.metrics.kpis import KPI_COLUMNS, replication_kpis
 from sim.metrics.ranking import Selection, select, tied_with
 from sim.model.replication import needs_baseline_first, scheme_scenario, simulate_scheme, world_for
-from sim.store.files import atomic_write_bytes, manifest, now_iso, write_csv, write_json
-from sim.store.outdir import check_out_dir, clear_out_dir
+from sim.store.files import manifest, now_iso, write_csv, write_json
+from sim.store.outdir import check_out_dir
 from sim.store.parts import (
     PartError,
     Parts,
-    check_identity,
     decode_part,
     encode_part,
     json_hash,
-    read_identity,
     scenario_hash,
+    start_parts,
 )
 
 #: What identifies a selection on --resume, and how a change is named in the refusal.
@@ -197,16 +195,7 @@ def run_selection(
         "n0": n0,
         "max_replications": max_replications,
     }
-    parts = Parts(out, ".json")
-    stamp = parts.dir / "experiment.json"
-    if resume and stamp.exists():
-        check_identity(out, "select", read_identity(stamp), ident, SELECT_IDENTITY)
-    if not resume:
-        clear_out_dir(out)
-    parts.prepare()
-    atomic_write_bytes(
-        stamp, json.dumps({**ident, "kind": "select", "scenario_name": scenario.name}).encode()
-    )
+    parts = start_parts(out, ".json", "select", scenario.name, ident, SELECT_IDENTITY, resume)
     names = list(scenario.schemes)
     rows: dict[tuple[int, str], dict[str, float]] = {}
     started, t0 = now_iso(), time.perf_counter()

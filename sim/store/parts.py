@@ -19,6 +19,7 @@ from typing import Any
 from sim.config.load import scenario_to_dict
 from sim.config.scenario import Scenario
 from sim.store.files import atomic_write_bytes
+from sim.store.outdir import clear_out_dir
 
 
 class ResumeError(ValueError):
@@ -166,3 +167,28 @@ class Parts:
         self.dir.mkdir(parents=True, exist_ok=True)
         for stale in self.dir.glob(".*.tmp"):
             stale.unlink(missing_ok=True)
+
+
+def start_parts(
+    out: Path,
+    suffix: str,
+    kind: str,
+    scenario_name: str,
+    ident: Mapping[str, Any],
+    labels: Mapping[str, str],
+    resume: bool,
+) -> Parts:
+    """The part files of experiment `ident` (a `kind`: "run", "select", ...) in `out`, ready
+    to be written. On resume the identity recorded in `parts/experiment.json` must equal
+    `ident` (else ResumeError naming, by `labels`, what changed); otherwise techsim's files
+    in `out` are removed first. Then the identity is recorded, with the kind and scenario."""
+    parts = Parts(out, suffix)
+    stamp = parts.dir / "experiment.json"
+    if resume and stamp.exists():
+        check_identity(out, kind, read_identity(stamp), ident, labels)
+    if not resume:
+        clear_out_dir(out)
+    parts.prepare()
+    record = {**ident, "kind": kind, "scenario_name": scenario_name}
+    atomic_write_bytes(stamp, json.dumps(record).encode())
+    return parts
