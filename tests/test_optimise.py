@@ -11,16 +11,8 @@ from click.testing import CliRunner
 from conftest import tiny_dict, tiny_scenario
 
 from sim.cli.main import main
-from sim.experiment.optimise import (
-    Bound,
-    Evaluation,
-    Limits,
-    OptimiseError,
-    best,
-    default_bounds,
-    run_optimise,
-    search,
-)
+from sim.experiment.family import Bound, OptimiseError, default_bounds
+from sim.experiment.optimise import Evaluation, Limits, best, run_optimise, search
 
 LIMITS = Limits(max_pay_change=0.2, max_losers=0.5, loss_threshold=0.1)
 BOUNDS = [Bound("x", 0.0, 1.0), Bound("y", 0.0, 1.0)]

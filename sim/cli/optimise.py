@@ -117,14 +117,9 @@ def optimise(
     """Optimise the pay formula of a scheme family in SCENARIO (default: hvac)."""
     from sim.config.precision import parse_half_width
     from sim.experiment.executor import TaskFailed, default_workers
+    from sim.experiment.family import OptimiseError, default_bounds
     from sim.experiment.objective import ObjectiveError, objective_for
-    from sim.experiment.optimise import (
-        Limits,
-        OptimiseError,
-        Trial,
-        default_bounds,
-        run_optimise,
-    )
+    from sim.experiment.optimise import Limits, Trial, run_optimise
     from sim.plots.optimise import write_tradeoff
 
     sc, _path = resolve_scenario(scenario)

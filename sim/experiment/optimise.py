@@ -5,9 +5,9 @@ The search (`search`) is Optuna's TPE sampler with constraints (T. Akiba et al.,
 next-generation hyperparameter optimization framework", KDD 2019), seeded, asked and told
 one trial at a time. A trial is a candidate formula: the family's template (the scenario's
 first scheme of that type, else the type's defaults) with the searched coefficients
-replaced. It is evaluated on the same replications 0..n-1 of the run's seed as every other
-trial and as the baseline (common random numbers), its replications run together on the
-executor (`evaluate_candidate`):
+replaced (`sim.experiment.family`). It is evaluated on the same replications 0..n-1 of the
+run's seed as every other trial and as the baseline (common random numbers), its
+replications run together on the executor (`CandidateTask`, `sim.experiment.search.run_round`):
 
     objective      = the mean over replications of the objective (`sim.experiment.objective`)
     pay change     = mean candidate pay per tech-day / mean baseline pay per tech-day - 1
@@ -32,7 +32,6 @@ baseline always does); the manifest's "schemes" says how each of them fared.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 import warnings
@@ -45,50 +44,39 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.config.load import scenario_from_dict, scenario_to_dict
 from sim.config.scenario import Scenario
-from sim.config.schemes import (
-    CustomScheme,
-    HourlyScheme,
-    HybridScheme,
-    JobsPerDayScheme,
-    OutcomeWeightedScheme,
+from sim.experiment.executor import Backend, backend_for, scheduler_address
+from sim.experiment.family import (
+    CANDIDATE,
+    Bound,
+    candidate,
+    candidate_scenario,
+    default_bounds,
+    with_candidates,
 )
-from sim.experiment.executor import Backend, backend_for, execute, scheduler_address
 from sim.experiment.guard import check_run
 from sim.experiment.objective import Objective, objective_for
-from sim.experiment.search import scheme_kpis
+from sim.experiment.search import SchemeTask, run_round, scheme_kpis
 from sim.experiment.select import run_selection
 from sim.store.files import (
-    atomic_write_bytes,
     atomic_write_text,
     manifest,
     now_iso,
     write_csv,
     write_json,
 )
-from sim.store.outdir import check_out_dir, clear_out_dir
+from sim.store.outdir import check_out_dir
 from sim.store.parts import (
     PartError,
     Parts,
     ResumeError,
-    check_identity,
     decode_part,
     encode_part,
     json_hash,
-    read_identity,
     scenario_hash,
+    start_parts,
 )
 
-FAMILIES = {
-    "hourly": HourlyScheme,
-    "jobs_per_day": JobsPerDayScheme,
-    "outcome_weighted": OutcomeWeightedScheme,
-    "hybrid": HybridScheme,
-    "custom": CustomScheme,
-}
-#: The name the candidate scheme has in the scenarios it is simulated in.
-CANDIDATE = "optimised"
 TRIAL_COLUMNS = ("trial", "objective", "pay_change", "loser_share", "feasible")
 OPTIMISE_IDENTITY = {
     "scenario_hash": "the scenario",
@@ -99,17 +87,6 @@ OPTIMISE_IDENTITY = {
     "replications": "--reps",
     "limits": "--max-pay-change, --max-losers or --loss-threshold",
 }
-
-
-class OptimiseError(ValueError):
-    """A family, a bound or a limit that cannot be searched: one line saying which."""
-
-
-@dataclass(frozen=True)
-class Bound:
-    name: str
-    low: float
-    high: float
 
 
 @dataclass(frozen=True)
@@ -143,65 +120,10 @@ class Trial:
                 "feasible": self.feasible}  # fmt: skip
 
 
-# --------------------------------------------------------------------------- the family
-def template(scenario: Scenario, family: str) -> dict[str, Any]:
-    """The family's template: the scenario's first scheme of that type, else its defaults."""
-    if family not in FAMILIES:
-        raise OptimiseError(f"{family!r} is not a scheme type ({', '.join(FAMILIES)})")
-    for s in scenario.schemes.values():
-        if s.type == family:
-            return s.model_dump(mode="python", exclude={"label"})
-    return FAMILIES[family](type=family).model_dump(mode="python", exclude={"label"})
-
-
-def default_bounds(
-    scenario: Scenario, family: str, given: dict[str, tuple[float, float]]
-) -> list[Bound]:
-    """The searched coefficients: those given (`given`: name -> (low, high)); else every
-    numeric coefficient of the template that is not zero, from 0 to twice its value (a
-    hybrid's weight from 0 to 1). OptimiseError for a name that is not a coefficient."""
-    tpl = template(scenario, family)
-    numeric = {k: v for k, v in tpl.items() if k != "type" and isinstance(v, int | float)}
-    for name, (lo, hi) in given.items():
-        if name not in numeric:
-            raise OptimiseError(
-                f"{name!r} is not a coefficient of {family} ({', '.join(numeric) or 'none'})"
-            )
-        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-            raise OptimiseError(f"{name}: the bounds must be finite with low < high")
-    if given:
-        return [Bound(k, float(lo), float(hi)) for k, (lo, hi) in given.items()]
-    out = []
-    for k, v in numeric.items():
-        if family == "hybrid" and k == "weight":
-            out.append(Bound(k, 0.0, 1.0))
-        elif v != 0:
-            lo, hi = sorted((0.0, 2.0 * float(v)))
-            out.append(Bound(k, lo, hi))
-    if not out:
-        raise OptimiseError(f"{family}: no coefficient to search; give --bound NAME=LOW:HIGH")
-    return out
-
-
-def candidate_scenario(scenario: Scenario, family: str, params: dict[str, float]) -> Scenario:
-    """The scenario with the candidate scheme added as `CANDIDATE` (validated: a value
-    outside the type's range is a ScenarioError)."""
-    data = scenario_to_dict(scenario)
-    scheme = {**template(scenario, family), **params}
-    data["schemes"] = {**data["schemes"], CANDIDATE: scheme}
-    data["precision"] = {"targets": {}}
-    return scenario_from_dict(data, "the candidate")
-
-
 # --------------------------------------------------------------------------- evaluation
 @dataclass(frozen=True)
-class CandidateTask:
+class CandidateTask(SchemeTask):
     """One replication of one scheme of a scenario: its KPIs and each technician's pay."""
-
-    scenario: Scenario
-    seed: int
-    replication: int
-    scheme: str
 
     @property
     def key(self) -> str:
@@ -335,28 +257,16 @@ def run_optimise(
         "replications": replications,
         "limits": asdict(limits),
     }
-    parts = Parts(out, ".json")
-    stamp = parts.dir / "experiment.json"
-    if resume and stamp.exists():
-        check_identity(out, "optimise", read_identity(stamp), ident, OPTIMISE_IDENTITY)
-    if not resume:
-        clear_out_dir(out)
-    parts.prepare()
-    record = {**ident, "kind": "optimise", "scenario_name": scenario.name}
-    atomic_write_bytes(stamp, json.dumps(record).encode())
+    parts = start_parts(out, ".json", "optimise", scenario.name, ident, OPTIMISE_IDENTITY, resume)
     base_name = scenario.baseline_scheme
     started, t0 = now_iso(), time.perf_counter()
     with backend_for(backend, workers, scheduler, connect_timeout) as live:
 
         def run_reps(sc: Scenario, name: str) -> list[tuple[dict[str, float], list[float]]]:
-            got: dict[int, tuple[dict[str, float], list[float]]] = {}
-            tasks = [CandidateTask(sc, seed, r, name) for r in range(replications)]
+            def task(scheme: str, rep: int) -> CandidateTask:
+                return CandidateTask(sc, seed, rep, scheme)
 
-            def keep(task: CandidateTask, res: tuple[dict[str, float], list[float]]) -> None:
-                got[task.replication] = res
-
-            execute(tasks, CandidateTask.run, live, keep)
-            return [got[r] for r in range(replications)]
+            return run_round([name], replications, task, CandidateTask.run, live)[name]
 
         base = run_reps(scenario, base_name)
         base_obj = float(np.mean([obj.value(k) for k, _ in base]))
@@ -388,14 +298,10 @@ def run_optimise(
         selection: dict[str, Any] | None = None
         winner = None
         if chosen:
-            data = scenario_to_dict(scenario)
-            tpl = template(scenario, family)
             # the contenders: the best trials and the scenario's schemes within the limits
-            data["schemes"] = {n: v for n, v in data["schemes"].items() if own[n]["feasible"]}
-            for k, t in enumerate(chosen, 1):
-                data["schemes"][f"{CANDIDATE}_{k}"] = {**tpl, **t.params}
-            data["precision"] = {"targets": {}}
-            both = scenario_from_dict(data, "the candidates")
+            named = {f"{CANDIDATE}_{k}": t.params for k, t in enumerate(chosen, 1)}
+            within = [n for n in scenario.schemes if own[n]["feasible"]]
+            both = with_candidates(scenario, family, named, "the candidates", within)
             d = delta if delta is not None else max(abs(base_obj) * 0.005, 1e-9)
             args = (both, out / "select", objective, d, None, pcs)
             kw = {"n0": max(5, replications), "max_replications": max(60, 4 * replications),
@@ -414,7 +320,7 @@ def run_optimise(
     scheme = None
     if winner is not None and winner.startswith(CANDIDATE):
         k = int(winner.rsplit("_", 1)[1]) - 1
-        scheme = {**template(scenario, family), **chosen[k].params}
+        scheme = candidate(scenario, family, chosen[k].params)
         text = yaml.safe_dump({CANDIDATE: scheme}, sort_keys=False)
         atomic_write_text(out / "optimised.yaml", "# paste under schemes: in a scenario\n" + text)
     man = manifest(
