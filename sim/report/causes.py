@@ -11,7 +11,7 @@ from __future__ import annotations
 from sim.metrics.catalogue import CAUSE_KPIS
 from sim.plots.causes import ABERDEEN_2013, ABERDEEN_LABEL, PREFIX, cause_shares
 from sim.report.document import Block, Cell, FigureBlock, Paragraph, Section, Table
-from sim.report.text import num, scheme_cell
+from sim.report.text import mean_cell, num, scheme_head
 from sim.store.results import Results
 
 #: How each cause is defined, for the table's first column.
@@ -25,26 +25,12 @@ CAUSE_TEXT = {
 
 def causes_table(res: Results) -> Table:
     schemes = res.schemes
-    head = [Cell("Cause of the first visit's failure")]
-    head += [scheme_cell(res, s) for s in schemes] + [Cell(ABERDEEN_LABEL)]
-    for c in head[1:]:
-        c.cls = "num"
+    head = scheme_head(res, "Cause of the first visit's failure", schemes)
+    head.append(Cell(ABERDEEN_LABEL, "num"))
     rows = []
     for k in CAUSE_KPIS:
         cause = k.name.removeprefix(PREFIX)
-        row = [Cell(CAUSE_TEXT[cause])]
-        for s in schemes:
-            r = res.summary_row(s, k.name)
-            if r is None:
-                row.append(Cell("n/a", "num"))
-                continue
-            row.append(
-                Cell(
-                    num(r["mean"], k.kind),
-                    "num",
-                    sub=f"[{num(r['ci_low'], k.kind)}, {num(r['ci_high'], k.kind)}]",
-                )
-            )
+        row = [Cell(CAUSE_TEXT[cause])] + [mean_cell(res, s, k) for s in schemes]
         row.append(Cell(num(ABERDEEN_2013[cause], k.kind), "num"))
         rows.append(row)
     return Table(

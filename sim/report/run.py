@@ -31,6 +31,7 @@ from sim.report.text import (
     diff_decimals,
     is_nan,
     kpi_label,
+    mean_cell,
     num,
     report_kpis,
     scheme_cell,
@@ -236,21 +237,7 @@ def kpi_tables(res: Results) -> list[Table]:
     head = scheme_head(res, "KPI", res.schemes, mark_baseline=True)
     rows = []
     for k in kpis:
-        kind = k.kind
-        row = [Cell(kpi_label(k))]
-        for s in res.schemes:
-            r = res.summary_row(s, k.name)
-            if r is None:
-                row.append(Cell("n/a", "num"))
-                continue
-            row.append(
-                Cell(
-                    num(r["mean"], kind),
-                    "num",
-                    sub=f"[{num(r['ci_low'], kind)}, {num(r['ci_high'], kind)}]",
-                )
-            )
-        rows.append(row)
+        rows.append([Cell(kpi_label(k))] + [mean_cell(res, s, k) for s in res.schemes])
     out = [
         Table(
             head,

@@ -108,6 +108,19 @@ def scheme_head(
     ]
 
 
+def mean_cell(res: Results, s: str, k: KPI) -> Cell:
+    """Scheme `s`'s mean of KPI `k` over replications, its 95% CI on a second line (from
+    summary.csv; "n/a" when the results have no such row)."""
+    r = res.summary_row(s, k.name)
+    if r is None:
+        return Cell("n/a", "num")
+    return Cell(
+        num(r["mean"], k.kind),
+        "num",
+        sub=f"[{num(r['ci_low'], k.kind)}, {num(r['ci_high'], k.kind)}]",
+    )
+
+
 def diff_cell(mean: float, lo: float, hi: float, kind: Kind) -> Cell:
     """A paired difference: the mean, " n.s." when its 95% CI [lo, hi] includes 0 (class
     "num ns", else "num sig": bold), and the CI on a second line; decimals enough for the
