@@ -1,7 +1,7 @@
-"""What the experiment commands (`techsim run`, `techsim sweep`) share: their options
-(--reps, --seed, --out, --workers, --scheduler, --connect-timeout, --resume, --quiet,
---force), the progress bar, and the handling of the library's errors, of Ctrl-C and of
-SIGTERM around the call.
+"""What the experiment commands (`techsim run`, `sweep`, `select`, `optimise`, `whatif`)
+share: their options (--reps, --seed, --out, --workers, --scheduler, --connect-timeout,
+--resume, --quiet, --force), the progress bar, and the handling of the library's errors, of
+Ctrl-C and of SIGTERM around the call.
 """
 
 from __future__ import annotations

@@ -8,20 +8,18 @@ A thin command over `sim.sweep.whatif.run_whatif` (the screening and the scan) a
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from sim.cli.common import resolve_scenario, safe_dirname, stdout_console
+from sim.cli.common import note, resolve_scenario, stdout_console
 from sim.cli.errors import BadInput
 from sim.cli.experiment import (
     MAX_REPS,
-    MAX_SEED,
-    MAX_WORKERS,
+    ExperimentOptions,
     TaskProgress,
+    experiment_options,
     interrupted,
-    out_path,
     sigterm_as_interrupt,
 )
 
@@ -106,6 +104,7 @@ Examples:
 )
 @click.option(
     "--reps",
+    "screening_reps",
     type=click.IntRange(min=2, max=MAX_REPS),
     default=DEFAULTS["reps"],
     show_default=True,
@@ -118,53 +117,16 @@ Examples:
     help="Replications per value of the scans (default: --reps).",
 )
 @click.option(
-    "--seed",
-    type=click.IntRange(min=0, max=MAX_SEED),
-    default=None,
-    help="Root seed (default: the scenario's).",
-)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    callback=out_path,
-    help="Output directory (default: results/<scenario name>/whatif, where the "
-    "report of that run finds it).",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1, max=MAX_WORKERS),
-    default=None,
-    help="Local worker processes (default: all cores).",
-)
-@click.option(
-    "--scheduler",
-    envvar="DASK_SCHEDULER_ADDRESS",
-    default=None,
-    metavar="ADDR",
-    help="Run on a Dask cluster, e.g. tcp://host:8786 (or DASK_SCHEDULER_ADDRESS).",
-)
-@click.option(
-    "--connect-timeout",
-    type=click.FloatRange(min=0.1, max=3600),
-    default=None,
-    metavar="SECONDS",
-    help="How long to wait for the Dask scheduler (default: 15).",
-)
-@click.option("--resume", is_flag=True, help="Keep finished tasks in --out; run the rest.")
-@click.option(
     "--list",
     "list_only",
     is_flag=True,
     help="Print the registry resolved against SCENARIO (Markdown) and stop.",
 )
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars and no tables.")
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Replace another scenario's results in --out; run even when the resource "
-    "estimate exceeds this machine.",
+@experiment_options(
+    "point",
+    "tasks",
+    "results/<scenario name>/whatif, where the report of that run finds it",
+    reps=False,
 )
 def whatif(
     scenario: str | None,
@@ -175,17 +137,10 @@ def whatif(
     trajectories: int,
     top: int,
     points: int,
-    reps: int,
+    screening_reps: int,
     scan_reps: int | None,
-    seed: int | None,
-    out_dir: Path | None,
-    workers: int | None,
-    scheduler: str | None,
-    connect_timeout: float | None,
-    resume: bool,
     list_only: bool,
-    quiet: bool,
-    force: bool,
+    experiment: ExperimentOptions,
 ) -> None:
     """Screen SCENARIO's unsourced assumptions for what could flip a comparison.
 
@@ -215,13 +170,13 @@ def whatif(
     if list_only:
         _print_registry(chosen, scenario_to_dict(sc))
         return
-    out = out_dir if out_dir is not None else Path("results") / safe_dirname(sc.name) / "whatif"
+    out = experiment.out(sc.name, "/whatif")
     bars: dict[str, TaskProgress] = {}
 
     def on_start(stage: str, total: int, done: int) -> None:
         for b in bars.values():
             b.stop()
-        bars[stage] = TaskProgress(quiet, f"{sc.name} what-if, {stage}: tasks")
+        bars[stage] = experiment.progress(f"{sc.name} what-if, {stage}: tasks")
         bars[stage].start(total, done)
 
     def on_task(stage: str, ok: bool) -> None:
@@ -235,8 +190,9 @@ def whatif(
         try:
             res = run_whatif(
                 sc, out, Comparison(scheme, against, kpi), chosen, trajectories, top, points,
-                reps, scan_reps, seed, workers, scheduler, resume, force, connect_timeout, on_start,
-                on_task, lambda text: click.echo(f"Note: {text}", err=True),
+                screening_reps, scan_reps, experiment.seed, experiment.workers,
+                experiment.scheduler, experiment.resume, experiment.force,
+                experiment.connect_timeout, on_start, on_task, note,
             )  # fmt: skip
         except (
             WhatIfInputError, SweepInputError, WhatIfError, ResumeError, BackendError,
@@ -258,7 +214,7 @@ def whatif(
     from sim.plots.whatif import write_tornado
 
     fig = write_tornado(out)
-    if quiet:
+    if experiment.quiet:
         return
     _print_result(res.table, res.meta)
     m = res.meta
