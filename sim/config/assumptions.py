@@ -65,12 +65,23 @@ class Resolved:
         return self.low <= self.base <= self.high
 
 
+#: The tiers of the bundled scenarios (a scenario without one skips its entries).
+_TIERS = ("gold", "silver", "bronze")
+
+
 def _rel(path: str, low: float, high: float, why: str) -> Assumption:
     return Assumption(path, low, high, why, relative=True)
 
 
-_NPS = "chosen to give NPS of +20 to +50 (commonly cited for B2B field service); no survey data"
-_PRICE = "no public price list for this mix of equipment and coverage: half to 1.5 times"
+def _tiers(field: str, low: float, high: float, why: str) -> tuple[Assumption, ...]:
+    """The same relative range of `field` for each of the bundled scenarios' tiers."""
+    return tuple(_rel(f"customers.tiers.{t}.{field}", low, high, why) for t in _TIERS)
+
+
+def _sharing(why: str, *ranges: tuple[str, float, float]) -> tuple[Assumption, ...]:
+    """Entries with one reason for their ranges: (path, low, high) each."""
+    return tuple(Assumption(path, low, high, why) for path, low, high in ranges)
+
 
 #: Every unsourced assumption the what-if analysis screens, with its plausible range.
 #: Sourced values (churn after a problem fixed first time, after a return visit and left
@@ -82,21 +93,12 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     _rel("customers.failures_per_year", 0.7, 1.4,
          "no failure data for maintained equipment; up to the schema default 1.4 a year, at "
          "which repairs alone keep a workforce ~70% utilised"),
-    _rel("customers.tiers.gold.annual_value", 0.5, 1.5, _PRICE),
-    _rel("customers.tiers.silver.annual_value", 0.5, 1.5, _PRICE),
-    _rel("customers.tiers.bronze.annual_value", 0.5, 1.5, _PRICE),
-    _rel("customers.tiers.gold.planned_visits_per_year", 0.5, 1.5,
-         "tune-ups per plan are a product choice (twice a year is the common HVAC plan)"),
-    _rel("customers.tiers.silver.planned_visits_per_year", 0.5, 1.5,
-         "tune-ups per plan are a product choice (twice a year is the common HVAC plan)"),
-    _rel("customers.tiers.bronze.planned_visits_per_year", 0.5, 1.5,
-         "tune-ups per plan are a product choice (twice a year is the common HVAC plan)"),
-    _rel("customers.tiers.gold.sla_hours", 0.5, 2.0,
-         "response targets are contract terms that differ by firm: half to twice"),
-    _rel("customers.tiers.silver.sla_hours", 0.5, 2.0,
-         "response targets are contract terms that differ by firm: half to twice"),
-    _rel("customers.tiers.bronze.sla_hours", 0.5, 2.0,
-         "response targets are contract terms that differ by firm: half to twice"),
+    *_tiers("annual_value", 0.5, 1.5,
+            "no public price list for this mix of equipment and coverage: half to 1.5 times"),
+    *_tiers("planned_visits_per_year", 0.5, 1.5,
+            "tune-ups per plan are a product choice (twice a year is the common HVAC plan)"),
+    *_tiers("sla_hours", 0.5, 2.0,
+            "response targets are contract terms that differ by firm: half to twice"),
     # how customers judge a problem at renewal (SQM's 5 / 9 / 25% are sourced; these are not)
     Assumption("customers.churn_per_problem.late", 0.0, 0.1,
                "a first-visit fix after the SLA deadline: SQM has no figure; from none to "
@@ -105,18 +107,15 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
                "a problem that looked fixed and came back: SQM has no figure; from a "
                "two-contact problem's 4.2% to more than an unresolved one's 21%"),
     # survey answers
-    Assumption("nps.promoter", 0.45, 0.75, _NPS),
-    Assumption("nps.detractor", 0.05, 0.2, _NPS),
+    *_sharing("chosen to give NPS of +20 to +50 (commonly cited for B2B field service); no "
+              "survey data", ("nps.promoter", 0.45, 0.75), ("nps.detractor", 0.05, 0.2)),
     Assumption("nps.unresolved_shift", 0.2, 0.6,
                "how much an unresolved problem moves a survey answer: no data; +-50%"),
     Assumption("nps.repeat_shift", 0.1, 0.3, "the same for a repeat visit: no data; +-50%"),
     Assumption("nps.late_shift", 0.05, 0.25, "the same for a late arrival: no data"),
-    Assumption("nps.relational_promoter", 0.4, 0.7,
-               "renewal-survey odds: no data; they move only the relational NPS"),
-    Assumption("nps.relational_detractor", 0.05, 0.2,
-               "renewal-survey odds: no data; they move only the relational NPS"),
-    Assumption("nps.relational_bad_shift", 0.05, 0.25,
-               "renewal-survey odds: no data; they move only the relational NPS"),
+    *_sharing("renewal-survey odds: no data; they move only the relational NPS",
+              ("nps.relational_promoter", 0.4, 0.7), ("nps.relational_detractor", 0.05, 0.2),
+              ("nps.relational_bad_shift", 0.05, 0.25)),
     # quality of work
     Assumption("quality.skill_effect", 0.2, 0.6,
                "fix probability per unit of skill: no data; +-50% of 0.4"),
