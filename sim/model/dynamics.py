@@ -27,8 +27,7 @@ from sim.behaviour.learning import Learners, lag_periods
 from sim.config.base import HOURS_PER_DAY
 from sim.config.parts import Attrition
 from sim.config.scenario import Scenario
-from sim.model.crew import Crew
-from sim.model.output import Output
+from sim.model.context import Context
 from sim.model.recruitment import Recruitment
 from sim.pay.formula import PayFormula
 from sim.pay.ledger import HOURS_PER_WEEK, VISIT_TERMS, WeeklyLedger, booked_pay
@@ -72,20 +71,11 @@ class Dynamics:
     """Weekly changes of the workforce during one simulation."""
 
     def __init__(
-        self,
-        env: simpy.Environment,
-        scenario: Scenario,
-        world: World,
-        formula: PayFormula,
-        st: Crew,
-        out: Output,
-        idle: dict[int, simpy.Event],
-        cal: Calendar,
-        reference_pay: list[float] | None,
+        self, ctx: Context, formula: PayFormula, reference_pay: list[float] | None
     ) -> None:
-        self.env, self.sc, self.world, self.formula = env, scenario, world, formula
-        self.st, self.out, self.idle, self.cal = st, out, idle, cal
-        sc = scenario
+        sc, world, st, cal, out = ctx.scenario, ctx.world, ctx.crew, ctx.cal, ctx.out
+        self.env, self.sc, self.world, self.formula = ctx.env, sc, world, formula
+        self.st, self.out, self.idle, self.cal = st, out, ctx.jobs.idle, cal
         _check_world(sc, world)
         self.n = sc.workforce.technicians
         self.weeks = n_weeks(sc)
@@ -109,7 +99,7 @@ class Dynamics:
         self.own_ref: list[float | None] = [None] * self.n
         # sorting (sim.behaviour.sorting): the outside option's level W; who accepts a vacancy
         self.anchor = self._anchor()
-        self.recruitment = Recruitment(env, sc, world, formula, st, self.pdays, self.weekly_pay)
+        self.recruitment = Recruitment(ctx, formula, self.pdays, self.weekly_pay)
         self.ref_hours = [0.0] * self.n
         self.pw = sc.behaviour.learning.period_weeks
         self.lag_p = lag_periods(sc)

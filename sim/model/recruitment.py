@@ -14,16 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import simpy
 
 from sim.behaviour import sorting
 from sim.config.parts import Attrition
-from sim.config.scenario import Scenario
-from sim.model.crew import Crew
+from sim.model.context import Context
 from sim.pay.formula import PayFormula, fixed_pay_per_day
 from sim.pay.ledger import HOURS_PER_WEEK
 from sim.world.applicants import applicants
-from sim.world.draws import World
 
 
 class Recruitment:
@@ -34,17 +31,14 @@ class Recruitment:
 
     def __init__(
         self,
-        env: simpy.Environment,
-        scenario: Scenario,
-        world: World,
+        ctx: Context,
         formula: PayFormula,
-        st: Crew,
         pdays: np.ndarray,
         weekly_pay: Callable[[], np.ndarray],
     ) -> None:
-        self.env, self.sc, self.world, self.formula, self.st = env, scenario, world, formula, st
-        self.pdays, self.weekly_pay = pdays, weekly_pay
-        self.n = scenario.workforce.technicians
+        self.env, self.sc, self.world, self.st = ctx.env, ctx.scenario, ctx.world, ctx.crew
+        self.formula, self.pdays, self.weekly_pay = formula, pdays, weekly_pay
+        self.n = self.sc.workforce.technicians
         self.rounds = [0] * self.n  # the round of applicants each open vacancy is in
         self._rates: dict[tuple[float, float, float], float] = {}  # by (skill, care, pace)
 

@@ -190,9 +190,7 @@ def _run(ctx: Context, formula: PayFormula | None, reference_pay: list[float] | 
         env.process(technician(ctx, rules, arrivals, i))
     dynamics = None
     if ctx.dynamic and formula is not None:
-        dynamics = Dynamics(
-            env, ctx.scenario, ctx.world, formula, ctx.crew, out, jobs.idle, ctx.cal, reference_pay
-        )
+        dynamics = Dynamics(ctx, formula, reference_pay)
         if reference_pay is not None:
             out.reference_pay = list(reference_pay)
         env.process(dynamics.weekly())
