@@ -11,11 +11,19 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import yaml
 
+from sim.behaviour.best_response import choose_behaviour
 from sim.config.load import scenario_from_dict
 from sim.config.scenario import Scenario
+from sim.experiment.tasks import run_replication
+from sim.model.output import Output
+from sim.model.replication import world_for
+from sim.model.simulation import simulate
+from sim.pay.formula import PayFormula, formula_for
+from sim.world.draws import World
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIO_DIR = REPO / "scenarios"
@@ -120,6 +128,22 @@ def tiny_dict(over: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def tiny_scenario(over: dict[str, Any] | None = None) -> Scenario:
     return scenario_from_dict(tiny_dict(over), "<tiny>")
+
+
+def runs_by_scheme(sc: Scenario, rep: int = 0) -> pd.DataFrame:
+    """runs.csv's rows of replication `rep` of every scheme of `sc`, indexed by scheme."""
+    return pd.DataFrame(run_replication(sc, sc.seed, rep).runs).set_index("scheme")
+
+
+def simulate_one(
+    sc: Scenario, scheme: str = "jobs_per_day", rep: int = 0, world: World | None = None
+) -> tuple[World, PayFormula, Output]:
+    """One scheme of replication `rep` (or on `world`) simulated directly, with the behaviour
+    a run chooses: the world, the scheme's formula and the model's output."""
+    world = world_for(sc, sc.seed, rep) if world is None else world
+    f = formula_for(sc, scheme)
+    theta, pace = choose_behaviour(sc, f, world.skill, world.intrinsic)
+    return world, f, simulate(sc, world, theta, f, pace=pace)
 
 
 def bundled_dict(name: str) -> dict[str, Any]:

@@ -10,20 +10,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.behaviour.best_response import choose_behaviour
 from sim.config.load import load_scenario
-from sim.experiment.tasks import run_replication
 from sim.metrics.kpis import downtime, visit_columns
 from sim.model.crew import Crew, expected_hours
 from sim.model.dispatch import PriorityDispatcher, by_deadline
 from sim.model.replication import simulate_schemes, steady_rate, world_for
-from sim.model.simulation import simulate
 from sim.model.state import PLANNED as PLANNED_RANK
 from sim.model.state import TM_CALL, Jobs
 from sim.pay.formula import formula_for
@@ -31,7 +27,7 @@ from sim.world.calendar import Calendar
 from sim.world.draws import build_world
 from sim.world.quality import failure_multiplier
 from sim.world.records import MAINTAINED, PROBLEM_CLASSES
-from tests.conftest import SCENARIO_DIR, deep_merge, tiny_scenario
+from tests.conftest import SCENARIO_DIR, deep_merge, runs_by_scheme, simulate_one, tiny_scenario
 
 H = 24.0
 TM = {"time_and_materials": {"enabled": True, "jobs_per_day": 6, "patience_days": 1}}
@@ -55,20 +51,9 @@ def _fixed(theta: float) -> dict:
     return {"behaviour": {"model": "fixed", "thoroughness": theta, "min_thoroughness": 0.5}}
 
 
-def _run(sc, rep: int = 0) -> pd.DataFrame:
-    return pd.DataFrame(run_replication(sc, sc.seed, rep).runs).set_index("scheme")
-
-
-def _one(sc, scheme: str = "jobs_per_day", rep: int = 0):
-    world = world_for(sc, sc.seed, rep)
-    f = formula_for(sc, scheme)
-    theta, pace = choose_behaviour(sc, f, world.skill, world.intrinsic)
-    return world, simulate(sc, world, theta, f, pace=pace)
-
-
 # --------------------------------------------------------------------------- T&M calls
 def test_tm_calls_fill_spare_capacity_and_earn_revenue():
-    off, on = _run(tiny_scenario()), _run(tiny_scenario(TM))
+    off, on = runs_by_scheme(tiny_scenario()), runs_by_scheme(tiny_scenario(TM))
     assert (off["tm_jobs"] == 0).all() and (on["tm_jobs"] > 0).all()
     assert (on["utilisation"] > off["utilisation"] + 0.05).all()
     assert on["tm_revenue"].equals(on["tm_jobs"] * 350.0)
@@ -77,7 +62,7 @@ def test_tm_calls_fill_spare_capacity_and_earn_revenue():
 
 def test_tm_calls_wait_behind_repairs_within_their_patience_and_jobs_are_conserved():
     sc = tiny_scenario(TM)
-    _world, out = _one(sc)
+    _world, _f, out = simulate_one(sc)
     v = visit_columns(out)
     tm_first = (v["customer"] < 0) & (v["visit_no"] == 1)
     repair_first = (v["customer"] >= 0) & (v["visit_no"] == 1) & (v["outcome"] != MAINTAINED)
@@ -122,7 +107,7 @@ def test_planned_visits_follow_the_tiers_and_their_windows():
     deadline = np.array(world.planned_deadline)
     assert (np.diff(ready) >= 0).all()
     assert (deadline - ready <= sc.maintenance.window_days * H + 1e-9).all()
-    _w, out = _one(sc)
+    _w, _f, out = simulate_one(sc)
     v = visit_columns(out)
     planned = v["outcome"] == MAINTAINED
     assert planned.sum() > 0.8 * len(accounts)
@@ -155,7 +140,7 @@ def test_careless_maintenance_causes_more_failures():
     counts = {}
     for theta in (0.6, 1.4):
         sc = tiny_scenario(deep_merge(PLANNED, {**every_tier, **_fixed(theta)}))
-        _w, out = _one(sc)
+        _w, _f, out = simulate_one(sc)
         v = visit_columns(out)
         assert (v["outcome"] == MAINTAINED).sum() > 0.9 * 6 * 1000 * 240 / 365 * 0.8
         counts[theta] = out.failures_opened
@@ -169,13 +154,13 @@ def test_a_steady_book_keeps_the_baseline_accounts_within_5_percent():
     )
     rate = steady_rate(sc.model_dump_json(), sc.seed)
     assert rate > 0
-    ends = [_run(sc, rep).loc["jobs_per_day", "active_accounts_end"] for rep in range(2)]
+    ends = [runs_by_scheme(sc, rep).loc["jobs_per_day", "active_accounts_end"] for rep in range(2)]
     assert all(abs(e / 3000 - 1.0) < 0.05 for e in ends), ends
 
 
 def test_new_accounts_get_no_visit_before_they_join():
     sc = tiny_scenario({"customers": {"new_accounts_per_year": 2000}})
-    world, out = _one(sc)
+    world, _f, out = simulate_one(sc)
     assert len(world.join_t) > 100
     v = visit_columns(out)
     new = v["customer"] >= world.initial_accounts
@@ -186,7 +171,7 @@ def test_new_accounts_get_no_visit_before_they_join():
 # --------------------------------------------------------------------------- overtime
 def test_no_job_starts_that_is_expected_to_end_past_the_overtime_cap():
     sc = tiny_scenario({"workforce": {"max_overtime_hours": 0.5}, **TM, **PLANNED})
-    _world, out = _one(sc)
+    _world, _f, out = simulate_one(sc)
     cal = Calendar(sc)
     v = visit_columns(out)
     need = np.array(
@@ -201,8 +186,8 @@ def test_no_job_starts_that_is_expected_to_end_past_the_overtime_cap():
 
 
 def test_an_overtime_cap_cuts_overtime():
-    free = _run(tiny_scenario(TM))
-    capped = _run(tiny_scenario({"workforce": {"max_overtime_hours": 0.25}, **TM}))
+    free = runs_by_scheme(tiny_scenario(TM))
+    capped = runs_by_scheme(tiny_scenario({"workforce": {"max_overtime_hours": 0.25}, **TM}))
     assert (capped["overtime_hours"] < free["overtime_hours"]).all()
 
 
@@ -224,7 +209,7 @@ def test_sla_compliance_falls_as_headcount_falls():
     over = {"customers": {"sla_clock": "business", "tiers": tiers}, "horizon_days": 90}
     sla = {}
     for n in (6, 4, 3):
-        runs = _run(tiny_scenario({**over, "workforce": {"technicians": n}}))
+        runs = runs_by_scheme(tiny_scenario({**over, "workforce": {"technicians": n}}))
         sla[n] = runs.loc["outcome_weighted", "sla_compliance"]
     assert sla[6] > sla[4] > sla[3], sla
 

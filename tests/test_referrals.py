@@ -13,29 +13,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.behaviour.best_response import choose_behaviour
-from sim.experiment.tasks import run_replication
 from sim.metrics.kpis import replication_kpis, visit_columns
 from sim.model.referrals import Promoters
 from sim.model.replication import steady_rate, world_for
-from sim.model.simulation import simulate
-from sim.pay.formula import formula_for
 from sim.world.draws import build_world
 from sim.world.records import DETRACTOR, PASSIVE, PROMOTER
-from tests.conftest import tiny_scenario
+from tests.conftest import runs_by_scheme, simulate_one, tiny_scenario
 
 H = 24.0
 ON = {"customers": {"referrals_per_promoter_year": 0.5}}
-
-
-def _run(sc, rep: int = 0) -> pd.DataFrame:
-    return pd.DataFrame(run_replication(sc, sc.seed, rep).runs).set_index("scheme")
-
-
-def _one(sc, world, scheme: str = "jobs_per_day"):
-    f = formula_for(sc, scheme)
-    theta, pace = choose_behaviour(sc, f, world.skill, world.intrinsic)
-    return f, simulate(sc, world, theta, f, pace=pace)
 
 
 def test_off_draws_no_candidates():
@@ -73,7 +59,7 @@ def test_every_scheme_sees_the_same_candidates_and_only_accepts_some():
     world = world_for(sc, sc.seed, 0)
     got = {}
     for scheme in ("jobs_per_day", "outcome_weighted"):
-        _f, out = _one(sc, world, scheme)
+        _w, _f, out = simulate_one(sc, scheme, world=world)
         got[scheme] = set(out.referred_t)
         assert got[scheme] <= set(world.referral_t)
         assert 0 < len(got[scheme]) < len(world.referral_t)
@@ -83,7 +69,7 @@ def test_every_scheme_sees_the_same_candidates_and_only_accepts_some():
 def test_referred_accounts_are_customers_only_from_their_join_time():
     sc = tiny_scenario(ON)
     world = world_for(sc, sc.seed, 0)
-    f, out = _one(sc, world)
+    _w, f, out = simulate_one(sc, world=world)
     first = world.initial_accounts
     join = np.array(out.join_t)  # inf: a candidate that never joined
     assert len(join) == len(world.tier) - first
@@ -101,11 +87,11 @@ def test_more_promoters_bring_more_referred_accounts():
     """The same candidates (the world does not depend on NPS) with more promoters at
     renewal: more join, under every scheme; and a scheme with a higher relational NPS gets
     more than the piece rate."""
-    few = _run(tiny_scenario({**ON, "nps": {"relational_promoter": 0.2}}))
-    many = _run(tiny_scenario({**ON, "nps": {"relational_promoter": 0.9}}))
+    few = runs_by_scheme(tiny_scenario({**ON, "nps": {"relational_promoter": 0.2}}))
+    many = runs_by_scheme(tiny_scenario({**ON, "nps": {"relational_promoter": 0.9}}))
     assert (many["referred_accounts"] > few["referred_accounts"] * 1.5).all()
     for rep in (0, 1):
-        r = _run(tiny_scenario(ON), rep)
+        r = runs_by_scheme(tiny_scenario(ON), rep)
         assert r.loc["outcome_weighted", "relational_nps"] > r.loc["jobs_per_day", "relational_nps"]
         assert (
             r.loc["outcome_weighted", "referred_accounts"]
@@ -115,7 +101,7 @@ def test_more_promoters_bring_more_referred_accounts():
 
 def test_a_higher_referral_rate_brings_more_and_none_when_off():
     counts = [
-        _run(tiny_scenario({"customers": {"referrals_per_promoter_year": rho}}))[
+        runs_by_scheme(tiny_scenario({"customers": {"referrals_per_promoter_year": rho}}))[
             "referred_accounts"
         ]
         for rho in (0.0, 0.2, 1.0)
@@ -144,7 +130,7 @@ def test_referrals_follow_the_promoters_they_count():
         }
     )
     world = world_for(sc, sc.seed, 0)
-    _f, out = _one(sc, world)
+    _w, _f, out = simulate_one(sc, world=world)
     weeks = np.array([w[2] for w in out.weeks], dtype=float)  # accounts at each Monday
     mid = (weeks[:-1] + weeks[1:]) / 2.0
     days = np.full(len(mid), 7.0)
@@ -173,7 +159,7 @@ def test_promoters_count_last_answers_and_the_share_for_the_rest():
 
 def test_the_same_seed_gives_the_same_numbers():
     sc = tiny_scenario(ON)
-    a, b = _run(sc), _run(sc)
+    a, b = runs_by_scheme(sc), runs_by_scheme(sc)
     pd.testing.assert_frame_equal(a, b)
 
 

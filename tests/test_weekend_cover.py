@@ -11,15 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.behaviour.best_response import choose_behaviour
-from sim.experiment.tasks import run_replication
 from sim.metrics.kpis import present_days, tech_counts, visit_columns
 from sim.model.output import Output
-from sim.model.replication import world_for
-from sim.model.simulation import simulate
-from sim.pay.formula import formula_for
 from sim.world.calendar import Calendar, TechShifts
-from tests.conftest import tiny_scenario
+from tests.conftest import runs_by_scheme, simulate_one, tiny_scenario
 
 H = 24.0
 WEEK = 7 * H
@@ -27,17 +22,6 @@ WEEK = 7 * H
 
 def cover(c: int, **workforce) -> dict:
     return {"workforce": {"weekend_cover": c, **workforce}}
-
-
-def _run(sc, rep: int = 0) -> pd.DataFrame:
-    return pd.DataFrame(run_replication(sc, sc.seed, rep).runs).set_index("scheme")
-
-
-def _one(sc, scheme: str = "jobs_per_day", rep: int = 0):
-    world = world_for(sc, sc.seed, rep)
-    f = formula_for(sc, scheme)
-    theta, pace = choose_behaviour(sc, f, world.skill, world.intrinsic)
-    return world, f, simulate(sc, world, theta, f, pace=pace)
 
 
 @pytest.mark.parametrize(("n", "c", "days"), [(4, 1, 5), (4, 2, 5), (5, 2, 6), (3, 3, 5)])
@@ -64,7 +48,7 @@ def test_without_cover_every_technician_keeps_the_common_calendar():
 def test_a_technician_works_only_on_their_own_shifts():
     sc = tiny_scenario(cover(1))
     cal = Calendar(sc)
-    _world, _f, out = _one(sc)
+    _world, _f, out = simulate_one(sc)
     v = visit_columns(out)
     start, tech = v["t_start"], v["tech"].astype(int)
     weekend = cal.non_working(start)
@@ -79,11 +63,11 @@ def test_weekend_cover_answers_weekend_jobs_sooner_and_keeps_more_slas():
     """Calendar SLAs of 24-72 h are missed by jobs that wait out a weekend: cover answers
     them on the day, so weekend response falls and compliance rises, under every scheme."""
     for rep in (0, 1):
-        off, on = _run(tiny_scenario(), rep), _run(tiny_scenario(cover(1)), rep)
+        off, on = runs_by_scheme(tiny_scenario(), rep), runs_by_scheme(tiny_scenario(cover(1)), rep)
         assert (off["weekend_visits"] == 0).all() and (on["weekend_visits"] > 50).all()
         assert (on["weekend_response_hours"] < 0.8 * off["weekend_response_hours"]).all()
         assert (on["sla_compliance"] > off["sla_compliance"]).all()
-        more = _run(tiny_scenario(cover(2)), rep)
+        more = runs_by_scheme(tiny_scenario(cover(2)), rep)
         assert (more["weekend_visits"] > on["weekend_visits"]).all()
         assert (more["weekend_response_hours"] < on["weekend_response_hours"]).all()
 
@@ -94,7 +78,7 @@ def test_cover_does_not_move_business_hour_deadlines():
     business = {"customers": {"sla_clock": "business"}}
     contract = Calendar(tiny_scenario(business))
     assert contract.add_business_hours(4 * H + 15.0, 4.0) == 7 * H + 8.0 + 3.0  # Fri -> Mon
-    world, _f, out = _one(tiny_scenario({**cover(2), **business}))
+    world, _f, out = simulate_one(tiny_scenario({**cover(2), **business}))
     v = visit_columns(out)
     first = (v["visit_no"] == 1) & (v["customer"] >= 0)
     ready, arrive = v["t_ready"][first], v["t_arrive"][first]
@@ -107,7 +91,7 @@ def test_cover_does_not_move_business_hour_deadlines():
 
 def test_cover_shifts_are_paid_days_and_hours_at_the_overtime_multiplier():
     sc0, sc1 = tiny_scenario(), tiny_scenario(cover(1))
-    _w, _f, out = _one(sc1)
+    _w, _f, out = simulate_one(sc1)
     W, Hz = sc1.warmup_days * H, sc1.horizon_days * H
     extra = Calendar(sc1).cover_days(W, Hz)
     assert extra.sum() > 0
@@ -131,4 +115,4 @@ def test_a_vacant_slot_is_not_paid_for_its_cover_shifts():
 
 def test_the_same_seed_gives_the_same_numbers():
     sc = tiny_scenario(cover(2))
-    pd.testing.assert_frame_equal(_run(sc), _run(sc))
+    pd.testing.assert_frame_equal(runs_by_scheme(sc), runs_by_scheme(sc))
