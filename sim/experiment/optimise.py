@@ -67,10 +67,8 @@ from sim.store.files import (
 )
 from sim.store.outdir import check_out_dir
 from sim.store.parts import (
-    PartError,
     Parts,
     ResumeError,
-    decode_part,
     encode_part,
     json_hash,
     scenario_hash,
@@ -357,14 +355,8 @@ def _kept(
     parts: Parts, key: str, params: dict[str, float], note: Callable[[str], None]
 ) -> Evaluation | None:
     """A kept trial's evaluation when it holds these coefficients, else None (run it)."""
-    if not parts.has(key):
-        return None
-    try:
-        body = decode_part(parts.path(key), key)
-    except PartError as exc:
-        note(f"{exc}; running the trial again")
-        return None
-    if body.get("params") != params or not isinstance(body.get("evaluation"), dict):
+    body = parts.body(key, lambda exc: note(f"{exc}; running the trial again"))
+    if body is None or body.get("params") != params or not isinstance(body.get("evaluation"), dict):
         return None
     try:
         return Evaluation(**{k: float(v) for k, v in body["evaluation"].items()})

@@ -38,9 +38,7 @@ from sim.model.replication import needs_baseline_first, scheme_scenario, simulat
 from sim.store.files import manifest, now_iso, write_csv, write_json
 from sim.store.outdir import check_out_dir
 from sim.store.parts import (
-    PartError,
     Parts,
-    decode_part,
     encode_part,
     json_hash,
     scenario_hash,
@@ -267,14 +265,10 @@ def _read(
     parts: Parts, task: SubsetTask, note: Callable[[str], None]
 ) -> dict[str, dict[str, float]] | None:
     """A kept replication holding every scheme the task needs, or None to run it."""
-    if not parts.has(task.key):
-        return None
-    try:
-        body = decode_part(parts.path(task.key), task.key)
-    except PartError as exc:
-        note(f"{exc}; running replication {task.replication} again")
-        return None
-    kpis = body.get("kpis")
+    body = parts.body(
+        task.key, lambda exc: note(f"{exc}; running replication {task.replication} again")
+    )
+    kpis = None if body is None else body.get("kpis")
     if not isinstance(kpis, dict) or not all(
         isinstance(kpis.get(s), dict) and set(KPI_COLUMNS) <= set(kpis[s]) for s in task.schemes
     ):

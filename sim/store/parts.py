@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +151,18 @@ class Parts:
     def write(self, key: str, data: bytes) -> None:
         """Write one task's part atomically: it is then complete or absent."""
         atomic_write_bytes(self.path(key), data)
+
+    def body(self, key: str, damaged: Callable[[PartError], None]) -> dict[str, Any] | None:
+        """The body of the JSON part `key` (`encode_part`) for a resume: None when there is
+        none, or when it is damaged (then `damaged` is told why, e.g. to note that the task
+        runs again)."""
+        if not self.has(key):
+            return None
+        try:
+            return decode_part(self.path(key), key)
+        except PartError as exc:
+            damaged(exc)
+            return None
 
     def missing(self, keys: Iterable[str]) -> list[str]:
         """The keys without a part file, in the order given."""
