@@ -90,6 +90,12 @@ def test_the_command_line_refuses_bad_input(tmp_path):
         (["--family", "outcome_weighted", "--bound", "base_per_day=a:b"], "expected NAME=LOW:HIGH"),
         (["--family", "outcome_weighted", "--objective", "profit"], "--objective: 'profit'"),
         (["--family", "outcome_weighted", "--max-losers", "2"], "--max-losers"),
+        (["--family", "outcome_weighted", "--max-losers", "-0.1"], "--max-losers"),
+        (["--family", "outcome_weighted", "--max-pay-change", "150"], "--max-pay-change"),
+        (["--family", "outcome_weighted", "--loss-threshold", "-5"], "--loss-threshold"),
+        (["--family", "outcome_weighted", "--trials", "0"], "--trials"),
+        (["--family", "outcome_weighted", "--reps", "1"], "--reps"),
+        (["--family", "outcome_weighted", "--bound", "base_per_day=5:1"], "low < high"),
         (["--family", "outcome_weighted", "--delta", "-1"], "--delta"),
     ):
         res = runner.invoke(main, ["optimise", str(path), "--out", str(tmp_path / "x"), *args])
@@ -112,3 +118,43 @@ def test_the_report_recommends_from_an_optimisation(tmp_path):
     text = " ".join(str(getattr(b, "text", "")) for b in first.blocks)
     assert first.title == "Recommendation"
     assert "An optimisation of the outcome_weighted family searched 3 formulas" in text
+    # the optimisation's own section (sim.report.optimise; not in the report yet)
+    from sim.report.optimise import optimise_section
+
+    res = load_results(tmp_path / "r")
+    section = optimise_section(res, dpi=40)
+    assert section is not None and section.title == "Optimised pay formula"
+    kinds = [type(b).__name__ for b in section.blocks]
+    assert kinds.count("Table") == 2 and "FigureBlock" in kinds
+    lead = section.blocks[0].text  # type: ignore[union-attr]
+    assert "outcome_weighted family" in lead and "3 formulas were tried" in lead
+    (tmp_path / "r" / "optimise" / "manifest.json").write_text("{}")
+    broken = optimise_section(res)
+    assert broken is not None and "cannot be read" in broken.blocks[0].text  # type: ignore[union-attr]
+    from sim.store.optimise import find_optimisation
+
+    assert find_optimisation(tmp_path) is None  # no optimisation: no section
+
+
+def test_an_interrupted_optimisation_resumes_on_more_workers_to_the_same_trials(tmp_path):
+    """Trials kept as parts are read, not run again; the rest are proposed as before, so
+    the search ends where an uninterrupted one on one worker ends."""
+    from sim.store.parts import Parts
+
+    sc = tiny_scenario()
+    args = (sc, tmp_path / "o", "outcome_weighted", "margin", Limits(0.5, 1.0, 0.1))
+    kw = {"trials": 3, "replications": 2, "bounds": {"base_per_day": (100.0, 250.0)},
+          "top": 1, "delta": 1e9}  # fmt: skip
+    whole = run_optimise(*args, **kw)
+    # an interruption after two trials: no third trial, no outputs
+    parts = Parts(tmp_path / "o", ".json")
+    parts.path("trial-00002").unlink()
+    for name in ("manifest.json", "trials.csv", "optimised.yaml"):
+        (tmp_path / "o" / name).unlink(missing_ok=True)
+    kept = {k: parts.path(k).stat().st_mtime_ns for k in ("trial-00000", "trial-00001")}
+    again = run_optimise(*args, **kw, workers=2, resume=True)
+    assert [t.params for t in again.trials] == [t.params for t in whole.trials]
+    assert [t.evaluation for t in again.trials] == [t.evaluation for t in whole.trials]
+    assert {k: parts.path(k).stat().st_mtime_ns for k in kept} == kept
+    assert parts.has("trial-00002") and (tmp_path / "o" / "trials.csv").exists()
+    assert again.manifest["optimise"]["winner"] == whole.manifest["optimise"]["winner"]

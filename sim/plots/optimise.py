@@ -11,7 +11,7 @@ import matplotlib as mpl
 import pandas as pd
 
 from sim.plots.output import render
-from sim.plots.style import STYLE, FigureSpec, new_figure
+from sim.plots.style import STYLE, FigureSpec, new_figure, thousands
 from sim.store.files import atomic_write_bytes
 
 FIGURE = "tradeoff.png"
@@ -44,6 +44,7 @@ def fig_tradeoff_trials(trials: pd.DataFrame, info: dict[str, Any]) -> FigureSpe
             ax.scatter([b[col] * 100.0], [b["objective"]], marker="*", s=140, color="#E69F00",
                        label="best feasible", zorder=3)  # fmt: skip
     axes[0].set_ylabel(str(info.get("objective_label", "objective")))
+    thousands(axes[0])  # "2,500,000", not an offset "1e6" over the axis
     axes[1].legend(loc="best", fontsize=8)
     return FigureSpec(
         "optimise_tradeoff",

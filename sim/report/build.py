@@ -29,6 +29,7 @@ from sim.report.causes import causes_section
 from sim.report.document import Block, Document, FigureBlock, Paragraph, Section
 from sim.report.html import render_html
 from sim.report.margin import margin_section
+from sim.report.optimise import optimise_section
 from sim.report.recommend import recommendation_section
 from sim.report.run import kpi_tables, run_summary_section, technicians_section
 from sim.report.sweep import sweep_summary_section, sweep_tables
@@ -75,6 +76,9 @@ def build_document(
         if len(res.schemes) > 1:
             sections.append(margin_section(res, margin, why_not, margin_fig))
             sections.append(whatif_section(res, whatif, dpi))
+        optimised = optimise_section(res, None, dpi)
+        if optimised is not None:
+            sections.append(optimised)
         causes = causes_section(res, causes_fig)
         if causes is not None:
             sections.append(causes)

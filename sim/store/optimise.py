@@ -1,0 +1,60 @@
+"""An optimisation's results (`techsim optimise`, `sim.experiment.optimise`) as the report
+reads them: RESULTS/optimise/manifest.json (kind "optimise") and trials.csv."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.store.select import OPTIMISE_SUBDIR
+
+TRIALS = "trials.csv"
+
+
+class OptimisationError(ValueError):
+    """Optimisation results that cannot be read: the message names the file."""
+
+
+@dataclass
+class OptimisationResults:
+    folder: Path
+    manifest: dict[str, Any]
+    trials: pd.DataFrame
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """The manifest's "optimise": family, limits, top trials, schemes, winner, selection."""
+        return self.manifest["optimise"]
+
+
+def find_optimisation(results: Path, given: Path | None = None) -> Path | None:
+    """The folder of an optimisation for a run's results: `given`, else RESULTS/optimise/
+    when it holds a manifest."""
+    if given is not None:
+        return given
+    folder = results / OPTIMISE_SUBDIR
+    return folder if (folder / "manifest.json").is_file() else None
+
+
+def load_optimisation(folder: Path) -> OptimisationResults:
+    """manifest.json and trials.csv of `folder`; OptimisationError naming the file."""
+    man_path, trials_path = folder / "manifest.json", folder / TRIALS
+    try:
+        man = json.loads(man_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise OptimisationError(f"{man_path}: cannot be read ({type(exc).__name__})") from None
+    if not isinstance(man, dict) or man.get("kind") != "optimise":
+        raise OptimisationError(f"{man_path}: not the manifest of an optimisation")
+    info = man.get("optimise")
+    if not isinstance(info, dict) or not {"family", "limits", "objective"} <= set(info):
+        raise OptimisationError(f"{man_path}: optimise: incomplete")
+    try:
+        trials = pd.read_csv(io.BytesIO(trials_path.read_bytes()))
+    except Exception as exc:  # pandas raises several kinds for a damaged file
+        raise OptimisationError(f"{trials_path}: cannot be read ({type(exc).__name__})") from None
+    return OptimisationResults(folder, man, trials)
