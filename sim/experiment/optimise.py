@@ -330,7 +330,7 @@ def run_optimise(
         workers_used,
         {
             "kind": "optimise",
-            "files": ["trials.csv", "optimised.yaml", "select/"],
+            "files": ["trials.csv", "optimised.yaml", "tradeoff.png", "select/"],
             "experiment_hash": json_hash(ident),
             "optimise": {
                 **ident,

@@ -32,6 +32,7 @@ OUTPUT_FILES = (
     "select.csv",
     "trials.csv",
     "optimised.yaml",
+    "tradeoff.png",
     "manifest.json",
 )
 #: Part files: a run's replications (`rep-00003.json`, `.pkl` before 0.3.0), a sweep's
