@@ -162,3 +162,30 @@ def manifest(
 
 def read_manifest(results_dir: str | Path) -> dict[str, Any]:
     return json.loads((Path(results_dir) / "manifest.json").read_text(encoding="utf-8"))
+
+
+def read_experiment(
+    folder: Path, kind: str, key: str, required: set[str], table: str, error: type[ValueError]
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The manifest of an experiment of `kind` in `folder` (its `key` section holding
+    `required`) and its `table`; `error` naming the file when one cannot be read or is not
+    what it should be. For the report's readers of selections and optimisations."""
+    import io
+
+    import pandas as pd
+
+    man_path, table_path = folder / "manifest.json", folder / table
+    try:
+        man = json.loads(man_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise error(f"{man_path}: cannot be read ({type(exc).__name__})") from None
+    if not isinstance(man, dict) or man.get("kind") != kind:
+        raise error(f"{man_path}: not the manifest of a {kind}")
+    section = man.get(key)
+    if not isinstance(section, dict) or not required <= set(section):
+        raise error(f"{man_path}: {key}: incomplete")
+    try:
+        df = pd.read_csv(io.BytesIO(table_path.read_bytes()))
+    except Exception as exc:  # pandas raises several kinds for a damaged file
+        raise error(f"{table_path}: cannot be read ({type(exc).__name__})") from None
+    return man, df

@@ -3,14 +3,13 @@ reads them: RESULTS/optimise/manifest.json (kind "optimise") and trials.csv."""
 
 from __future__ import annotations
 
-import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from sim.store.files import read_experiment
 from sim.store.select import OPTIMISE_SUBDIR
 
 TRIALS = "trials.csv"
@@ -43,18 +42,8 @@ def find_optimisation(results: Path, given: Path | None = None) -> Path | None:
 
 def load_optimisation(folder: Path) -> OptimisationResults:
     """manifest.json and trials.csv of `folder`; OptimisationError naming the file."""
-    man_path, trials_path = folder / "manifest.json", folder / TRIALS
-    try:
-        man = json.loads(man_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise OptimisationError(f"{man_path}: cannot be read ({type(exc).__name__})") from None
-    if not isinstance(man, dict) or man.get("kind") != "optimise":
-        raise OptimisationError(f"{man_path}: not the manifest of an optimisation")
-    info = man.get("optimise")
-    if not isinstance(info, dict) or not {"family", "limits", "objective"} <= set(info):
-        raise OptimisationError(f"{man_path}: optimise: incomplete")
-    try:
-        trials = pd.read_csv(io.BytesIO(trials_path.read_bytes()))
-    except Exception as exc:  # pandas raises several kinds for a damaged file
-        raise OptimisationError(f"{trials_path}: cannot be read ({type(exc).__name__})") from None
+    man, trials = read_experiment(
+        folder, "optimise", "optimise", {"family", "limits", "objective"}, TRIALS,
+        OptimisationError,
+    )  # fmt: skip
     return OptimisationResults(folder, man, trials)

@@ -3,13 +3,14 @@ them: RESULTS/select/manifest.json (kind "select") and select.csv."""
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from sim.store.files import read_experiment
 
 #: Where `techsim select` writes, under a run's results folder (results/<name>/select/).
 DEFAULT_SUBDIR = "select"
@@ -64,18 +65,7 @@ def optimisation_of(selection: Path) -> dict[str, Any] | None:
 
 def load_selection(folder: Path) -> SelectionResults:
     """manifest.json and select.csv of `folder`; SelectionError naming the file."""
-    man_path, table_path = folder / "manifest.json", folder / TABLE
-    try:
-        man = json.loads(man_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SelectionError(f"{man_path}: cannot be read ({type(exc).__name__})") from None
-    if not isinstance(man, dict) or man.get("kind") != "select":
-        raise SelectionError(f"{man_path}: not the manifest of a selection")
-    sel = man.get("selection")
-    if not isinstance(sel, dict) or not {"winner", "guarantee", "objective"} <= set(sel):
-        raise SelectionError(f"{man_path}: selection: incomplete")
-    try:
-        table = pd.read_csv(io.BytesIO(table_path.read_bytes()))
-    except Exception as exc:  # pandas raises several kinds for a damaged file
-        raise SelectionError(f"{table_path}: cannot be read ({type(exc).__name__})") from None
+    man, table = read_experiment(
+        folder, "select", "selection", {"winner", "guarantee", "objective"}, TABLE, SelectionError
+    )
     return SelectionResults(folder, man, table)
