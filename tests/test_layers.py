@@ -1,7 +1,7 @@
 """The package's layers: imports run one way, from configuration up to the command line.
 
     config -> world -> pay -> behaviour -> model -> metrics -> store -> experiment
-           -> sweep -> plots -> report -> cli
+           -> sweep -> calibrate -> plots -> report -> cli
 
 A module may import from its own subpackage and from the layers below it, never from a layer
 above (docs/development.md). Imports inside functions count too. The model layers below
@@ -26,6 +26,7 @@ LAYERS = (
     "store",
     "experiment",
     "sweep",
+    "calibrate",
     "plots",
     "report",
     "cli",

@@ -239,6 +239,7 @@ def validate(scenario: str) -> None:
 
 def _register() -> None:
     """Commands that live in their own modules (one module per command family)."""
+    from sim.cli.calibrate import calibrate, export
     from sim.cli.optimise import optimise
     from sim.cli.report import plot, report
     from sim.cli.scenarios import init, scenarios
@@ -246,7 +247,10 @@ def _register() -> None:
     from sim.cli.sweep import sensitivity, sweep
     from sim.cli.whatif import whatif
 
-    for cmd in (scenarios, init, sweep, sensitivity, whatif, select, optimise, plot, report):
+    for cmd in (
+        scenarios, init, sweep, sensitivity, whatif, select, optimise, calibrate, export, plot,
+        report,
+    ):  # fmt: skip
         main.add_command(cmd)
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Annotated, Any, get_args, get_origin
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from sim.config.scenario import Scenario
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class ScenarioError(ValueError):
@@ -122,15 +124,21 @@ _MESSAGES = {
 
 def scenario_from_dict(data: Any, source: str = "<scenario>") -> Scenario:
     """Validate a mapping into a Scenario; raise ScenarioError naming source and field."""
+    return model_from_dict(Scenario, data, source, "the scenario")
+
+
+def model_from_dict(model: type[M], data: Any, source: str, what: str) -> M:
+    """Validate a mapping into `model` (a scenario, a calibration mapping); ScenarioError
+    naming `source` and the dotted field."""
     if not isinstance(data, dict):
-        raise ScenarioError(source, "", "the scenario must be a YAML mapping of keys to values")
+        raise ScenarioError(source, "", f"{what} must be a YAML mapping of keys to values")
     try:
-        return Scenario.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors()
         # a misspelt key also makes the real one "missing": report the typo, it explains both
         err = next((e for e in errors if e.get("type") == "extra_forbidden"), errors[0])
-        field, msg = _format_error(err, Scenario)
+        field, msg = _format_error(err, model)
         n = exc.error_count()
         if n > 1:
             msg += f" (and {n - 1} more error{'s' if n > 2 else ''})"

@@ -1,0 +1,351 @@
+"""Reading a work-order export into the layout's tables (docs/calibration.md).
+
+`read_export(path, fmt, mapping)` reads a CSV export (the layout's columns, or others through
+a mapping; `salesforce` is a CSV read through the bundled Salesforce mapping) or an OCEL 2.0
+JSON log, and checks it: required columns present, timestamps parseable, each visit's times
+in order (created <= dispatched <= arrival <= completion), work-order ids unique, statuses
+known, survey scores 0-10. The first problem raises `ExportError` naming the file, the data
+row (counted from 1, after the header) and the column. Only the layout's columns are kept.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.calibrate.layout import (
+    NO_CONTRACT,
+    PLANNED_JOB_TYPE,
+    RENEWAL_COLUMNS,
+    STATUSES,
+    TIME_COLUMNS,
+    VISIT_COLUMNS,
+    ExportError,
+    Where,
+    names,
+    required,
+)
+from sim.calibrate.mapping import SALESFORCE, Mapping, load_mapping
+
+#: The largest export read (a national provider's year is ~10 million visits; beyond this,
+#: calibrate from a sample of regions or a shorter period).
+MAX_BYTES = 4 << 30
+YES = {"1", "true", "yes", "y", "t"}
+NO = {"0", "false", "no", "n", "f", ""}
+
+
+@dataclass
+class Export:
+    """An export read into the layout: visits (one row per visit, times as timestamps) and
+    renewals (None when the export has none), with what was found missing on the way."""
+
+    visits: pd.DataFrame
+    renewals: pd.DataFrame | None
+    source: str
+    mapping: Mapping
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def has(self) -> set[str]:
+        """The optional visit columns the export holds (not all empty)."""
+        return {
+            c for c in names(VISIT_COLUMNS) if c in self.visits and self.visits[c].notna().any()
+        }
+
+
+def read_export(
+    path: str | Path,
+    fmt: str = "csv",
+    mapping_path: str | Path | None = None,
+    renewals_path: str | Path | None = None,
+) -> Export:
+    """Read and check an export; ExportError (or ScenarioError for the mapping) otherwise."""
+    if fmt == "salesforce" and mapping_path is None:
+        mapping_path = SALESFORCE
+    mapping, folder = load_mapping(mapping_path)
+    p = Path(path)
+    _check_file(p)
+    if fmt == "ocel" or (fmt != "salesforce" and mapping.format == "ocel" and mapping_path):
+        visits, renewals = _read_ocel(p, mapping)
+    else:
+        raw = _read_csv(p)
+        visits = _from_columns(raw, mapping.columns, VISIT_COLUMNS, str(p))
+        renewals = None
+        rpath = renewals_path or (
+            folder / mapping.renewals if mapping.renewals and folder else None
+        )
+        if rpath is not None:
+            _check_file(Path(rpath))
+            rraw = _read_csv(Path(rpath))
+            renewals = _from_columns(rraw, mapping.renewal_columns, RENEWAL_COLUMNS, str(rpath))
+    if renewals_path is not None and fmt == "ocel":
+        raise ExportError(f"{renewals_path}: an OCEL log holds its renewals; drop --renewals")
+    ex = Export(visits, renewals, str(p), mapping)
+    ex.visits = _check_visits(visits, mapping, str(p), ex.notes)
+    if ex.renewals is not None:
+        rsrc = str(
+            renewals_path or (folder / mapping.renewals if folder and mapping.renewals else p)
+        )
+        ex.renewals = _check_renewals(ex.renewals, rsrc)
+    return ex
+
+
+def from_frames(
+    visits: pd.DataFrame, renewals: pd.DataFrame | None, source: str, mapping: Mapping | None = None
+) -> Export:
+    """An export already in the layout's columns (`sim.calibrate.export.workorders`), checked
+    and completed as `read_export` does a file."""
+    m = mapping if mapping is not None else Mapping()
+    ex = Export(visits, renewals, source, m)
+    ex.visits = _check_visits(visits.astype({"status": str}), m, source, ex.notes)
+    if renewals is not None:
+        ex.renewals = _check_renewals(renewals.astype({"renewed": str}), source)
+    return ex
+
+
+def _check_file(p: Path) -> None:
+    if not p.exists():
+        raise ExportError(f"{p}: file not found")
+    if p.is_dir():
+        raise ExportError(f"{p}: is a directory, not an export file")
+    if p.stat().st_size > MAX_BYTES:
+        raise ExportError(f"{p}: larger than {MAX_BYTES >> 30} GiB")
+
+
+def _read_csv(p: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ExportError(f"{p}: not UTF-8 text (byte {exc.start})") from None
+    except pd.errors.EmptyDataError:
+        raise ExportError(f"{p}: empty file (no header row)") from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise ExportError(f"{p}: not a CSV table ({' '.join(str(exc).split())[:120]})") from None
+    except OSError as exc:
+        raise ExportError(f"{p}: cannot read ({exc.strerror or exc})") from None
+
+
+def _from_columns(
+    raw: pd.DataFrame, columns: dict[str, str], layout: tuple[tuple[str, bool, str], ...], src: str
+) -> pd.DataFrame:
+    """The layout's columns of `raw`, found under the mapping's names (else their own)."""
+    out = {}
+    for name, req, _ in layout:
+        col = columns.get(name, name)
+        if col in raw.columns:
+            out[name] = raw[col].astype(str).str.strip()
+        elif req:
+            where = f" (mapped from {col!r})" if col != name else ""
+            raise ExportError(f"{src}: column {name!r}{where}: required, not in the file")
+    return pd.DataFrame(out, index=raw.index)
+
+
+def _times(df: pd.DataFrame, col: str, src: str, fmt: str | None, need: bool) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(df[col]):
+        return df[col]
+    text = df[col].replace("", np.nan)
+    if fmt:
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
+    else:
+        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    bad = parsed.isna() & (text.notna() | need)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        value = df[col].iloc[i]
+        what = "empty" if not value else f"not a timestamp ({value[:40]!r})"
+        raise Where(src, i + 1, col).error(what)
+    return parsed.dt.tz_localize(None)
+
+
+def _check_visits(df: pd.DataFrame, mapping: Mapping, src: str, notes: list[str]) -> pd.DataFrame:
+    df = df.copy()
+    if df.empty:
+        raise ExportError(f"{src}: no visits")
+    for col in required(VISIT_COLUMNS):
+        empty = df[col] == ""
+        if col == "contract_type" and "" in mapping.no_contract:
+            continue  # an empty contract is a call without one
+        if col not in TIME_COLUMNS and empty.any():
+            raise Where(src, int(np.flatnonzero(empty.to_numpy())[0]) + 1, col).error("empty")
+    status = df["status"].map(lambda s: mapping.status_values.get(s, s))
+    bad = ~status.isin([*STATUSES, "ignore"])
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise Where(src, i + 1, "status").error(
+            f"{df['status'].iloc[i][:40]!r} is not a status ({', '.join(STATUSES)}); map the "
+            "export's values in the mapping's status_values"
+        )
+    df["status"] = status
+    dup = df["work_order_id"].duplicated()
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise Where(src, i + 1, "work_order_id").error(
+            f"duplicate id {df['work_order_id'].iloc[i][:40]!r}"
+        )
+    for col in TIME_COLUMNS:
+        if col in df:
+            df[col] = _times(df, col, src, mapping.timestamp_format, col != "dispatched")
+    order = [c for c in TIME_COLUMNS if c in df]
+    for a, b in itertools.pairwise(order):
+        wrong = (df[b] < df[a]).to_numpy()
+        if wrong.any():
+            i = int(np.flatnonzero(wrong)[0])
+            raise Where(src, i + 1, b).error(f"before {a} (times out of order)")
+    if "sla_violated" in df:
+        df["sla_violated"] = _flags(df["sla_violated"], src, "sla_violated", allow_empty=True)
+    if "survey_score" in df:
+        text = df["survey_score"].replace("", np.nan)
+        score = pd.to_numeric(text, errors="coerce")
+        bad = (text.notna() & score.isna()) | (score < 0) | (score > 10)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise Where(src, i + 1, "survey_score").error(
+                f"not a score from 0 to 10 ({df['survey_score'].iloc[i][:20]!r})"
+            )
+        df["survey_score"] = score
+    if "root_work_order_id" not in df:
+        df["root_work_order_id"] = ""
+        notes.append(
+            "no root_work_order_id: revisits cannot be linked to their first visit, so "
+            "first-time fix, part availability and callbacks are not estimated"
+        )
+    ignored = int((df["status"] == "ignore").sum())
+    if ignored:
+        notes.append(f"{ignored} visits with a status mapped to 'ignore' left out")
+        df = df[df["status"] != "ignore"]
+    df["planned"] = df["job_type"].isin(mapping.planned_job_types or [PLANNED_JOB_TYPE])
+    df["contract"] = ~df["contract_type"].isin(mapping.no_contract or [NO_CONTRACT])
+    root = df["root_work_order_id"].where(df["root_work_order_id"] != "", df["work_order_id"])
+    df["root_work_order_id"] = root
+    orphan = ~root.isin(df["work_order_id"])
+    if orphan.any():
+        notes.append(
+            f"{int(orphan.sum())} revisits whose first visit is not in the export (it began "
+            "before the export's period): their chains are left out of the chain statistics"
+        )
+    df["orphan"] = orphan
+    return df.reset_index(drop=True)
+
+
+def _flags(s: pd.Series, src: str, col: str, allow_empty: bool) -> pd.Series:
+    low = s.astype(str).str.strip().str.lower()
+    ok = low.isin(YES | NO) if allow_empty else low.isin((YES | NO) - {""})
+    if not ok.all():
+        i = int(np.flatnonzero(~ok.to_numpy())[0])
+        raise Where(src, i + 1, col).error(f"not 1/0, true/false or yes/no ({s.iloc[i][:20]!r})")
+    out = low.map(lambda v: 1.0 if v in YES else (np.nan if v == "" else 0.0))
+    return out.astype(float)
+
+
+def _check_renewals(df: pd.DataFrame, src: str) -> pd.DataFrame:
+    df = df.copy()
+    df["renewal_date"] = _times(df, "renewal_date", src, None, True)
+    df["renewed"] = _flags(df["renewed"], src, "renewed", allow_empty=False).astype(int)
+    empty = df["account_id"] == ""
+    if empty.any():
+        raise Where(src, int(np.flatnonzero(empty.to_numpy())[0]) + 1, "account_id").error("empty")
+    return df.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- OCEL 2.0
+def _read_ocel(p: Path, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """An OCEL 2.0 JSON log as the layout's tables: each work-order object a visit, its
+    times from its events, its technician from the arrival's relations, its account from
+    the creation's; renewals from the renew and lapse events (names: the mapping's `ocel`)."""
+    o = mapping.ocel
+    try:
+        log = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ExportError(f"{p}: not an OCEL 2.0 JSON log ({type(exc).__name__})") from None
+    src = str(p)
+    if (
+        not isinstance(log, dict)
+        or not isinstance(log.get("objects"), list)
+        or not isinstance(log.get("events"), list)
+    ):
+        raise ExportError(f"{src}: not an OCEL 2.0 JSON log (no 'objects' and 'events' lists)")
+    types: dict[str, str] = {}
+    rows: dict[str, dict[str, Any]] = {}
+    for k, ob in enumerate(log["objects"]):
+        where = Where(src, k + 1, "objects")
+        if not isinstance(ob, dict) or "id" not in ob or "type" not in ob:
+            raise where.error("an object needs an id and a type")
+        types[str(ob["id"])] = str(ob["type"])
+        if ob["type"] != o.work_order:
+            continue
+        attrs = _latest(ob.get("attributes") or [], where)
+        row: dict[str, Any] = {
+            "work_order_id": str(ob["id"]),
+            "job_type": attrs.get(o.job_type, ""),
+            "status": attrs.get(o.status, ""),
+            "contract_type": attrs.get(o.contract_type, ""),
+            "sla_violated": attrs.get(o.sla_violated, ""),
+            "survey_score": attrs.get(o.survey_score, ""),
+            "root_work_order_id": "",
+        }
+        for rel in ob.get("relationships") or []:
+            if isinstance(rel, dict) and rel.get("qualifier") == o.revisit_of:
+                row["root_work_order_id"] = str(rel.get("objectId", ""))
+        rows[row["work_order_id"]] = row
+    steps = {
+        o.created: "created",
+        o.dispatched: "dispatched",
+        o.arrival: "arrival",
+        o.completion: "completion",
+    }
+    renewals = []
+    for k, ev in enumerate(log["events"]):
+        where = Where(src, k + 1, "events")
+        if not isinstance(ev, dict) or "type" not in ev or "time" not in ev:
+            raise where.error("an event needs a type and a time")
+        rel = [r for r in ev.get("relationships") or [] if isinstance(r, dict)]
+        by_type = {types.get(str(r.get("objectId")), ""): str(r.get("objectId")) for r in rel}
+        if ev["type"] in steps:
+            wo = by_type.get(o.work_order)
+            if wo is None or wo not in rows:
+                raise where.error(f"a {ev['type']!r} event relates to no work order")
+            rows[wo][steps[ev["type"]]] = str(ev["time"])
+            if o.account in by_type:
+                rows[wo]["account_id"] = by_type[o.account]
+            if o.technician in by_type and ev["type"] != o.created:
+                rows[wo]["technician_id"] = by_type[o.technician]
+        elif ev["type"] in (o.renewed, o.lapsed):
+            acc = by_type.get(o.account)
+            if acc is None:
+                raise where.error(f"a {ev['type']!r} event relates to no account")
+            ev_attrs: dict[str, Any] = {
+                str(a.get("name")): a.get("value")
+                for a in ev.get("attributes") or []
+                if isinstance(a, dict)
+            }
+            renewals.append(
+                {
+                    "account_id": acc,
+                    "contract_type": str(ev_attrs.get(o.contract_type, "")),
+                    "renewal_date": str(ev["time"]),
+                    "renewed": "1" if ev["type"] == o.renewed else "0",
+                }
+            )
+    visits = pd.DataFrame(list(rows.values()), columns=names(VISIT_COLUMNS)).fillna("")
+    visits = visits.astype(str).replace({"nan": ""})
+    ren = pd.DataFrame(renewals, columns=names(RENEWAL_COLUMNS)) if renewals else None
+    return visits, ren
+
+
+def _latest(attrs: list[Any], where: Where) -> dict[str, str]:
+    """An OCEL object's attributes at their latest time."""
+    out: dict[str, tuple[str, str]] = {}
+    for a in attrs:
+        if not isinstance(a, dict) or "name" not in a:
+            raise where.error("an attribute needs a name")
+        t = str(a.get("time", ""))
+        if a["name"] not in out or t >= out[a["name"]][0]:
+            val = a.get("value", "")
+            out[a["name"]] = (t, "" if val is None else str(val))
+    return {k: v for k, (_t, v) in out.items()}
