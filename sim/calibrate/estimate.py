@@ -318,17 +318,16 @@ class Estimator:
         fix = true_fix(worked).astype(float)
         g = fix.groupby(worked["technician_id"]).agg(["mean", "size"])
         g = g[g["size"] >= 20]
+        self.tech_fix_sd = (math.nan, math.nan, math.nan)
         if len(g) >= 3:
-            p = float(fix.mean())
-            var = float(g["mean"].var(ddof=1)) - float(np.mean(p * (1 - p) / g["size"]))
+            self.tech_fix_sd = spread_ci(g["mean"].to_numpy(), g["size"].to_numpy())
             self.add(
                 "",
                 "spread of technicians' first-time fix (sd, noise removed)",
-                (math.sqrt(max(var, 0.0)), math.nan, math.nan),
+                self.tech_fix_sd,
                 len(g),
-                "between-technician variance less binomial noise",
+                "between-technician variance less binomial noise; bootstrap over technicians",
             )
-        self.tech_fix_sd = math.sqrt(max(var, 0.0)) if len(g) >= 3 else math.nan
 
     # ----------------------------------------------------------------- delays
     def delays(self) -> None:
@@ -392,6 +391,22 @@ class Estimator:
             n,
             "Wilson (first visit, closed fixed, on time)",
         )
+
+
+def spread_ci(rate: np.ndarray, n: np.ndarray, boot: int = 400) -> tuple[float, float, float]:
+    """The sd over technicians of their true fix rate (`rate` over `n` visits each), the
+    binomial noise removed, with a percentile bootstrap interval over technicians (fixed
+    seed: the same export gives the same interval)."""
+
+    def sd(r: np.ndarray, k: np.ndarray) -> float:
+        p = float(np.average(r, weights=k))
+        return math.sqrt(max(float(np.var(r, ddof=1)) - float(np.mean(p * (1 - p) / k)), 0.0))
+
+    rng = np.random.default_rng(20261205)
+    idx = rng.integers(0, len(rate), size=(boot, len(rate)))
+    sds = np.array([sd(rate[i], n[i]) for i in idx])
+    lo, hi = np.percentile(sds, [2.5, 97.5])
+    return sd(rate, n), float(lo), float(hi)
 
 
 def _by_type(df: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:

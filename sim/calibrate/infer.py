@@ -15,8 +15,12 @@ So, with the scheme in force known (the mapping's `current_scheme`, or --current
    makes more of them);
 2. each job type's fix_prob is the one at which E_w[P(fix)] equals the export's share of
    first visits that fixed with the part on the van (no callback in the window);
-3. the skill spread (`workforce.skill_sd`) is the technicians' spread of first-time fix,
-   binomial noise removed, divided by skill_effect x the mean h(theta).
+3. the skill spread (`workforce.skill_sd`) is the one at which the spread over technicians
+   of the model's fix rate (each skill's mix of the job types it is qualified for, at its
+   care, capped at max_fix_prob) equals the technicians' observed spread of first-time
+   fix, binomial noise removed; it replaces the template's only when the template's lies
+   outside its 95% interval (a bootstrap over technicians: with tens of technicians, and
+   fix rates near their cap, the spread is weakly identified).
 
 Steps 1 and 2 depend on each other (care depends on fix_prob), so they alternate until the
 pace stops moving. Structural parameters (the curvature k, skill_effect, the care effort
@@ -51,7 +55,8 @@ class Inferred:
     mean_pace: float  # E_w[pace]
     mean_thoroughness: float
     fix_prob: dict[str, float]
-    skill_sd: float | None
+    skill_sd: float | None  # adopted: the data reject the template's (outside the CI)
+    skill_sd_ci: tuple[float, float, float]  # the estimate and its 95% CI
     at_bound: bool  # the observed ratio lies outside what any cost gives
     iterations: int
 
@@ -120,13 +125,15 @@ def infer(
     formula: PayFormula,
     observed_ratio: float,
     fix_target: dict[str, float],
-    tech_fix_sd: float,
+    tech_fix_sd: tuple[float, float, float],
     max_iter: int = 6,
 ) -> Inferred:
     """Infer the pace cost, the fix probabilities and the skill spread (module docstring)."""
     q = sc.quality
+    sc0 = sc
     cost = sc.behaviour.pace.effort_cost_per_hour
     skill_sd = None
+    sd_ci: tuple[float, ...] = (math.nan, math.nan, math.nan)
     prev = math.nan
     iterations = 0
     for it in range(1, max_iter + 1):
@@ -135,11 +142,12 @@ def infer(
         theta, pace = behaviours(with_pace_cost(sc, cost), formula, s)
         w = weights(sc, theta, pace)
         sc = with_fix_probs(sc, solve_fix(sc, s, theta, w, fix_target))
-        if math.isfinite(tech_fix_sd) and q.skill_effect > 0:
-            h = float(w @ np.asarray(quality.thoroughness_gain(q, theta)))
-            skill_sd = float(np.clip(tech_fix_sd / (q.skill_effect * h), 0.01, 0.4))
-            wf = sc.workforce.model_copy(update={"skill_sd": round(skill_sd, 4)})
-            sc = sc.model_copy(update={"workforce": wf})
+        if all(math.isfinite(x) for x in tech_fix_sd) and q.skill_effect > 0:
+            sd_ci = tuple(solve_skill_sd(sc0, s, theta, x) for x in tech_fix_sd)
+            if not sd_ci[1] <= sc0.workforce.skill_sd <= sd_ci[2]:
+                skill_sd = sd_ci[0]
+                wf = sc.workforce.model_copy(update={"skill_sd": round(skill_sd, 4)})
+                sc = sc.model_copy(update={"workforce": wf})
         ratios = [ratio_at(sc, formula, s, c) for c in COSTS]
         cost = _solve_cost(sc, formula, s, ratios, observed_ratio)
         if math.isfinite(prev) and abs(math.log(cost / prev)) < 1e-3:
@@ -158,9 +166,45 @@ def infer(
         mean_thoroughness=float(w @ theta),
         fix_prob={k: t.fix_prob for k, t in sc.jobs.types.items() if k in fix_target},
         skill_sd=skill_sd,
+        skill_sd_ci=(sd_ci[0], sd_ci[1], sd_ci[2]),
         at_bound=not lo - 1e-9 <= observed_ratio <= hi + 1e-9,
         iterations=iterations,
     )
+
+
+def tech_fix_rate(sc: Scenario, s: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """The model's first-visit fix rate (the part there) of a technician of each skill in
+    `s` at care `theta`: the job types it is qualified for, by their shares."""
+    q = sc.quality
+    num = np.zeros_like(s)
+    den = np.zeros_like(s)
+    for job in sc.jobs.types.values():
+        ok = (s >= job.min_skill) * job.share
+        p = np.asarray([quality.fix_prob(q, float(x), job, float(t)) for x, t in zip(s, theta)])
+        num += ok * p
+        den += ok
+    return num / np.maximum(den, 1e-12)
+
+
+def solve_skill_sd(sc: Scenario, s: np.ndarray, theta: np.ndarray, target: float) -> float:
+    """The skill sd at which the model's fix rate varies over technicians as much as the
+    data's (bisection over [0.01, 0.4]; care read off the current quantiles' by skill)."""
+    mean = sc.workforce.skill_mean
+    u = stats.norm.ppf((np.arange(QUANTILES) + 0.5) / QUANTILES)
+    order = np.argsort(s)
+
+    def spread(sd: float) -> float:
+        x = np.clip(mean + sd * u, 0.05, 1.0)
+        th = np.interp(x, s[order], theta[order])
+        return float(np.std(tech_fix_rate(sc, x, th)))
+
+    lo, hi = 0.01, 0.4
+    if spread(hi) < target:
+        return hi
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if spread(mid) < target else (lo, mid)
+    return (lo + hi) / 2
 
 
 def ratio_at(sc: Scenario, formula: PayFormula, s: np.ndarray, cost: float) -> float:

@@ -17,7 +17,7 @@ import matplotlib as mpl
 from sim import __version__
 from sim.calibrate.build import Calibration
 from sim.calibrate.fit import Fit
-from sim.calibrate.infer import pace_step
+from sim.calibrate.infer import Inferred, pace_step
 from sim.calibrate.read import Export
 from sim.metrics.catalogue import KPIS
 from sim.plots.calibration import fig_distributions
@@ -59,6 +59,19 @@ def _num(x: float) -> str:
     if not math.isfinite(x):
         return "-"
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+
+
+def _skill_text(inf: Inferred, sd: float) -> str:
+    est, lo, hi = inf.skill_sd_ci
+    if not math.isfinite(est):
+        return "Skill spread: not estimated (fewer than 3 technicians with 20 first visits)"
+    head = (
+        f"Skill spread (sd) from the technicians' first-time fix, binomial noise removed: "
+        f"{est:.3f} (95% CI {lo:.3f} to {hi:.3f}, bootstrap over technicians)"
+    )
+    if inf.skill_sd is not None:
+        return head + f"; the template's lies outside it, so {sd:.3f} is used"
+    return head + f"; the template's {sd:.3f} lies inside it and is kept"
 
 
 def calibration_document(cal: Calibration, fit: Fit, export: Export, out_name: str) -> Document:
@@ -185,12 +198,7 @@ def calibration_document(cal: Calibration, fit: Fit, export: Export, out_name: s
         f"(thoroughness) {inf.mean_thoroughness:.3f}",
         f"Fix probabilities at standard care that reproduce the first visits' fixes with "
         f"the part there: {fixes}",
-        "Skill spread from the technicians' first-time fix, binomial noise removed: "
-        + (
-            f"{inf.skill_sd:.3f}"
-            if inf.skill_sd is not None
-            else "not estimated (too few technicians with 20 first visits)"
-        ),
+        _skill_text(inf, sc.workforce.skill_sd),
         f"Converged in {inf.iterations} rounds"
         + (" (at a bound: check the normal times)" if inf.at_bound else ""),
     ]
