@@ -147,7 +147,7 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
                "a return visit's expected wait; matters only when a scheme prices downtime"),
     Assumption("behaviour.pace.effort_cost_per_hour", 7.0, 15.0,
                "calibrated to a +20-25% piece-rate pace (Shearer 2004: +20%); 8 to 12 moves "
-               "the jobs-per-day pace from 1.32 to 1.10"),
+               "the jobs-per-day pace from 1.33 to 1.16"),
     Assumption("behaviour.pace.elasticity", 0.25, 1.0,
                "how strongly pace answers the rate: no data; half to twice 0.5"),
     Assumption("behaviour.pace.skill_effect", 1.0, 3.0,
