@@ -23,7 +23,7 @@ from sim.experiment.tasks import RUN_ID_COLUMNS
 from sim.metrics.kpis import KPI_COLUMNS
 from sim.metrics.stats import SUMMARY_COLUMNS
 
-BUNDLED = ("hvac", "appliance", "medical", "telecom", "safelite", "mmc")
+BUNDLED = ("hvac", "appliance", "medical", "telecom", "safelite", "mmc", "national")
 
 
 @pytest.fixture

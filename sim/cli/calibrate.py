@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.common import note, resolve_scenario
+from sim.cli.common import note, refuse_regions, resolve_scenario
 from sim.cli.errors import BadInput
 
 EPILOG_CALIBRATE = """\b
@@ -173,6 +173,7 @@ def export(results: str, fmt: str, scheme: str | None, replication: int, out: st
         sc = scenario_from_dict(man.get("scenario"), f"{mpath}: scenario")
     except (ResultsError, ScenarioError) as exc:
         raise BadInput(str(exc)) from None
+    refuse_regions(sc, mpath, "techsim export")
     name = scheme or sc.baseline_scheme
     if name not in sc.schemes:
         raise BadInput(

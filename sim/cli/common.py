@@ -115,3 +115,12 @@ def choice_option(
     return click.option(
         *decls, type=click.Choice(choices), default=default, show_default=True, help=help
     )
+
+
+def refuse_regions(sc: Scenario, path: Path | str, what: str) -> None:
+    """BadInput when the scenario has regions and the command `what` does not take them."""
+    if sc.regions:
+        raise BadInput(
+            f"{path}: regions: {what} does not take a scenario with regions yet; run it on "
+            "one region's scenario, or drop the regions"
+        )

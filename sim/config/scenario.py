@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Annotated
 
 from pydantic import Field, model_validator
@@ -22,6 +23,7 @@ from sim.config.parts import (
     Workforce,
 )
 from sim.config.precision import Precision
+from sim.config.regions import OVERRIDABLE, Region
 from sim.config.schemes import HybridScheme, Scheme, _default_schemes
 from sim.config.sizing import SizingTarget, parse_target
 
@@ -66,6 +68,8 @@ class Scenario(ConfigModel):
     # technicians per scheme, overriding workforce.technicians for that scheme
     # (sim.model.replication.scheme_scenario): set by the sizing search, or by hand
     headcount: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
+    # parts of the company simulated apart, their KPIs combined (sim.config.regions)
+    regions: dict[str, Region] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:
@@ -95,6 +99,8 @@ class Scenario(ConfigModel):
                         f"{field}: {name!r} is not one of the schemes ({', '.join(self.schemes)})"
                     )
         self._check_referrals()
+        if self.regions:
+            self._check_regions()
         if self.sizing_target is not None and self.max_technicians < self.workforce.technicians:
             raise ValueError(
                 f"sizing_search.max_technicians ({self.max_technicians}) must be at least "
@@ -115,6 +121,21 @@ class Scenario(ConfigModel):
                             f"schemes.{name}.between: {part!r} is a hybrid; blend base schemes"
                         )
         return self
+
+    def _check_regions(self) -> None:
+        """Regions add up to the company, use no option that sizes or scales the company
+        as a whole, and each builds a valid scenario (`region_scenarios`)."""
+        for what, total, parts in (
+            ("workforce.technicians", self.workforce.technicians,
+             sum(r.technicians for r in self.regions.values())),
+            ("customers.count", self.customers.count,
+             sum(r.accounts for r in self.regions.values())),
+        ):  # fmt: skip
+            if total != parts:
+                raise ValueError(f"regions: add up to {parts} for {what}, which is {total}")
+        if self.headcount or self.sizing_target is not None:
+            raise ValueError("regions: not with headcount or workforce.sizing (size each region)")
+        region_scenarios(self)
 
     def _check_referrals(self) -> None:
         """The candidate referred accounts grow as exp(rho x years) (sim.world.referrals):
@@ -154,3 +175,45 @@ class Scenario(ConfigModel):
     @property
     def measured_days(self) -> float:
         return self.horizon_days - self.warmup_days
+
+
+def region_scenarios(scenario: Scenario) -> list[tuple[str, Scenario]]:
+    """Each region's scenario, in the scenario's order (`sim.config.regions`); ValueError
+    naming the region and the override when one does not apply or does not validate."""
+    from pydantic import ValidationError
+
+    base = scenario.model_dump(mode="json")
+    base["regions"] = {}
+    base["precision"] = {}
+    out = []
+    for name, region in scenario.regions.items():
+        share = region.accounts / scenario.customers.count
+        d = copy.deepcopy(base)
+        d["name"] = f"{scenario.name}/{name}"
+        d["workforce"]["technicians"] = region.technicians
+        d["customers"]["count"] = region.accounts
+        d["time_and_materials"]["jobs_per_day"] *= share
+        if not isinstance(d["customers"]["new_accounts_per_year"], str):
+            d["customers"]["new_accounts_per_year"] *= share
+        for path, value in region.overrides.items():
+            keys = path.split(".")
+            where = f"regions.{name}.overrides.{path}"
+            if keys[0] not in OVERRIDABLE or len(keys) < 2:
+                raise ValueError(f"{where}: a region overrides {', '.join(OVERRIDABLE)}")
+            node = d
+            for k in keys[:-1]:
+                if not isinstance(node.get(k), dict):
+                    raise ValueError(f"{where}: no such field")
+                node = node[k]
+            if keys[-1] not in node:
+                raise ValueError(f"{where}: no such field")
+            node[keys[-1]] = value
+        try:
+            out.append((name, Scenario.model_validate(d)))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ".".join(str(x) for x in err["loc"])
+            raise ValueError(
+                f"regions.{name}: its scenario is not valid: {loc}: {err['msg']}"
+            ) from None
+    return out

@@ -173,9 +173,30 @@ def check_resources(est: Estimate, what: str, change: str, force: bool) -> None:
     )
 
 
+def estimate_regions(scenario: Scenario, reps: int, workers: int, local: bool) -> Estimate:
+    """`estimate` for a scenario with regions, each region of each replication a task
+    (`sim.experiment.regions`): a worker holds the largest region, the time is the sum of the
+    regions', the main process holds the company's rows."""
+    from sim.config.scenario import region_scenarios
+
+    sizes = [Size.of(rsc) for _name, rsc in region_scenarios(scenario)]
+    busy = max(1, min(workers, reps * len(sizes)))
+    worker_mem = (WORKER_BASE_BYTES + BYTES_PER_FAILURE * max(s.failures for s in sizes)) * (
+        busy if local else 0
+    )
+    whole = Size.of(scenario)
+    rows = reps * whole.schemes * (1 + whole.technicians + whole.weeks * (1 + whole.technicians))
+    seconds = sum(reps * replication_seconds(s.failures, s.schemes) for s in sizes)
+    busy = busy if local else max(1, workers)
+    return Estimate(worker_mem + BYTES_PER_ROW * rows + BYTES_PER_POINT, seconds / busy, busy)
+
+
 def check_run(scenario: Scenario, reps: int, workers: int, local: bool, force: bool) -> Estimate:
     """The guard for `techsim run`: ResourceError naming what to reduce."""
-    est = estimate([Size.of(scenario)], reps, workers, local)
+    if scenario.regions:
+        est = estimate_regions(scenario, reps, workers, local)
+    else:
+        est = estimate([Size.of(scenario)], reps, workers, local)
     check_resources(
         est,
         f"{reps} replications of {scenario.name!r}",

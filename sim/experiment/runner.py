@@ -26,6 +26,7 @@ from sim.experiment.budget import neutralise
 from sim.experiment.executor import Backend, backend_for, execute, scheduler_address
 from sim.experiment.guard import check_run
 from sim.experiment.precision import Width, check_targets, sequential, widths
+from sim.experiment.regions import combine_regions
 from sim.experiment.sizing import size_workforce
 from sim.experiment.tasks import (
     RUN_ID_COLUMNS,
@@ -33,7 +34,9 @@ from sim.experiment.tasks import (
     ReplicationTask,
     TaskResult,
     assemble,
+    tasks_for,
 )
+from sim.metrics.catalogue import BASES
 from sim.metrics.kpis import BEHAVIOUR_COLUMNS, KPI_COLUMNS, TECH_COLUMNS, WEEK_COLUMNS
 from sim.metrics.stats import summarise
 from sim.store.files import manifest, now_iso, write_csv, write_json
@@ -68,8 +71,15 @@ _SCALARS = (str, int, float, bool, type(None))
 
 
 def part_bytes(task: ReplicationTask, result: TaskResult) -> bytes:
-    """A replication's rows as a part file: per table, its columns and rows of values."""
+    """A replication's rows as a part file: per table, its columns and rows of values (a
+    region's part also its region and the bases of its runs rows)."""
     body: dict[str, Any] = {"replication": result.replication}
+    if task.region is not None:
+        body["region"] = task.region
+        body["bases"] = {
+            "columns": list(BASES),
+            "rows": [[b[c] for c in BASES] for b in result.bases],
+        }
     for name in PART_TABLES:
         rows: list[dict[str, Any]] = getattr(result, name)
         cols = list(dict.fromkeys(k for r in rows for k in r))
@@ -83,7 +93,22 @@ def read_part(path: Path, task: ReplicationTask) -> TaskResult:
     body = decode_part(path, task.key)
     if body.get("replication") != task.replication:
         raise PartError(f"{path}: replication: not {task.replication}")
-    res = TaskResult(replication=task.replication)
+    if body.get("region") != task.region:
+        raise PartError(f"{path}: region: not {task.region}")
+    res = TaskResult(replication=task.replication, region=task.region)
+    if task.region is not None:
+        bases = body.get("bases")
+        if not isinstance(bases, dict) or bases.get("columns") != list(BASES):
+            raise PartError(f"{path}: bases: missing or not {', '.join(BASES)}")
+        rows = bases.get("rows")
+        if not isinstance(rows, list) or not all(
+            isinstance(r, list)
+            and len(r) == len(BASES)
+            and all(isinstance(x, (int, float)) for x in r)
+            for r in rows
+        ):
+            raise PartError(f"{path}: bases: a row does not match the columns")
+        res.bases = [dict(zip(BASES, (float(x) for x in r))) for r in rows]
     for name, allowed in PART_TABLES.items():
         table = body.get(name)
         if not isinstance(table, dict):
@@ -101,6 +126,8 @@ def read_part(path: Path, task: ReplicationTask) -> TaskResult:
             ):
                 raise PartError(f"{path}: {name}: a row does not match the columns")
         getattr(res, name).extend(dict(zip(cols, row)) for row in rows)
+    if task.region is not None and len(res.bases) != len(res.runs):
+        raise PartError(f"{path}: bases: one row per runs row")
     return res
 
 
@@ -215,31 +242,60 @@ def _run(
     done: list[TaskResult] = []
     ran = 0  # replications run now (the rest were kept from before)
 
-    def keep(task: ReplicationTask, result: TaskResult) -> None:
-        parts.write(task.key, part_bytes(task, result))
+    # a replication's regions run as tasks of their own, combined once all are in
+    regions = len(scenario.regions)
+    pending: dict[int, list[TaskResult]] = {}
+    part_rows: dict[str, int] = {}  # rows of each part, for the manifest
+
+    def rows_of(key: str, r: TaskResult) -> None:
+        part_rows[key] = len(r.runs) + len(r.technicians) + len(r.weeks) + len(r.behaviour)
+
+    def finish(result: TaskResult) -> None:
+        if result.region is not None:
+            got = pending.setdefault(result.replication, [])
+            got.append(result)
+            if len(got) < regions:
+                return
+            result = combine_regions(
+                scenario, seed, result.replication, pending.pop(result.replication)
+            )
         done.append(result)
         if on_done:
             on_done(result)
+
+    def keep(task: ReplicationTask, result: TaskResult) -> None:
+        parts.write(task.key, part_bytes(task, result))
+        rows_of(task.key, result)
+        finish(result)
 
     def run_to(n: int) -> None:
         """Replications 0..n-1 done: those in parts read, the rest run."""
         nonlocal ran
         have = {r.replication for r in done}
         todo: list[ReplicationTask] = []
-        for t in (ReplicationTask(scenario, seed, rep) for rep in range(n)):
+        for t in tasks_for(scenario, seed, range(n)):
             if t.replication in have:
                 continue
             if not parts.has(t.key):
                 todo.append(t)
                 continue
             try:
-                done.append(read_part(parts.path(t.key), t))
+                result = read_part(parts.path(t.key), t)
             except PartError as exc:
                 on_note(f"{exc}; running replication {t.replication} again")
                 todo.append(t)
+                continue
+            rows_of(t.key, result)
+            if result.region is None:
+                done.append(result)
+            else:
+                pending.setdefault(result.replication, []).append(result)
+        # replications whose every region was kept from before
+        for rep in [r for r, got in pending.items() if len(got) == regions]:
+            done.append(combine_regions(scenario, seed, rep, pending.pop(rep)))
         if on_start:
             on_start(n, len(done))
-        ran += len(todo)
+        ran += len({t.replication for t in todo})
         execute(todo, ReplicationTask.run, backend, keep)
 
     started, t0 = now_iso(), time.perf_counter()
@@ -271,10 +327,8 @@ def _run(
     for name, df in tables.items():
         write_csv(out / name, df)
         checksums[name] = file_record(out / name, len(df))
-    for r in sorted(done, key=lambda r: r.replication):
-        key = ReplicationTask(scenario, seed, r.replication).key
-        rows = len(r.runs) + len(r.technicians) + len(r.weeks) + len(r.behaviour)
-        checksums[f"parts/{key}{PART_SUFFIX}"] = file_record(parts.path(key), rows)
+    for t in tasks_for(scenario, seed, sorted(r.replication for r in done)):
+        checksums[f"parts/{t.key}{PART_SUFFIX}"] = file_record(parts.path(t.key), part_rows[t.key])
     man = manifest(
         scenario,
         seed,

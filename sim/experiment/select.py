@@ -177,6 +177,8 @@ def run_selection(
     probability of correct selection `pcs`; write the files into `out_dir`."""
     obj = objective_for(scenario, objective)
     seed = scenario.seed if seed is None else seed
+    if scenario.regions:
+        raise ValueError("regions: selection does not take regions yet")
     if not 0.5 <= pcs < 1.0:
         raise ValueError(f"pcs must be in [0.5, 1), got {pcs:g}")
     local = backend is None and not scheduler_address(scheduler)

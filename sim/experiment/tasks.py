@@ -38,17 +38,49 @@ class TaskResult:
     technicians: list[dict[str, Any]] = field(default_factory=list)
     weeks: list[dict[str, Any]] = field(default_factory=list)
     behaviour: list[dict[str, Any]] = field(default_factory=list)
+    # a region's result (sim.experiment.regions): each runs row's bases, in order, and the
+    # region's index (None: a whole replication)
+    bases: list[dict[str, float]] = field(default_factory=list)
+    region: int | None = None
 
 
-def run_replication(scenario: Scenario, seed: int, replication: int) -> TaskResult:
-    """One replication of every scheme of the scenario (common random numbers)."""
+def run_replication(
+    scenario: Scenario, seed: int, replication: int, region: int | None = None
+) -> TaskResult:
+    """One replication of every scheme of the scenario (common random numbers). With
+    regions: region `region` alone (`sim.experiment.regions.run_region`), or, when None,
+    every region in turn, combined (`combine_regions`)."""
+    if scenario.regions:
+        from sim.experiment.regions import combine_regions, run_region
+
+        if region is not None:
+            return run_region(scenario, seed, replication, region)
+        parts = [run_region(scenario, seed, replication, k) for k in range(len(scenario.regions))]
+        return combine_regions(scenario, seed, replication, parts)
+    return simulate_replication(scenario, seed, replication)
+
+
+def simulate_replication(
+    scenario: Scenario,
+    seed: int,
+    replication: int,
+    ids: dict[str, Any] | None = None,
+    with_bases: bool = False,
+) -> TaskResult:
+    """Every scheme of `scenario` on replication `replication` of `seed`; the rows carry
+    `ids` (default: this scenario, seed and replication) and, `with_bases`, the bases."""
     world = world_for(scenario, seed, replication)
     res = TaskResult(replication=replication)
+    base_ids = ids or {"scenario": scenario.name, "replication": replication, "seed": seed}
     for name, formula, out in simulate_schemes(scenario, world):
         sc = scheme_scenario(scenario, name)  # with the scheme's headcount
-        kpis, techs = replication_kpis(sc, out, formula)
-        ids = {"scenario": scenario.name, "scheme": name, "replication": replication, "seed": seed}
+        bases: dict[str, float] | None = {} if with_bases else None
+        kpis, techs = replication_kpis(sc, out, formula, bases)
+        ids = {"scenario": base_ids["scenario"], "scheme": name,
+               "replication": replication, "seed": base_ids["seed"]}  # fmt: skip
         res.runs.append({**ids, **kpis})
+        if bases is not None:
+            res.bases.append(bases)
         res.technicians.extend({**ids, **t} for t in techs)
         res.weeks.extend({**ids, **w} for w in week_rows(out))
         res.behaviour.extend({**ids, **b} for b in behaviour_rows(sc, out, formula))
@@ -62,13 +94,15 @@ class ReplicationTask:
     scenario: Scenario
     seed: int
     replication: int
+    region: int | None = None  # one region of it (sim.experiment.regions)
 
     @property
     def key(self) -> str:
-        return f"rep-{self.replication:05d}"
+        tail = "" if self.region is None else f"-r{self.region:04d}"
+        return f"rep-{self.replication:05d}{tail}"
 
     def run(self) -> TaskResult:
-        return run_replication(self.scenario, self.seed, self.replication)
+        return run_replication(self.scenario, self.seed, self.replication, self.region)
 
 
 @dataclass
@@ -82,6 +116,12 @@ class ExperimentResult:
     technicians: pd.DataFrame
     weeks: pd.DataFrame
     behaviour: pd.DataFrame | None = None  # weekly thoroughness per technician (behaviour.csv)
+
+
+def tasks_for(scenario: Scenario, seed: int, replications: Iterable[int]) -> list[ReplicationTask]:
+    """The tasks of these replications: one each, or with regions one per region."""
+    regions: list[int | None] = list(range(len(scenario.regions))) or [None]
+    return [ReplicationTask(scenario, seed, rep, k) for rep in replications for k in regions]
 
 
 def run_tasks(

@@ -165,6 +165,44 @@ KPIS: Mapping[str, KPI] = {
 # fmt: on
 
 
+#: How each KPI combines over the parts of a company simulated apart (the regions of a
+#: scenario, `sim.metrics.combine`): a KPI named here is a mean or a ratio over its basis
+#: (what its denominator counts), recombined as sum(kpi x basis) / sum(basis); every other
+#: KPI is a total, summed. `sim.metrics.kpis.replication_kpis` reports each basis.
+PER_BASIS: Mapping[str, str] = {
+    "first_time_fix_rate": "first_visits_judged",
+    "repeat_visit_rate": "repair_visits",
+    "callback_rate": "closed_judged",
+    "retention_rate": "renewals",
+    "nps": "survey_responses",
+    "sla_compliance": "contract_repair_visits",
+    "jobs_per_tech_day": "tech_days",
+    "utilisation": "shift_hours_total",
+    "tech_pay_per_day": "tech_days",
+    "labour_cost_per_job": "resolved",
+    "margin_pct": "revenue",
+    "relational_nps": "renewals",
+    "mean_response_hours": "contract_repair_visits",
+    "mean_wait_hours": "contract_ready",
+    "mean_thoroughness": "technicians",
+    "overtime_hours": "tech_days",
+    "loaded_cost_per_visit": "visits",
+    "planned_on_time_rate": "planned_visits",
+    "downtime_hours_per_failure": "down_periods_closed",
+    "availability": "account_hours",
+    "mean_pace": "technicians",
+    "resolved_per_tech_day": "tech_days",
+    "weekend_response_hours": "weekend_ready",
+    "repeat_cause_parts": "first_visits_not_fixed",
+    "repeat_cause_skill": "first_visits_not_fixed",
+    "repeat_cause_time": "first_visits_not_fixed",
+    "repeat_cause_other": "first_visits_not_fixed",
+    "mean_skill_end": "technicians_in_post",
+}
+#: The bases, in a fixed order (the columns of a region's part file).
+BASES: tuple[str, ...] = tuple(dict.fromkeys(PER_BASIS.values()))
+
+
 def _select(names: str) -> tuple[KPI, ...]:
     """The KPIs named in a space-separated list, in that order."""
     return tuple(KPIS[n] for n in names.split())

@@ -233,9 +233,14 @@ def _retained_value(
 
 
 def replication_kpis(
-    scenario: Scenario, out: Output, formula: PayFormula
+    scenario: Scenario,
+    out: Output,
+    formula: PayFormula,
+    bases: dict[str, float] | None = None,
 ) -> tuple[dict[str, float], list[dict[str, float]]]:
-    """KPIs of one replication and its per-technician rows."""
+    """KPIs of one replication and its per-technician rows; `bases`, when given, is filled
+    with what each ratio KPI is a ratio over (`sim.metrics.catalogue.PER_BASIS`), so that
+    the KPIs of parts of a company simulated apart combine exactly (`sim.metrics.combine`)."""
     n_tech = scenario.workforce.technicians
     W = scenario.warmup_days * HOURS_PER_DAY
     H = scenario.horizon_days * HOURS_PER_DAY
@@ -350,11 +355,34 @@ def replication_kpis(
         "technicians_needed": float(n_tech),
         "mean_pace": float(np.mean(out.pace)) if out.pace else 1.0,
         "resolved_per_tech_day": _ratio(resolved, tech_days),
-        **referral_and_weekend_kpis(scenario, out, v, contract),
-        **repeat_causes(v, repair),
+        **referral_and_weekend_kpis(scenario, out, v, contract, bases),
+        **repeat_causes(v, repair, bases),
         "hires": float(sum(1 for h in out.hires if W <= h[1] < H)),
         "mean_skill_end": mean_skill_end(out),
     }
+    if bases is not None:
+        skills = out.skill if out.skill_end is None else out.skill_end
+        bases.update(
+            {
+                "first_visits_judged": float(first.sum()),
+                "repair_visits": float(n_repairs),
+                "closed_judged": float(closed.sum()),
+                "renewals": float(rmeas.sum()),
+                "survey_responses": float(responses.sum()),
+                "contract_repair_visits": float(n_contract),
+                "tech_days": tech_days,
+                "shift_hours_total": tech_days * wf.shift_hours,
+                "resolved": float(resolved),
+                "revenue": revenue,
+                "contract_ready": float(ready_meas.sum()),
+                "technicians": float(n_tech),
+                "visits": float(n_visits),
+                "planned_visits": float(pl.sum()),
+                "down_periods_closed": float(closed_meas.sum()),
+                "account_hours": float(active_h.sum()),
+                "technicians_in_post": float(sum(1 for s in skills if not math.isnan(s))),
+            }
+        )
     techs = []
     for i in range(n_tech):
         row = {

@@ -18,7 +18,11 @@ def _ratio(num: float, den: float) -> float:
 
 
 def referral_and_weekend_kpis(
-    scenario: Scenario, out: Output, v: dict[str, np.ndarray], contract: np.ndarray
+    scenario: Scenario,
+    out: Output,
+    v: dict[str, np.ndarray],
+    contract: np.ndarray,
+    bases: dict[str, float] | None = None,
 ) -> dict[str, float]:
     """Accounts referred by promoters that joined in [W, H); visits started on non-working
     days and the mean response to contract repairs ready on one (docs/model.md section 7).
@@ -30,6 +34,8 @@ def referral_and_weekend_kpis(
     done = v["t_done"]
     weekend = cal.non_working(v["t_start"]) & (done >= W) & (done < H)
     ready = contract & cal.non_working(v["t_ready"])
+    if bases is not None:
+        bases["weekend_ready"] = float(ready.sum())
     return {
         "referred_accounts": float(((referred >= W) & (referred < H)).sum()),
         "weekend_visits": float(weekend.sum()),
@@ -39,12 +45,16 @@ def referral_and_weekend_kpis(
     }
 
 
-def repeat_causes(v: dict[str, np.ndarray], repair: np.ndarray) -> dict[str, float]:
+def repeat_causes(
+    v: dict[str, np.ndarray], repair: np.ndarray, bases: dict[str, float] | None = None
+) -> dict[str, float]:
     """Why problems needed a return visit: of the problems whose first visit (a repair in
     `repair`, the measured period's) did not fix, the share of each cause of that visit
     (`Visit.cause`: parts, skill, time, other; NaN without such a problem)."""
     cause = v["cause"][repair & (v["visit_no"] == 1)]
     needed = cause[cause >= 0]
+    if bases is not None:
+        bases["first_visits_not_fixed"] = float(len(needed))
     return {
         f"repeat_cause_{name}": _ratio((needed == k).sum(), len(needed))
         for k, name in enumerate(CAUSES)

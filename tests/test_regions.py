@@ -1,0 +1,141 @@
+"""Regions: a company simulated as parts that do not share technicians (docs/model.md,
+"Regions"), their KPIs combined exactly.
+
+The proof: a scenario split into regions that are copies of one region gives the KPIs of
+that region run on its own once per region (with each region's seed), combined; a total is
+the sum and a rate is recombined over its basis, never averaged. Then the same rows whether
+a run executes a replication's regions as separate tasks (on processes) or in turn, resume
+at region granularity, and the scenario's checks.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import tiny_dict
+
+from sim.config.load import ScenarioError, scenario_from_dict
+from sim.config.regions import region_seed
+from sim.config.scenario import region_scenarios
+from sim.experiment.runner import run_scenario
+from sim.experiment.tasks import run_replication, simulate_replication
+from sim.metrics.catalogue import BASES, PER_BASIS
+from sim.metrics.combine import combine
+from sim.metrics.kpis import KPI_COLUMNS
+
+SEED = 7
+
+
+def _company(n: int = 3, over: dict | None = None) -> dict:
+    """`n` copies of the tiny scenario as regions of one company."""
+    one = tiny_dict()
+    d = tiny_dict()
+    d["workforce"]["technicians"] = n * one["workforce"]["technicians"]
+    d["customers"]["count"] = n * one["customers"]["count"]
+    tm = d.get("time_and_materials", {})
+    if tm.get("jobs_per_day"):
+        tm["jobs_per_day"] = n * tm["jobs_per_day"]
+    d["regions"] = {
+        f"r{k}": {
+            "technicians": one["workforce"]["technicians"],
+            "accounts": one["customers"]["count"],
+            **({"overrides": over} if over and k == 1 else {}),
+        }
+        for k in range(n)
+    }
+    return d
+
+
+def test_every_kpi_is_a_total_or_has_a_basis():
+    assert set(PER_BASIS) <= set(KPI_COLUMNS)
+    assert set(BASES) == set(PER_BASIS.values())
+
+
+def test_regions_that_are_copies_combine_to_the_regions_run_alone():
+    company = scenario_from_dict(_company(3))
+    alone = scenario_from_dict(tiny_dict())
+    got = run_replication(company, SEED, 0)
+    parts = [
+        simulate_replication(alone, region_seed(SEED, k), 0, with_bases=True) for k in range(3)
+    ]
+    for i, row in enumerate(got.runs):
+        want, _ = combine([({c: p.runs[i][c] for c in KPI_COLUMNS}, p.bases[i]) for p in parts])
+        for c in KPI_COLUMNS:
+            a, b = row[c], want[c]
+            assert (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, rel=1e-12), c
+    # totals are sums; rates are recombined over their basis, not averaged
+    i = 0
+    assert got.runs[i]["visits"] == sum(p.runs[i]["visits"] for p in parts)
+    ftf = sum(p.runs[i]["first_time_fix_rate"] * p.bases[i]["first_visits_judged"] for p in parts)
+    den = sum(p.bases[i]["first_visits_judged"] for p in parts)
+    assert got.runs[i]["first_time_fix_rate"] == pytest.approx(ftf / den, rel=1e-12)
+    # technicians numbered on, weeks summed
+    n = alone.workforce.technicians
+    techs = pd.DataFrame(got.technicians)
+    assert sorted(techs[techs["scheme"] == got.runs[0]["scheme"]]["tech"]) == list(range(3 * n))
+    scheme = got.runs[0]["scheme"]
+
+    def done_in_week5(rows: list) -> int:
+        w = pd.DataFrame(rows)
+        return int(w[(w["scheme"] == scheme) & (w["week"] == 5)]["visits_done"].iloc[0])
+
+    assert done_in_week5(got.weeks) == sum(done_in_week5(p.weeks) for p in parts)
+
+
+def test_regions_draw_apart_and_overrides_apply():
+    company = scenario_from_dict(_company(2, {"workforce.travel_hours_mean": 1.5}))
+    (_a, ra), (_b, rb) = region_scenarios(company)
+    assert ra.workforce.travel_hours_mean != rb.workforce.travel_hours_mean == 1.5
+    assert region_seed(SEED, 0) != region_seed(SEED, 1)
+    got = run_replication(company, SEED, 0)
+    assert len(got.runs) == len(company.schemes)
+
+
+def test_run_executes_regions_as_tasks_and_resumes(tmp_path):
+    """The same tables from regions as separate tasks on two processes as from regions in
+    turn; a run interrupted after some regions resumes from their parts."""
+    company = scenario_from_dict(_company(2))
+    a = run_scenario(company, tmp_path / "a", replications=2, workers=2)
+    seq = [run_replication(company, company.seed, r) for r in range(2)]
+    runs = pd.DataFrame([r for t in seq for r in t.runs])
+    for c in ("visits", "first_time_fix_rate", "margin", "retention_rate"):
+        x = a.result.runs.sort_values(["scheme", "replication"])[c].to_numpy()
+        y = runs.sort_values(["scheme", "replication"])[c].to_numpy()
+        np.testing.assert_allclose(x, y, rtol=1e-12)
+    parts = sorted(p.name for p in (tmp_path / "a" / "parts").glob("rep-*"))
+    assert parts == [f"rep-{r:05d}-r{k:04d}.json" for r in range(2) for k in range(2)]
+    # lose one region's part: resume runs that region only and gives the same files
+    (tmp_path / "a" / "parts" / "rep-00001-r0001.json").unlink()
+    b = run_scenario(company, tmp_path / "a", replications=2, workers=1, resume=True)
+    assert b.manifest["resumed_replications"] >= 1
+    pd.testing.assert_frame_equal(a.result.runs, b.result.runs)
+
+
+@pytest.mark.parametrize(
+    ("regions", "msg"),
+    [
+        ({"r0": {"technicians": 1, "accounts": 10}}, "add up"),
+        ({"r0": {"technicians": 3, "accounts": 1000, "overrides": {"schemes.x": 1}}}, "overrides"),
+        (
+            {"r0": {"technicians": 3, "accounts": 1000, "overrides": {"jobs.nope": 1}}},
+            "no such field",
+        ),
+        (
+            {"r0": {"technicians": 3, "accounts": 1000,
+                    "overrides": {"workforce.travel_hours_mean": -1}}},
+            "regions.r0",
+        ),
+    ],
+)  # fmt: skip
+def test_bad_regions_name_the_field(regions, msg):
+    d = tiny_dict()
+    d["regions"] = regions
+    if "add up" not in msg:
+        d["workforce"]["technicians"] = 3
+        d["customers"]["count"] = 1000
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_dict(d, "company.yaml")
+    assert "company.yaml" in str(err.value) and msg in str(err.value)
