@@ -123,7 +123,7 @@ def calibrate(
         current = CURRENT
     assert current is not None
     d["baseline"] = current
-    for key in ("pay_scale", "headcount"):
+    for key in ("pay_scale", "headcount", "regions"):
         d[key] = {}
     ests += _churn(d, est, export, template, notes)
     draft = scenario_from_dict(d, "<calibrated scenario>")
