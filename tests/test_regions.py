@@ -139,3 +139,32 @@ def test_bad_regions_name_the_field(regions, msg):
     with pytest.raises(ScenarioError) as err:
         scenario_from_dict(d, "company.yaml")
     assert "company.yaml" in str(err.value) and msg in str(err.value)
+
+
+def test_selection_and_searches_measure_regions_as_a_run_does():
+    """`techsim select` (subset_kpis) and the searches (scheme_kpis: budget-neutral,
+    optimise) combine a regioned replication exactly as `techsim run` does."""
+    from sim.experiment.search import scheme_kpis
+    from sim.experiment.select import subset_kpis
+
+    company = scenario_from_dict(_company(2, {"workforce.travel_hours_mean": 1.2}))
+    run = {r["scheme"]: r for r in run_replication(company, SEED, 1).runs}
+    names = tuple(company.schemes)
+    sel = subset_kpis(company, SEED, 1, names)
+    for name in names:
+        _f, kpis, techs = scheme_kpis(company, SEED, 1, name)
+        assert len(techs) == company.workforce.technicians
+        for c in ("visits", "first_time_fix_rate", "margin", "tech_pay_per_day"):
+            assert sel[name][c] == pytest.approx(run[name][c], rel=1e-12), (name, c)
+            assert kpis[c] == pytest.approx(run[name][c], rel=1e-12), (name, c)
+
+
+def test_export_refuses_a_run_with_regions(tmp_path):
+    from click.testing import CliRunner
+
+    from sim.cli.main import main
+
+    company = scenario_from_dict(_company(2))
+    run_scenario(company, tmp_path / "r", replications=2, workers=1)
+    res = CliRunner().invoke(main, ["export", str(tmp_path / "r")], catch_exceptions=False)
+    assert res.exit_code == 2 and "regions" in res.stderr

@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from sim import __version__
-from sim.cli.common import note, refuse_regions, resolve_scenario, stdout_console
+from sim.cli.common import note, resolve_scenario, stdout_console
 from sim.cli.errors import BadInput, OneLineGroup
 from sim.cli.experiment import MAX_REPS, ExperimentOptions, experiment_errors, experiment_options
 from sim.config.load import ScenarioError, scenario_from_dict
@@ -118,7 +118,6 @@ def run(
         )
 
     if budget_neutral or sc.budget_neutral:
-        refuse_regions(sc, path, "--budget-neutral")
         progress.note("Finding budget-neutral pay factors (sim.experiment.budget)...")
     if sc.sizing_target is not None:
         progress.note(

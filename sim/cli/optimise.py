@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from sim.cli.common import note, refuse_regions, resolve_scenario, stdout_console
+from sim.cli.common import note, resolve_scenario, stdout_console
 from sim.cli.errors import BadInput
 from sim.cli.experiment import ExperimentOptions, experiment_errors, experiment_options
 
@@ -123,7 +123,6 @@ def optimise(
     from sim.plots.optimise import write_tradeoff
 
     sc, _path = resolve_scenario(scenario)
-    refuse_regions(sc, _path, "techsim optimise")
     try:
         objective_for(sc, objective)
     except ObjectiveError as exc:

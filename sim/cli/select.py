@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from sim.cli.common import note, refuse_regions, resolve_scenario, stdout_console
+from sim.cli.common import note, resolve_scenario, stdout_console
 from sim.cli.errors import BadInput
 from sim.cli.experiment import ExperimentOptions, experiment_errors, experiment_options
 
@@ -77,7 +77,6 @@ def select(
     from sim.experiment.select import run_selection
 
     sc, path = resolve_scenario(scenario)
-    refuse_regions(sc, path, "techsim select")
     try:
         obj = objective_for(sc, objective)
     except ObjectiveError as exc:

@@ -186,8 +186,6 @@ def neutralise(
     scenario: Scenario, seed: int | None = None, backend: Backend | None = None
 ) -> tuple[Scenario, BudgetResult]:
     """The scenario with `pay_scale` set to the budget-neutral factors, and the search."""
-    if scenario.regions:
-        raise BudgetError("regions: the budget-neutral search does not take regions yet")
     res = find_factors(scenario, seed, backend)
     scale = {
         **{k: v for k, v in scenario.pay_scale.items() if k == scenario.baseline_scheme},

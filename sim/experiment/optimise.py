@@ -49,7 +49,6 @@ from sim.experiment.executor import Backend, backend_for, scheduler_address
 from sim.experiment.family import (
     CANDIDATE,
     Bound,
-    OptimiseError,
     candidate,
     candidate_scenario,
     default_bounds,
@@ -239,8 +238,6 @@ def run_optimise(
     """Search the family's coefficients, re-evaluate the best with the schemes of the
     scenario (selection, indifference zone `delta`; default 0.5% of the baseline's
     objective), write the files into `out_dir` (see the module's docstring)."""
-    if scenario.regions:
-        raise OptimiseError("regions: the optimiser does not take regions yet")
     obj = objective_for(scenario, objective)
     bs = default_bounds(scenario, family, bounds or {})
     seed = scenario.seed if seed is None else seed

@@ -15,8 +15,10 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from sim.config.regions import region_seed
 from sim.config.scenario import Scenario
 from sim.experiment.executor import Backend, Task, execute
+from sim.metrics.combine import combine
 from sim.metrics.kpis import replication_kpis
 from sim.model.replication import needs_baseline_first, scheme_scenario, simulate_scheme, world_for
 from sim.pay.formula import PayFormula
@@ -42,14 +44,39 @@ def scheme_kpis(
     """Scheme `name` in replication `rep`, simulated alone as the run simulates it: its
     formula (its own, or `formula`), KPIs and per-technician rows. With attrition judged
     against the baseline, the baseline is simulated first on the same world for the
-    technicians' reference pay (`sim.model.replication.needs_baseline_first`)."""
+    technicians' reference pay (`sim.model.replication.needs_baseline_first`). With regions,
+    each region in turn, the KPIs combined and the technicians' rows in region order
+    (`sim.experiment.regions`)."""
+    if sc.regions:
+        from sim.experiment.regions import regions_of
+
+        parts, techs = [], []
+        f = formula
+        for k, (_name, rsc) in enumerate(regions_of(sc)):
+            bases: dict[str, float] = {}
+            f, kpis, t = _scheme_kpis(rsc, region_seed(seed, k), rep, name, formula, bases)
+            parts.append((kpis, bases))
+            techs.extend(t)
+        assert f is not None
+        return f, combine(parts)[0], techs
+    return _scheme_kpis(sc, seed, rep, name, formula)
+
+
+def _scheme_kpis(
+    sc: Scenario,
+    seed: int,
+    rep: int,
+    name: str,
+    formula: PayFormula | None = None,
+    bases: dict[str, float] | None = None,
+) -> tuple[PayFormula, dict[str, float], list[dict[str, float]]]:
     world = world_for(sc, seed, rep)
     ref = None
     base = sc.baseline_scheme
     if needs_baseline_first(sc) and name != base:
         ref = simulate_scheme(sc, world, base)[1].reference_pay
     formula, out = simulate_scheme(sc, world, name, ref, formula)
-    kpis, techs = replication_kpis(scheme_scenario(sc, name), out, formula)
+    kpis, techs = replication_kpis(scheme_scenario(sc, name), out, formula, bases)
     return formula, kpis, techs
 
 

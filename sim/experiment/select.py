@@ -26,12 +26,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.config.regions import region_seed
 from sim.config.scenario import Scenario
 from sim.experiment.executor import Backend, backend_for, execute, scheduler_address
 from sim.experiment.guard import check_run
 from sim.experiment.objective import Objective, objective_for
 from sim.experiment.tasks import RUN_ID_COLUMNS, sort_rows
 from sim.metrics.catalogue import CURRENCY, KPIS, fmt
+from sim.metrics.combine import combine
 from sim.metrics.kpis import KPI_COLUMNS, replication_kpis
 from sim.metrics.ranking import Selection, select, tied_with
 from sim.model.replication import needs_baseline_first, scheme_scenario, simulate_scheme, world_for
@@ -87,7 +89,26 @@ def subset_kpis(
     scenario: Scenario, seed: int, rep: int, schemes: tuple[str, ...]
 ) -> dict[str, dict[str, float]]:
     """The KPIs of `schemes` in replication `rep`, each simulated as a run simulates it, on
-    the replication's one world (the baseline first when the others need its pay)."""
+    the replication's one world (the baseline first when the others need its pay); with
+    regions, each region in turn, combined (`sim.experiment.regions`)."""
+    if scenario.regions:
+        from sim.experiment.regions import regions_of
+
+        parts = []
+        for k, (_name, rsc) in enumerate(regions_of(scenario)):
+            bases: dict[str, dict[str, float]] = {name: {} for name in schemes}
+            parts.append((_subset(rsc, region_seed(seed, k), rep, schemes, bases), bases))
+        return {n: combine([(p[n], b[n]) for p, b in parts])[0] for n in schemes}
+    return _subset(scenario, seed, rep, schemes)
+
+
+def _subset(
+    scenario: Scenario,
+    seed: int,
+    rep: int,
+    schemes: tuple[str, ...],
+    bases: dict[str, dict[str, float]] | None = None,
+) -> dict[str, dict[str, float]]:
     world = world_for(scenario, seed, rep)
     ref = None
     base = scenario.baseline_scheme
@@ -96,11 +117,13 @@ def subset_kpis(
         formula, out = simulate_scheme(scenario, world, base)
         ref = out.reference_pay
         if base in schemes:
-            done[base] = replication_kpis(scheme_scenario(scenario, base), out, formula)[0]
+            b = bases[base] if bases is not None else None
+            done[base] = replication_kpis(scheme_scenario(scenario, base), out, formula, b)[0]
     for name in schemes:
         if name not in done:
             formula, out = simulate_scheme(scenario, world, name, ref)
-            done[name] = replication_kpis(scheme_scenario(scenario, name), out, formula)[0]
+            b = bases[name] if bases is not None else None
+            done[name] = replication_kpis(scheme_scenario(scenario, name), out, formula, b)[0]
     return {name: done[name] for name in schemes}
 
 
@@ -177,8 +200,6 @@ def run_selection(
     probability of correct selection `pcs`; write the files into `out_dir`."""
     obj = objective_for(scenario, objective)
     seed = scenario.seed if seed is None else seed
-    if scenario.regions:
-        raise ValueError("regions: selection does not take regions yet")
     if not 0.5 <= pcs < 1.0:
         raise ValueError(f"pcs must be in [0.5, 1), got {pcs:g}")
     local = backend is None and not scheduler_address(scheduler)
