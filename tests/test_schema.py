@@ -3,12 +3,14 @@ deliberate (update the pin here, and say why in the commit)."""
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import get_args, get_type_hints
 
 import numpy as np
 import pandas as pd
+import pytest
 from conftest import tiny_scenario
 
 from sim.experiment.runner import run_scenario
@@ -275,3 +277,32 @@ def test_golden_summary_of_the_tiny_scenario():
             "the tiny scenario's summary moved:\n"
             + got.loc[moved, ["scheme", "kpi"]].assign(now=a[moved], golden=b[moved]).to_string()
         )
+
+
+def test_record_log_keeps_records_compactly_and_gives_them_back():
+    """`RecordLog` (Output.visits): tuples appended, compacted into float columns, read back
+    as the same tuples (int fields as ints), by index, slice, iteration, columns, pickle."""
+    import pickle
+
+    from sim.world.records import visit_log
+
+    log = visit_log()
+    rows = [
+        (i, -1, 1, 2, 0, 1.5 * i, 2.0, 3.0, 4.0, 5.0, 0, 0, 0, -1, -1, 0, math.inf, 0.9, -1)
+        for i in range(10)
+    ]
+    for r in rows[:6]:
+        log.append(r)
+    log.compact()
+    for r in rows[6:]:
+        log.append(r)
+    assert len(log) == 10 and list(log) == rows and log == rows
+    assert log[3] == rows[3] and log[8] == rows[8] and log[-1] == rows[-1]
+    assert log[2:9] == rows[2:9] and log[::3] == rows[::3]
+    assert type(log[3][0]) is int and type(log[3][5]) is float
+    assert list(log.columns(7)["problem"]) == [7.0, 8.0, 9.0]
+    with pytest.raises(ValueError):
+        log.columns()["t_done"][0] = 1.0  # read-only: readers cannot change the records
+    again = pickle.loads(pickle.dumps(log))
+    again.append(rows[0])
+    assert len(again) == 11 and len(log) == 10

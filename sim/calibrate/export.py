@@ -40,7 +40,6 @@ from sim.world.records import (
     PASSIVE,
     PROMOTER,
     RENEWAL_FIELDS,
-    VISIT_FIELDS,
 )
 
 if TYPE_CHECKING:
@@ -71,9 +70,11 @@ def workorders(scenario: Scenario, world: World, out: Output) -> tuple[pd.DataFr
     warm = scenario.warmup_days * 24.0
     types = [*scenario.jobs.types, PLANNED_JOB_TYPE]
     tiers = [*scenario.customers.tiers, NO_CONTRACT]
-    rows = [r for r in out.visits if r[5] >= warm]
-    v = {f: np.array([r[k] for r in rows]) for k, f in enumerate(VISIT_FIELDS)}
-    n = len(rows)
+    cols = out.visits.columns()
+    keep = cols["t_failure"] >= warm
+    ints = ("problem", "customer", "visit_no", "tech", "job_type", "outcome", "late", "survey")
+    v = {f: (a[keep].astype(int) if f in ints else a[keep]) for f, a in cols.items()}
+    n = int(keep.sum())
     if n == 0:
         visits = pd.DataFrame(columns=names(VISIT_COLUMNS))
     else:

@@ -33,7 +33,6 @@ from sim.world.records import (
     MAINTAINED,
     PROMOTER,
     RENEWAL_FIELDS,
-    VISIT_FIELDS,
     WEEK_FIELDS,
 )
 
@@ -82,7 +81,11 @@ def _cached_columns(out: Output, name: str, rows: list, fields: tuple[str, ...])
 
 def visit_columns(out: Output) -> dict[str, np.ndarray]:
     """The visit records of `out` as columns (computed once per output)."""
-    return _cached_columns(out, "visits", out.visits, VISIT_FIELDS)
+    c = out.cache.get("visits")
+    if c is None or out.cache.get("n_visits") != len(out.visits):
+        c = out.cache["visits"] = out.visits.columns()
+        out.cache["n_visits"] = len(out.visits)
+    return c
 
 
 def renewal_columns(out: Output) -> dict[str, np.ndarray]:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sim.world.records import RenewalRow, VisitRow, WeekRow
+from sim.world.records import RecordLog, RenewalRow, WeekRow, visit_log
 
 
 @dataclass
 class Output:
     """Everything one simulation emits: flat records and the end state."""
 
-    visits: list[VisitRow] = field(default_factory=list)  # in order of completion
+    visits: RecordLog = field(default_factory=visit_log)  # in order of completion
     renewals: list[RenewalRow] = field(default_factory=list)  # in time order
     weeks: list[WeekRow] = field(default_factory=list)
     thoroughness: list[float] = field(default_factory=list)

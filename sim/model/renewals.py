@@ -170,6 +170,7 @@ class Renewals:
 
     def _snapshot(self, week: int) -> None:
         ctx, accounts = self.ctx, self.ctx.accounts
+        ctx.out.visits.compact()  # the week's visit records into compact columns
         n = len(ctx.out.visits)
         active = accounts.n_active
         row = (week, ctx.env.now, active, accounts.churned, ctx.jobs.waiting, n - self.visits_seen)

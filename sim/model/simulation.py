@@ -206,6 +206,7 @@ def _run(ctx: Context, formula: PayFormula | None, reference_pay: list[float] | 
     out.jobs_scheduled = jobs.scheduled
     out.jobs_created = jobs.created
     out.jobs_created_measured = jobs.created_measured
+    out.visits.compact()
     out.jobs_completed = len(out.visits)
     out.jobs_lost = jobs.lost
     out.end_time = ctx.horizon

@@ -39,7 +39,15 @@ from itertools import chain
 import numpy as np
 
 from sim.pay.formula import PayFormula, fixed_pay_per_day
-from sim.world.records import DETRACTOR, FIXED, LOOKED_FIXED, PROMOTER, VISIT_FIELDS, VisitRow
+from sim.world.records import (
+    DETRACTOR,
+    FIXED,
+    LOOKED_FIXED,
+    PROMOTER,
+    VISIT_FIELDS,
+    RecordLog,
+    VisitRow,
+)
 
 #: The pay terms counted from visit records, in `PAY_TERMS` order.
 VISIT_TERMS: tuple[str, ...] = (
@@ -148,13 +156,16 @@ class WeeklyLedger:
     def _week(self, t: np.ndarray) -> np.ndarray:
         return np.clip(np.floor(t / HOURS_PER_WEEK), 0, self.cols - 1).astype(int)
 
-    def add(self, rows: Sequence[VisitRow]) -> None:
+    def add(self, rows: Sequence[VisitRow] | RecordLog) -> None:
         """Take in the records appended since the last call."""
-        new = rows[self._seen :]
-        self._seen = len(rows)
-        if not new:
+        start, self._seen = self._seen, len(rows)
+        if self._seen == start:
             return
-        v = columns(new, VISIT_FIELDS)
+        if isinstance(rows, RecordLog):
+            v = rows.columns(start)
+        else:
+            v = columns(rows[start:], VISIT_FIELDS)
+        new = v["problem"]
         # the done time of each problem's previous visit, which may be in an earlier batch
         last = self._last_done
         cause = np.empty(len(new))

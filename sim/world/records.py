@@ -12,7 +12,11 @@ for an array per field.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Iterator
+from itertools import chain
+from typing import Any, NamedTuple, get_type_hints
+
+import numpy as np
 
 
 class Visit(NamedTuple):
@@ -103,3 +107,115 @@ TERM_CLASSES = PROBLEM_CLASSES[:UNRESOLVED]
 
 #: Transactional survey answers.
 NO_RESPONSE, PASSIVE, PROMOTER, DETRACTOR = -1, 0, 1, 2
+
+
+class RecordLog:
+    """An append-only log of fixed-schema records, kept compactly (docs/performance.md,
+    "Memory").
+
+    The simulation appends plain tuples (`append` is the list's own, so the hot path costs
+    what a list append costs); `compact()` moves them into a 2-D float64 array (a chunk), 8
+    bytes a field instead of a tuple of Python numbers (~240 bytes a visit). The model
+    compacts once a simulated week and at the end. Readers take columns
+    (`columns(start)`: one read-only array per field, of the records from `start`) or, for
+    a few, rows: `len`, indexing, slicing and iteration give tuples with the schema's int
+    fields as ints, as appended.
+    """
+
+    def __init__(self, fields: tuple[str, ...], ints: tuple[str, ...]) -> None:
+        self.fields = fields
+        self._ints = tuple(f in ints for f in fields)
+        self._rows: list[tuple] = []
+        self._chunks: list[np.ndarray] = []
+        self._n = 0  # records in the chunks
+        self.append = self._rows.append
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k != "append"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.append = self._rows.append
+
+    def __len__(self) -> int:
+        return self._n + len(self._rows)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal records (to another log, or to a list of tuples)."""
+        if isinstance(other, RecordLog):
+            return self.fields == other.fields and np.array_equal(
+                self.array(), other.array(), equal_nan=True
+            )
+        if isinstance(other, list):
+            return list(self) == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def compact(self) -> None:
+        """Move the appended tuples into a chunk."""
+        rows = self._rows
+        if rows:
+            m = len(self.fields)
+            a = np.fromiter(chain.from_iterable(rows), dtype=float, count=len(rows) * m)
+            a = a.reshape(len(rows), m)
+            a.flags.writeable = False
+            self._chunks.append(a)
+            self._n += len(rows)
+            rows.clear()
+
+    def array(self, start: int = 0) -> np.ndarray:
+        """The records from `start` as one float array [record, field] (read-only)."""
+        self.compact()
+        if len(self._chunks) > 1 and start == 0:
+            whole = np.concatenate(self._chunks)
+            whole.flags.writeable = False
+            self._chunks = [whole]
+        pieces, at = [], 0
+        for c in self._chunks:
+            if at + len(c) > start:
+                pieces.append(c[max(0, start - at) :])
+            at += len(c)
+        if not pieces:
+            return np.empty((0, len(self.fields)))
+        return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+
+    def columns(self, start: int = 0) -> dict[str, np.ndarray]:
+        """One array per field of the records from `start` (read-only views)."""
+        a = self.array(start)
+        return {f: a[:, k] for k, f in enumerate(self.fields)}
+
+    def _row(self, values: np.ndarray) -> tuple:
+        return tuple(int(x) if i else float(x) for x, i in zip(values.tolist(), self._ints))
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                return [self[i] for i in range(start, stop, step)]
+            return [self._row(r) for r in self.array(start)[: max(0, stop - start)]]
+        n = len(self)
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError("record index out of range")
+        if index >= self._n:
+            return self._rows[index - self._n]
+        at = 0
+        for c in self._chunks:
+            if index < at + len(c):
+                return self._row(c[index - at])
+            at += len(c)
+        raise IndexError(index)  # pragma: no cover
+
+    def __iter__(self) -> Iterator[tuple]:
+        for c in self._chunks:
+            for values in c:
+                yield self._row(values)
+        yield from list(self._rows)
+
+
+def visit_log() -> RecordLog:
+    """An empty log of `Visit` records."""
+    ints = tuple(f for f, t in get_type_hints(Visit).items() if t is int)
+    return RecordLog(VISIT_FIELDS, ints)
