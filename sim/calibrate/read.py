@@ -10,8 +10,10 @@ row (counted from 1, after the header) and the column. Only the layout's columns
 
 from __future__ import annotations
 
+import csv
 import itertools
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,12 +122,26 @@ def _check_file(p: Path) -> None:
 
 def _read_csv(p: Path) -> pd.DataFrame:
     try:
-        return pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8")
+        with p.open(encoding="utf-8-sig", newline="") as fh:
+            header = next(csv.reader(fh), [])
+        raw = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8")
+        raw.attrs["twice"] = sorted({h for h in header if header.count(h) > 1})
+        return raw
     except UnicodeDecodeError as exc:
         raise ExportError(f"{p}: not UTF-8 text (byte {exc.start})") from None
     except pd.errors.EmptyDataError:
         raise ExportError(f"{p}: empty file (no header row)") from None
-    except (pd.errors.ParserError, ValueError) as exc:
+    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
+        text = " ".join(str(exc).split())
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+        if m:
+            want, line, saw = (int(x) for x in m.groups())
+            raise Where(str(p), line - 1).error(
+                f"{saw} fields where the header has {want}"
+            ) from None
+        m = re.search(r"EOF inside string starting at row (\d+)", text)
+        if m:
+            raise Where(str(p), int(m.group(1))).error("a quote is never closed") from None
         raise ExportError(f"{p}: not a CSV table ({' '.join(str(exc).split())[:120]})") from None
     except OSError as exc:
         raise ExportError(f"{p}: cannot read ({exc.strerror or exc})") from None
@@ -136,8 +152,13 @@ def _from_columns(
 ) -> pd.DataFrame:
     """The layout's columns of `raw`, found under the mapping's names (else their own)."""
     out = {}
+    twice = raw.attrs.get("twice", [])
     for name, req, _ in layout:
         col = columns.get(name, name)
+        if col in twice:
+            raise ExportError(
+                f"{src}: column {col!r}: named more than once in the header (rename the others)"
+            )
         if col in raw.columns:
             out[name] = raw[col].astype(str).str.strip()
         elif req:
@@ -150,15 +171,23 @@ def _times(df: pd.DataFrame, col: str, src: str, fmt: str | None, need: bool) ->
     if pd.api.types.is_datetime64_any_dtype(df[col]):
         return df[col]
     text = df[col].replace("", np.nan)
-    if fmt:
-        parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
-    else:
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    if not fmt:
+        # the local wall clock (a shift starts at 8 wherever it is): `_same_zones` saw that
+        # all carry a zone or none do
+        text = text.str.replace(ZONE, "", regex=True)
+    try:
+        parsed = pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce", utc=True)
+    except ValueError as exc:
+        raise Where(src, None, col).error(
+            f"the mapping's timestamp_format {fmt!r} is not a strptime format ({exc})"
+        ) from None
     bad = parsed.isna() & (text.notna() | need)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         value = df[col].iloc[i]
         what = "empty" if not value else f"not a timestamp ({value[:40]!r})"
+        if value and fmt:
+            what += f" in the mapping's timestamp_format {fmt!r}"
         raise Where(src, i + 1, col).error(what)
     return parsed.dt.tz_localize(None)
 
@@ -188,6 +217,7 @@ def _check_visits(df: pd.DataFrame, mapping: Mapping, src: str, notes: list[str]
         raise Where(src, i + 1, "work_order_id").error(
             f"duplicate id {df['work_order_id'].iloc[i][:40]!r}"
         )
+    _same_zones(df, src)
     for col in TIME_COLUMNS:
         if col in df:
             df[col] = _times(df, col, src, mapping.timestamp_format, col != "dispatched")
@@ -197,6 +227,25 @@ def _check_visits(df: pd.DataFrame, mapping: Mapping, src: str, notes: list[str]
         if wrong.any():
             i = int(np.flatnonzero(wrong)[0])
             raise Where(src, i + 1, b).error(f"before {a} (times out of order)")
+    for a, b, most, what in SPANS:
+        if a in df:
+            long = (df[b] - df[a] > most).to_numpy()
+            if long.any():
+                i = int(np.flatnonzero(long)[0])
+                raise Where(src, i + 1, b).error(
+                    f"{(df[b].iloc[i] - df[a].iloc[i]).days} days after {a} ({what} is at most "
+                    f"{most.days} days; a wrong year?)"
+                )
+    mid = df["created"].median()
+    off = (df["created"] - mid).abs()
+    if off.max() > LONGEST / 2:
+        i = int(off.to_numpy().argmax())
+        raise Where(src, i + 1, "created").error(
+            f"{df['created'].iloc[i]:%Y-%m-%d}, {off.iloc[i].days // 365} years from the "
+            "export's other visits (a wrong year?)"
+        )
+    if "dispatched" not in df:
+        df["dispatched"] = pd.Series(pd.NaT, index=df.index, dtype=df["arrival"].dtype)
     if "sla_violated" in df:
         df["sla_violated"] = _flags(df["sla_violated"], src, "sla_violated", allow_empty=True)
     if "survey_score" in df:
@@ -231,6 +280,42 @@ def _check_visits(df: pd.DataFrame, mapping: Mapping, src: str, notes: list[str]
         )
     df["orphan"] = orphan
     return df.reset_index(drop=True)
+
+
+#: (from, to, the longest, what): a longer span is a wrong timestamp (a year off, a
+#: placeholder like 9999-12-31 or 1970-01-01), which would stretch the export's period.
+SPANS = (
+    ("dispatched", "arrival", pd.Timedelta(days=7), "travel"),
+    ("arrival", "completion", pd.Timedelta(days=7), "a visit"),
+    ("created", "arrival", pd.Timedelta(days=366), "the wait for a visit"),
+)
+#: The longest period an export may span.
+LONGEST = pd.Timedelta(days=20 * 365)
+ZONE = re.compile(r"(?:[zZ]|[+-]\d\d:?\d\d)$")
+
+
+def _same_zones(df: pd.DataFrame, src: str) -> None:
+    """Refuse timestamps some with a time zone (or offset), some without: the naive ones
+    would be read as UTC, hours off from the others."""
+    first: bool | None = None
+    for col in TIME_COLUMNS:
+        if col not in df or pd.api.types.is_datetime64_any_dtype(df[col]):
+            continue
+        text = df[col]
+        filled = (text != "").to_numpy()
+        zoned = text.str.contains(ZONE).to_numpy()
+        if not filled.any():
+            continue
+        if first is None:
+            first = bool(zoned[filled][0])
+        odd = filled & (zoned != first)
+        if odd.any():
+            i = int(np.flatnonzero(odd)[0])
+            has = "has a time zone" if not first else "has no time zone"
+            other = "others have none" if not first else "others have one"
+            raise Where(src, i + 1, col).error(
+                f"{has} ({text.iloc[i][:40]!r}) where {other}: give every timestamp the same way"
+            )
 
 
 def _flags(s: pd.Series, src: str, col: str, allow_empty: bool) -> pd.Series:
