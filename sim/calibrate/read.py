@@ -356,15 +356,20 @@ def _read_ocel(p: Path, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFrame | 
     ):
         raise ExportError(f"{src}: not an OCEL 2.0 JSON log (no 'objects' and 'events' lists)")
     types: dict[str, str] = {}
+    first_row: dict[str, int] = {}
     rows: dict[str, dict[str, Any]] = {}
     for k, ob in enumerate(log["objects"]):
         where = Where(src, k + 1, "objects")
         if not isinstance(ob, dict) or "id" not in ob or "type" not in ob:
             raise where.error("an object needs an id and a type")
+        if not isinstance(ob["id"], str | int) or isinstance(ob["id"], bool):
+            raise where.error(f"an object's id is text, not {type(ob['id']).__name__}")
+        if str(ob["id"]) in types:
+            raise where.error(f"duplicate object id {str(ob['id'])[:40]!r}")
         types[str(ob["id"])] = str(ob["type"])
         if ob["type"] != o.work_order:
             continue
-        attrs = _latest(ob.get("attributes") or [], where)
+        attrs = _latest(_list(ob, "attributes", where), where)
         row: dict[str, Any] = {
             "work_order_id": str(ob["id"]),
             "job_type": attrs.get(o.job_type, ""),
@@ -374,10 +379,11 @@ def _read_ocel(p: Path, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFrame | 
             "survey_score": attrs.get(o.survey_score, ""),
             "root_work_order_id": "",
         }
-        for rel in ob.get("relationships") or []:
+        for rel in _list(ob, "relationships", where):
             if isinstance(rel, dict) and rel.get("qualifier") == o.revisit_of:
                 row["root_work_order_id"] = str(rel.get("objectId", ""))
         rows[row["work_order_id"]] = row
+        first_row[row["work_order_id"]] = k + 1
     steps = {
         o.created: "created",
         o.dispatched: "dispatched",
@@ -385,11 +391,13 @@ def _read_ocel(p: Path, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFrame | 
         o.completion: "completion",
     }
     renewals = []
+    times: list[Any] = []
     for k, ev in enumerate(log["events"]):
         where = Where(src, k + 1, "events")
         if not isinstance(ev, dict) or "type" not in ev or "time" not in ev:
             raise where.error("an event needs a type and a time")
-        rel = [r for r in ev.get("relationships") or [] if isinstance(r, dict)]
+        rel = [r for r in _list(ev, "relationships", where) if isinstance(r, dict)]
+        times.append(ev["time"])
         by_type = {types.get(str(r.get("objectId")), ""): str(r.get("objectId")) for r in rel}
         if ev["type"] in steps:
             wo = by_type.get(o.work_order)
@@ -406,7 +414,7 @@ def _read_ocel(p: Path, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFrame | 
                 raise where.error(f"a {ev['type']!r} event relates to no account")
             ev_attrs: dict[str, Any] = {
                 str(a.get("name")): a.get("value")
-                for a in ev.get("attributes") or []
+                for a in _list(ev, "attributes", where)
                 if isinstance(a, dict)
             }
             renewals.append(
@@ -417,17 +425,42 @@ def _read_ocel(p: Path, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFrame | 
                     "renewed": "1" if ev["type"] == o.renewed else "0",
                 }
             )
+    parsed = pd.to_datetime(
+        pd.Series([t if isinstance(t, str) else "" for t in times], dtype=object),
+        format="ISO8601",
+        errors="coerce",
+        utc=True,
+    )
+    if parsed.isna().any():
+        k = int(np.flatnonzero(parsed.isna().to_numpy())[0])
+        raise Where(src, k + 1, "events").error(f"'time' is not a timestamp ({times[k]!r:.40})")
+    for wo, row in rows.items():
+        for step in (o.created, o.arrival, o.completion):
+            if steps[step] not in row:
+                raise Where(src, first_row[wo], "objects").error(
+                    f"work order {wo[:40]!r} has no {step!r} event"
+                )
     visits = pd.DataFrame(list(rows.values()), columns=names(VISIT_COLUMNS)).fillna("")
     visits = visits.astype(str).replace({"nan": ""})
     ren = pd.DataFrame(renewals, columns=names(RENEWAL_COLUMNS)) if renewals else None
     return visits, ren
 
 
+def _list(item: dict[str, Any], key: str, where: Where) -> list[Any]:
+    """An OCEL object's or event's list under `key` (none when absent)."""
+    value = item.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise where.error(f"{key!r} is not a list")
+    return value
+
+
 def _latest(attrs: list[Any], where: Where) -> dict[str, str]:
     """An OCEL object's attributes at their latest time."""
     out: dict[str, tuple[str, str]] = {}
     for a in attrs:
-        if not isinstance(a, dict) or "name" not in a:
+        if not isinstance(a, dict) or not isinstance(a.get("name"), str):
             raise where.error("an attribute needs a name")
         t = str(a.get("time", ""))
         if a["name"] not in out or t >= out[a["name"]][0]:
