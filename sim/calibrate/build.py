@@ -128,7 +128,12 @@ def calibrate(
     ests += _churn(d, est, export, template, notes)
     draft = scenario_from_dict(d, "<calibrated scenario>")
     observed, fix_target = _observed(est, draft, first)
-    ratio = _ratio(observed, draft, normal)
+    if not export.linked:
+        fix_target = {}  # a visit's own fix is unseen without its chain: the template's
+    try:
+        ratio = _ratio(observed, draft, normal)
+    except CalibrationError as exc:
+        raise CalibrationError(f"{export.source}: {exc}") from None
     inf = infer(draft, formula_for(draft, current), ratio, fix_target, est.tech_fix_sd)
     _apply_inferred(d, inf, observed, export, normal)
     if inf.at_bound:
@@ -304,7 +309,7 @@ def scenario_yaml(cal: Calibration, export_source: str, report_name: str) -> str
     kept = sorted({e.path for e in cal.estimates if e.kept})
     inferred = [
         "behaviour.pace.effort_cost_per_hour",
-        "jobs.types.*.fix_prob",
+        *(["jobs.types.*.fix_prob"] if cal.inferred.fix_prob else []),
         "jobs.types.*.onsite_hours_mean (normal times: " + cal.standard_from + ")",
     ]
     if cal.inferred.skill_sd is not None:

@@ -54,6 +54,13 @@ class Export:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def linked(self) -> bool:
+        """Whether revisits name their chain's first visit (a root_work_order_id that is
+        not the visit's own): else chains, first-time fix and part availability are unseen."""
+        v = self.visits
+        return bool((v["root_work_order_id"] != v["work_order_id"]).any())
+
+    @property
     def has(self) -> set[str]:
         """The optional visit columns the export holds (not all empty)."""
         return {
@@ -260,9 +267,17 @@ def _check_visits(df: pd.DataFrame, mapping: Mapping, src: str, notes: list[str]
         df["survey_score"] = score
     if "root_work_order_id" not in df:
         df["root_work_order_id"] = ""
+    linked = (df["root_work_order_id"] != "") & (df["root_work_order_id"] != df["work_order_id"])
+    if not linked.any():
         notes.append(
-            "no root_work_order_id: revisits cannot be linked to their first visit, so "
-            "first-time fix, part availability and callbacks are not estimated"
+            "no root_work_order_id (or none names another visit): revisits cannot be linked "
+            "to their first visit, so first-time fix, part availability, the skill spread and "
+            "the delays before a revisit or a callback keep the template's values"
+        )
+    if "sla_violated" not in df or df["sla_violated"].isna().all():
+        notes.append(
+            "no sla_violated: SLA compliance is not measured, and churn does not tell late "
+            "problems from first-time fixes"
         )
     ignored = int((df["status"] == "ignore").sum())
     if ignored:
