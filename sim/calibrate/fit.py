@@ -25,6 +25,7 @@ from sim.calibrate.chains import distributions, observed_kpis
 from sim.calibrate.estimate import estimate
 from sim.calibrate.export import workorders
 from sim.calibrate.read import Export, from_frames
+from sim.config.load import scenario_from_dict
 from sim.config.scenario import Scenario
 from sim.model.replication import simulate_scheme, world_for
 
@@ -134,7 +135,7 @@ def correct(
         for k in keys[:-1]:
             node = node[k]
         node[keys[-1]] = after
-    cal.scenario = Scenario.model_validate(d)
+    cal.scenario = scenario_from_dict(d, "<calibrated scenario, corrected by simulation>")
     return changes
 
 
