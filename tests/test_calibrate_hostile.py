@@ -266,3 +266,8 @@ def test_distribution_panel_with_no_overlap_warns_nothing():
     d = DistLine("x", np.array([100.0]), np.linspace(0, 1, 200), 1.0, 1.0, "poor")
     with np.errstate(all="raise"):
         fig_distributions([d])
+
+
+def test_bad_name_is_blamed_on_name_not_the_export(tmp_path):
+    msg = _refused(tmp_path, ORDERS, "--name", "a\nb")
+    assert msg.startswith("Error: --name:") and str(ORDERS) not in msg

@@ -128,8 +128,11 @@ def calibrate(
         result = fit(cal, export, reps)
     except (ExportError, ScenarioError, CalibrationError) as exc:
         msg = str(exc)
-        if msg.startswith("<calibrated scenario"):  # what the export gave, the model refuses
-            msg = f"{export_path}: gives no valid scenario: {msg}"
+        if isinstance(exc, ScenarioError) and exc.source.startswith("<calibrated scenario"):
+            if name is not None and (exc.field == "name" or exc.message.startswith("name:")):
+                msg = f"--name: {exc.message.removeprefix('name:').strip()}"
+            else:  # what the export gave, the model refuses
+                msg = f"{export_path}: gives no valid scenario: {msg}"
         raise BadInput(msg) from None
     text, html = calibration_files(cal, result, export, out_path.name, report_path.name)
     try:
