@@ -271,3 +271,15 @@ def test_distribution_panel_with_no_overlap_warns_nothing():
 def test_bad_name_is_blamed_on_name_not_the_export(tmp_path):
     msg = _refused(tmp_path, ORDERS, "--name", "a\nb")
     assert msg.startswith("Error: --name:") and str(ORDERS) not in msg
+
+
+def test_renewals_from_another_period(tmp_path):
+    """Renewals years before the export were fitted as if their terms had no problems."""
+    r = _frame(RENEWALS)
+    r["renewal_date"] = r["renewal_date"].str.replace("2025", "2021")
+    p = _write(tmp_path, r, "old.csv")
+    _refused(tmp_path, ORDERS, "--renewals", p, must=(str(p), "'renewal_date'", "period"))
+    r.loc[:99, "renewal_date"] = _frame(RENEWALS).loc[:99, "renewal_date"]
+    ex = read_export(ORDERS, renewals_path=_write(tmp_path, r, "some.csv"))
+    assert ex.renewals is not None and len(ex.renewals) == 100
+    assert any("outside the export's period" in n for n in ex.notes)

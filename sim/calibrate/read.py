@@ -101,8 +101,34 @@ def read_export(
         rsrc = str(
             renewals_path or (folder / mapping.renewals if folder and mapping.renewals else p)
         )
-        ex.renewals = _check_renewals(ex.renewals, rsrc)
+        ex.renewals = _within(_check_renewals(ex.renewals, rsrc), ex.visits, rsrc, ex.notes)
     return ex
+
+
+#: How far outside the visits' period a renewal may fall (a renewal just before the first
+#: visit in the export is still the export's).
+SLACK = pd.Timedelta(days=7)
+
+
+def _within(ren: pd.DataFrame, visits: pd.DataFrame, src: str, notes: list[str]) -> pd.DataFrame:
+    """The renewals within the visits' period: none is an error (the two files cover
+    different times); those outside are left out with a note (their terms' problems are
+    not in the export, and they would inflate the book)."""
+    if ren.empty:
+        return ren
+    t0, t1 = visits["created"].min(), visits["completion"].max()
+    out = ((ren["renewal_date"] < t0 - SLACK) | (ren["renewal_date"] > t1 + SLACK)).to_numpy()
+    if out.all():
+        raise Where(src, None, "renewal_date").error(
+            f"no renewal falls in the export's period ({t0:%Y-%m-%d} to {t1:%Y-%m-%d}): do "
+            "the two files cover the same time?"
+        )
+    if out.any():
+        notes.append(
+            f"{int(out.sum())} of {len(ren):,} renewals fall outside the export's period "
+            f"({t0:%Y-%m-%d} to {t1:%Y-%m-%d}) and are left out"
+        )
+    return ren[~out].reset_index(drop=True)
 
 
 def from_frames(
