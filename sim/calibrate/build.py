@@ -88,6 +88,11 @@ def calibrate(
             f"{export.source}: {len(first)} first visits with a closed callback window; at "
             "least 50 are needed"
         )
+    if (first["status"] == "part_needed").all():
+        raise CalibrationError(
+            f"{export.source}: every repair's first visit has status part_needed: no visit "
+            "shows the on-site time or the fix rate of a job done"
+        )
     notes = list(export.notes)
     d = scenario_to_dict(template)
     d["name"] = name or f"{template.name}-calibrated"
@@ -128,7 +133,12 @@ def calibrate(
     ests += _churn(d, est, export, template, notes)
     draft = scenario_from_dict(d, "<calibrated scenario>")
     observed, fix_target = _observed(est, draft, first)
-    ratio = _ratio(observed, draft, normal)
+    if not export.linked:
+        fix_target = {}  # a visit's own fix is unseen without its chain: the template's
+    try:
+        ratio = _ratio(observed, draft, normal)
+    except CalibrationError as exc:
+        raise CalibrationError(f"{export.source}: {exc}") from None
     inf = infer(draft, formula_for(draft, current), ratio, fix_target, est.tech_fix_sd)
     _apply_inferred(d, inf, observed, export, normal)
     if inf.at_bound:
@@ -216,6 +226,13 @@ def _churn(
     if ex.renewals is None or ex.renewals.empty:
         notes.append("no renewals: churn keeps the template's values")
         return []
+    known = ex.renewals["account_id"].isin(ex.visits["account_id"])
+    if not known.any():
+        notes.append(
+            f"none of the {len(ex.renewals):,} renewals' accounts has a visit in the export: "
+            "check that the two files use the same account ids (churn per problem cannot "
+            "be estimated)"
+        )
     fit = fit_churn(classify(est.c, ex.renewals, tpl.customers.term_days))
     out = []
     for key, (v, lo, hi) in fit.items():
@@ -272,7 +289,10 @@ def _ratio(observed: dict[str, float], sc: Scenario, normal: set[str]) -> float:
             num += t.share * observed[jt]
             den += t.share * t.onsite_hours_mean
     if den <= 0:
-        raise CalibrationError("no job type has a normal on-site time: give standard_hours")
+        raise CalibrationError(
+            "no job type of the export has a normal on-site time: give the mapping's "
+            f"standard_hours for some of {', '.join(sorted(observed)) or 'its job types'}"
+        )
     return num / den
 
 
@@ -304,7 +324,7 @@ def scenario_yaml(cal: Calibration, export_source: str, report_name: str) -> str
     kept = sorted({e.path for e in cal.estimates if e.kept})
     inferred = [
         "behaviour.pace.effort_cost_per_hour",
-        "jobs.types.*.fix_prob",
+        *(["jobs.types.*.fix_prob"] if cal.inferred.fix_prob else []),
         "jobs.types.*.onsite_hours_mean (normal times: " + cal.standard_from + ")",
     ]
     if cal.inferred.skill_sd is not None:

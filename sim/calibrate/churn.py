@@ -67,8 +67,9 @@ def classify(c: pd.DataFrame, renewals: pd.DataFrame, term_days: float) -> pd.Da
             "late": late,
         }
     )
+    conds = [per["last"] != "fixed", per["callback"], per["n"] > 1, per["late"]]
     cls = np.select(
-        [per["last"] != "fixed", per["callback"], per["n"] > 1, per["late"]],
+        [np.asarray(x, dtype=bool) for x in conds],
         ["unresolved", "callback", "after_return", "late"],
         "first_time",
     )

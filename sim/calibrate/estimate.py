@@ -220,7 +220,7 @@ class Estimator:
             self.add(
                 f"jobs.types.{jt}.share", f"share of {jt} jobs", wilson(k, n), int(k), "Wilson"
             )
-        for jt, grp in _by_type(first):
+        for jt, grp in _by_type(first) if self.ex.linked else []:
             part = grp["status"] == "part_needed"
             p, lo, hi = wilson(float((~part).sum()), len(grp))
             self.add(
@@ -319,7 +319,7 @@ class Estimator:
         g = fix.groupby(worked["technician_id"]).agg(["mean", "size"])
         g = g[g["size"] >= 20]
         self.tech_fix_sd = (math.nan, math.nan, math.nan)
-        if len(g) >= 3:
+        if len(g) >= 3 and self.ex.linked:
             self.tech_fix_sd = spread_ci(g["mean"].to_numpy(), g["size"].to_numpy())
             self.add(
                 "",
@@ -332,6 +332,14 @@ class Estimator:
     # ----------------------------------------------------------------- delays
     def delays(self) -> None:
         c = self.c
+        if not self.ex.linked:
+            for path, label in (
+                ("jobs.part_lead_time_hours", "part lead time (h)"),
+                ("jobs.revisit_delay_hours", "revisit after a failed fix (h)"),
+                ("jobs.callback_delay_mean_days", "callback delay (days)"),
+            ):
+                self.keep(path, label, _get(self.tpl, path), "no root_work_order_id")
+            return
         for path, label, prev in (
             ("jobs.part_lead_time_hours", "part lead time (h)", "part_needed"),
             ("jobs.revisit_delay_hours", "revisit after a failed fix (h)", "not_fixed"),
@@ -407,6 +415,13 @@ def spread_ci(rate: np.ndarray, n: np.ndarray, boot: int = 400) -> tuple[float, 
     sds = np.array([sd(rate[i], n[i]) for i in idx])
     lo, hi = np.percentile(sds, [2.5, 97.5])
     return sd(rate, n), float(lo), float(hi)
+
+
+def _get(sc: Scenario, path: str) -> float:
+    obj: object = sc
+    for key in path.split("."):
+        obj = getattr(obj, key)
+    return float(obj)  # type: ignore[arg-type]
 
 
 def _by_type(df: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:

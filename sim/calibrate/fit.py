@@ -25,6 +25,7 @@ from sim.calibrate.chains import distributions, observed_kpis
 from sim.calibrate.estimate import estimate
 from sim.calibrate.export import workorders
 from sim.calibrate.read import Export, from_frames
+from sim.config.load import scenario_from_dict
 from sim.config.scenario import Scenario
 from sim.model.replication import simulate_scheme, world_for
 
@@ -42,6 +43,8 @@ TOLERANCE: dict[str, tuple[float, float]] = {
     "mean_response_hours": (0.0, 0.15),
     "nps": (5.0, 0.0),
 }
+#: The KPIs of revisit chains: not measured in an export whose revisits are not linked.
+UNLINKED = ("first_time_fix_rate", "repeat_visit_rate", "callback_rate", "part_needed_rate")
 #: Relative Wasserstein distance: good up to the first, fair up to the second.
 W_GOOD, W_FAIR = 0.05, 0.15
 
@@ -132,7 +135,7 @@ def correct(
         for k in keys[:-1]:
             node = node[k]
         node[keys[-1]] = after
-    cal.scenario = Scenario.model_validate(d)
+    cal.scenario = scenario_from_dict(d, "<calibrated scenario, corrected by simulation>")
     return changes
 
 
@@ -152,6 +155,9 @@ def compare(cal: Calibration, export: Export, reps: int, seed: int) -> Fit:
     window, shift = sc.callback_window_days, sc.workforce.shift_hours
     sims = simulated(sc, cal.current, reps, seed)
     data_k = observed_kpis(export.visits, export.renewals, window, shift)
+    if not export.linked:  # every visit would look like a first visit
+        for kpi in UNLINKED:
+            data_k[kpi] = math.nan
     sim_k = pd.DataFrame([observed_kpis(e.visits, e.renewals, window, shift) for e in sims])
     lines = []
     for kpi, d in data_k.items():
@@ -166,6 +172,8 @@ def compare(cal: Calibration, export: Export, reps: int, seed: int) -> Fit:
             KpiLine(kpi, d, m, m - half, m + half, _verdict(kpi, d, m, m - half, m + half))
         )
     data_d = distributions(export.visits, window)
+    if not export.linked:
+        data_d.pop("first-time fix per technician", None)
     sim_d = [distributions(e.visits, window) for e in sims]
     dists = []
     for name, a in data_d.items():

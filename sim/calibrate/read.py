@@ -10,8 +10,10 @@ row (counted from 1, after the header) and the column. Only the layout's columns
 
 from __future__ import annotations
 
+import csv
 import itertools
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,13 @@ class Export:
     source: str
     mapping: Mapping
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def linked(self) -> bool:
+        """Whether revisits name their chain's first visit (a root_work_order_id that is
+        not the visit's own): else chains, first-time fix and part availability are unseen."""
+        v = self.visits
+        return bool((v["root_work_order_id"] != v["work_order_id"]).any())
 
     @property
     def has(self) -> set[str]:
@@ -92,8 +101,34 @@ def read_export(
         rsrc = str(
             renewals_path or (folder / mapping.renewals if folder and mapping.renewals else p)
         )
-        ex.renewals = _check_renewals(ex.renewals, rsrc)
+        ex.renewals = _within(_check_renewals(ex.renewals, rsrc), ex.visits, rsrc, ex.notes)
     return ex
+
+
+#: How far outside the visits' period a renewal may fall (a renewal just before the first
+#: visit in the export is still the export's).
+SLACK = pd.Timedelta(days=7)
+
+
+def _within(ren: pd.DataFrame, visits: pd.DataFrame, src: str, notes: list[str]) -> pd.DataFrame:
+    """The renewals within the visits' period: none is an error (the two files cover
+    different times); those outside are left out with a note (their terms' problems are
+    not in the export, and they would inflate the book)."""
+    if ren.empty:
+        return ren
+    t0, t1 = visits["created"].min(), visits["completion"].max()
+    out = ((ren["renewal_date"] < t0 - SLACK) | (ren["renewal_date"] > t1 + SLACK)).to_numpy()
+    if out.all():
+        raise Where(src, None, "renewal_date").error(
+            f"no renewal falls in the export's period ({t0:%Y-%m-%d} to {t1:%Y-%m-%d}): do "
+            "the two files cover the same time?"
+        )
+    if out.any():
+        notes.append(
+            f"{int(out.sum())} of {len(ren):,} renewals fall outside the export's period "
+            f"({t0:%Y-%m-%d} to {t1:%Y-%m-%d}) and are left out"
+        )
+    return ren[~out].reset_index(drop=True)
 
 
 def from_frames(
@@ -120,12 +155,26 @@ def _check_file(p: Path) -> None:
 
 def _read_csv(p: Path) -> pd.DataFrame:
     try:
-        return pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8")
+        with p.open(encoding="utf-8-sig", newline="") as fh:
+            header = next(csv.reader(fh), [])
+        raw = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8")
+        raw.attrs["twice"] = sorted({h for h in header if header.count(h) > 1})
+        return raw
     except UnicodeDecodeError as exc:
         raise ExportError(f"{p}: not UTF-8 text (byte {exc.start})") from None
     except pd.errors.EmptyDataError:
         raise ExportError(f"{p}: empty file (no header row)") from None
-    except (pd.errors.ParserError, ValueError) as exc:
+    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
+        text = " ".join(str(exc).split())
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+        if m:
+            want, line, saw = (int(x) for x in m.groups())
+            raise Where(str(p), line - 1).error(
+                f"{saw} fields where the header has {want}"
+            ) from None
+        m = re.search(r"EOF inside string starting at row (\d+)", text)
+        if m:
+            raise Where(str(p), int(m.group(1))).error("a quote is never closed") from None
         raise ExportError(f"{p}: not a CSV table ({' '.join(str(exc).split())[:120]})") from None
     except OSError as exc:
         raise ExportError(f"{p}: cannot read ({exc.strerror or exc})") from None
@@ -136,8 +185,13 @@ def _from_columns(
 ) -> pd.DataFrame:
     """The layout's columns of `raw`, found under the mapping's names (else their own)."""
     out = {}
+    twice = raw.attrs.get("twice", [])
     for name, req, _ in layout:
         col = columns.get(name, name)
+        if col in twice:
+            raise ExportError(
+                f"{src}: column {col!r}: named more than once in the header (rename the others)"
+            )
         if col in raw.columns:
             out[name] = raw[col].astype(str).str.strip()
         elif req:
@@ -150,15 +204,23 @@ def _times(df: pd.DataFrame, col: str, src: str, fmt: str | None, need: bool) ->
     if pd.api.types.is_datetime64_any_dtype(df[col]):
         return df[col]
     text = df[col].replace("", np.nan)
-    if fmt:
-        parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
-    else:
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    if not fmt:
+        # the local wall clock (a shift starts at 8 wherever it is): `_same_zones` saw that
+        # all carry a zone or none do
+        text = text.str.replace(ZONE, "", regex=True)
+    try:
+        parsed = pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce", utc=True)
+    except ValueError as exc:
+        raise Where(src, None, col).error(
+            f"the mapping's timestamp_format {fmt!r} is not a strptime format ({exc})"
+        ) from None
     bad = parsed.isna() & (text.notna() | need)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         value = df[col].iloc[i]
         what = "empty" if not value else f"not a timestamp ({value[:40]!r})"
+        if value and fmt:
+            what += f" in the mapping's timestamp_format {fmt!r}"
         raise Where(src, i + 1, col).error(what)
     return parsed.dt.tz_localize(None)
 
@@ -188,6 +250,7 @@ def _check_visits(df: pd.DataFrame, mapping: Mapping, src: str, notes: list[str]
         raise Where(src, i + 1, "work_order_id").error(
             f"duplicate id {df['work_order_id'].iloc[i][:40]!r}"
         )
+    _same_zones(df, src)
     for col in TIME_COLUMNS:
         if col in df:
             df[col] = _times(df, col, src, mapping.timestamp_format, col != "dispatched")
@@ -197,6 +260,25 @@ def _check_visits(df: pd.DataFrame, mapping: Mapping, src: str, notes: list[str]
         if wrong.any():
             i = int(np.flatnonzero(wrong)[0])
             raise Where(src, i + 1, b).error(f"before {a} (times out of order)")
+    for a, b, most, what in SPANS:
+        if a in df:
+            long = (df[b] - df[a] > most).to_numpy()
+            if long.any():
+                i = int(np.flatnonzero(long)[0])
+                raise Where(src, i + 1, b).error(
+                    f"{(df[b].iloc[i] - df[a].iloc[i]).days} days after {a} ({what} is at most "
+                    f"{most.days} days; a wrong year?)"
+                )
+    mid = df["created"].median()
+    off = (df["created"] - mid).abs()
+    if off.max() > LONGEST / 2:
+        i = int(off.to_numpy().argmax())
+        raise Where(src, i + 1, "created").error(
+            f"{df['created'].iloc[i]:%Y-%m-%d}, {off.iloc[i].days // 365} years from the "
+            "export's other visits (a wrong year?)"
+        )
+    if "dispatched" not in df:
+        df["dispatched"] = pd.Series(pd.NaT, index=df.index, dtype=df["arrival"].dtype)
     if "sla_violated" in df:
         df["sla_violated"] = _flags(df["sla_violated"], src, "sla_violated", allow_empty=True)
     if "survey_score" in df:
@@ -211,9 +293,17 @@ def _check_visits(df: pd.DataFrame, mapping: Mapping, src: str, notes: list[str]
         df["survey_score"] = score
     if "root_work_order_id" not in df:
         df["root_work_order_id"] = ""
+    linked = (df["root_work_order_id"] != "") & (df["root_work_order_id"] != df["work_order_id"])
+    if not linked.any():
         notes.append(
-            "no root_work_order_id: revisits cannot be linked to their first visit, so "
-            "first-time fix, part availability and callbacks are not estimated"
+            "no root_work_order_id (or none names another visit): revisits cannot be linked "
+            "to their first visit, so first-time fix, part availability, the skill spread and "
+            "the delays before a revisit or a callback keep the template's values"
+        )
+    if "sla_violated" not in df or df["sla_violated"].isna().all():
+        notes.append(
+            "no sla_violated: SLA compliance is not measured, and churn does not tell late "
+            "problems from first-time fixes"
         )
     ignored = int((df["status"] == "ignore").sum())
     if ignored:
@@ -231,6 +321,42 @@ def _check_visits(df: pd.DataFrame, mapping: Mapping, src: str, notes: list[str]
         )
     df["orphan"] = orphan
     return df.reset_index(drop=True)
+
+
+#: (from, to, the longest, what): a longer span is a wrong timestamp (a year off, a
+#: placeholder like 9999-12-31 or 1970-01-01), which would stretch the export's period.
+SPANS = (
+    ("dispatched", "arrival", pd.Timedelta(days=7), "travel"),
+    ("arrival", "completion", pd.Timedelta(days=7), "a visit"),
+    ("created", "arrival", pd.Timedelta(days=366), "the wait for a visit"),
+)
+#: The longest period an export may span.
+LONGEST = pd.Timedelta(days=20 * 365)
+ZONE = re.compile(r"(?:[zZ]|[+-]\d\d:?\d\d)$")
+
+
+def _same_zones(df: pd.DataFrame, src: str) -> None:
+    """Refuse timestamps some with a time zone (or offset), some without: the naive ones
+    would be read as UTC, hours off from the others."""
+    first: bool | None = None
+    for col in TIME_COLUMNS:
+        if col not in df or pd.api.types.is_datetime64_any_dtype(df[col]):
+            continue
+        text = df[col]
+        filled = (text != "").to_numpy()
+        zoned = text.str.contains(ZONE).to_numpy()
+        if not filled.any():
+            continue
+        if first is None:
+            first = bool(zoned[filled][0])
+        odd = filled & (zoned != first)
+        if odd.any():
+            i = int(np.flatnonzero(odd)[0])
+            has = "has a time zone" if not first else "has no time zone"
+            other = "others have none" if not first else "others have one"
+            raise Where(src, i + 1, col).error(
+                f"{has} ({text.iloc[i][:40]!r}) where {other}: give every timestamp the same way"
+            )
 
 
 def _flags(s: pd.Series, src: str, col: str, allow_empty: bool) -> pd.Series:
@@ -271,15 +397,20 @@ def _read_ocel(p: Path, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFrame | 
     ):
         raise ExportError(f"{src}: not an OCEL 2.0 JSON log (no 'objects' and 'events' lists)")
     types: dict[str, str] = {}
+    first_row: dict[str, int] = {}
     rows: dict[str, dict[str, Any]] = {}
     for k, ob in enumerate(log["objects"]):
         where = Where(src, k + 1, "objects")
         if not isinstance(ob, dict) or "id" not in ob or "type" not in ob:
             raise where.error("an object needs an id and a type")
+        if not isinstance(ob["id"], str | int) or isinstance(ob["id"], bool):
+            raise where.error(f"an object's id is text, not {type(ob['id']).__name__}")
+        if str(ob["id"]) in types:
+            raise where.error(f"duplicate object id {str(ob['id'])[:40]!r}")
         types[str(ob["id"])] = str(ob["type"])
         if ob["type"] != o.work_order:
             continue
-        attrs = _latest(ob.get("attributes") or [], where)
+        attrs = _latest(_list(ob, "attributes", where), where)
         row: dict[str, Any] = {
             "work_order_id": str(ob["id"]),
             "job_type": attrs.get(o.job_type, ""),
@@ -289,10 +420,11 @@ def _read_ocel(p: Path, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFrame | 
             "survey_score": attrs.get(o.survey_score, ""),
             "root_work_order_id": "",
         }
-        for rel in ob.get("relationships") or []:
+        for rel in _list(ob, "relationships", where):
             if isinstance(rel, dict) and rel.get("qualifier") == o.revisit_of:
                 row["root_work_order_id"] = str(rel.get("objectId", ""))
         rows[row["work_order_id"]] = row
+        first_row[row["work_order_id"]] = k + 1
     steps = {
         o.created: "created",
         o.dispatched: "dispatched",
@@ -300,11 +432,13 @@ def _read_ocel(p: Path, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFrame | 
         o.completion: "completion",
     }
     renewals = []
+    times: list[Any] = []
     for k, ev in enumerate(log["events"]):
         where = Where(src, k + 1, "events")
         if not isinstance(ev, dict) or "type" not in ev or "time" not in ev:
             raise where.error("an event needs a type and a time")
-        rel = [r for r in ev.get("relationships") or [] if isinstance(r, dict)]
+        rel = [r for r in _list(ev, "relationships", where) if isinstance(r, dict)]
+        times.append(ev["time"])
         by_type = {types.get(str(r.get("objectId")), ""): str(r.get("objectId")) for r in rel}
         if ev["type"] in steps:
             wo = by_type.get(o.work_order)
@@ -321,7 +455,7 @@ def _read_ocel(p: Path, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFrame | 
                 raise where.error(f"a {ev['type']!r} event relates to no account")
             ev_attrs: dict[str, Any] = {
                 str(a.get("name")): a.get("value")
-                for a in ev.get("attributes") or []
+                for a in _list(ev, "attributes", where)
                 if isinstance(a, dict)
             }
             renewals.append(
@@ -332,17 +466,42 @@ def _read_ocel(p: Path, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFrame | 
                     "renewed": "1" if ev["type"] == o.renewed else "0",
                 }
             )
+    parsed = pd.to_datetime(
+        pd.Series([t if isinstance(t, str) else "" for t in times], dtype=object),
+        format="ISO8601",
+        errors="coerce",
+        utc=True,
+    )
+    if parsed.isna().any():
+        k = int(np.flatnonzero(parsed.isna().to_numpy())[0])
+        raise Where(src, k + 1, "events").error(f"'time' is not a timestamp ({times[k]!r:.40})")
+    for wo, row in rows.items():
+        for step in (o.created, o.arrival, o.completion):
+            if steps[step] not in row:
+                raise Where(src, first_row[wo], "objects").error(
+                    f"work order {wo[:40]!r} has no {step!r} event"
+                )
     visits = pd.DataFrame(list(rows.values()), columns=names(VISIT_COLUMNS)).fillna("")
     visits = visits.astype(str).replace({"nan": ""})
     ren = pd.DataFrame(renewals, columns=names(RENEWAL_COLUMNS)) if renewals else None
     return visits, ren
 
 
+def _list(item: dict[str, Any], key: str, where: Where) -> list[Any]:
+    """An OCEL object's or event's list under `key` (none when absent)."""
+    value = item.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise where.error(f"{key!r} is not a list")
+    return value
+
+
 def _latest(attrs: list[Any], where: Where) -> dict[str, str]:
     """An OCEL object's attributes at their latest time."""
     out: dict[str, tuple[str, str]] = {}
     for a in attrs:
-        if not isinstance(a, dict) or "name" not in a:
+        if not isinstance(a, dict) or not isinstance(a.get("name"), str):
             raise where.error("an attribute needs a name")
         t = str(a.get("time", ""))
         if a["name"] not in out or t >= out[a["name"]][0]:

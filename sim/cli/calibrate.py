@@ -113,17 +113,34 @@ def calibrate(
     except OutDirError as exc:
         raise BadInput(str(exc)) from None
     tpl, _ = resolve_scenario(template)
+    if current is not None and current not in tpl.schemes:
+        raise BadInput(
+            f"--current: {current!r} is not one of the template's schemes "
+            f"({', '.join(tpl.schemes)})"
+        )
     try:
         export = read_export(export_path, fmt, mapping_path, renewals_path)
-        note(f"read {len(export.visits):,} visits from {export_path}; calibrating")
         cal = run_calibration(export, tpl, current, name=name)
-        note(f"inferred pace {cal.inferred.mean_pace:.3f}; simulating {reps} replications")
+        note(
+            f"read {len(export.visits):,} visits from {export_path}; inferred pace "
+            f"{cal.inferred.mean_pace:.3f}; simulating {reps} replications"
+        )
         result = fit(cal, export, reps)
     except (ExportError, ScenarioError, CalibrationError) as exc:
-        raise BadInput(str(exc)) from None
+        msg = str(exc)
+        if isinstance(exc, ScenarioError) and exc.source.startswith("<calibrated scenario"):
+            if name is not None and (exc.field == "name" or exc.message.startswith("name:")):
+                msg = f"--name: {exc.message.removeprefix('name:').strip()}"
+            else:  # what the export gave, the model refuses
+                msg = f"{export_path}: gives no valid scenario: {msg}"
+        raise BadInput(msg) from None
     text, html = calibration_files(cal, result, export, out_path.name, report_path.name)
-    atomic_write_text(out_path, text)
-    atomic_write_bytes(report_path, html.encode("utf-8"))
+    try:
+        atomic_write_text(out_path, text)
+        atomic_write_bytes(report_path, html.encode("utf-8"))
+    except OSError as exc:
+        out_path.unlink(missing_ok=True)  # not one without the other
+        raise BadInput(f"--out {out}: cannot be written ({exc.strerror or exc})") from None
     matches = sum(1 for k in result.kpis if k.verdict == "matches")
     measured = sum(1 for k in result.kpis if k.verdict != "not measured")
     click.echo(f"wrote {out_path} and {report_path}: {matches} of {measured} KPIs match")

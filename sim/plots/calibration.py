@@ -29,16 +29,18 @@ def fig_distributions(dists: Sequence[DistLine]) -> FigureSpec | None:
         if hi <= lo:
             lo, hi = lo - 0.5, hi + 0.5
         bins = np.linspace(lo, hi, 31).tolist()
-        ax.hist(d.sim, bins=bins, density=True, color=MODEL, alpha=0.35, label="model")
-        ax.hist(
-            d.data,
-            bins=bins,
-            density=True,
-            histtype="step",
-            color=DATA,
-            linewidth=1.6,
-            label="data",
-        )
+        # a sample wholly outside the common bins (one technician, say) has no density
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ax.hist(d.sim, bins=bins, density=True, color=MODEL, alpha=0.35, label="model")
+            ax.hist(
+                d.data,
+                bins=bins,
+                density=True,
+                histtype="step",
+                color=DATA,
+                linewidth=1.6,
+                label="data",
+            )
         ax.set_title(f"{d.name}\nW = {d.relative:.1%} of the mean ({d.verdict})", fontsize=11)
         ax.set_yticks([])
     axes[0].legend(loc="upper right", fontsize=10, frameon=False)
