@@ -88,6 +88,12 @@ def calibrate(
             f"{export.source}: {len(first)} first visits with a closed callback window; at "
             "least 50 are needed"
         )
+    if not (first["contract"] & ~first["planned"]).any():
+        raise CalibrationError(
+            f"{export.source}: no repair of a contract account (every contract_type is a "
+            "no-contract value): techsim models a book of contracts; map the contract types "
+            "(the mapping's no_contract) or calibrate from an export that holds them"
+        )
     if (first["status"] == "part_needed").all():
         raise CalibrationError(
             f"{export.source}: every repair's first visit has status part_needed: no visit "

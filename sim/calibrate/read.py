@@ -22,8 +22,6 @@ import numpy as np
 import pandas as pd
 
 from sim.calibrate.layout import (
-    NO_CONTRACT,
-    PLANNED_JOB_TYPE,
     RENEWAL_COLUMNS,
     STATUSES,
     TIME_COLUMNS,
@@ -309,8 +307,9 @@ def _check_visits(df: pd.DataFrame, mapping: Mapping, src: str, notes: list[str]
     if ignored:
         notes.append(f"{ignored} visits with a status mapped to 'ignore' left out")
         df = df[df["status"] != "ignore"]
-    df["planned"] = df["job_type"].isin(mapping.planned_job_types or [PLANNED_JOB_TYPE])
-    df["contract"] = ~df["contract_type"].isin(mapping.no_contract or [NO_CONTRACT])
+    # the mapping's lists as given: [] means "none of them" (the defaults are its defaults)
+    df["planned"] = df["job_type"].isin(mapping.planned_job_types)
+    df["contract"] = ~df["contract_type"].isin(mapping.no_contract)
     root = df["root_work_order_id"].where(df["root_work_order_id"] != "", df["work_order_id"])
     df["root_work_order_id"] = root
     orphan = ~root.isin(df["work_order_id"])
