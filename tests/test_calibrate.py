@@ -278,3 +278,17 @@ def test_export_command_round_trips_through_calibrate(tmp_path):
     assert a.renewals is not None and b.renewals is not None
     res = invoke("export", str(tmp_path / "r"), "--scheme", "nope")
     assert res.exit_code == 2 and "nope" in res.stderr
+
+
+def test_mapping_lists_as_given_and_no_contract_book_refused(tmp_path):
+    (tmp_path / "map.yaml").write_text("planned_job_types: []\n")
+    ex = REPO / "docs" / "examples" / "workorders.csv"
+    got = read_export(ex, mapping_path=tmp_path / "map.yaml")
+    assert not got.visits["planned"].any()  # [] means no job type is a planned visit
+    v = pd.read_csv(ex, dtype=str, keep_default_na=False)
+    v["contract_type"] = "none"
+    v.to_csv(tmp_path / "tm.csv", index=False)
+    res = invoke("calibrate", str(tmp_path / "tm.csv"), "--current", "jobs_per_day", "--out",
+                 str(tmp_path / "m.yaml"))  # fmt: skip
+    assert res.exit_code == 2 and "no repair of a contract account" in res.stderr
+    assert not (tmp_path / "m.yaml").exists()
