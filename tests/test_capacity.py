@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.config.load import load_scenario
-from sim.metrics.kpis import downtime, visit_columns
+from sim.metrics.kpis import visit_columns
+from sim.metrics.service import downtime
 from sim.model.crew import Crew, expected_hours
 from sim.model.dispatch import PriorityDispatcher, by_deadline
 from sim.model.replication import simulate_schemes, steady_rate, world_for

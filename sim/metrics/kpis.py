@@ -15,7 +15,7 @@ from sim.behaviour.attrition import vacant_shift_days
 from sim.config.base import DAYS_PER_YEAR, HOURS_PER_DAY
 from sim.config.scenario import Scenario
 from sim.metrics.catalogue import KPIS
-from sim.metrics.service import referral_and_weekend_kpis, repeat_causes
+from sim.metrics.service import downtime, referral_and_weekend_kpis, repeat_causes
 from sim.model.output import Output
 from sim.pay.formula import PAY_TERMS, VARIABLE_TERMS, PayFormula
 from sim.pay.ledger import (
@@ -186,26 +186,6 @@ def overtime_by_tech(
     done = v["t_done"]
     m = (done >= W) & (done < H)
     return np.bincount(v["tech"][m].astype(int), overtime(scenario, v)[m], minlength=n_tech)
-
-
-def downtime(v: dict[str, np.ndarray], horizon: float) -> tuple[np.ndarray, np.ndarray]:
-    """Down periods of contract assets, from the visit records: a period starts when a
-    problem becomes ready for its first visit or comes back after looking fixed (a callback),
-    and ends at the visit that closes it as fixed (or at `horizon`). Returns their starts
-    and ends (docs/model.md, "Uptime")."""
-    m = (v["customer"] >= 0) & (v["outcome"] != MAINTAINED)
-    if not m.any():
-        return np.zeros(0), np.zeros(0)
-    order = np.lexsort((v["visit_no"][m], v["problem"][m]))
-    ready, done = v["t_ready"][m][order], v["t_done"][m][order]
-    out = v["outcome"][m][order]
-    opens = (v["visit_no"][m][order] == 1) | (v["is_callback"][m][order] == 1)
-    period = np.cumsum(opens) - 1
-    start = ready[opens]
-    closes = (out == FIXED) | (out == LOOKED_FIXED)
-    end = np.full(len(start), horizon)
-    end[period[closes]] = done[closes]
-    return start, end
 
 
 def _retained_value(

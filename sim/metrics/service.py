@@ -1,5 +1,6 @@
 """Service KPIs of one replication beyond the core set: accounts referred by promoters,
-weekend work, and why problems needed a return visit (docs/model.md section 7).
+weekend work, why problems needed a return visit, and the assets' down periods
+(docs/model.md section 7 and "Uptime").
 `sim.metrics.kpis.replication_kpis` adds them to runs.csv."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from sim.config.base import HOURS_PER_DAY
 from sim.config.scenario import Scenario
 from sim.model.output import Output
 from sim.world.calendar import Calendar
-from sim.world.records import CAUSES
+from sim.world.records import CAUSES, FIXED, LOOKED_FIXED, MAINTAINED
 
 
 def _ratio(num: float, den: float) -> float:
@@ -59,3 +60,23 @@ def repeat_causes(
         f"repeat_cause_{name}": _ratio((needed == k).sum(), len(needed))
         for k, name in enumerate(CAUSES)
     }
+
+
+def downtime(v: dict[str, np.ndarray], horizon: float) -> tuple[np.ndarray, np.ndarray]:
+    """Down periods of contract assets, from the visit records: a period starts when a
+    problem becomes ready for its first visit or comes back after looking fixed (a callback),
+    and ends at the visit that closes it as fixed (or at `horizon`). Returns their starts
+    and ends (docs/model.md, "Uptime")."""
+    m = (v["customer"] >= 0) & (v["outcome"] != MAINTAINED)
+    if not m.any():
+        return np.zeros(0), np.zeros(0)
+    order = np.lexsort((v["visit_no"][m], v["problem"][m]))
+    ready, done = v["t_ready"][m][order], v["t_done"][m][order]
+    out = v["outcome"][m][order]
+    opens = (v["visit_no"][m][order] == 1) | (v["is_callback"][m][order] == 1)
+    period = np.cumsum(opens) - 1
+    start = ready[opens]
+    closes = (out == FIXED) | (out == LOOKED_FIXED)
+    end = np.full(len(start), horizon)
+    end[period[closes]] = done[closes]
+    return start, end
