@@ -68,22 +68,23 @@ def simulate_replication(
     with_bases: bool = False,
 ) -> TaskResult:
     """Every scheme of `scenario` on replication `replication` of `seed`; the rows carry
-    `ids` (default: this scenario, seed and replication) and, `with_bases`, the bases."""
+    `ids`' scenario name and seed (default: this scenario's and `seed`: a region's rows
+    carry the company's) and, `with_bases`, the bases."""
     world = world_for(scenario, seed, replication)
     res = TaskResult(replication=replication)
-    base_ids = ids or {"scenario": scenario.name, "replication": replication, "seed": seed}
+    name_seed = ids or {"scenario": scenario.name, "seed": seed}
     for name, formula, out in simulate_schemes(scenario, world):
         sc = scheme_scenario(scenario, name)  # with the scheme's headcount
         bases: dict[str, float] | None = {} if with_bases else None
         kpis, techs = replication_kpis(sc, out, formula, bases)
-        ids = {"scenario": base_ids["scenario"], "scheme": name,
-               "replication": replication, "seed": base_ids["seed"]}  # fmt: skip
-        res.runs.append({**ids, **kpis})
+        row = {"scenario": name_seed["scenario"], "scheme": name,
+               "replication": replication, "seed": name_seed["seed"]}  # fmt: skip
+        res.runs.append({**row, **kpis})
         if bases is not None:
             res.bases.append(bases)
-        res.technicians.extend({**ids, **t} for t in techs)
-        res.weeks.extend({**ids, **w} for w in week_rows(out))
-        res.behaviour.extend({**ids, **b} for b in behaviour_rows(sc, out, formula))
+        res.technicians.extend({**row, **t} for t in techs)
+        res.weeks.extend({**row, **w} for w in week_rows(out))
+        res.behaviour.extend({**row, **b} for b in behaviour_rows(sc, out, formula))
     return res
 
 
