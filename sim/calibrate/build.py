@@ -50,7 +50,8 @@ class Calibration:
     standard_from: str = "template"  # where the normal on-site times came from
 
 
-def _set(d: dict[str, Any], path: str, value: Any) -> None:
+def set_at(d: dict[str, Any], path: str, value: Any) -> None:
+    """Set the value at a dotted path of a scenario dict (creating sections on the way)."""
     keys = path.split(".")
     for k in keys[:-1]:
         d = d.setdefault(k, {})
@@ -123,10 +124,10 @@ def calibrate(
         "maintenance.onsite_hours_cv",
     ):
         if path in by_path and math.isfinite(by_path[path].value):
-            _set(d, path, _round(by_path[path].value))
+            set_at(d, path, _round(by_path[path].value))
     for path in ("workforce.days_per_week", "workforce.technicians"):
         if path in by_path:
-            _set(d, path, int(by_path[path].value))
+            set_at(d, path, int(by_path[path].value))
     if d["workforce"]["shift_start_hour"] + d["workforce"]["shift_hours"] > 24:
         d["workforce"]["shift_hours"] = 24 - d["workforce"]["shift_start_hour"]
     if scheme is not None:
@@ -266,7 +267,7 @@ def _churn(
                 "maximum likelihood, Wald interval",
             )
         )
-        _set(d, path, _round(v))
+        set_at(d, path, _round(v))
     return out
 
 

@@ -38,6 +38,7 @@ from sim.calibrate.intervals import (
     wilson,
 )
 from sim.calibrate.read import Export
+from sim.config.assumptions import value_at
 from sim.config.scenario import Scenario
 
 
@@ -305,7 +306,12 @@ class Estimator:
                 ("jobs.revisit_delay_hours", "revisit after a failed fix (h)"),
                 ("jobs.callback_delay_mean_days", "callback delay (days)"),
             ):
-                self.keep(path, label, _get(self.tpl, path), "no root_work_order_id")
+                self.keep(
+                    path,
+                    label,
+                    value_at(self.tpl.model_dump(mode="json"), path),
+                    "no root_work_order_id",
+                )
             return
         for path, label, prev in (
             ("jobs.part_lead_time_hours", "part lead time (h)", "part_needed"),
@@ -366,13 +372,6 @@ class Estimator:
             n,
             "Wilson (first visit, closed fixed, on time)",
         )
-
-
-def _get(sc: Scenario, path: str) -> float:
-    obj: object = sc
-    for key in path.split("."):
-        obj = getattr(obj, key)
-    return float(obj)  # type: ignore[arg-type]
 
 
 def _by_type(df: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:

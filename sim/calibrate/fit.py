@@ -20,11 +20,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.calibrate.build import Calibration
+from sim.calibrate.build import Calibration, set_at
 from sim.calibrate.chains import distributions, observed_kpis
 from sim.calibrate.estimate import estimate
 from sim.calibrate.export import workorders
 from sim.calibrate.read import Export, from_frames
+from sim.config.assumptions import value_at
 from sim.config.load import scenario_from_dict
 from sim.config.scenario import Scenario
 from sim.model.replication import simulate_scheme, world_for
@@ -104,13 +105,6 @@ def _rates(ex: Export, sc: Scenario) -> dict[str, float]:
     }
 
 
-def _get(sc: Scenario, path: str) -> float:
-    obj: object = sc
-    for key in path.split("."):
-        obj = obj[key] if isinstance(obj, dict) else getattr(obj, key)
-    return float(obj)  # type: ignore[arg-type]
-
-
 def correct(
     cal: Calibration, export: Export, reps: int, seed: int
 ) -> dict[str, tuple[float, float]]:
@@ -125,16 +119,12 @@ def correct(
         if key == "time_and_materials.jobs_per_day" and not sc.time_and_materials.enabled:
             continue
         got = [s[key] for s in sims if s.get(key, 0.0) > 0]
-        before = _get(sc, key)
+        before = float(value_at(d, key))
         if not got or want <= 0 or before <= 0:
             continue
         after = round(before * want / float(np.mean(got)), 4)
         changes[key] = (before, after)
-        node = d
-        keys = key.split(".")
-        for k in keys[:-1]:
-            node = node[k]
-        node[keys[-1]] = after
+        set_at(d, key, after)
     cal.scenario = scenario_from_dict(d, "<calibrated scenario, corrected by simulation>")
     return changes
 
