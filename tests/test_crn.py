@@ -74,7 +74,11 @@ def test_best_response_behaviour_does_change_operations():
 def test_world_is_keyed_by_seed_and_replication_only():
     sc = tiny_scenario()
     a, b = build_world(sc, 5, 1), build_world(sc, 5, 1)
-    assert a.failure_t == b.failure_t and np.array_equal(a.fix_u, b.fix_u) and a.skill == b.skill
+    assert (
+        a.failure_t == b.failure_t
+        and np.array_equal(a.slots.full("fix_u"), b.slots.full("fix_u"))
+        and a.skill == b.skill
+    )
     assert np.array_equal(a.churn_u, b.churn_u)
     c = build_world(sc, 5, 2)
     assert a.failure_t != c.failure_t

@@ -13,8 +13,9 @@ from sim.behaviour.best_response import best_behaviour, choose_behaviour
 from sim.config.load import scenario_from_dict
 from sim.model.simulation import simulate
 from sim.pay.formula import PayFormula, formula_for, scaled
-from sim.world.draws import VISIT_SLOTS, build_world
+from sim.world.draws import build_world
 from sim.world.records import MAINTAINED, PART_MISSING, VISIT_FIELDS
+from sim.world.slots import VISIT_SLOTS
 
 FAST = settings(max_examples=40, deadline=None, database=None, derandomize=True)
 
@@ -79,7 +80,7 @@ def test_pace_divides_the_on_site_time_and_leaves_the_outcome_draws_alone():
         p, k = col["problem"].astype(int), col["visit_no"].astype(int) - 1
         ok = (k < VISIT_SLOTS) & (col["outcome"] != MAINTAINED) & (col["outcome"] != PART_MISSING)
         onsite = (col["t_done"] - col["t_arrive"])[ok]
-        drawn = world.duration[p[ok], k[ok]]
+        drawn = world.slots.full("duration")[p[ok], k[ok]]
         np.testing.assert_allclose(onsite, 0.9 / pace * drawn, rtol=1e-9, atol=1e-9)
         runs[pace] = out
     assert len(runs[1.25].visits) > 1.1 * len(runs[1.0].visits)

@@ -31,8 +31,9 @@ from simpy.events import ProcessGenerator
 from sim.config.base import HOURS_PER_DAY
 from sim.model.context import Context
 from sim.world import quality
-from sim.world.draws import World, float_view
+from sim.world.draws import World
 from sim.world.records import DETRACTOR, FIRST_TIME, PASSIVE, PROMOTER
+from sim.world.views import float_view
 
 #: The problems of a term by how they ended (`sim.world.records.PROBLEM_CLASSES` order).
 Counts = tuple[int, int, int, int, int]

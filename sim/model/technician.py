@@ -27,7 +27,7 @@ from sim.config.base import HOURS_PER_DAY
 from sim.model.context import Context
 from sim.model.state import Job
 from sim.world import quality
-from sim.world.draws import VISIT_SLOTS, extra_slot, float_view
+from sim.world.draws import extra_slot
 from sim.world.records import (
     DETRACTOR,
     FIXED,
@@ -44,6 +44,8 @@ from sim.world.records import (
     SKILL,
     TIME,
 )
+from sim.world.slots import VISIT_SLOTS
+from sim.world.views import float_view
 
 if TYPE_CHECKING:  # arrivals imports this module
     from sim.model.arrivals import Arrivals
@@ -71,10 +73,11 @@ class VisitRules:
         self.cap = sc.workforce.max_overtime_hours
         # per problem: failure time, customer, job type
         self.problems = (w.failure_t, w.failure_customer, w.failure_type)
-        # per problem and visit slot, in `Draws` order: views of the world's arrays, read as
-        # view[p, k] (a Python float, as fast as a list of lists and nothing to convert)
-        slots = w.duration, w.travel, w.part_u, w.fix_u, w.detect_u, w.callback_delay_h
-        self.slots = tuple(float_view(a) for a in (*slots, w.rushed_u, w.survey_u, w.score_u))
+        # per problem, the first visit's numbers in `Draws` order: views of the world's
+        # arrays, read as view[p] (a Python float, nothing to convert); later visits'
+        # numbers come from `w.slots.visit` (drawn again on demand: sim.world.slots)
+        self.first = tuple(float_view(a) for a in w.slots.first_slot().values())
+        self.later = w.slots.visit
 
     def _survey_table(self) -> list[tuple[float, float]]:
         """(P(promoter), 1 - P(detractor)) of a survey answer, at index
@@ -98,11 +101,13 @@ class VisitRules:
         pace) and the technician's probabilities of fix (per job type), detection and a
         rushed feel. A failed fix that standard care (thoroughness 1) would also have failed
         on the same uniform is for want of skill, else for want of time."""
-        if k < VISIT_SLOTS:
-            s_dur, s_tr, s_part, s_fix, s_det, s_cb, s_rush, s_surv, s_score = self.slots
-            dur, tr, u_part = s_dur[p, k], s_tr[p, k], s_part[p, k]
-            u_fix, u_det, cb_delay = s_fix[p, k], s_det[p, k], s_cb[p, k]
-            u_rush, u_surv, u_score = s_rush[p, k], s_surv[p, k], s_score[p, k]
+        if k == 0:
+            s_dur, s_tr, s_part, s_fix, s_det, s_cb, s_rush, s_surv, s_score = self.first
+            dur, tr, u_part = s_dur[p], s_tr[p], s_part[p]
+            u_fix, u_det, cb_delay = s_fix[p], s_det[p], s_cb[p]
+            u_rush, u_surv, u_score = s_rush[p], s_surv[p], s_score[p]
+        elif k < VISIT_SLOTS:
+            dur, tr, u_part, u_fix, u_det, cb_delay, u_rush, u_surv, u_score = self.later(p, k)
         else:  # beyond the pre-drawn slots (rare)
             dur, tr, u_part, u_fix, u_det, cb_delay, u_rush, u_surv, u_score = self.extra(j)
         if k == 0 and u_part >= self.part_on_van[j]:
@@ -196,7 +201,7 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
     problems, problems_total, judge = accounts.problems, accounts.problems_total, accounts.judge
     next_job, repair = job_taker(ctx, rules, arrivals, i), rules.repair
     f_t, f_cust, f_type = rules.problems
-    s_dur, s_tr = rules.slots[:2]
+    s_dur, s_tr = rules.first[:2]
     resp_rate, answer = rules.response_rate, rules.answer
     theta, fp, dp, rp, tp = crew.of(i)
     tm_first, planned_first = ctx.world.tm_first, ctx.world.planned_first
@@ -215,7 +220,7 @@ def technician(ctx: Context, rules: VisitRules, arrivals: Arrivals, i: int) -> P
             continue
         k, j = visit_no - 1, f_type[p]
         if p >= planned_first:  # a planned visit: no fault to fix, no survey
-            tr, work, outcome = s_tr[p, 0], tp * s_dur[p, 0], MAINTAINED
+            tr, work, outcome = s_tr[p], tp * s_dur[p], MAINTAINED
         else:
             tr, work, outcome, cb_delay, rushed, u_surv, u_score, cause = repair(
                 i, p, k, j, tp, fp, dp, rp

@@ -23,9 +23,7 @@ from sim.world.quality import max_multiplier
 from sim.world.records import TERM_CLASSES
 from sim.world.referrals import Candidates, draw_candidates
 from sim.world.rng import stream
-
-#: Visits per problem with pre-drawn numbers; later visits draw from the "extra" stream.
-VISIT_SLOTS = 6
+from sim.world.slots import CACHE_DAYS, FIELDS, VISIT_SLOTS, Slots
 
 
 @dataclass
@@ -42,17 +40,9 @@ class World:
     failure_t: list[float]
     failure_customer: list[int]
     failure_type: list[int]
-    # per problem x visit slot: float arrays [problem, slot] (C order, so the model reads
-    # them through a memoryview, `view[p, k]`, without converting them to lists)
-    duration: np.ndarray  # base on-site hours (before thoroughness)
-    travel: np.ndarray
-    part_u: np.ndarray
-    fix_u: np.ndarray
-    detect_u: np.ndarray
-    callback_delay_h: np.ndarray
-    rushed_u: np.ndarray
-    survey_u: np.ndarray
-    score_u: np.ndarray
+    # per problem and visit slot: on-site hours, travel, the outcome's uniforms... (slot 0
+    # kept, the later ones drawn again on demand: sim.world.slots)
+    slots: Slots
     # technicians
     skill: list[float]
     seed: int
@@ -93,14 +83,6 @@ class World:
     def extra_stream(self) -> np.random.Generator:
         """A fresh generator for draws beyond the pre-drawn slots (one per simulation)."""
         return stream(self.seed, self.replication, "extra")
-
-
-def float_view(a: np.ndarray) -> memoryview[float]:
-    """A 2-D array as a memoryview of floats, read as view[i, j] (a Python float, faster
-    than a list of lists and nothing to convert; an empty array gives an empty 1-D view)."""
-    a = np.ascontiguousarray(a, dtype=float)
-    b = a.reshape(-1).data.cast("B")  # flat first: a length-1 axis may have a 0 stride
-    return b.cast("d", a.shape) if a.size else b.cast("d")
 
 
 def extra_slot(
@@ -157,35 +139,6 @@ def _option_draws(scenario: Scenario, seed: int, replication: int, n: int) -> di
         d["hire_skill"] = np.clip(rng.normal(wf.skill_mean, wf.skill_sd, size=shape), 0.05, 1.0)
         d["hire_intrinsic"] = draw_intrinsic(scenario, rng, shape)
     return d
-
-
-def _slot_draws(
-    scenario: Scenario, draw: dict[str, np.random.Generator], jtype: np.ndarray
-) -> dict[str, np.ndarray]:
-    """The pre-drawn numbers of every visit slot of problems of job types `jtype`, in the
-    `World` slot fields, each from its generator in `draw` (by `World` field name)."""
-    jobs, wf = scenario.jobs, scenario.workforce
-    types = list(jobs.types.values())
-    shape = (len(jtype), VISIT_SLOTS)
-    mean = np.array([t.onsite_hours_mean for t in types])[jtype][:, None]
-    cv = np.array([t.onsite_hours_cv for t in types])[jtype][:, None]
-    dur = draw_duration(draw["duration"], jobs.duration_distribution, mean, cv, shape)
-    if wf.travel_hours_mean > 0 and wf.travel_hours_cv > 0:
-        travel = lognormal(draw["travel"], wf.travel_hours_mean, wf.travel_hours_cv, shape)
-    else:
-        travel = np.full(shape, wf.travel_hours_mean)
-    cb = draw["callback_delay_h"].exponential(jobs.callback_delay_mean_days * HOURS_PER_DAY, shape)
-    return {
-        "duration": dur,
-        "travel": travel,
-        "part_u": draw["part_u"].random(shape),
-        "fix_u": draw["fix_u"].random(shape),
-        "detect_u": draw["detect_u"].random(shape),
-        "callback_delay_h": cb,
-        "rushed_u": draw["rushed_u"].random(shape),
-        "survey_u": draw["survey_u"].random(shape),
-        "score_u": draw["score_u"].random(shape),
-    }
 
 
 #: The `World` slot fields and the stream each is drawn from (contract failures).
@@ -255,7 +208,8 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
         )
     n = len(times)
     gens = {s: stream(seed, replication, s) for s in dict.fromkeys(SLOT_STREAMS.values())}
-    slots = _slot_draws(scenario, {f: gens[s] for f, s in SLOT_STREAMS.items()}, jtype)
+    slots = Slots.for_scenario(scenario)
+    slots.draw({f: gens[s] for f, s in SLOT_STREAMS.items()}, jtype)
     problems = [times.tolist(), cust.tolist(), jtype.tolist()]
     tm_first = planned_first = n
     if tm.enabled and tm.jobs_per_day > 0:
@@ -263,10 +217,9 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
         n_tm = int(rng.poisson(tm.jobs_per_day * scenario.horizon_days))
         tm_type = rng.choice(len(types), size=n_tm, p=np.array([t.share for t in types]))
         tm_t = np.sort(rng.uniform(0.0, horizon_h, size=n_tm))
-        tm_slots = _slot_draws(scenario, dict.fromkeys(SLOT_STREAMS, rng), tm_type)
+        slots.draw(dict.fromkeys(FIELDS, rng), tm_type)
         problems = [problems[0] + tm_t.tolist(), problems[1] + [-1] * n_tm,
                     problems[2] + tm_type.tolist()]  # fmt: skip
-        slots = {f: np.concatenate([slots[f], tm_slots[f]]) for f in slots}
         planned_first = n + n_tm
     keep_u = None
     planned_deadline: list[float] = []
@@ -284,10 +237,7 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
             tr = lognormal(rng, wf.travel_hours_mean, wf.travel_hours_cv, n_pl)
         else:
             tr = np.full(n_pl, wf.travel_hours_mean)
-        # a planned visit has one slot: its on-site hours and travel; the rest are zero
-        slots = {f: np.concatenate([a, np.zeros((n_pl, VISIT_SLOTS))]) for f, a in slots.items()}
-        slots["duration"][planned_first:, 0] = dur
-        slots["travel"][planned_first:, 0] = tr
+        slots.given(dur, tr)  # a planned visit has one slot: its on-site hours and travel
         problems = [problems[0] + ready.tolist(), problems[1] + who.tolist(),
                     problems[2] + [len(types)] * n_pl]  # fmt: skip
         planned_deadline = deadline.tolist()
@@ -307,6 +257,7 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
             "referral_max": ref.top.tolist(),
         }
 
+    slots.keep_days(CACHE_DAYS, scenario.horizon_days)
     return World(
         tier=tier.tolist(),
         sla_hours=[tiers[i].sla_hours for i in tier.tolist()],
@@ -318,15 +269,7 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
         failure_t=problems[0],
         failure_customer=problems[1],
         failure_type=problems[2],
-        duration=slots["duration"],
-        travel=slots["travel"],
-        part_u=slots["part_u"],
-        fix_u=slots["fix_u"],
-        detect_u=slots["detect_u"],
-        callback_delay_h=slots["callback_delay_h"],
-        rushed_u=slots["rushed_u"],
-        survey_u=slots["survey_u"],
-        score_u=slots["score_u"],
+        slots=slots,
         skill=skill.tolist(),
         seed=seed,
         replication=replication,
