@@ -22,9 +22,11 @@ shift start wakes everyone).
 
 from __future__ import annotations
 
-import heapq
 import math
+from array import array
+from collections.abc import Sequence
 
+import numpy as np
 import simpy
 
 from sim.model.context import Context
@@ -32,9 +34,10 @@ from sim.model.renewals import Renewals
 from sim.model.state import TM_CALL
 from sim.model.technician import VisitRules
 from sim.world.draws import World
+from sim.world.views import packed
 
 
-def event_times(times: list[float]) -> list[float]:
+def event_times(times: Sequence[float]) -> list[float]:
     """The times a process waiting `timeout(t - now)` for each of `times` in turn wakes at
     (`now + (t - now)`, which may differ from `t` in the last bit)."""
     out = []
@@ -45,17 +48,17 @@ def event_times(times: list[float]) -> list[float]:
     return out
 
 
-def arrival_order(world: World) -> tuple[list[float], list[int]]:
+def arrival_order(world: World) -> tuple[array[float], array[int]]:
     """Times and problems of the contract failures and the T&M calls, merged in time
-    order (computed once per world and shared by the schemes)."""
+    order, failures first at equal times (computed once per world and shared by the
+    schemes)."""
     got = world.cache.get("arrivals")
     if got is None:
         ft = world.failure_t
         n, m = world.tm_first, world.planned_first
-        failures = zip(event_times(ft[:n]), range(n), strict=True)
-        calls = zip(event_times(ft[n:m]), range(n, m), strict=True)
-        merged = list(heapq.merge(failures, calls, key=lambda e: e[0]))
-        got = world.cache["arrivals"] = ([t for t, _ in merged], [p for _, p in merged])
+        times = np.array(event_times(ft[:n]) + event_times(ft[n:m]))
+        order = np.argsort(times, kind="stable")  # both runs sorted: a stable merge
+        got = world.cache["arrivals"] = (packed("d", [times[order]]), packed("q", [order]))
     return got
 
 

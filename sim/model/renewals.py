@@ -33,7 +33,7 @@ from sim.model.context import Context
 from sim.world import quality
 from sim.world.draws import World
 from sim.world.records import DETRACTOR, FIRST_TIME, PASSIVE, PROMOTER
-from sim.world.views import float_view
+from sim.world.views import float_view, packed
 
 #: The problems of a term by how they ended (`sim.world.records.PROBLEM_CLASSES` order).
 Counts = tuple[int, int, int, int, int]
@@ -74,7 +74,8 @@ class Renewals:
         # [account, term] uniforms of the decision and the relational survey
         self.churn_u, self.relational_u = float_view(w.churn_u), float_view(w.relational_u)
         n0 = w.initial_accounts
-        self.order = sorted(range(n0), key=lambda a: offsets[a])  # by first renewal
+        # by first renewal (a stable sort: ties in account order)
+        self.order = packed("q", [np.argsort(np.asarray(offsets[:n0]), kind="stable")])
         # accounts that join during the run: (next renewal, account, term), a heap
         self.new = [(offsets[a], a, 0) for a in range(n0, len(offsets))]
         self.pos = 0  # next account in `order`

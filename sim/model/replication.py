@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 
 from sim.behaviour.best_response import choose_behaviour
 from sim.behaviour.sorting import needs_anchor
@@ -152,12 +153,18 @@ def steady_rate(scenario_json: str, seed: int) -> float:
     pilot = sc.model_copy(
         update={"customers": sc.customers.model_copy(update={"new_accounts_per_year": 0.0})}
     )
+    lost, referred = _pilot_losses(pilot, seed)
+    gc.collect()  # the pilot run's cyclic garbage (sim.model.simulation.collector_paused)
+    if referred:
+        lost = steady_referred(lost, referred)
+    return lost / (pilot.horizon_days / DAYS_PER_YEAR)
+
+
+def _pilot_losses(pilot: Scenario, seed: int) -> tuple[int, int]:
+    """Accounts the pilot run (its baseline scheme) lost, and the accounts referred to it."""
     world = build_world(pilot, seed, PILOT_REPLICATION)
     _f, out = simulate_scheme(pilot, world, pilot.baseline_scheme)
-    lost = sum(1 for r in out.renewals if not r[2])
-    if out.referred_t:
-        lost = steady_referred(lost, len(out.referred_t))
-    return lost / (pilot.horizon_days / DAYS_PER_YEAR)
+    return sum(1 for r in out.renewals if not r[2]), len(out.referred_t)
 
 
 def steady_referred(lost: int, referred: int) -> int:

@@ -89,10 +89,15 @@ def collector_paused() -> Iterator[None]:
     it is processed): the collections cost ~8% of `simulate` and free nothing. Reference
     counting still frees everything at once; what cycles the run leaves (its processes) are
     collected after it. Leaves the collector alone if it is already off (e.g. another
-    thread's run), and turns it back on when done."""
+    thread's run), and turns it back on when done.
+
+    Before it pauses, it collects: an earlier run (a pilot, another scheme) left its
+    processes, and with them its state and records, as cyclic garbage, which would
+    otherwise stay in memory through this run (~0.2 KB a visit; docs/performance.md)."""
     if not gc.isenabled():
         yield
         return
+    gc.collect()
     gc.disable()
     try:
         yield

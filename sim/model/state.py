@@ -10,7 +10,7 @@ account's current term ended (docs/model.md section 1, "Memory").
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -77,7 +77,7 @@ class Jobs:
         self,
         env: simpy.Environment,
         cal: Calendar,
-        job_type: list[int],
+        job_type: Sequence[int],
         can_do: list[list[bool]],
         priority: Callable[[Job], float],
         warmup: float,

@@ -18,6 +18,7 @@ and keeps the per-visit work inline; the rare paths are methods of `VisitRules`.
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -172,7 +173,7 @@ class VisitRules:
         sla = self.ctx.world.sla_hours[c]
         return self.ctx.cal.add_business_hours(t, sla) if self.business else t + sla
 
-    def first_deadlines(self) -> list[float]:
+    def first_deadlines(self) -> array[float]:
         """The SLA deadline of each contract failure's first visit, ready when it fails: the
         same under every scheme, so computed once per world (and calendar) and shared."""
         ctx, w = self.ctx, self.ctx.world
@@ -182,7 +183,7 @@ class VisitRules:
         if deadlines is None:
             n, deadline = w.tm_first, self.deadline
             times, customers = w.failure_t[:n], w.failure_customer[:n]
-            deadlines = w.cache[key] = [deadline(t, c) for t, c in zip(times, customers)]
+            deadlines = w.cache[key] = array("d", map(deadline, times, customers))
         return deadlines
 
     def planned(self, i: int, p: int, theta: float) -> None:

@@ -10,6 +10,7 @@ n-th problem sees the same draws under every scheme (common random numbers).
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +25,7 @@ from sim.world.records import TERM_CLASSES
 from sim.world.referrals import Candidates, draw_candidates
 from sim.world.rng import stream
 from sim.world.slots import CACHE_DAYS, FIELDS, VISIT_SLOTS, Slots
+from sim.world.views import packed
 
 
 @dataclass
@@ -36,10 +38,10 @@ class World:
     churn_u: np.ndarray  # [customer, term] uniforms
     history_u: np.ndarray  # [customer, term class]: imputed history of the first term
     relational_u: np.ndarray  # [customer, term] uniforms
-    # failures (problems), in time order
-    failure_t: list[float]
-    failure_customer: list[int]
-    failure_type: list[int]
+    # failures (problems), in time order, packed (sim.world.views.packed)
+    failure_t: array[float]
+    failure_customer: array[int]
+    failure_type: array[int]
     # per problem and visit slot: on-site hours, travel, the outcome's uniforms... (slot 0
     # kept, the later ones drawn again on demand: sim.world.slots)
     slots: Slots
@@ -60,8 +62,8 @@ class World:
     join_t: list[float] = field(default_factory=list)  # when each new account joins (h)
     tm_first: int = -1  # first T&M problem (-1: the number of problems)
     planned_first: int = -1  # first planned visit (-1: the number of problems)
-    planned_deadline: list[float] = field(default_factory=list)  # per planned visit
-    keep_u: list[float] | None = None  # [contract failure] thinning uniform ("maintenance")
+    planned_deadline: array[float] = field(default_factory=lambda: array("d"))  # per planned visit
+    keep_u: array[float] | None = None  # [contract failure] thinning uniform ("maintenance")
     max_multiplier: float = 1.0  # the largest failure-rate multiplier of maintenance
     # candidate referred accounts (sim.world.referrals), the accounts after those of `join_t`
     referral_t: list[float] = field(default_factory=list)  # when each would join (h)
@@ -210,7 +212,7 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
     gens = {s: stream(seed, replication, s) for s in dict.fromkeys(SLOT_STREAMS.values())}
     slots = Slots.for_scenario(scenario)
     slots.draw({f: gens[s] for f, s in SLOT_STREAMS.items()}, jtype)
-    problems = [times.tolist(), cust.tolist(), jtype.tolist()]
+    problems: list[list[np.ndarray]] = [[times], [cust], [jtype]]  # times, accounts, types
     tm_first = planned_first = n
     if tm.enabled and tm.jobs_per_day > 0:
         rng = stream(seed, replication, "tm")
@@ -218,14 +220,14 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
         tm_type = rng.choice(len(types), size=n_tm, p=np.array([t.share for t in types]))
         tm_t = np.sort(rng.uniform(0.0, horizon_h, size=n_tm))
         slots.draw(dict.fromkeys(FIELDS, rng), tm_type)
-        problems = [problems[0] + tm_t.tolist(), problems[1] + [-1] * n_tm,
-                    problems[2] + tm_type.tolist()]  # fmt: skip
+        for got, more in zip(problems, (tm_t, np.full(n_tm, -1), tm_type), strict=True):
+            got.append(more)
         planned_first = n + n_tm
     keep_u = None
-    planned_deadline: list[float] = []
+    planned_deadline = array("d")
     if maint.enabled:
         rng = stream(seed, replication, "maintenance")
-        keep_u = rng.random(n).tolist()
+        keep_u = packed("d", [rng.random(n)])
         start = np.concatenate([np.zeros(c.count), join, *([] if ref is None else [ref.join])])
         ready, who, deadline = planned_visits(scenario, rng, tier, start)
         n_pl = len(ready)
@@ -238,9 +240,9 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
         else:
             tr = np.full(n_pl, wf.travel_hours_mean)
         slots.given(dur, tr)  # a planned visit has one slot: its on-site hours and travel
-        problems = [problems[0] + ready.tolist(), problems[1] + who.tolist(),
-                    problems[2] + [len(types)] * n_pl]  # fmt: skip
-        planned_deadline = deadline.tolist()
+        for got, more in zip(problems, (ready, who, np.full(n_pl, len(types))), strict=True):
+            got.append(more)
+        planned_deadline = packed("d", [deadline])
 
     skill_rng = stream(seed, replication, "workforce")
     skill = np.clip(skill_rng.normal(wf.skill_mean, wf.skill_sd, size=wf.technicians), 0.05, 1.0)
@@ -266,14 +268,14 @@ def build_world(scenario: Scenario, seed: int, replication: int) -> World:
         churn_u=churn_u,
         history_u=history_u,
         relational_u=relational_u,
-        failure_t=problems[0],
-        failure_customer=problems[1],
-        failure_type=problems[2],
+        failure_t=packed("d", problems[0]),
+        failure_customer=packed("q", problems[1]),
+        failure_type=packed("q", problems[2]),
         slots=slots,
         skill=skill.tolist(),
         seed=seed,
         replication=replication,
-        **_option_draws(scenario, seed, replication, len(problems[0])),
+        **_option_draws(scenario, seed, replication, len(slots)),
         initial_accounts=c.count,
         join_t=join.tolist(),
         tm_first=tm_first,
