@@ -12,6 +12,7 @@ import click
 from sim.cli.common import note, resolve_scenario, stdout_console
 from sim.cli.errors import BadInput
 from sim.cli.experiment import ExperimentOptions, experiment_errors, experiment_options
+from sim.cli.objective import checked_objective, delta_option, objective_option, parsed_delta
 
 EPILOG = """\b
 Examples:
@@ -35,12 +36,10 @@ def _percent(ctx: click.Context, param: click.Parameter, value: float) -> float:
     help="The scheme type whose coefficients are searched (its first scheme in "
     "the scenario is the template).",
 )
-@click.option(
-    "--objective",
+@objective_option(
+    "What to maximise: a runs.csv KPI or a named objective of the scenario.",
     default="margin",
     show_default=True,
-    metavar="KPI|NAME",
-    help="What to maximise: a runs.csv KPI or a named objective of the scenario.",
 )
 @click.option(
     "--bound",
@@ -92,12 +91,9 @@ def _percent(ctx: click.Context, param: click.Parameter, value: float) -> float:
     show_default=True,
     help="Feasible trials re-evaluated against the scenario's schemes.",
 )
-@click.option(
-    "--delta",
-    "delta_text",
+@delta_option(
+    "Indifference zone of that re-evaluation (default: 0.5% of the baseline's objective).",
     default=None,
-    metavar="D",
-    help="Indifference zone of that re-evaluation (default: 0.5% of the baseline's objective).",
 )
 @experiment_options("optimisation", "trials", "results/<scenario name>/optimise", reps=False)
 def optimise(
@@ -115,18 +111,13 @@ def optimise(
     experiment: ExperimentOptions,
 ) -> None:
     """Optimise the pay formula of a scheme family in SCENARIO (default: hvac)."""
-    from sim.config.precision import parse_half_width
     from sim.experiment.executor import TaskFailed, default_workers
     from sim.experiment.family import OptimiseError, default_bounds
-    from sim.experiment.objective import ObjectiveError, objective_for
     from sim.experiment.optimise import Limits, Trial, run_optimise
     from sim.plots.optimise import write_tradeoff
 
     sc, _path = resolve_scenario(scenario)
-    try:
-        objective_for(sc, objective)
-    except ObjectiveError as exc:
-        raise BadInput(f"--objective: {exc}") from None
+    checked_objective(sc, objective)
     bounds = {}
     for text in bound_texts:
         name, _, rng = text.partition("=")
@@ -140,12 +131,7 @@ def optimise(
     except OptimiseError as exc:
         where = "--family" if "scheme type" in str(exc) else "--bound"
         raise BadInput(f"{where}: {exc}") from None
-    delta = None
-    if delta_text is not None:
-        try:
-            delta = parse_half_width(delta_text)
-        except ValueError as exc:
-            raise BadInput(f"--delta: {exc}") from None
+    delta = None if delta_text is None else parsed_delta(delta_text)
     out = experiment.out(sc.name, "/optimise")
     progress = experiment.progress(f"{sc.name}: trials")
     progress.start(trials, 0)
