@@ -7,9 +7,11 @@ then Kim and Nelson's selection); the trade-off figure is `sim.plots.optimise`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 
-from sim.cli.common import note, resolve_scenario, stdout_console
+from sim.cli.common import F, note, resolve_scenario, stdout_console
 from sim.cli.errors import BadInput
 from sim.cli.experiment import ExperimentOptions, experiment_errors, experiment_options
 from sim.cli.objective import checked_objective, delta_option, objective_option, parsed_delta
@@ -25,6 +27,19 @@ Examples:
 
 def _percent(ctx: click.Context, param: click.Parameter, value: float) -> float:
     return value / 100.0
+
+
+def _percent_option(flag: str, default: float, help: str) -> Callable[[F], F]:
+    """A limit given in percent, PCT from 0 to 100 (the default shown), received as a share."""
+    return click.option(
+        flag,
+        type=click.FloatRange(0, 100),
+        default=default,
+        show_default=True,
+        callback=_percent,
+        metavar="PCT",
+        help=help,
+    )
 
 
 @click.command(epilog=EPILOG)
@@ -49,15 +64,7 @@ def _percent(ctx: click.Context, param: click.Parameter, value: float) -> float:
     help="A coefficient to search and its range (repeat; default: every non-zero "
     "coefficient of the template, from 0 to twice its value).",
 )
-@click.option(
-    "--max-pay-change",
-    type=click.FloatRange(0, 100),
-    default=5.0,
-    show_default=True,
-    callback=_percent,
-    metavar="PCT",
-    help="Mean pay per tech-day within +-PCT% of the baseline's.",
-)
+@_percent_option("--max-pay-change", 5.0, "Mean pay per tech-day within +-PCT% of the baseline's.")
 @click.option(
     "--max-losers",
     type=click.FloatRange(0, 1),
@@ -66,14 +73,8 @@ def _percent(ctx: click.Context, param: click.Parameter, value: float) -> float:
     metavar="SHARE",
     help="At most this share of technicians losing more than --loss-threshold.",
 )
-@click.option(
-    "--loss-threshold",
-    type=click.FloatRange(0, 100),
-    default=10.0,
-    show_default=True,
-    callback=_percent,
-    metavar="PCT",
-    help="A loser is paid more than PCT% less than under the baseline.",
+@_percent_option(
+    "--loss-threshold", 10.0, "A loser is paid more than PCT% less than under the baseline."
 )
 @click.option("--trials", type=click.IntRange(1, 10_000), default=40, show_default=True)
 @click.option(
