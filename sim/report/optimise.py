@@ -20,6 +20,7 @@ from sim.plots.output import render
 from sim.plots.style import STYLE
 from sim.report.document import Block, Cell, FigureBlock, Paragraph, Section, Table
 from sim.report.text import num
+from sim.report.unreadable import results_section
 from sim.store.optimise import (
     OptimisationError,
     OptimisationResults,
@@ -39,11 +40,15 @@ def optimise_section(res: Results, given: Path | None = None, dpi: int = 110) ->
     folder = find_optimisation(res.path, given)
     if folder is None:
         return None
-    try:
-        opt = load_optimisation(folder)
-    except OptimisationError as exc:
-        return Section(ID, TITLE, [Paragraph(f"The optimisation cannot be read: {exc}.", "note")])
-    return Section(ID, TITLE, optimise_blocks(res, opt, dpi))
+    return results_section(
+        ID,
+        TITLE,
+        "optimisation",
+        folder,
+        load_optimisation,
+        OptimisationError,
+        lambda opt: optimise_blocks(res, opt, dpi),
+    )
 
 
 def optimise_blocks(res: Results, opt: OptimisationResults, dpi: int = 110) -> list[Block]:
