@@ -17,15 +17,10 @@ from sim.metrics.catalogue import KPIS
 from sim.report.document import Block, Bullets, Paragraph, Section
 from sim.report.text import num
 from sim.report.unreadable import results_section
+from sim.store.files import ExperimentError, ExperimentResults
 from sim.store.pay_changes import pay_change_summary
 from sim.store.results import Results
-from sim.store.select import (
-    SelectionError,
-    SelectionResults,
-    find_selection,
-    load_selection,
-    optimisation_of,
-)
+from sim.store.select import find_selection, load_selection, optimisation_of
 
 ID = "recommendation"
 TITLE = "Recommendation"
@@ -46,18 +41,18 @@ def recommendation_section(
         "selection",
         folder,
         load_selection,
-        SelectionError,
+        ExperimentError,
         lambda sel: _recommendation_blocks(res, sel, changes),
     )
 
 
 def _recommendation_blocks(
-    res: Results, sel: SelectionResults, changes: pd.DataFrame | None
+    res: Results, sel: ExperimentResults, changes: pd.DataFrame | None
 ) -> list[Block]:
     """The recommended scheme and its guarantee; unless it is the baseline, what moving to
     it costs and who loses."""
     folder = sel.folder
-    s = sel.selection
+    s = sel.info
     win = str(s["winner"])
     blocks: list[Block] = [
         Paragraph(
