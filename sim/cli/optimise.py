@@ -7,11 +7,14 @@ then Kim and Nelson's selection); the trade-off figure is `sim.plots.optimise`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 
-from sim.cli.common import note, resolve_scenario, stdout_console
+from sim.cli.common import F, note, resolve_scenario, stdout_console
 from sim.cli.errors import BadInput
 from sim.cli.experiment import ExperimentOptions, experiment_errors, experiment_options
+from sim.cli.objective import checked_objective, delta_option, objective_option, parsed_delta
 
 EPILOG = """\b
 Examples:
@@ -26,6 +29,19 @@ def _percent(ctx: click.Context, param: click.Parameter, value: float) -> float:
     return value / 100.0
 
 
+def _percent_option(flag: str, default: float, help: str) -> Callable[[F], F]:
+    """A limit given in percent, PCT from 0 to 100 (the default shown), received as a share."""
+    return click.option(
+        flag,
+        type=click.FloatRange(0, 100),
+        default=default,
+        show_default=True,
+        callback=_percent,
+        metavar="PCT",
+        help=help,
+    )
+
+
 @click.command(epilog=EPILOG)
 @click.argument("scenario", required=False)
 @click.option(
@@ -35,12 +51,10 @@ def _percent(ctx: click.Context, param: click.Parameter, value: float) -> float:
     help="The scheme type whose coefficients are searched (its first scheme in "
     "the scenario is the template).",
 )
-@click.option(
-    "--objective",
+@objective_option(
+    "What to maximise: a runs.csv KPI or a named objective of the scenario.",
     default="margin",
     show_default=True,
-    metavar="KPI|NAME",
-    help="What to maximise: a runs.csv KPI or a named objective of the scenario.",
 )
 @click.option(
     "--bound",
@@ -50,15 +64,7 @@ def _percent(ctx: click.Context, param: click.Parameter, value: float) -> float:
     help="A coefficient to search and its range (repeat; default: every non-zero "
     "coefficient of the template, from 0 to twice its value).",
 )
-@click.option(
-    "--max-pay-change",
-    type=click.FloatRange(0, 100),
-    default=5.0,
-    show_default=True,
-    callback=_percent,
-    metavar="PCT",
-    help="Mean pay per tech-day within +-PCT% of the baseline's.",
-)
+@_percent_option("--max-pay-change", 5.0, "Mean pay per tech-day within +-PCT% of the baseline's.")
 @click.option(
     "--max-losers",
     type=click.FloatRange(0, 1),
@@ -67,14 +73,8 @@ def _percent(ctx: click.Context, param: click.Parameter, value: float) -> float:
     metavar="SHARE",
     help="At most this share of technicians losing more than --loss-threshold.",
 )
-@click.option(
-    "--loss-threshold",
-    type=click.FloatRange(0, 100),
-    default=10.0,
-    show_default=True,
-    callback=_percent,
-    metavar="PCT",
-    help="A loser is paid more than PCT% less than under the baseline.",
+@_percent_option(
+    "--loss-threshold", 10.0, "A loser is paid more than PCT% less than under the baseline."
 )
 @click.option("--trials", type=click.IntRange(1, 10_000), default=40, show_default=True)
 @click.option(
@@ -92,12 +92,9 @@ def _percent(ctx: click.Context, param: click.Parameter, value: float) -> float:
     show_default=True,
     help="Feasible trials re-evaluated against the scenario's schemes.",
 )
-@click.option(
-    "--delta",
-    "delta_text",
+@delta_option(
+    "Indifference zone of that re-evaluation (default: 0.5% of the baseline's objective).",
     default=None,
-    metavar="D",
-    help="Indifference zone of that re-evaluation (default: 0.5% of the baseline's objective).",
 )
 @experiment_options("optimisation", "trials", "results/<scenario name>/optimise", reps=False)
 def optimise(
@@ -115,18 +112,13 @@ def optimise(
     experiment: ExperimentOptions,
 ) -> None:
     """Optimise the pay formula of a scheme family in SCENARIO (default: hvac)."""
-    from sim.config.precision import parse_half_width
     from sim.experiment.executor import TaskFailed, default_workers
     from sim.experiment.family import OptimiseError, default_bounds
-    from sim.experiment.objective import ObjectiveError, objective_for
     from sim.experiment.optimise import Limits, Trial, run_optimise
     from sim.plots.optimise import write_tradeoff
 
     sc, _path = resolve_scenario(scenario)
-    try:
-        objective_for(sc, objective)
-    except ObjectiveError as exc:
-        raise BadInput(f"--objective: {exc}") from None
+    checked_objective(sc, objective)
     bounds = {}
     for text in bound_texts:
         name, _, rng = text.partition("=")
@@ -140,12 +132,7 @@ def optimise(
     except OptimiseError as exc:
         where = "--family" if "scheme type" in str(exc) else "--bound"
         raise BadInput(f"{where}: {exc}") from None
-    delta = None
-    if delta_text is not None:
-        try:
-            delta = parse_half_width(delta_text)
-        except ValueError as exc:
-            raise BadInput(f"--delta: {exc}") from None
+    delta = None if delta_text is None else parsed_delta(delta_text)
     out = experiment.out(sc.name, "/optimise")
     progress = experiment.progress(f"{sc.name}: trials")
     progress.start(trials, 0)

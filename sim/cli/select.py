@@ -11,6 +11,7 @@ import click
 from sim.cli.common import note, resolve_scenario, stdout_console
 from sim.cli.errors import BadInput
 from sim.cli.experiment import ExperimentOptions, experiment_errors, experiment_options
+from sim.cli.objective import checked_objective, delta_option, objective_option, parsed_delta
 
 EPILOG = """\b
 Examples:
@@ -23,20 +24,15 @@ Examples:
 
 @click.command(epilog=EPILOG)
 @click.argument("scenario", required=False)
-@click.option(
-    "--objective",
-    required=True,
-    metavar="KPI|NAME",
-    help="What 'best' means: a runs.csv KPI (its better side from the catalogue) or a "
+@objective_option(
+    "What 'best' means: a runs.csv KPI (its better side from the catalogue) or a "
     "weighted sum of KPIs named in the scenario's objectives:.",
-)
-@click.option(
-    "--delta",
-    "delta_text",
     required=True,
-    metavar="D",
-    help="The indifference zone: the smallest difference in the objective worth telling "
+)
+@delta_option(
+    "The indifference zone: the smallest difference in the objective worth telling "
     "apart, in its units ('0.5pts' for a share).",
+    required=True,
 )
 @click.option(
     "--pcs",
@@ -71,20 +67,12 @@ def select(
 ) -> None:
     """Select the best pay scheme of SCENARIO (default: hvac) by OBJECTIVE, with a
     guarantee (Kim and Nelson's fully sequential procedure, common random numbers)."""
-    from sim.config.precision import parse_half_width
     from sim.experiment.executor import TaskFailed, default_workers
-    from sim.experiment.objective import ObjectiveError, objective_for
     from sim.experiment.select import run_selection
 
     sc, path = resolve_scenario(scenario)
-    try:
-        obj = objective_for(sc, objective)
-    except ObjectiveError as exc:
-        raise BadInput(f"--objective: {exc}") from None
-    try:
-        delta = parse_half_width(delta_text)
-    except ValueError as exc:
-        raise BadInput(f"--delta: {exc}") from None
+    obj = checked_objective(sc, objective)
+    delta = parsed_delta(delta_text)
     if delta_text.strip().endswith("pts") and (obj.kpi is None or not _is_share(obj.kpi)):
         raise BadInput(f"--delta: 'pts' is for shares, and {obj.name} is not one")
     if max_reps < n0:

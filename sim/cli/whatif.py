@@ -8,11 +8,12 @@ A thin command over `sim.sweep.whatif.run_whatif` (the screening and the scan) a
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from sim.cli.common import note, resolve_scenario, stdout_console
+from sim.cli.common import F, note, resolve_scenario, stdout_console
 from sim.cli.errors import BadInput
 from sim.cli.experiment import (
     MAX_REPS,
@@ -52,26 +53,20 @@ Examples:
 """
 
 
+def _analysis_option(
+    name: str, help: str, kind: click.IntRange | None = None, dest: str | None = None
+) -> Callable[[F], F]:
+    """--NAME with sim.sweep.whatif's default, DEFAULTS[NAME], shown in --help; a bounded
+    integer when `kind` says so, else text."""
+    decls = (f"--{name}", dest) if dest else (f"--{name}",)
+    return click.option(*decls, type=kind, default=DEFAULTS[name], show_default=True, help=help)
+
+
 @click.command(epilog=EPILOG)
 @click.argument("scenario", required=False)
-@click.option(
-    "--scheme",
-    default=DEFAULTS["scheme"],
-    show_default=True,
-    help="The scheme whose advantage is questioned.",
-)
-@click.option(
-    "--against",
-    default=DEFAULTS["against"],
-    show_default=True,
-    help="The scheme it is compared with (paired, common random numbers).",
-)
-@click.option(
-    "--kpi",
-    default=DEFAULTS["kpi"],
-    show_default=True,
-    help="The KPI whose difference (scheme minus against) is analysed.",
-)
+@_analysis_option("scheme", "The scheme whose advantage is questioned.")
+@_analysis_option("against", "The scheme it is compared with (paired, common random numbers).")
+@_analysis_option("kpi", "The KPI whose difference (scheme minus against) is analysed.")
 @click.option(
     "--assumption",
     "-a",
@@ -81,34 +76,20 @@ Examples:
     help="Screen only these assumptions of the registry (repeat); =lo:hi sets "
     "the range (needed for a path outside the registry).",
 )
-@click.option(
-    "--trajectories",
-    type=click.IntRange(min=2, max=1000),
-    default=DEFAULTS["trajectories"],
-    show_default=True,
-    help="Morris trajectories of the screening (N(D+1) points for D assumptions).",
+@_analysis_option(
+    "trajectories",
+    "Morris trajectories of the screening (N(D+1) points for D assumptions).",
+    click.IntRange(min=2, max=1000),
 )
-@click.option(
-    "--top",
-    type=click.IntRange(min=1, max=1000),
-    default=DEFAULTS["top"],
-    show_default=True,
-    help="Assumptions scanned one at a time, by mu*.",
+@_analysis_option(
+    "top", "Assumptions scanned one at a time, by mu*.", click.IntRange(min=1, max=1000)
 )
-@click.option(
-    "--points",
-    type=click.IntRange(min=2, max=101),
-    default=DEFAULTS["points"],
-    show_default=True,
-    help="Values over each scanned range.",
-)
-@click.option(
-    "--reps",
+@_analysis_option("points", "Values over each scanned range.", click.IntRange(min=2, max=101))
+@_analysis_option(
+    "reps",
+    "Replications per point of the screening.",
+    click.IntRange(min=2, max=MAX_REPS),
     "screening_reps",
-    type=click.IntRange(min=2, max=MAX_REPS),
-    default=DEFAULTS["reps"],
-    show_default=True,
-    help="Replications per point of the screening.",
 )
 @click.option(
     "--scan-reps",

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -74,13 +74,8 @@ class Width:
         return self.ratio <= 1.0
 
     def record(self) -> dict[str, Any]:
-        return {
-            "scheme": self.scheme,
-            "kpi": self.kpi,
-            "n": self.n,
-            "half_width": self.half_width,
-            "target": self.target,
-        }
+        """The fields as the manifest records them."""
+        return asdict(self)
 
 
 def widths(runs: pd.DataFrame, targets: dict[str, float], baseline: str) -> list[Width]:

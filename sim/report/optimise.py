@@ -20,12 +20,9 @@ from sim.plots.output import render
 from sim.plots.style import STYLE
 from sim.report.document import Block, Cell, FigureBlock, Paragraph, Section, Table
 from sim.report.text import num
-from sim.store.optimise import (
-    OptimisationError,
-    OptimisationResults,
-    find_optimisation,
-    load_optimisation,
-)
+from sim.report.unreadable import results_section
+from sim.store.files import ExperimentError, ExperimentResults
+from sim.store.optimise import find_optimisation, load_optimisation
 from sim.store.results import Results
 
 ID = "optimise"
@@ -39,20 +36,24 @@ def optimise_section(res: Results, given: Path | None = None, dpi: int = 110) ->
     folder = find_optimisation(res.path, given)
     if folder is None:
         return None
-    try:
-        opt = load_optimisation(folder)
-    except OptimisationError as exc:
-        return Section(ID, TITLE, [Paragraph(f"The optimisation cannot be read: {exc}.", "note")])
-    return Section(ID, TITLE, optimise_blocks(res, opt, dpi))
+    return results_section(
+        ID,
+        TITLE,
+        "optimisation",
+        folder,
+        load_optimisation,
+        ExperimentError,
+        lambda opt: optimise_blocks(res, opt, dpi),
+    )
 
 
-def optimise_blocks(res: Results, opt: OptimisationResults, dpi: int = 110) -> list[Block]:
+def optimise_blocks(res: Results, opt: ExperimentResults, dpi: int = 110) -> list[Block]:
     info = opt.info
     lim = info.get("limits", {})
     obj = str(info.get("objective", "objective"))
     label = str(info.get("objective_label", obj))
     base = str(info.get("baseline", res.baseline))
-    n = info.get("trials", len(opt.trials))
+    n = info.get("trials", len(opt.table))
     reps = info.get("replications", "?")
     blocks: list[Block] = [
         Paragraph(
@@ -75,9 +76,9 @@ def optimise_blocks(res: Results, opt: OptimisationResults, dpi: int = 110) -> l
     own = info.get("schemes") or {}
     if own:
         blocks.append(_schemes_table(res, own, obj))
-    if not opt.trials.empty:
+    if not opt.table.empty:
         with mpl.rc_context(STYLE):
-            spec = fig_tradeoff_trials(opt.trials, info)
+            spec = fig_tradeoff_trials(opt.table, info)
         if spec is not None:
             png = render(spec, "png", dpi)
             blocks.append(FigureBlock(spec.name, spec.title, spec.caption, png))

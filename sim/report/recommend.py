@@ -16,9 +16,11 @@ import pandas as pd
 from sim.metrics.catalogue import KPIS
 from sim.report.document import Block, Bullets, Paragraph, Section
 from sim.report.text import num
+from sim.report.unreadable import results_section
+from sim.store.files import ExperimentError, ExperimentResults
 from sim.store.pay_changes import pay_change_summary
 from sim.store.results import Results
-from sim.store.select import SelectionError, find_selection, load_selection, optimisation_of
+from sim.store.select import find_selection, load_selection, optimisation_of
 
 ID = "recommendation"
 TITLE = "Recommendation"
@@ -33,11 +35,24 @@ def recommendation_section(
     folder = find_selection(res.path, given)
     if folder is None:
         return None
-    try:
-        sel = load_selection(folder)
-    except SelectionError as exc:
-        return Section(ID, TITLE, [Paragraph(f"The selection cannot be read: {exc}.", "note")])
-    s = sel.selection
+    return results_section(
+        ID,
+        TITLE,
+        "selection",
+        folder,
+        load_selection,
+        ExperimentError,
+        lambda sel: _recommendation_blocks(res, sel, changes),
+    )
+
+
+def _recommendation_blocks(
+    res: Results, sel: ExperimentResults, changes: pd.DataFrame | None
+) -> list[Block]:
+    """The recommended scheme and its guarantee; unless it is the baseline, what moving to
+    it costs and who loses."""
+    folder = sel.folder
+    s = sel.info
     win = str(s["winner"])
     blocks: list[Block] = [
         Paragraph(
@@ -57,7 +72,7 @@ def recommendation_section(
         )
     if win == res.baseline:
         blocks.append(Paragraph(f"That is the current scheme: keep {res.label(win)}."))
-        return Section(ID, TITLE, blocks)
+        return blocks
     opt = optimisation_of(folder)
     if opt is not None:
         blocks.append(Paragraph(_optimised(opt, win)))
@@ -66,14 +81,14 @@ def recommendation_section(
             blocks.append(
                 Paragraph(f"{win} is not among this run's schemes: its cost is not here.", "note")
             )
-        return Section(ID, TITLE, blocks)
+        return blocks
     items = [c for c in (_cost(res, win, k) for k in COST_KPIS) if c]
     if changes is not None:
         items.append(_losers(changes, res, win))
     blocks.append(
         Bullets(items, f"What moving from {res.label(res.baseline)} costs, and who loses:")
     )
-    return Section(ID, TITLE, blocks)
+    return blocks
 
 
 def _cost(res: Results, scheme: str, kpi: str) -> str | None:

@@ -19,6 +19,7 @@ from sim.plots.output import render
 from sim.plots.whatif import fig_tornado
 from sim.report.document import Block, Bullets, Cell, FigureBlock, Paragraph, Section, Table
 from sim.report.text import diff_decimals, num
+from sim.report.unreadable import results_section
 from sim.store.results import Results
 from sim.store.whatif import DEFAULT_SUBDIR, WhatIf, WhatIfError, find_whatif, load_whatif
 
@@ -158,13 +159,15 @@ def whatif_section(res: Results, given: Path | None = None, dpi: int = 110) -> S
     folder = find_whatif(res.path, given)
     if folder is None:
         return Section(ID, TITLE, [Paragraph(how_to(res), "note")])
-    try:
-        w = load_whatif(folder)
-    except WhatIfError as exc:
-        return Section(
-            ID, TITLE, [Paragraph(f"The what-if analysis cannot be read: {exc}.", "note")]
-        )
-    return Section(ID, TITLE, whatif_blocks(res, w, dpi))
+    return results_section(
+        ID,
+        TITLE,
+        "what-if analysis",
+        folder,
+        load_whatif,
+        WhatIfError,
+        lambda w: whatif_blocks(res, w, dpi),
+    )
 
 
 def whatif_blocks(res: Results, w: WhatIf, dpi: int = 110) -> list[Block]:

@@ -20,6 +20,7 @@ import os
 import re
 import secrets
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -164,12 +165,33 @@ def read_manifest(results_dir: str | Path) -> dict[str, Any]:
     return json.loads((Path(results_dir) / "manifest.json").read_text(encoding="utf-8"))
 
 
+class ExperimentError(ValueError):
+    """An experiment's results (a selection, an optimisation) that cannot be read: the
+    message names the file."""
+
+
+@dataclass
+class ExperimentResults:
+    """An experiment's results as the report reads them: its folder, manifest and table."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    table: pd.DataFrame
+    key: str  # the manifest's section of this kind of experiment
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """The manifest's section of this kind ("selection": winner, guarantee, objective;
+        "optimise": family, limits, top trials, schemes, winner, selection)."""
+        return self.manifest[self.key]
+
+
 def read_experiment(
-    folder: Path, kind: str, key: str, required: set[str], table: str, error: type[ValueError]
-) -> tuple[dict[str, Any], pd.DataFrame]:
+    folder: Path, kind: str, key: str, required: set[str], table: str
+) -> ExperimentResults:
     """The manifest of an experiment of `kind` in `folder` (its `key` section holding
-    `required`) and its `table`; `error` naming the file when one cannot be read or is not
-    what it should be. For the report's readers of selections and optimisations."""
+    `required`) and its `table`; ExperimentError naming the file when one cannot be read or
+    is not what it should be. For the report's readers of selections and optimisations."""
     import io
 
     import pandas as pd
@@ -178,14 +200,14 @@ def read_experiment(
     try:
         man = json.loads(man_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise error(f"{man_path}: cannot be read ({type(exc).__name__})") from None
+        raise ExperimentError(f"{man_path}: cannot be read ({type(exc).__name__})") from None
     if not isinstance(man, dict) or man.get("kind") != kind:
-        raise error(f"{man_path}: not the manifest of a {kind}")
+        raise ExperimentError(f"{man_path}: not the manifest of a {kind}")
     section = man.get(key)
     if not isinstance(section, dict) or not required <= set(section):
-        raise error(f"{man_path}: {key}: incomplete")
+        raise ExperimentError(f"{man_path}: {key}: incomplete")
     try:
         df = pd.read_csv(io.BytesIO(table_path.read_bytes()))
     except Exception as exc:  # pandas raises several kinds for a damaged file
-        raise error(f"{table_path}: cannot be read ({type(exc).__name__})") from None
-    return man, df
+        raise ExperimentError(f"{table_path}: cannot be read ({type(exc).__name__})") from None
+    return ExperimentResults(folder, man, df, key)

@@ -4,32 +4,14 @@ them: RESULTS/select/manifest.json (kind "select") and select.csv."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from sim.store.files import read_experiment
+from sim.store.files import ExperimentResults, read_experiment
 
 #: Where `techsim select` writes, under a run's results folder (results/<name>/select/).
 DEFAULT_SUBDIR = "select"
 TABLE = "select.csv"
-
-
-class SelectionError(ValueError):
-    """Selection results that cannot be read: the message names the file."""
-
-
-@dataclass
-class SelectionResults:
-    folder: Path
-    manifest: dict[str, Any]
-    table: pd.DataFrame
-
-    @property
-    def selection(self) -> dict[str, Any]:
-        return self.manifest["selection"]
 
 
 #: Where `techsim optimise` writes, and its re-evaluation (a selection) within it.
@@ -63,9 +45,9 @@ def optimisation_of(selection: Path) -> dict[str, Any] | None:
     return info if isinstance(info, dict) else None
 
 
-def load_selection(folder: Path) -> SelectionResults:
-    """manifest.json and select.csv of `folder`; SelectionError naming the file."""
-    man, table = read_experiment(
-        folder, "select", "selection", {"winner", "guarantee", "objective"}, TABLE, SelectionError
+def load_selection(folder: Path) -> ExperimentResults:
+    """manifest.json and select.csv of `folder` (`info`: the manifest's "selection");
+    ExperimentError naming the file."""
+    return read_experiment(
+        folder, "select", "selection", {"winner", "guarantee", "objective"}, TABLE
     )
-    return SelectionResults(folder, man, table)
