@@ -35,7 +35,7 @@ def parts(n: int) -> dict[str, float]:
     t.append(clock())
     world = world_for(steady, sc.seed, 0)
     t.append(clock())
-    _name, formula, out = simulate_schemes(steady, world)[0]
+    _name, formula, out = next(simulate_schemes(steady, world))
     t.append(clock())
     kpis, _techs = replication_kpis(steady, out, formula)
     t.append(clock())

@@ -9,8 +9,9 @@ A simple, documented estimate from the scenario's size (no simulation is run):
   bundled scenarios with `benchmarks/bench_run.py`); an experiment takes replications x
   points x that, divided by the workers;
 - memory: each busy local worker holds WORKER_BASE_BYTES (a process with numpy, pandas
-  and SimPy) plus BYTES_PER_FAILURE x F (the world's draws and the visit records: 5.9 KB
-  per failure measured on hvac at 1x and 3x its customers); the main process holds every
+  and SimPy) plus BYTES_PER_FAILURE x F (the world's draws and one scheme's visit records
+  at a time: 2.3 and 2.2 KB per failure measured on hvac, four schemes, at 1x and 3x its
+  customers, 2026-12-06; docs/performance.md section 2); the main process holds every
   result row until the tables are written, BYTES_PER_ROW each (a run keeps per scheme and
   replication one KPI row, a row per technician, per week, and per week and technician;
   a sweep one KPI row per point, scheme and replication), and BYTES_PER_POINT per design
@@ -33,7 +34,7 @@ from sim.config.scenario import Scenario
 
 COST_PER_FAILURE_S = 20e-6
 COST_PER_SCHEME_S = 0.01
-BYTES_PER_FAILURE = 6_000
+BYTES_PER_FAILURE = 2_400
 WORKER_BASE_BYTES = 120 << 20
 BYTES_PER_ROW = 1_000
 BYTES_PER_POINT = 30_000

@@ -85,6 +85,7 @@ def simulate_replication(
         res.technicians.extend({**row, **t} for t in techs)
         res.weeks.extend({**row, **w} for w in week_rows(out))
         res.behaviour.extend({**row, **b} for b in behaviour_rows(sc, out, formula))
+        del out  # this scheme's records, before the next scheme runs
     return res
 
 

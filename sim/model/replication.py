@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import gc
+from collections.abc import Iterator
 
 from sim.behaviour.best_response import choose_behaviour
 from sim.behaviour.sorting import needs_anchor
@@ -108,19 +109,23 @@ def simulate_scheme(
     return f, simulate(sc, world, theta, f, fit_reference(reference_pay, n), pace=pace)
 
 
-def simulate_schemes(scenario: Scenario, world: World) -> list[tuple[str, PayFormula, Output]]:
-    """Every scheme of the scenario on one world, in the scenario's scheme order."""
-    names = list(scenario.schemes)
-    done: dict[str, tuple[PayFormula, Output]] = {}
+def simulate_schemes(scenario: Scenario, world: World) -> Iterator[tuple[str, PayFormula, Output]]:
+    """Every scheme of the scenario on one world, in the scenario's scheme order, one at a
+    time: a caller that keeps what it needs of each output and drops it holds one
+    scheme's records at a time (two when the baseline must run first, until its turn)."""
+    early = None
     ref = None
+    base = scenario.baseline_scheme
     if needs_baseline_first(scenario):
-        base = scenario.baseline_scheme
-        done[base] = simulate_scheme(scenario, world, base)
-        ref = done[base][1].reference_pay
-    for name in names:
-        if name not in done:
-            done[name] = simulate_scheme(scenario, world, name, ref)
-    return [(name, *done[name]) for name in names]
+        early = simulate_scheme(scenario, world, base)
+        ref = early[1].reference_pay
+    for name in scenario.schemes:
+        if name == base and early is not None:
+            got, early = early, None
+        else:
+            got = simulate_scheme(scenario, world, name, ref)
+        yield name, *got
+        del got  # before the next scheme runs
 
 
 def world_for(scenario: Scenario, seed: int, replication: int) -> World:

@@ -42,7 +42,7 @@ from sim.model.dynamics import Dynamics
 from sim.model.output import Output
 from sim.model.referrals import referrals
 from sim.model.renewals import Renewals
-from sim.model.state import PLANNED, Accounts, Jobs
+from sim.model.state import PLANNED, Accounts, Jobs, nothing
 from sim.model.technician import VisitRules, technician
 from sim.pay.formula import PayFormula
 from sim.world.calendar import Calendar
@@ -87,17 +87,12 @@ def collector_paused() -> Iterator[None]:
     A run allocates millions of short-lived events, jobs and records, which keep triggering
     the collector, but makes almost no cyclic garbage (SimPy clears an event's callbacks once
     it is processed): the collections cost ~8% of `simulate` and free nothing. Reference
-    counting still frees everything at once; what cycles the run leaves (its processes) are
-    collected after it. Leaves the collector alone if it is already off (e.g. another
-    thread's run), and turns it back on when done.
-
-    Before it pauses, it collects: an earlier run (a pilot, another scheme) left its
-    processes, and with them its state and records, as cyclic garbage, which would
-    otherwise stay in memory through this run (~0.2 KB a visit; docs/performance.md)."""
+    counting still frees everything at once (`_run` ends the run's processes, so it leaves
+    no cycles that hold its state). Leaves the collector alone if it is already off (e.g.
+    another thread's run), and turns it back on when done."""
     if not gc.isenabled():
         yield
         return
-    gc.collect()
     gc.disable()
     try:
         yield
@@ -182,25 +177,36 @@ def _run(ctx: Context, formula: PayFormula | None, reference_pay: list[float] | 
     renewals = Renewals(ctx)
     arrivals = Arrivals(ctx, rules, renewals)  # failures and T&M calls, mostly without events
     jobs.catch_up = arrivals.until
+    procs: list[ProcessGenerator] = []
     if w.join_t:
-        env.process(joins(ctx))
+        procs.append(joins(ctx))
     if w.referral_t:
-        env.process(referrals(ctx, arrivals))  # promoters bring new accounts
-    env.process(renewals.run(arrivals.until))
+        procs.append(referrals(ctx, arrivals))  # promoters bring new accounts
+    procs.append(renewals.run(arrivals.until))
     if len(w.failure_t) > w.planned_first:
-        env.process(planned_visits(ctx, arrivals))
+        procs.append(planned_visits(ctx, arrivals))
     if not ctx.cal.always:
-        env.process(shifts(ctx))
-    for i in range(ctx.scenario.workforce.technicians):
-        env.process(technician(ctx, rules, arrivals, i))
+        procs.append(shifts(ctx))
+    procs += [
+        technician(ctx, rules, arrivals, i) for i in range(ctx.scenario.workforce.technicians)
+    ]
     dynamics = None
     if ctx.dynamic and formula is not None:
         dynamics = Dynamics(ctx, formula, reference_pay)
         if reference_pay is not None:
             out.reference_pay = list(reference_pay)
-        env.process(dynamics.weekly())
+        procs.append(dynamics.weekly())
+    for proc in procs:
+        env.process(proc)
     with collector_paused():
         env.run(until=ctx.horizon)
+    # End the processes, and the arrivals' hold on the state: nothing the run made then
+    # refers back to the context, so reference counting frees it all when the caller
+    # drops the output (no cyclic garbage for the collector to find later, which kept a
+    # pilot run's or an earlier scheme's records in memory through the next run)
+    for proc in procs:
+        proc.close()
+    jobs.catch_up = nothing
     arrivals.until(ctx.horizon)
     if dynamics is not None:
         dynamics.finish()

@@ -45,7 +45,7 @@ REPAIR, PLANNED, TM_CALL = 0, 1, 2
 RANK = 1e7
 
 
-def _nothing(_now: float) -> None:
+def nothing(_now: float) -> None:
     pass
 
 
@@ -100,7 +100,7 @@ class Jobs:
         self.lost = 0  # T&M calls nobody started within their patience
         # applies the arrivals due before a time (`sim.model.arrivals.Arrivals.until`), called
         # before a next visit is queued
-        self.catch_up: Callable[[float], None] = _nothing
+        self.catch_up: Callable[[float], None] = nothing
 
     def count(self, now: float, delta: int) -> None:
         """Change the number waiting by `delta` at `now`, integrating the queue length."""
