@@ -168,3 +168,43 @@ def test_export_refuses_a_run_with_regions(tmp_path):
     run_scenario(company, tmp_path / "r", replications=2, workers=1)
     res = CliRunner().invoke(main, ["export", str(tmp_path / "r")], catch_exceptions=False)
     assert res.exit_code == 2 and "regions" in res.stderr
+
+
+def test_a_runs_steady_pilots_run_once_each_as_tasks(tmp_path, monkeypatch):
+    """A steady book's pilot runs once per region for the whole run, as a task: every
+    replication task carries its region's resolved scenario, the same a worker would have
+    resolved, and the run's tables are those of the replications run on their own."""
+    import sim.experiment.runner as runner
+    import sim.experiment.tasks as tasks
+    from sim.experiment.tasks import PilotTask, ReplicationTask
+    from sim.model.replication import resolve_steady
+
+    d = _company(2, over={"customers.failures_per_year": 1.5})
+    d["customers"]["new_accounts_per_year"] = "steady"
+    company = scenario_from_dict(d)
+    seen: list = []
+    real = runner.execute
+
+    def spy(tasks, run, backend, on_done, on_fail=None):
+        seen.append(list(tasks))
+        return real(tasks, run, backend, on_done, on_fail)
+
+    monkeypatch.setattr(runner, "execute", spy)
+    monkeypatch.setattr(tasks, "execute", spy)
+    a = run_scenario(company, tmp_path / "a", replications=2, workers=2)
+    pilots = [t for batch in seen for t in batch if isinstance(t, PilotTask)]
+    assert sorted(t.key for t in pilots) == ["pilot-r0000", "pilot-r0001"]
+    reps = [t for batch in seen for t in batch if isinstance(t, ReplicationTask)]
+    assert len(reps) == 4
+    for t in reps:
+        assert t.region is not None and t.resolved is not None
+        rate = t.resolved.customers.new_accounts_per_year
+        assert isinstance(rate, float) and rate > 0
+        region = region_scenarios(company)[t.region][1]
+        assert t.resolved == resolve_steady(region, region_seed(company.seed, t.region))
+    seq = [run_replication(company, company.seed, r) for r in range(2)]
+    runs = pd.DataFrame([r for t in seq for r in t.runs])
+    for c in ("visits", "margin", "retention_rate", "new_accounts"):
+        x = a.result.runs.sort_values(["scheme", "replication"])[c].to_numpy()
+        y = runs.sort_values(["scheme", "replication"])[c].to_numpy()
+        np.testing.assert_allclose(x, y, rtol=1e-12)

@@ -36,8 +36,10 @@ def regions_of(scenario: Scenario) -> list[tuple[str, Scenario]]:
     return _regions(scenario.model_dump_json())
 
 
-def run_region(scenario: Scenario, seed: int, replication: int, k: int) -> TaskResult:
-    _name, rsc = regions_of(scenario)[k]
+def run_region(
+    scenario: Scenario, seed: int, replication: int, k: int, resolved: Scenario | None = None
+) -> TaskResult:
+    rsc = resolved or regions_of(scenario)[k][1]
     ids = {"scenario": scenario.name, "seed": seed}
     res = simulate_replication(rsc, region_seed(seed, k), replication, ids, with_bases=True)
     res.region = k

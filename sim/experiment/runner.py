@@ -34,7 +34,9 @@ from sim.experiment.tasks import (
     ReplicationTask,
     TaskResult,
     assemble,
+    steady_pilots,
     tasks_for,
+    with_pilots,
 )
 from sim.metrics.catalogue import BASES
 from sim.metrics.kpis import BEHAVIOUR_COLUMNS, KPI_COLUMNS, TECH_COLUMNS, WEEK_COLUMNS
@@ -246,6 +248,7 @@ def _run(
     regions = len(scenario.regions)
     pending: dict[int, list[TaskResult]] = {}
     part_rows: dict[str, int] = {}  # rows of each part, for the manifest
+    pilots: list[dict[int | None, Scenario]] = []  # the steady books, once resolved
 
     def rows_of(key: str, r: TaskResult) -> None:
         part_rows[key] = len(r.runs) + len(r.technicians) + len(r.weeks) + len(r.behaviour)
@@ -296,6 +299,10 @@ def _run(
         if on_start:
             on_start(n, len(done))
         ran += len({t.replication for t in todo})
+        if todo:  # the steady book's pilot runs once, not in every worker
+            if not pilots:
+                pilots.append(steady_pilots(scenario, seed, backend))
+            todo = with_pilots(todo, pilots[0])
         execute(todo, ReplicationTask.run, backend, keep)
 
     started, t0 = now_iso(), time.perf_counter()

@@ -8,12 +8,14 @@ the worker count or the order in which tasks finish.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from sim.config.regions import region_seed
 from sim.config.scenario import Scenario
 from sim.experiment.executor import Backend, execute, local_backend
 from sim.metrics.kpis import (
@@ -24,7 +26,7 @@ from sim.metrics.kpis import (
     replication_kpis,
 )
 from sim.metrics.weekly import behaviour_rows, week_rows
-from sim.model.replication import scheme_scenario, simulate_schemes, world_for
+from sim.model.replication import resolve_steady, scheme_scenario, simulate_schemes, world_for
 
 RUN_ID_COLUMNS = ("scenario", "scheme", "replication", "seed")
 
@@ -45,19 +47,24 @@ class TaskResult:
 
 
 def run_replication(
-    scenario: Scenario, seed: int, replication: int, region: int | None = None
+    scenario: Scenario,
+    seed: int,
+    replication: int,
+    region: int | None = None,
+    resolved: Scenario | None = None,
 ) -> TaskResult:
     """One replication of every scheme of the scenario (common random numbers). With
     regions: region `region` alone (`sim.experiment.regions.run_region`), or, when None,
-    every region in turn, combined (`combine_regions`)."""
+    every region in turn, combined (`combine_regions`). `resolved`: the scenario (or the
+    region's) with its steady book already resolved (`PilotTask`), simulated as it is."""
     if scenario.regions:
         from sim.experiment.regions import combine_regions, run_region
 
         if region is not None:
-            return run_region(scenario, seed, replication, region)
+            return run_region(scenario, seed, replication, region, resolved)
         parts = [run_region(scenario, seed, replication, k) for k in range(len(scenario.regions))]
         return combine_regions(scenario, seed, replication, parts)
-    return simulate_replication(scenario, seed, replication)
+    return simulate_replication(resolved or scenario, seed, replication)
 
 
 def simulate_replication(
@@ -97,6 +104,7 @@ class ReplicationTask:
     seed: int
     replication: int
     region: int | None = None  # one region of it (sim.experiment.regions)
+    resolved: Scenario | None = None  # its steady book resolved once (`PilotTask`)
 
     @property
     def key(self) -> str:
@@ -104,7 +112,58 @@ class ReplicationTask:
         return f"rep-{self.replication:05d}{tail}"
 
     def run(self) -> TaskResult:
-        return run_replication(self.scenario, self.seed, self.replication, self.region)
+        return run_replication(
+            self.scenario, self.seed, self.replication, self.region, self.resolved
+        )
+
+
+@dataclass(frozen=True)
+class PilotTask:
+    """The steady book's pilot run of a scenario, or of one of its regions
+    (`sim.model.replication.resolve_steady`): run once for a whole run as a task of its own,
+    where each worker process would otherwise run it again (docs/performance.md)."""
+
+    scenario: Scenario
+    seed: int
+    region: int | None = None
+
+    @property
+    def key(self) -> str:
+        return "pilot" if self.region is None else f"pilot-r{self.region:04d}"
+
+    def run(self) -> Scenario:
+        """The scenario (the region's) with its steady rate resolved."""
+        return resolve_steady(*scenario_and_seed(self.scenario, self.seed, self.region))
+
+
+def scenario_and_seed(scenario: Scenario, seed: int, region: int | None) -> tuple[Scenario, int]:
+    """What a task simulates: the scenario and seed, or region `region`'s own."""
+    if region is None:
+        return scenario, seed
+    from sim.experiment.regions import regions_of
+
+    return regions_of(scenario)[region][1], region_seed(seed, region)
+
+
+def steady_pilots(scenario: Scenario, seed: int, backend: Backend) -> dict[int | None, Scenario]:
+    """The scenario (key None), or each region (key its index), with its steady book
+    resolved: each pilot run once, as a task on `backend`; empty when no book is steady."""
+    keys: list[int | None] = list(range(len(scenario.regions))) or [None]
+    pilots = [
+        PilotTask(scenario, seed, k)
+        for k in keys
+        if scenario_and_seed(scenario, seed, k)[0].customers.new_accounts_per_year == "steady"
+    ]
+    got: dict[int | None, Scenario] = {}
+    execute(pilots, PilotTask.run, backend, lambda t, sc: got.__setitem__(t.region, sc))
+    return got
+
+
+def with_pilots(
+    tasks: list[ReplicationTask], resolved: dict[int | None, Scenario]
+) -> list[ReplicationTask]:
+    """`tasks`, each with its scenario's (region's) resolved steady book, if it has one."""
+    return [dataclasses.replace(t, resolved=resolved.get(t.region)) for t in tasks]
 
 
 @dataclass

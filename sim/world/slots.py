@@ -78,10 +78,11 @@ class _Segment:
     states: dict[str, list[Mapping[str, Any]]] | None  # field -> the state before each block
 
 
-@dataclass
+@dataclass(eq=False)
 class Slots:
     """The visit numbers of every problem: slot 0 kept, the later slots drawn again on
-    demand from the saved generator states (see the module docstring)."""
+    demand from the saved generator states (see the module docstring). Compared by
+    identity: compare `full(name)` for the numbers."""
 
     distribution: str  # jobs.duration_distribution
     onsite_mean: np.ndarray  # per job type
