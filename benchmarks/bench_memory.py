@@ -18,32 +18,20 @@ import json
 import subprocess
 import sys
 import tracemalloc
+from pathlib import Path
 
-from sim.cli.common import bundled_scenarios
-from sim.config.load import load_scenario, scenario_from_dict, scenario_to_dict
-from sim.config.scenario import Scenario
+from scaled import hvac_scaled
+
 from sim.metrics.kpis import replication_kpis
 from sim.model.replication import resolve_steady, simulate_schemes, world_for
 
-
-def scaled(technicians: int, years: float) -> Scenario:
-    d = scenario_to_dict(load_scenario(bundled_scenarios()["hvac"]))
-    d["schemes"] = {"jobs_per_day": d["schemes"]["jobs_per_day"]}
-    d["baseline"], d["precision"] = "jobs_per_day", {}
-    f = technicians / d["workforce"]["technicians"]
-    d["workforce"]["technicians"] = technicians
-    d["customers"]["count"] = round(d["customers"]["count"] * f)
-    d["time_and_materials"]["jobs_per_day"] *= f
-    d["horizon_days"] = d["warmup_days"] + 365.0 * years
-    return scenario_from_dict(d)
-
-
+HERE = str(Path(__file__).resolve().parent)  # benchmarks/, for `scaled`
 RSS = r"""
 import json, resource, sys
 sys.path.insert(0, sys.argv[3])
-from bench_memory import scaled
+from scaled import hvac_scaled
 from sim.experiment.tasks import run_replication
-sc = scaled(int(sys.argv[1]), float(sys.argv[2]))
+sc = hvac_scaled(int(sys.argv[1]), float(sys.argv[2]))
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 r = run_replication(sc, sc.seed, 0)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -53,7 +41,7 @@ print(json.dumps({"rss_mb": peak // 1024, "rss_imports_mb": base // 1024,
 
 
 def traced(technicians: int, years: float) -> dict[str, float]:
-    sc = scaled(technicians, years)
+    sc = hvac_scaled(technicians, years)
     steady = resolve_steady(sc, sc.seed)  # the pilot, untraced
     tracemalloc.start()
     world = world_for(steady, sc.seed, 0)
@@ -66,7 +54,7 @@ def traced(technicians: int, years: float) -> dict[str, float]:
     tracemalloc.stop()
     n = len(out.visits)
     child = subprocess.run(
-        [sys.executable, "-c", RSS, str(technicians), str(years), sys.path[0]],
+        [sys.executable, "-c", RSS, str(technicians), str(years), HERE],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     rss = json.loads(child.stdout.strip().splitlines()[-1])

@@ -17,25 +17,17 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+from pathlib import Path
 
+HERE = str(Path(__file__).resolve().parent)  # benchmarks/, for `scaled`
 CHILD = r"""
 import json, resource, sys, tempfile, time
-from sim.cli.common import bundled_scenarios
-from sim.config.load import load_scenario, scenario_from_dict, scenario_to_dict
+sys.path.insert(0, sys.argv[4])
+from scaled import hvac_scaled
 from sim.experiment.runner import run_scenario
 
 n, workers, dask = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "dask"
-name = "national" if n == 10000 else "hvac"
-d = scenario_to_dict(load_scenario(bundled_scenarios()[name]))
-d["schemes"] = {"jobs_per_day": d["schemes"]["jobs_per_day"]}
-d["baseline"] = "jobs_per_day"
-d["precision"] = {}
-if name == "hvac":
-    f = n / d["workforce"]["technicians"]
-    d["workforce"]["technicians"] = n
-    d["customers"]["count"] = round(d["customers"]["count"] * f)
-    d["time_and_materials"]["jobs_per_day"] *= f
-sc = scenario_from_dict(d)
+sc = hvac_scaled(n, name="national" if n == 10000 else "hvac")
 t0, c0 = time.perf_counter(), time.process_time()
 with tempfile.TemporaryDirectory() as tmp:
     if dask:
@@ -72,7 +64,7 @@ def main() -> None:
         runs.append((10000, "dask"))
     for n, how in runs:
         out = subprocess.run(
-            [sys.executable, "-c", CHILD, str(n), str(args.workers), how],
+            [sys.executable, "-c", CHILD, str(n), str(args.workers), how, HERE],
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         line = out.stdout.strip().splitlines()

@@ -13,22 +13,15 @@ from __future__ import annotations
 import sys
 import time
 
-from sim.cli.common import bundled_scenarios
-from sim.config.load import load_scenario, scenario_from_dict, scenario_to_dict
+from scaled import hvac_scaled
+
 from sim.metrics.kpis import replication_kpis
 from sim.metrics.weekly import behaviour_rows, week_rows
 from sim.model.replication import resolve_steady, simulate_schemes, world_for
 
 
 def parts(n: int) -> dict[str, float]:
-    d = scenario_to_dict(load_scenario(bundled_scenarios()["hvac"]))
-    d["schemes"] = {"jobs_per_day": d["schemes"]["jobs_per_day"]}
-    d["baseline"], d["precision"] = "jobs_per_day", {}
-    f = n / d["workforce"]["technicians"]
-    d["workforce"]["technicians"] = n
-    d["customers"]["count"] = round(d["customers"]["count"] * f)
-    d["time_and_materials"]["jobs_per_day"] *= f
-    sc = scenario_from_dict(d)
+    sc = hvac_scaled(n)
     clock = time.process_time
     t = [clock()]
     steady = resolve_steady(sc, sc.seed)

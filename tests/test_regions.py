@@ -94,17 +94,24 @@ def test_regions_draw_apart_and_overrides_apply():
     assert len(got.runs) == len(company.schemes)
 
 
+def _same_as_run_alone(company, runs: pd.DataFrame, kpis: tuple[str, ...]) -> None:
+    """A run's runs.csv rows (replications 0 and 1) against the replications run on their
+    own, each region in turn (`run_replication`)."""
+    seq = [run_replication(company, company.seed, r) for r in range(2)]
+    alone = pd.DataFrame([r for t in seq for r in t.runs])
+    for c in kpis:
+        x = runs.sort_values(["scheme", "replication"])[c].to_numpy()
+        y = alone.sort_values(["scheme", "replication"])[c].to_numpy()
+        np.testing.assert_allclose(x, y, rtol=1e-12)
+
+
 def test_run_executes_regions_as_tasks_and_resumes(tmp_path):
     """The same tables from regions as separate tasks on two processes as from regions in
     turn; a run interrupted after some regions resumes from their parts."""
     company = scenario_from_dict(_company(2))
     a = run_scenario(company, tmp_path / "a", replications=2, workers=2)
-    seq = [run_replication(company, company.seed, r) for r in range(2)]
-    runs = pd.DataFrame([r for t in seq for r in t.runs])
-    for c in ("visits", "first_time_fix_rate", "margin", "retention_rate"):
-        x = a.result.runs.sort_values(["scheme", "replication"])[c].to_numpy()
-        y = runs.sort_values(["scheme", "replication"])[c].to_numpy()
-        np.testing.assert_allclose(x, y, rtol=1e-12)
+    _same_as_run_alone(company, a.result.runs, ("visits", "first_time_fix_rate", "margin",
+                                                 "retention_rate"))  # fmt: skip
     parts = sorted(p.name for p in (tmp_path / "a" / "parts").glob("rep-*"))
     assert parts == [f"rep-{r:05d}-r{k:04d}.json" for r in range(2) for k in range(2)]
     # lose one region's part: resume runs that region only and gives the same files
@@ -202,9 +209,5 @@ def test_a_runs_steady_pilots_run_once_each_as_tasks(tmp_path, monkeypatch):
         assert isinstance(rate, float) and rate > 0
         region = region_scenarios(company)[t.region][1]
         assert t.resolved == resolve_steady(region, region_seed(company.seed, t.region))
-    seq = [run_replication(company, company.seed, r) for r in range(2)]
-    runs = pd.DataFrame([r for t in seq for r in t.runs])
-    for c in ("visits", "margin", "retention_rate", "new_accounts"):
-        x = a.result.runs.sort_values(["scheme", "replication"])[c].to_numpy()
-        y = runs.sort_values(["scheme", "replication"])[c].to_numpy()
-        np.testing.assert_allclose(x, y, rtol=1e-12)
+    _same_as_run_alone(company, a.result.runs, ("visits", "margin", "retention_rate",
+                                                 "new_accounts"))  # fmt: skip
