@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import gc
 from collections.abc import Iterator
 
 from sim.behaviour.best_response import choose_behaviour
@@ -158,8 +157,7 @@ def steady_rate(scenario_json: str, seed: int) -> float:
     pilot = sc.model_copy(
         update={"customers": sc.customers.model_copy(update={"new_accounts_per_year": 0.0})}
     )
-    lost, referred = _pilot_losses(pilot, seed)
-    gc.collect()  # the pilot run's cyclic garbage (sim.model.simulation.collector_paused)
+    lost, referred = _pilot_losses(pilot, seed)  # its run freed on return
     if referred:
         lost = steady_referred(lost, referred)
     return lost / (pilot.horizon_days / DAYS_PER_YEAR)

@@ -200,13 +200,6 @@ def _run(ctx: Context, formula: PayFormula | None, reference_pay: list[float] | 
         env.process(proc)
     with collector_paused():
         env.run(until=ctx.horizon)
-    # End the processes, and the arrivals' hold on the state: nothing the run made then
-    # refers back to the context, so reference counting frees it all when the caller
-    # drops the output (no cyclic garbage for the collector to find later, which kept a
-    # pilot run's or an earlier scheme's records in memory through the next run)
-    for proc in procs:
-        proc.close()
-    jobs.catch_up = nothing
     arrivals.until(ctx.horizon)
     if dynamics is not None:
         dynamics.finish()
@@ -228,4 +221,11 @@ def _run(ctx: Context, formula: PayFormula | None, reference_pay: list[float] | 
         out.join_t += [t if t in joined else math.inf for t in w.referral_t]
     out.tm_first, out.planned_first = w.tm_first, w.planned_first
     out.active_end = ctx.accounts.n_active
+    # End the processes, and the arrivals' hold on the state: nothing the run made then
+    # refers back to the context, so reference counting frees it all when the caller
+    # drops the output (no cyclic garbage for the collector to find later, which kept a
+    # pilot run's or an earlier scheme's records in memory through the next run)
+    for proc in procs:
+        proc.close()
+    jobs.catch_up = nothing
     return out
