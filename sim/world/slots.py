@@ -92,9 +92,11 @@ class Slots:
     callback_mean_h: float
     keep: int = 8  # blocks kept once drawn again (`keep_days`)
     redraws: int = 0  # blocks drawn again (for the benchmarks)
-    first: dict[str, np.ndarray] = field(default_factory=dict)  # field -> [problem]
     segments: list[_Segment] = field(default_factory=list)
-    _pieces: dict[str, list[np.ndarray]] = field(default_factory=dict, repr=False)
+    # field -> slot 0 of every problem, in pieces as appended (joined by `first_slot`)
+    _first: dict[str, list[np.ndarray]] = field(
+        default_factory=lambda: {f: [] for f in FIELDS}, repr=False
+    )
     _cache: OrderedDict[tuple[int, int], tuple[memoryview[float], ...]] = field(
         default_factory=OrderedDict, repr=False, compare=False
     )
@@ -127,9 +129,8 @@ class Slots:
                 saved.append(rng.bit_generator.state)
                 col[a : a + BLOCK] = self._field(f, rng, jtype[a : a + BLOCK])[:, 0]
             states[f] = saved
-            self._pieces.setdefault(f, []).append(col)
+            self._first[f].append(col)
         self.segments.append(_Segment(start, start + len(jtype), np.asarray(jtype), states))
-        self.first.clear()
 
     def given(self, duration: np.ndarray, travel: np.ndarray) -> None:
         """Append problems with one slot of the given on-site hours and travel (planned
@@ -137,9 +138,8 @@ class Slots:
         start, n = len(self), len(duration)
         for f in FIELDS:
             col = duration if f == "duration" else travel if f == "travel" else np.zeros(n)
-            self._pieces.setdefault(f, []).append(np.asarray(col, dtype=float))
+            self._first[f].append(np.asarray(col, dtype=float))
         self.segments.append(_Segment(start, start + n, np.zeros(n, dtype=int), None))
-        self.first.clear()
 
     def keep_days(self, days: float, horizon_days: float) -> None:
         """Keep the blocks of `days` days of problems (at their mean rate over the run)."""
@@ -148,13 +148,10 @@ class Slots:
 
     def first_slot(self) -> dict[str, np.ndarray]:
         """Field -> slot 0 of every problem."""
-        if not self.first:
-            self.first = {
-                f: np.concatenate(self._pieces.get(f, [])) if self._pieces.get(f) else np.zeros(0)
-                for f in FIELDS
-            }
-            self._pieces = {f: [a] for f, a in self.first.items()}
-        return self.first
+        for pieces in self._first.values():
+            if len(pieces) != 1:
+                pieces[:] = [np.concatenate(pieces) if pieces else np.zeros(0)]
+        return {f: pieces[0] for f, pieces in self._first.items()}
 
     def visit(self, p: int, k: int) -> Visit:
         """The numbers of slot k (1 <= k < VISIT_SLOTS) of problem p, in `FIELDS` order."""
