@@ -24,6 +24,7 @@ from bench_run import _busy_cpu_s, _own_cpu_s
 
 from sim.cli.common import bundled_scenarios
 from sim.config.load import load_scenario
+from sim.experiment.execution import Execution
 from sim.experiment.executor import default_workers
 from sim.experiment.runner import run_scenario
 
@@ -49,8 +50,9 @@ def main() -> None:
     for name, reps in (("precision", None), ("fixed", a.fixed)):
         with tempfile.TemporaryDirectory() as tmp:
             busy0, own0, t0 = _busy_cpu_s(), _own_cpu_s(), time.perf_counter()
-            res = run_scenario(sc, Path(tmp) / "out", replications=reps, seed=a.seed,
-                               workers=a.workers)  # fmt: skip
+            res = run_scenario(
+                sc, Path(tmp) / "out", reps, Execution(seed=a.seed, workers=a.workers)
+            )
             wall = time.perf_counter() - t0
             other = _busy_cpu_s() - busy0 - (_own_cpu_s() - own0)
         margin = res.summary[res.summary["kpi"] == "margin"].set_index("scheme")["mean"]

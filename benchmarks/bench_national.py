@@ -9,7 +9,7 @@ proportion (one region: one task), 10,000 is the bundled `national` (nine region
 tasks). Prints one JSON line per size: wall and CPU seconds (the process and its workers),
 measured visits, CPU microseconds per visit, and the peak resident memory of the largest
 process (a worker: the largest region's simulation). `--dask` also runs 10,000 on a local
-Dask cluster of `--workers` processes (`run_scenario(scheduler=...)`).
+Dask cluster of `--workers` processes (`run_scenario` with `Execution(scheduler=...)`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ CHILD = r"""
 import json, resource, sys, tempfile, time
 sys.path.insert(0, sys.argv[4])
 from scaled import hvac_scaled
+from sim.experiment.execution import Execution
 from sim.experiment.runner import run_scenario
 
 n, workers, dask = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "dask"
@@ -34,10 +35,10 @@ with tempfile.TemporaryDirectory() as tmp:
         from dask.distributed import LocalCluster
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                           dashboard_address=None) as cluster:
-            res = run_scenario(sc, tmp, replications=1, scheduler=cluster.scheduler_address,
-                               force=True)
+            res = run_scenario(sc, tmp, 1, Execution(scheduler=cluster.scheduler_address,
+                                                       force=True))
     else:
-        res = run_scenario(sc, tmp, replications=1, workers=workers, force=True)
+        res = run_scenario(sc, tmp, 1, Execution(workers=workers, force=True))
 wall = time.perf_counter() - t0
 me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime

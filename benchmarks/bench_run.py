@@ -35,6 +35,7 @@ from pathlib import Path
 from sim.behaviour.best_response import choose_behaviour
 from sim.cli.common import bundled_scenarios
 from sim.config.load import load_scenario
+from sim.experiment.execution import Execution
 from sim.experiment.executor import default_workers
 from sim.experiment.runner import run_scenario
 from sim.experiment.tasks import run_replication
@@ -87,7 +88,7 @@ def main() -> None:
     for _ in range(a.runs):
         with tempfile.TemporaryDirectory() as tmp:
             busy0, own0, t0 = _busy_cpu_s(), _own_cpu_s(), time.perf_counter()
-            res = run_scenario(sc, Path(tmp) / "out", replications=a.reps, workers=a.workers)
+            res = run_scenario(sc, Path(tmp) / "out", a.reps, Execution(workers=a.workers))
             walls.append(time.perf_counter() - t0)
             others.append(_busy_cpu_s() - busy0 - (_own_cpu_s() - own0))
         visits_per_rep = float(res.result.runs["visits"].mean())

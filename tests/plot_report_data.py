@@ -56,7 +56,7 @@ def make_run(out: Path, name: str = "tiny", reps: int = 3, mutate=None) -> Path:
     d = tiny_dict(name)
     if mutate is not None:
         mutate(d)
-    run_scenario(scenario_from_dict(d), out, reps, None, 1)
+    run_scenario(scenario_from_dict(d), out, reps)
     return out
 
 

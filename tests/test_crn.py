@@ -13,6 +13,7 @@ import pytest
 from conftest import tiny_dict, tiny_scenario
 
 from sim.config.load import scenario_from_dict
+from sim.experiment.execution import Execution
 from sim.experiment.runner import run_scenario
 from sim.experiment.tasks import RUN_ID_COLUMNS, run_experiment
 from sim.metrics.kpis import KPI_COLUMNS
@@ -88,8 +89,8 @@ def test_world_is_keyed_by_seed_and_replication_only():
 
 def test_same_seed_gives_identical_files(tmp_path):
     sc = tiny_scenario()
-    run_scenario(sc, tmp_path / "a", replications=2, seed=3)
-    run_scenario(sc, tmp_path / "b", replications=2, seed=3)
+    run_scenario(sc, tmp_path / "a", replications=2, execution=Execution(seed=3))
+    run_scenario(sc, tmp_path / "b", replications=2, execution=Execution(seed=3))
     for name in ("runs.csv", "summary.csv", "technicians.csv", "timeseries.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from conftest import tiny_dict, tiny_scenario
 
 from sim.cli.main import main
+from sim.experiment.execution import Execution
 from sim.experiment.family import Bound, OptimiseError, default_bounds
 from sim.experiment.optimise import Evaluation, Limits, best, run_optimise, search
 
@@ -75,7 +76,8 @@ def test_an_optimisation_of_the_tiny_scenario_writes_its_files_and_resumes(tmp_p
     for row in info["top"]:
         assert row["feasible"] and abs(row["pay_change"]) <= 0.5
     again = run_optimise(sc, tmp_path / "o", "outcome_weighted", "margin", limits, trials=4,
-                         replications=2, bounds=bounds, top=2, delta=1e9, resume=True)  # fmt: skip
+                         replications=2, bounds=bounds, top=2, delta=1e9,
+                         execution=Execution(resume=True))  # fmt: skip
     assert [t.params for t in again.trials] == [t.params for t in out.trials]
     assert [t.evaluation for t in again.trials] == [t.evaluation for t in out.trials]
 
@@ -110,7 +112,7 @@ def test_the_report_recommends_from_an_optimisation(tmp_path):
     from sim.store.results import load_results
 
     sc = tiny_scenario()
-    run_scenario(sc, tmp_path / "r", replications=2, seed=5)
+    run_scenario(sc, tmp_path / "r", replications=2, execution=Execution(seed=5))
     run_optimise(sc, tmp_path / "r" / "optimise", "outcome_weighted", "margin",
                  Limits(0.5, 1.0, 0.1), trials=3, replications=2,
                  bounds={"base_per_day": (100.0, 250.0)}, top=1, delta=1e9)  # fmt: skip
@@ -152,7 +154,7 @@ def test_an_interrupted_optimisation_resumes_on_more_workers_to_the_same_trials(
     for name in ("manifest.json", "trials.csv", "optimised.yaml"):
         (tmp_path / "o" / name).unlink(missing_ok=True)
     kept = {k: parts.path(k).stat().st_mtime_ns for k in ("trial-00000", "trial-00001")}
-    again = run_optimise(*args, **kw, workers=2, resume=True)
+    again = run_optimise(*args, **kw, execution=Execution(workers=2, resume=True))
     assert [t.params for t in again.trials] == [t.params for t in whole.trials]
     assert [t.evaluation for t in again.trials] == [t.evaluation for t in whole.trials]
     assert {k: parts.path(k).stat().st_mtime_ns for k in kept} == kept

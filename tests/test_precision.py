@@ -19,6 +19,7 @@ from scipy import stats as sps
 from sim.cli.main import main
 from sim.config.load import ScenarioError, scenario_from_dict
 from sim.config.precision import Precision, parse_half_width, parse_targets
+from sim.experiment.execution import Execution
 from sim.experiment.precision import (
     PrecisionError,
     Width,
@@ -163,7 +164,7 @@ PREC = {"targets": {"first_time_fix_rate": "1.5pts", "tech_pay_per_day": 5}, "ma
 
 def test_a_run_stops_when_its_targets_are_met_and_says_so(tmp_path):
     sc = tiny_scenario({"precision": {**PREC, "min_replications": 3}})
-    out = run_scenario(sc, tmp_path / "r", seed=5)
+    out = run_scenario(sc, tmp_path / "r", execution=Execution(seed=5))
     p = out.manifest["precision"]
     n = p["replications"]
     runs = pd.read_csv(tmp_path / "r" / "runs.csv")
@@ -181,11 +182,11 @@ def test_a_run_stops_when_its_targets_are_met_and_says_so(tmp_path):
 
 def test_reps_turns_precision_off_and_a_resumed_run_replays_the_same_rounds(tmp_path):
     sc = tiny_scenario({"precision": {**PREC, "min_replications": 3}})
-    fixed = run_scenario(sc, tmp_path / "f", replications=2, seed=5)
+    fixed = run_scenario(sc, tmp_path / "f", replications=2, execution=Execution(seed=5))
     assert "precision" not in fixed.manifest and fixed.manifest["replications"] == 2
-    first = run_scenario(sc, tmp_path / "a", seed=5)
+    first = run_scenario(sc, tmp_path / "a", execution=Execution(seed=5))
     (tmp_path / "a" / "runs.csv").unlink()
-    again = run_scenario(sc, tmp_path / "a", seed=5, resume=True)
+    again = run_scenario(sc, tmp_path / "a", execution=Execution(seed=5, resume=True))
     assert again.manifest["resumed_replications"] == first.manifest["replications"]
     assert again.manifest["precision"]["rounds"] == first.manifest["precision"]["rounds"]
 

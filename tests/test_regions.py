@@ -20,6 +20,7 @@ from conftest import tiny_dict
 from sim.config.load import ScenarioError, scenario_from_dict
 from sim.config.regions import region_seed
 from sim.config.scenario import region_scenarios
+from sim.experiment.execution import Execution
 from sim.experiment.runner import run_scenario
 from sim.experiment.tasks import run_replication, simulate_replication
 from sim.metrics.catalogue import BASES, PER_BASIS
@@ -109,14 +110,14 @@ def test_run_executes_regions_as_tasks_and_resumes(tmp_path):
     """The same tables from regions as separate tasks on two processes as from regions in
     turn; a run interrupted after some regions resumes from their parts."""
     company = scenario_from_dict(_company(2))
-    a = run_scenario(company, tmp_path / "a", replications=2, workers=2)
+    a = run_scenario(company, tmp_path / "a", replications=2, execution=Execution(workers=2))
     _same_as_run_alone(company, a.result.runs, ("visits", "first_time_fix_rate", "margin",
                                                  "retention_rate"))  # fmt: skip
     parts = sorted(p.name for p in (tmp_path / "a" / "parts").glob("rep-*"))
     assert parts == [f"rep-{r:05d}-r{k:04d}.json" for r in range(2) for k in range(2)]
     # lose one region's part: resume runs that region only and gives the same files
     (tmp_path / "a" / "parts" / "rep-00001-r0001.json").unlink()
-    b = run_scenario(company, tmp_path / "a", replications=2, workers=1, resume=True)
+    b = run_scenario(company, tmp_path / "a", replications=2, execution=Execution(resume=True))
     assert b.manifest["resumed_replications"] >= 1
     pd.testing.assert_frame_equal(a.result.runs, b.result.runs)
 
@@ -172,7 +173,7 @@ def test_export_refuses_a_run_with_regions(tmp_path):
     from sim.cli.main import main
 
     company = scenario_from_dict(_company(2))
-    run_scenario(company, tmp_path / "r", replications=2, workers=1)
+    run_scenario(company, tmp_path / "r", replications=2)
     res = CliRunner().invoke(main, ["export", str(tmp_path / "r")], catch_exceptions=False)
     assert res.exit_code == 2 and "regions" in res.stderr
 
@@ -198,7 +199,7 @@ def test_a_runs_steady_pilots_run_once_each_as_tasks(tmp_path, monkeypatch):
 
     monkeypatch.setattr(runner, "execute", spy)
     monkeypatch.setattr(tasks, "execute", spy)
-    a = run_scenario(company, tmp_path / "a", replications=2, workers=2)
+    a = run_scenario(company, tmp_path / "a", replications=2, execution=Execution(workers=2))
     pilots = [t for batch in seen for t in batch if isinstance(t, PilotTask)]
     assert sorted(t.key for t in pilots) == ["pilot-r0000", "pilot-r0001"]
     reps = [t for batch in seen for t in batch if isinstance(t, ReplicationTask)]

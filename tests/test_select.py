@@ -14,6 +14,7 @@ from conftest import tiny_dict, tiny_scenario
 
 from sim.cli.main import main
 from sim.config.load import scenario_from_dict
+from sim.experiment.execution import Execution
 from sim.experiment.objective import ObjectiveError, objective_for
 from sim.experiment.select import run_selection
 from sim.metrics.ranking import kn_constants, select, tied_with
@@ -151,7 +152,9 @@ def test_a_selection_on_the_tiny_scenario_writes_its_files_and_resumes(tmp_path)
     assert first.idxmax() == sel["winner"] or sel["winner"] in sel["tied"] or sel["capped"]
     assert set(runs["scheme"]) == set(sc.schemes) and len(means) == len(sc.schemes)
     assert "probability at least 95%" in sel["guarantee"]
-    again = run_selection(sc, tmp_path / "s", "pay", 5.0, n0=5, max_replications=30, resume=True)
+    again = run_selection(
+        sc, tmp_path / "s", "pay", 5.0, n0=5, max_replications=30, execution=Execution(resume=True)
+    )
     assert again.manifest["selection"] == sel
 
 
@@ -188,7 +191,7 @@ def test_the_report_leads_with_the_recommendation(tmp_path):
     from sim.store.results import load_results
 
     sc = tiny_scenario()
-    run_scenario(sc, tmp_path / "r", replications=3, seed=5)
+    run_scenario(sc, tmp_path / "r", replications=3, execution=Execution(seed=5))
     assert build_document(load_results(tmp_path / "r")).sections[0].id != "recommendation"
     out = run_selection(sc, tmp_path / "r" / "select", "margin", 1e9, n0=5, max_replications=5)
     doc = build_document(load_results(tmp_path / "r"))

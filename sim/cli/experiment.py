@@ -18,11 +18,13 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from sim.cli.common import F, default_out
+from sim.cli.common import F, default_out, note
 from sim.cli.errors import BadInput
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
+
+    from sim.experiment.execution import Execution
 
 #: Bounds of the numeric options, far beyond real use (the resource guard judges the rest).
 MAX_REPS = 1_000_000
@@ -35,7 +37,7 @@ class TaskProgress:
     (description, bar, n of m, elapsed, eta, failures) unless quiet or stderr is no terminal.
 
     Its methods fit the library's callbacks: `start` is `on_start(total, already)`,
-    `advance` is called per finished task.
+    `advance` is called per finished task (`tick` when the callback is handed it).
     """
 
     def __init__(self, quiet: bool, description: str) -> None:
@@ -85,6 +87,10 @@ class TaskProgress:
             self._id = self.bar.add_task(
                 self.description, total=total, completed=already, failures=""
             )
+
+    def tick(self, _finished: object) -> None:
+        """`advance` as a callback handed what finished (a replication, a trial)."""
+        self.advance()
 
     def advance(self, ok: bool = True) -> None:
         self.done += ok
@@ -180,6 +186,22 @@ class ExperimentOptions:
     def progress(self, description: str) -> TaskProgress:
         """The progress bar of the experiment's tasks (none with --quiet)."""
         return TaskProgress(self.quiet, description)
+
+    def execution(self) -> Execution:
+        """How the library runs the experiment: --seed, --workers (default: all cores),
+        --scheduler, --connect-timeout, --resume and --force, with notes on stderr."""
+        from sim.experiment.execution import Execution
+        from sim.experiment.executor import default_workers
+
+        return Execution(
+            seed=self.seed,
+            workers=self.workers or default_workers(),
+            resume=self.resume,
+            scheduler=self.scheduler,
+            force=self.force,
+            connect_timeout=self.connect_timeout,
+            on_note=note,
+        )
 
 
 class Terminated(KeyboardInterrupt):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from sim import __version__
-from sim.cli.common import note, resolve_scenario, stdout_console
+from sim.cli.common import resolve_scenario, stdout_console
 from sim.cli.errors import BadInput, OneLineGroup
 from sim.cli.experiment import MAX_REPS, ExperimentOptions, experiment_errors, experiment_options
 from sim.config.load import ScenarioError, scenario_from_dict
@@ -95,10 +95,9 @@ def run(
     """Run every pay scheme of SCENARIO (a file or a bundled name; default: hvac)."""
     from sim.cli.display import precision_line, sizing_lines, summary_tables
     from sim.experiment.budget import BudgetError
-    from sim.experiment.executor import TaskFailed, default_workers
+    from sim.experiment.executor import TaskFailed
     from sim.experiment.runner import PART_SUFFIX, run_scenario
     from sim.experiment.sizing import SizingError
-    from sim.experiment.tasks import TaskResult
     from sim.store.parts import Parts
 
     sc, path = resolve_scenario(scenario)
@@ -107,9 +106,6 @@ def run(
     precision = _precision(sc, path, precision_text, max_reps)
     out = experiment.out(sc.name, "")
     progress = experiment.progress(f"{sc.name}: replications")
-
-    def on_done(_result: TaskResult) -> None:
-        progress.advance()
 
     def kept() -> str:
         return (
@@ -133,16 +129,10 @@ def run(
                 sc,
                 out,
                 experiment.reps,
-                experiment.seed,
-                experiment.workers or default_workers(),
-                experiment.resume,
-                on_done,
+                experiment.execution(),
+                progress.tick,
                 progress.start,
                 budget_neutral=budget_neutral,
-                scheduler=experiment.scheduler,
-                force=experiment.force,
-                on_note=note,
-                connect_timeout=experiment.connect_timeout,
                 precision=precision,
             )
         except BudgetError as exc:

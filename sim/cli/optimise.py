@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import click
 
-from sim.cli.common import F, note, resolve_scenario, stdout_console
+from sim.cli.common import F, resolve_scenario, stdout_console
 from sim.cli.errors import BadInput
 from sim.cli.experiment import ExperimentOptions, experiment_errors, experiment_options
 from sim.cli.objective import checked_objective, delta_option, objective_option, parsed_delta
@@ -112,9 +112,9 @@ def optimise(
     experiment: ExperimentOptions,
 ) -> None:
     """Optimise the pay formula of a scheme family in SCENARIO (default: hvac)."""
-    from sim.experiment.executor import TaskFailed, default_workers
+    from sim.experiment.executor import TaskFailed
     from sim.experiment.family import OptimiseError, default_bounds
-    from sim.experiment.optimise import Limits, Trial, run_optimise
+    from sim.experiment.optimise import Limits, run_optimise
     from sim.plots.optimise import write_tradeoff
 
     sc, _path = resolve_scenario(scenario)
@@ -137,9 +137,6 @@ def optimise(
     progress = experiment.progress(f"{sc.name}: trials")
     progress.start(trials, 0)
 
-    def on_trial(t: Trial) -> None:
-        progress.advance()
-
     def kept() -> str:
         return (
             f"Interrupted: finished trials are kept in {out}/parts; rerun with --resume "
@@ -151,9 +148,7 @@ def optimise(
         try:
             res = run_optimise(
                 sc, out, family, objective, limits, trials, reps_per_trial, bounds, top, delta,
-                seed=experiment.seed, workers=experiment.workers or default_workers(),
-                resume=experiment.resume, scheduler=experiment.scheduler, force=experiment.force,
-                connect_timeout=experiment.connect_timeout, on_trial=on_trial, on_note=note,
+                execution=experiment.execution(), on_trial=progress.tick,
             )  # fmt: skip
         except TaskFailed as exc:
             raise click.ClickException(f"{exc}; rerun with --resume --out {out}") from None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from sim.cli.common import note, resolve_scenario, stdout_console
+from sim.cli.common import resolve_scenario, stdout_console
 from sim.cli.errors import BadInput
 from sim.cli.experiment import ExperimentOptions, experiment_errors, experiment_options
 from sim.cli.objective import checked_objective, delta_option, objective_option, parsed_delta
@@ -67,7 +67,7 @@ def select(
 ) -> None:
     """Select the best pay scheme of SCENARIO (default: hvac) by OBJECTIVE, with a
     guarantee (Kim and Nelson's fully sequential procedure, common random numbers)."""
-    from sim.experiment.executor import TaskFailed, default_workers
+    from sim.experiment.executor import TaskFailed
     from sim.experiment.select import run_selection
 
     sc, path = resolve_scenario(scenario)
@@ -101,14 +101,8 @@ def select(
                 pcs,
                 n0,
                 max_reps,
-                experiment.seed,
-                experiment.workers or default_workers(),
-                resume=experiment.resume,
-                scheduler=experiment.scheduler,
-                force=experiment.force,
-                connect_timeout=experiment.connect_timeout,
-                on_done=lambda _rep: progress.advance(),
-                on_note=note,
+                execution=experiment.execution(),
+                on_done=progress.tick,
             )
         except TaskFailed as exc:
             raise click.ClickException(

@@ -36,7 +36,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ import pandas as pd
 import yaml
 
 from sim.config.scenario import Scenario
-from sim.experiment.executor import Backend, backend_for, scheduler_address
+from sim.experiment.execution import DEFAULT_EXECUTION, Execution
 from sim.experiment.family import (
     CANDIDATE,
     Bound,
@@ -54,7 +54,6 @@ from sim.experiment.family import (
     default_bounds,
     with_candidates,
 )
-from sim.experiment.guard import check_run
 from sim.experiment.objective import Objective, objective_for
 from sim.experiment.search import SchemeTask, run_round, scheme_kpis
 from sim.experiment.select import run_selection
@@ -65,7 +64,6 @@ from sim.store.files import (
     write_csv,
     write_json,
 )
-from sim.store.outdir import check_out_dir
 from sim.store.parts import (
     Parts,
     ResumeError,
@@ -225,27 +223,18 @@ def run_optimise(
     top: int = 3,
     delta: float | None = None,
     pcs: float = 0.95,
-    seed: int | None = None,
-    workers: int = 1,
-    resume: bool = False,
-    scheduler: str | None = None,
-    backend: Backend | None = None,
-    force: bool = False,
-    connect_timeout: float | None = None,
+    execution: Execution = DEFAULT_EXECUTION,
     on_trial: Callable[[Trial], None] | None = None,
-    on_note: Callable[[str], None] | None = None,
 ) -> OptimiseOutput:
     """Search the family's coefficients, re-evaluate the best with the schemes of the
     scenario (selection, indifference zone `delta`; default 0.5% of the baseline's
-    objective), write the files into `out_dir` (see the module's docstring)."""
+    objective), write the files into `out_dir` (see the module's docstring). The tasks run
+    where `execution` says (`sim.experiment.execution`), the re-evaluation's too."""
     obj = objective_for(scenario, objective)
     bs = default_bounds(scenario, family, bounds or {})
-    seed = scenario.seed if seed is None else seed
-    local = backend is None and not scheduler_address(scheduler)
-    check_run(scenario, replications * (trials + 1), workers, local, force)
+    seed = execution.seed_for(scenario)
     out = Path(out_dir)
-    check_out_dir(out, "optimise", scenario.name, resume, force)
-    note = on_note or (lambda _t: None)
+    execution.check(scenario, replications * (trials + 1), out, "optimise")
     ident = {
         "scenario_hash": scenario_hash(scenario),
         "seed": seed,
@@ -255,10 +244,12 @@ def run_optimise(
         "replications": replications,
         "limits": asdict(limits),
     }
-    parts = start_parts(out, ".json", "optimise", scenario.name, ident, OPTIMISE_IDENTITY, resume)
+    parts = start_parts(
+        out, ".json", "optimise", scenario.name, ident, OPTIMISE_IDENTITY, execution.resume
+    )
     base_name = scenario.baseline_scheme
     started, t0 = now_iso(), time.perf_counter()
-    with backend_for(backend, workers, scheduler, connect_timeout) as live:
+    with execution.started() as live:
 
         def run_reps(sc: Scenario, name: str) -> list[tuple[dict[str, float], list[float]]]:
             def task(scheme: str, rep: int) -> CandidateTask:
@@ -271,7 +262,7 @@ def run_optimise(
 
         def evaluate(n: int, params: dict[str, float]) -> Evaluation:
             key = f"trial-{n:05d}"
-            kept = _kept(parts, key, params, note)
+            kept = _kept(parts, key, params, execution.note)
             if kept is not None:
                 return kept
             e = measure(
@@ -301,13 +292,13 @@ def run_optimise(
             within = [n for n in scenario.schemes if own[n]["feasible"]]
             both = with_candidates(scenario, family, named, "the candidates", within)
             d = delta if delta is not None else max(abs(base_obj) * 0.005, 1e-9)
-            args = (both, out / "select", objective, d, None, pcs)
-            kw = {"n0": max(5, replications), "max_replications": max(60, 4 * replications),
-                  "seed": seed, "backend": live, "force": True}  # fmt: skip
+            n0, cap = max(5, replications), max(60, 4 * replications)
+            args = (both, out / "select", objective, d, None, pcs, n0, cap)
+            ex = Execution(seed, resume=execution.resume, backend=live, force=True)
             try:
-                sel = run_selection(*args, resume=resume, **kw)  # type: ignore[arg-type]
+                sel = run_selection(*args, execution=ex)
             except ResumeError:  # the contenders changed: select afresh
-                sel = run_selection(*args, resume=False, **kw)  # type: ignore[arg-type]
+                sel = run_selection(*args, execution=replace(ex, resume=False))
             selection = sel.manifest["selection"]
             winner = str(selection["winner"])
         workers_used = live.workers

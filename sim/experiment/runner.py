@@ -23,8 +23,8 @@ import pandas as pd
 from sim.config.precision import Precision
 from sim.config.scenario import Scenario
 from sim.experiment.budget import neutralise
-from sim.experiment.executor import Backend, backend_for, execute, scheduler_address
-from sim.experiment.guard import check_run
+from sim.experiment.execution import DEFAULT_EXECUTION, Execution
+from sim.experiment.executor import Backend, execute
 from sim.experiment.precision import Width, check_targets, sequential, widths
 from sim.experiment.regions import combine_regions
 from sim.experiment.sizing import size_workforce
@@ -42,7 +42,6 @@ from sim.metrics.catalogue import BASES
 from sim.metrics.kpis import BEHAVIOUR_COLUMNS, KPI_COLUMNS, TECH_COLUMNS, WEEK_COLUMNS
 from sim.metrics.stats import summarise
 from sim.store.files import manifest, now_iso, write_csv, write_json
-from sim.store.outdir import check_out_dir
 from sim.store.parts import (
     PartError,
     ResumeError,
@@ -145,17 +144,10 @@ def run_scenario(
     scenario: Scenario,
     out_dir: str | Path,
     replications: int | None = None,
-    seed: int | None = None,
-    workers: int = 1,
-    resume: bool = False,
+    execution: Execution = DEFAULT_EXECUTION,
     on_done: Callable[[TaskResult], None] | None = None,
     on_start: Callable[[int, int], None] | None = None,
     budget_neutral: bool = False,
-    scheduler: str | None = None,
-    backend: Backend | None = None,
-    force: bool = False,
-    connect_timeout: float | None = None,
-    on_note: Callable[[str], None] | None = None,
     precision: Precision | None = None,
 ) -> RunOutput:
     """Run every scheme x replication, write the result files into `out_dir`.
@@ -165,12 +157,11 @@ def run_scenario(
     difference is that precise (`sim.experiment.precision`; PrecisionError for a target that
     names no KPI); else the scenario's `replications`.
 
-    Tasks run on `backend`, else on a Dask cluster when `scheduler` (or
-    DASK_SCHEDULER_ADDRESS) gives its address, else on `workers` local processes; the backend
-    is reached before anything is written (BackendError). With `budget_neutral` (or the
-    scenario's `budget_neutral: true`) every non-baseline scheme's variable pay is first
-    scaled to the baseline's mean pay on the same backend (`sim.experiment.budget`); the
-    factors go into the scenario's `pay_scale` and the manifest's "budget_neutral". With a
+    Tasks run where `execution` says (`sim.experiment.execution`); the backend is reached
+    before anything is written (BackendError). With `budget_neutral` (or the scenario's
+    `budget_neutral: true`) every non-baseline scheme's variable pay is first scaled to the
+    baseline's mean pay on the same backend (`sim.experiment.budget`); the factors go into
+    the scenario's `pay_scale` and the manifest's "budget_neutral". With a
     sizing target (`workforce.sizing`), each scheme's smallest headcount meeting it is then
     found on the same backend (`sim.experiment.sizing`, with the budget-neutral factors
     found at the nominal headcount); the headcounts go into the scenario's `headcount` and
@@ -179,18 +170,16 @@ def run_scenario(
     The resource guard (`sim.experiment.guard`, ResourceError) and `out_dir`
     (`sim.store.outdir.check_out_dir`, OutDirError) are checked first: an experiment too
     large for this machine, and a folder of another scenario's results, are refused unless
-    `force`."""
-    seed = scenario.seed if seed is None else seed
+    `execution.force`."""
+    seed = execution.seed_for(scenario)
     prec: Precision | None = scenario.precision if precision is None else precision
     if replications is not None or prec is None or not prec.on:
         prec = None
     else:
         check_targets(prec.half_widths, dict(prec.targets))
     reps = (replications or scenario.replications) if prec is None else prec.max_replications
-    local = backend is None and not scheduler_address(scheduler)
-    check_run(scenario, reps, workers, local, force)
-    check_out_dir(Path(out_dir), "run", scenario.name, resume, force)
-    with backend_for(backend, workers, scheduler, connect_timeout) as live:
+    execution.check(scenario, reps, Path(out_dir), "run")
+    with execution.started() as live:
         search_info: dict[str, Any] = {}
         if budget_neutral or scenario.budget_neutral:
             scenario, found = neutralise(scenario, seed, live)
@@ -203,12 +192,12 @@ def run_scenario(
             Path(out_dir),
             reps,
             seed,
-            resume,
+            execution.resume,
             live,
             on_done,
             on_start,
             search_info,
-            on_note or (lambda _text: None),
+            execution.note,
             prec,
         )
 

@@ -28,8 +28,8 @@ import pandas as pd
 
 from sim.config.regions import region_seed
 from sim.config.scenario import Scenario
-from sim.experiment.executor import Backend, backend_for, execute, scheduler_address
-from sim.experiment.guard import check_run
+from sim.experiment.execution import DEFAULT_EXECUTION, Execution
+from sim.experiment.executor import execute
 from sim.experiment.objective import Objective, objective_for
 from sim.experiment.tasks import RUN_ID_COLUMNS, sort_rows
 from sim.metrics.catalogue import CURRENCY, KPIS, fmt
@@ -38,7 +38,6 @@ from sim.metrics.kpis import KPI_COLUMNS, replication_kpis
 from sim.metrics.ranking import Selection, select, tied_with
 from sim.model.replication import needs_baseline_first, scheme_scenario, simulate_scheme, world_for
 from sim.store.files import manifest, now_iso, write_csv, write_json
-from sim.store.outdir import check_out_dir
 from sim.store.parts import (
     Parts,
     encode_part,
@@ -184,29 +183,21 @@ def run_selection(
     pcs: float = 0.95,
     n0: int = 10,
     max_replications: int = 200,
-    seed: int | None = None,
-    workers: int = 1,
     batch: int | None = None,
-    resume: bool = False,
-    scheduler: str | None = None,
-    backend: Backend | None = None,
-    force: bool = False,
-    connect_timeout: float | None = None,
+    execution: Execution = DEFAULT_EXECUTION,
     on_done: Callable[[int], None] | None = None,
-    on_note: Callable[[str], None] | None = None,
 ) -> SelectOutput:
     """Select the best scheme of `scenario` by `objective` (a KPI or a named objective;
     ObjectiveError otherwise) with indifference zone `delta` (in the objective's units) and
-    probability of correct selection `pcs`; write the files into `out_dir`."""
+    probability of correct selection `pcs`; write the files into `out_dir`. The tasks run
+    where `execution` says (`sim.experiment.execution`), in rounds of `batch` replications
+    (default: one per worker)."""
     obj = objective_for(scenario, objective)
-    seed = scenario.seed if seed is None else seed
+    seed = execution.seed_for(scenario)
     if not 0.5 <= pcs < 1.0:
         raise ValueError(f"pcs must be in [0.5, 1), got {pcs:g}")
-    local = backend is None and not scheduler_address(scheduler)
-    check_run(scenario, max_replications, workers, local, force)
     out = Path(out_dir)
-    check_out_dir(out, "select", scenario.name, resume, force)
-    note = on_note or (lambda _text: None)
+    execution.check(scenario, max_replications, out, "select")
     ident = {
         "scenario_hash": scenario_hash(scenario),
         "seed": seed,
@@ -216,11 +207,13 @@ def run_selection(
         "n0": n0,
         "max_replications": max_replications,
     }
-    parts = start_parts(out, ".json", "select", scenario.name, ident, SELECT_IDENTITY, resume)
+    parts = start_parts(
+        out, ".json", "select", scenario.name, ident, SELECT_IDENTITY, execution.resume
+    )
     names = list(scenario.schemes)
     rows: dict[tuple[int, str], dict[str, float]] = {}
     started, t0 = now_iso(), time.perf_counter()
-    with backend_for(backend, workers, scheduler, connect_timeout) as live:
+    with execution.started() as live:
         step = batch or max(1, live.workers)
 
         def sample(reps: list[int], systems: list[int]) -> np.ndarray:
@@ -228,7 +221,7 @@ def run_selection(
             todo = []
             for rep in reps:
                 task = SubsetTask(scenario, seed, rep, want)
-                got = _read(parts, task, note)
+                got = _read(parts, task, execution.note)
                 if got is None:
                     todo.append(task)
                 else:
