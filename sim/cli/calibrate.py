@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.common import note, refuse_regions, resolve_scenario
+from sim.cli.common import note, range_option, refuse_regions, resolve_scenario
 from sim.cli.errors import BadInput
 
 EPILOG_CALIBRATE = """\b
@@ -74,11 +74,11 @@ Examples:
     help="The calibrated scenario; the fit report is written beside it.",
 )
 @click.option("--name", default=None, help="The calibrated scenario's name.")
-@click.option(
+@range_option(
     "--reps",
-    type=click.IntRange(min=2, max=50),
+    low=2,
+    high=50,
     default=3,
-    show_default=True,
     help="Replications of the calibrated model for the fit report.",
 )
 def calibrate(
@@ -157,12 +157,8 @@ def calibrate(
     help="CSV tables or an OCEL 2.0 log.",
 )
 @click.option("--scheme", default=None, help="Whose visits [default: the baseline].")
-@click.option(
-    "--replication",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Which replication (re-simulated from the run's seed).",
+@range_option(
+    "--replication", low=0, default=0, help="Which replication (re-simulated from the run's seed)."
 )
 @click.option(
     "--out",

@@ -117,6 +117,37 @@ def choice_option(
     )
 
 
+def range_option(
+    *decls: str,
+    low: float | None = None,
+    high: float | None = None,
+    default: float | None = None,
+    help: str | None = None,
+    **extra: Any,
+) -> Callable[[F], F]:
+    """An option taking a number from `low` to `high` (None: unbounded on that side), an
+    integer when the bounds and the default are integers, else a float; a default other
+    than None is shown in --help. `extra`: click.option's other settings (metavar, ...)."""
+    kind: click.ParamType = click.FloatRange(low, high)
+    if all(v is None or isinstance(v, int) for v in (low, high, default)):
+        kind = click.IntRange(
+            None if low is None else int(low), None if high is None else int(high)
+        )
+    return click.option(
+        *decls,
+        type=kind,
+        default=default,
+        show_default=default is not None,
+        help=help,
+        **extra,
+    )
+
+
+def flag_option(*decls: str, help: str) -> Callable[[F], F]:
+    """An on/off option, off unless given."""
+    return click.option(*decls, is_flag=True, help=help)
+
+
 def refuse_regions(sc: Scenario, path: Path | str, what: str) -> None:
     """BadInput when the scenario has regions and the command `what` does not take them."""
     if sc.regions:

@@ -18,7 +18,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from sim.cli.common import F, default_out, note
+from sim.cli.common import F, default_out, flag_option, note, range_option
 from sim.cli.errors import BadInput
 
 if TYPE_CHECKING:
@@ -123,25 +123,22 @@ def experiment_options(
     The command receives them as one argument, `experiment: ExperimentOptions`. Without
     `reps` there is no --reps (the command decides how many replications run)."""
     options = (
-        click.option("--reps", type=click.IntRange(min=2, max=MAX_REPS), default=None,
+        range_option("--reps", low=2, high=MAX_REPS,
                      help=f"Replications per {what} (default: the scenario's)."),
-        click.option("--seed", type=click.IntRange(min=0, max=MAX_SEED), default=None,
-                     help="Root seed (default: the scenario's)."),
+        range_option("--seed", low=0, high=MAX_SEED, help="Root seed (default: the scenario's)."),
         click.option("--out", "out_dir", type=click.Path(file_okay=False),
                      default=None, callback=out_path,
                      help=f"Output directory (default: {out_default})."),
-        click.option("--workers", type=click.IntRange(min=1, max=MAX_WORKERS), default=None,
+        range_option("--workers", low=1, high=MAX_WORKERS,
                      help="Local worker processes (default: all cores)."),
         click.option("--scheduler", envvar="DASK_SCHEDULER_ADDRESS", default=None,
                      metavar="ADDR", help="Run on a Dask cluster, e.g. tcp://host:8786 "
                      "(or DASK_SCHEDULER_ADDRESS)."),
-        click.option("--connect-timeout", type=click.FloatRange(min=0.1, max=3600),
-                     default=None, metavar="SECONDS",
+        range_option("--connect-timeout", low=0.1, high=3600, metavar="SECONDS",
                      help="How long to wait for the Dask scheduler (default: 15)."),
-        click.option("--resume", is_flag=True,
-                     help=f"Keep finished {kept} in --out; run the rest."),
-        click.option("--quiet", "-q", is_flag=True, help="No progress bar and no tables."),
-        click.option("--force", is_flag=True,
+        flag_option("--resume", help=f"Keep finished {kept} in --out; run the rest."),
+        flag_option("--quiet", "-q", help="No progress bar and no tables."),
+        flag_option("--force",
                      help="Replace another scenario's results in --out; run even when the "
                      "resource estimate exceeds this machine."),
     )  # fmt: skip

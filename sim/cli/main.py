@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from sim import __version__
-from sim.cli.common import resolve_scenario, stdout_console
+from sim.cli.common import flag_option, range_option, resolve_scenario, stdout_console
 from sim.cli.errors import BadInput, OneLineGroup
 from sim.cli.experiment import MAX_REPS, ExperimentOptions, experiment_errors, experiment_options
 from sim.config.load import ScenarioError, scenario_from_dict
@@ -54,10 +54,8 @@ def main() -> None:
     default=None,
     help="Also build the compensation-proposal report (HTML) at the end.",
 )
-@click.option(
-    "--budget-neutral",
-    is_flag=True,
-    help="First scale each scheme's variable pay to the baseline's mean pay.",
+@flag_option(
+    "--budget-neutral", help="First scale each scheme's variable pay to the baseline's mean pay."
 )
 @click.option(
     "--size-to",
@@ -77,10 +75,10 @@ def main() -> None:
     '"margin=20000,first_time_fix_rate=0.5pts" ("off": the fixed --reps); overrides the '
     "scenario's precision.targets. --reps turns it off.",
 )
-@click.option(
+@range_option(
     "--max-reps",
-    type=click.IntRange(min=3, max=MAX_REPS),
-    default=None,
+    low=3,
+    high=MAX_REPS,
     help="The most replications --precision may run (default: precision.max_replications).",
 )
 def run(

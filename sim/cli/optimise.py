@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import click
 
-from sim.cli.common import F, resolve_scenario, stdout_console
+from sim.cli.common import F, range_option, resolve_scenario, stdout_console
 from sim.cli.errors import BadInput
 from sim.cli.experiment import ExperimentOptions, experiment_errors, experiment_options
 from sim.cli.objective import checked_objective, delta_option, objective_option, parsed_delta
@@ -31,14 +31,8 @@ def _percent(ctx: click.Context, param: click.Parameter, value: float) -> float:
 
 def _percent_option(flag: str, default: float, help: str) -> Callable[[F], F]:
     """A limit given in percent, PCT from 0 to 100 (the default shown), received as a share."""
-    return click.option(
-        flag,
-        type=click.FloatRange(0, 100),
-        default=default,
-        show_default=True,
-        callback=_percent,
-        metavar="PCT",
-        help=help,
+    return range_option(
+        flag, low=0, high=100, default=default, callback=_percent, metavar="PCT", help=help
     )
 
 
@@ -65,31 +59,31 @@ def _percent_option(flag: str, default: float, help: str) -> Callable[[F], F]:
     "coefficient of the template, from 0 to twice its value).",
 )
 @_percent_option("--max-pay-change", 5.0, "Mean pay per tech-day within +-PCT% of the baseline's.")
-@click.option(
+@range_option(
     "--max-losers",
-    type=click.FloatRange(0, 1),
+    low=0,
+    high=1,
     default=0.2,
-    show_default=True,
     metavar="SHARE",
     help="At most this share of technicians losing more than --loss-threshold.",
 )
 @_percent_option(
     "--loss-threshold", 10.0, "A loser is paid more than PCT% less than under the baseline."
 )
-@click.option("--trials", type=click.IntRange(1, 10_000), default=40, show_default=True)
-@click.option(
+@range_option("--trials", low=1, high=10_000, default=40)
+@range_option(
     "--reps",
     "reps_per_trial",
-    type=click.IntRange(2, 1000),
+    low=2,
+    high=1000,
     default=5,
-    show_default=True,
     help="Replications per trial (the same for every trial).",
 )
-@click.option(
+@range_option(
     "--top",
-    type=click.IntRange(1, 20),
+    low=1,
+    high=20,
     default=3,
-    show_default=True,
     help="Feasible trials re-evaluated against the scenario's schemes.",
 )
 @delta_option(

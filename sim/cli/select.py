@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from sim.cli.common import resolve_scenario, stdout_console
+from sim.cli.common import range_option, resolve_scenario, stdout_console
 from sim.cli.errors import BadInput
 from sim.cli.experiment import ExperimentOptions, experiment_errors, experiment_options
 from sim.cli.objective import checked_objective, delta_option, objective_option, parsed_delta
@@ -34,25 +34,21 @@ Examples:
     "apart, in its units ('0.5pts' for a share).",
     required=True,
 )
-@click.option(
+@range_option(
     "--pcs",
-    type=click.FloatRange(min=0.5, max=0.999),
+    low=0.5,
+    high=0.999,
     default=0.95,
-    show_default=True,
     help="Probability of correct selection when the best is at least --delta better.",
 )
-@click.option(
-    "--n0",
-    type=click.IntRange(min=5, max=1000),
-    default=10,
-    show_default=True,
-    help="Replications of the first stage (every scheme).",
+@range_option(
+    "--n0", low=5, high=1000, default=10, help="Replications of the first stage (every scheme)."
 )
-@click.option(
+@range_option(
     "--max-reps",
-    type=click.IntRange(min=5, max=100_000),
+    low=5,
+    high=100_000,
     default=200,
-    show_default=True,
     help="The most replications of any scheme; schemes left at the cap are reported unseparated.",
 )
 @experiment_options("selection", "replications", "results/<scenario name>/select", reps=False)

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sim.cli.common import choice_option, note, resolve_scenario, stdout_console
+from sim.cli.common import (
+    choice_option,
+    flag_option,
+    note,
+    range_option,
+    resolve_scenario,
+    stdout_console,
+)
 from sim.cli.errors import BadInput
 from sim.cli.experiment import ExperimentOptions, experiment_errors, experiment_options
 from sim.metrics.catalogue import SENSITIVITY_KPIS
@@ -72,16 +79,14 @@ def short_names(paths: list[str]) -> list[str]:
     + ".",
 )
 @experiment_options("point and scheme", "tasks", "results/<scenario name>-sweep")
-@click.option(
+@range_option(
     "--reps-per-task",
     "chunk",
-    type=click.IntRange(min=1),
-    default=None,
+    low=1,
     help="Replications per task (default: about 2 s of work per task).",
 )
-@click.option(
+@flag_option(
     "--rebalance-shares",
-    is_flag=True,
     help="When a job-type or tier share is swept, rescale the other shares of its "
     "group so they still add up to 1.",
 )
@@ -219,10 +224,8 @@ Examples:
     multiple=True,
     help="A scheme to analyse (repeat; default: every scheme).",
 )
-@click.option(
-    "--diff",
-    is_flag=True,
-    help="Analyse the paired difference against the baseline instead of the mean.",
+@flag_option(
+    "--diff", help="Analyse the paired difference against the baseline instead of the mean."
 )
 @click.option(
     "--out",
@@ -231,7 +234,7 @@ Examples:
     default=None,
     help="Where to write the table (default: RESULTS/sensitivity.csv).",
 )
-@click.option("--quiet", "-q", is_flag=True, help="Write the file, print nothing.")
+@flag_option("--quiet", "-q", help="Write the file, print nothing.")
 def sensitivity(
     results: Path,
     kpis: tuple[str, ...],

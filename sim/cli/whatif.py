@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sim.cli.common import F, note, resolve_scenario, stdout_console
+from sim.cli.common import F, flag_option, note, range_option, resolve_scenario, stdout_console
 from sim.cli.errors import BadInput
 from sim.cli.experiment import (
     MAX_REPS,
@@ -91,17 +91,14 @@ def _analysis_option(
     click.IntRange(min=2, max=MAX_REPS),
     "screening_reps",
 )
-@click.option(
+@range_option(
     "--scan-reps",
-    type=click.IntRange(min=2, max=MAX_REPS),
-    default=None,
+    low=2,
+    high=MAX_REPS,
     help="Replications per value of the scans (default: --reps).",
 )
-@click.option(
-    "--list",
-    "list_only",
-    is_flag=True,
-    help="Print the registry resolved against SCENARIO (Markdown) and stop.",
+@flag_option(
+    "--list", "list_only", help="Print the registry resolved against SCENARIO (Markdown) and stop."
 )
 @experiment_options(
     "point",
